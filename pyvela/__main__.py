@@ -1,0 +1,5 @@
+"""``python -m pyvela``."""
+
+from ._cli import main
+
+raise SystemExit(main())
