@@ -165,6 +165,12 @@ class ApolloConfigCentre:
         if self._owns_client:
             self.client.close()
 
+    def __enter__(self) -> ApolloConfigCentre:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def _check_config_env(self, target: ConfigTarget) -> None:
         if target.env != self.settings.env:
             raise ConfigCentreError(
@@ -187,6 +193,11 @@ class ApolloConfigCentre:
                 config = self.client.read_config(target)
             except ConfigNotFoundError:
                 config = None
+            except ConfigCentreError as err:
+                # The release landed; a reader-side problem (signature, outage) must not
+                # fail the registration. read() reports it with its full context.
+                log.warning("apollo config service unreadable after publishing %s: %s", target, err.message)
+                return _fallback_key(release)
             if config is not None and dict(config.configurations) == dict(release.configurations):
                 return config.release_key
             if time.monotonic() >= deadline:

@@ -115,8 +115,8 @@ def error_for(
             f"Apollo's config service rejected the access-key signature reading {where}",
             expected="a request signed with the app's current access-key secret, timestamp within 60 s",
             got=got + ("" if has_secret else " (the request was not signed: no secret configured)"),
-            fix=f"set {settings._secret_source()} to an enabled access-key secret of app "
-            f"{target.app_id!r} in env {target.env}, and check this machine's clock",
+            fix=f"check {settings._secret_source()}: it must give an enabled access-key secret of "
+            f"app {target.app_id!r} in env {target.env}; and check this machine's clock",
             **context,
         )
     if status == 401:
