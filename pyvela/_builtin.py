@@ -1,11 +1,11 @@
-"""Definitions pyvela ships with: the step used when an app lists no workflow."""
+"""Definitions pyvela ships with: the step used when an app lists no workflow, and policies."""
 
 from __future__ import annotations
 
 import attrs
 
 from ._actions import StepContext
-from ._definitions import step
+from ._definitions import policy, step
 from ._params import ComponentName
 
 
@@ -27,4 +27,37 @@ async def apply_component(p: ApplyComponentParams, ctx: StepContext) -> None:
     await ctx.wait_ready(applied)
 
 
-BUILTINS = (apply_component,)
+
+@attrs.frozen(kw_only=True)
+class GarbageCollectParams:
+    """Parameters of the built-in ``garbage-collect`` policy.
+
+    Attributes:
+        keep_legacy: Keep objects that a new revision no longer renders (no prune).
+    """
+
+    keep_legacy: bool = False
+
+
+@policy(name="garbage-collect", params=GarbageCollectParams)
+def garbage_collect() -> None:
+    """What happens to objects a new revision no longer has: pruned unless ``keep_legacy``."""
+
+
+@attrs.frozen(kw_only=True)
+class TakeOverParams:
+    """Parameters of the built-in ``take-over`` policy.
+
+    Attributes:
+        kinds: Kinds whose existing, unowned objects this app may adopt (empty: every kind).
+    """
+
+    kinds: tuple[str, ...] = ()
+
+
+@policy(name="take-over", params=TakeOverParams)
+def take_over() -> None:
+    """Allow adopting objects that exist but were not created by this app (never silent by default)."""
+
+
+BUILTINS = (apply_component, garbage_collect, take_over)
