@@ -121,14 +121,24 @@ class ApolloClient:
         )
 
     def delete_item(self, target: ConfigTarget, key: str) -> None:
-        """Delete one item (unpublished until :meth:`publish_release`)."""
-        self._call(
+        """Delete one item (unpublished until :meth:`publish_release`); ConfigNotFoundError if absent."""
+
+        def already_deleted() -> bool:
+            # A retry after a failure that deleted anyway would answer 404.
+            try:
+                self.get_item(target, key)
+            except ConfigNotFoundError:
+                return True
+            return False
+
+        self._send(
             "DELETE",
             self._item_path(target, key),
             what="delete item",
             target=target,
             key=key,
             params={"operator": self.settings.operator},
+            ambiguous_check=already_deleted,
         )
 
     def get_namespace(self, target: ConfigTarget) -> ApolloNamespace:

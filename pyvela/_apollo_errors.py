@@ -156,6 +156,16 @@ def error_for(
             fix="create the app / cluster / namespace in the Apollo portal, or fix the target",
             **context,
         )
+    if 300 <= status < 400:
+        location = redact(response.headers.get("Location", ""), secrets)
+        return ConfigCentreError(
+            f"Apollo redirected the request to {what} {where}" + (f" to {location}" if location else ""),
+            expected="an answer from Apollo itself",
+            got=f"HTTP {status}",
+            fix=f"check that {settings.portal_url if service == 'portal' else settings.config_url} is "
+            "Apollo's base URL and not behind a login page or proxy",
+            **context,
+        )
     if status == 400 and "user not exist" in message.lower():
         return ConfigCentreError(
             f"Apollo does not know the operator {settings.operator!r} ({what} {where})",

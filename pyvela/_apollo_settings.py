@@ -123,7 +123,8 @@ class ApolloSettings:
             users it does not know.
         token_env: Environment variable holding the Open API token.
         secret_env: Environment variable holding the access-key secret (optional).
-        token_provider: Called for the token instead of reading ``token_env``.
+        token_provider: Called for the token (at each request) instead of reading
+            ``token_env``; a ``description`` attribute, if any, names it in error messages.
         secret_provider: Called for the access-key secret instead of reading ``secret_env``.
         client_ip: Sent as ``ip`` to the config service (Apollo records it per instance).
         timeout: Seconds for one HTTP request.
@@ -189,18 +190,36 @@ class ApolloSettings:
         return _resolve(self.secret_provider, self.secret_env)
 
     def _token_source(self) -> str:
-        return "the token provider" if self.token_provider is not None else f"${self.token_env}"
+        return _source(self.token_provider, self.token_env, "token")
 
     def _secret_source(self) -> str:
-        return "the secret provider" if self.secret_provider is not None else f"${self.secret_env}"
+        return _source(self.secret_provider, self.secret_env, "secret")
+
+
+class _MappingLookup:
+    """A provider reading one variable of a given environment mapping, at call time."""
+
+    def __init__(self, environ: Mapping[str, str], name: str) -> None:
+        self._environ = environ
+        self.description = f"${name}"
+
+    def __call__(self) -> str | None:
+        return self._environ.get(self.description[1:])
+
+    def __repr__(self) -> str:
+        # Never the mapping itself: it holds the values.
+        return f"<environment variable {self.description}>"
 
 
 def _mapping_lookup(environ: Mapping[str, str], name: str) -> SecretProvider:
-    def lookup() -> str | None:
-        return environ.get(name)
+    return _MappingLookup(environ, name)
 
-    lookup.__qualname__ = f"environ[{name!r}]"
-    return lookup
+
+def _source(provider: SecretProvider | None, env_name: str, kind: str) -> str:
+    if provider is None:
+        return f"${env_name}"
+    description = getattr(provider, "description", None)
+    return description if isinstance(description, str) else f"the {kind} provider"
 
 
 def _resolve(provider: SecretProvider | None, env_name: str) -> _Secret | None:

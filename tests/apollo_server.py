@@ -39,13 +39,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from pyvela._apollo import ApolloSettings, RetryPolicy
+
 __all__ = [
     "DEFAULT_TOKEN",
+    "FAST_RETRY",
     "ApolloServer",
     "Fault",
     "LoggedRequest",
+    "RecordedSleeps",
     "ReleaseRecord",
     "apollo_server_fixture",
+    "apollo_settings",
+    "running_apollo_server",
     "start_apollo_server",
 ]
 
@@ -757,3 +763,36 @@ def apollo_server_fixture() -> Iterator[ApolloServer]:
     """
     with running_apollo_server() as server:
         yield server
+
+
+# -- client side: settings that point pyvela at a running server --------------------------------
+
+#: Retries that keep tests fast: 4 attempts, 1 ms base delay.
+FAST_RETRY = RetryPolicy(attempts=4, base_delay=0.001, max_delay=0.01, total_timeout=5.0)
+
+
+def apollo_settings(server: ApolloServer, *, app_id: str = "base-server", **overrides: Any) -> ApolloSettings:
+    """:class:`ApolloSettings` for ``server``: its URLs, :data:`DEFAULT_TOKEN`, fast retries.
+
+    ``overrides`` replace any other field (``operator=``, ``secret_provider=``, ``retry=``...).
+    """
+    values: dict[str, Any] = {
+        "portal_url": server.portal_url,
+        "config_url": server.config_url,
+        "app_id": app_id,
+        "token_provider": lambda: DEFAULT_TOKEN,
+        "retry": FAST_RETRY,
+        "propagation_timeout": 0.5,
+    }
+    values.update(overrides)
+    return ApolloSettings(**values)
+
+
+class RecordedSleeps:
+    """A ``sleep`` replacement recording the delays asked for, without sleeping."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
