@@ -76,18 +76,35 @@ ROLLOUT_CRD: dict[str, Any] = {
     "kind": CRD_KIND,
     "metadata": {
         "name": "rollouts.argoproj.io",
-        "labels": {"app.kubernetes.io/component": "rollouts-controller", "app.kubernetes.io/part-of": "argo-rollouts"},
+        "labels": {"app.kubernetes.io/part-of": "argo-rollouts"},
     },
     "spec": {
         "group": "argoproj.io",
-        "names": {"kind": "Rollout", "listKind": "RolloutList", "plural": "rollouts", "shortNames": ["ro"],
-                  "singular": "rollout"},
+        "names": {
+            "kind": "Rollout",
+            "listKind": "RolloutList",
+            "plural": "rollouts",
+            "shortNames": ["ro"],
+            "singular": "rollout",
+        },
         "scope": "Namespaced",
         "versions": [
-            {"name": "v1alpha1", "served": True, "storage": True, "subresources": {"status": {}, "scale": {
-                "labelSelectorPath": ".status.selector", "specReplicasPath": ".spec.replicas",
-                "statusReplicasPath": ".status.HPAReplicas"}},
-             "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}},
+            {
+                "name": "v1alpha1",
+                "served": True,
+                "storage": True,
+                "subresources": {
+                    "status": {},
+                    "scale": {
+                        "labelSelectorPath": ".status.selector",
+                        "specReplicasPath": ".spec.replicas",
+                        "statusReplicasPath": ".status.HPAReplicas",
+                    },
+                },
+                "schema": {
+                    "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+                },
+            },
         ],
     },
 }
@@ -106,7 +123,8 @@ def kind_from_crd(crd: Mapping[str, Any]) -> KindInfo:
     name = (crd.get("metadata") or {}).get("name")
     if not isinstance(spec, Mapping):
         raise ClusterError("CustomResourceDefinition has no spec", object=f"{CRD_KIND} {name}")
-    names = spec.get("names") if isinstance(spec.get("names"), Mapping) else {}
+    names = spec.get("names")
+    names = names if isinstance(names, Mapping) else {}
     group, kind, plural = spec.get("group"), names.get("kind"), names.get("plural")
     problems = []
     if not isinstance(group, str) or "." not in group:
@@ -121,30 +139,32 @@ def kind_from_crd(crd: Mapping[str, Any]) -> KindInfo:
     raw_versions = spec.get("versions")
     versions = []
     for version in raw_versions if isinstance(raw_versions, list) else []:
-        if isinstance(version, Mapping) and isinstance(version.get("name"), str):
-            if version.get("served", True):
-                versions.append(version["name"])
+        named = isinstance(version, Mapping) and isinstance(version.get("name"), str)
+        if named and version.get("served", True):
+            versions.append(version["name"])
     if not versions:
         problems.append("spec.versions must list at least one served version")
     if not problems and name != f"{plural}.{group}":
         problems.append(f'metadata.name must be spec.names.plural + "." + spec.group: {plural}.{group}')
     if problems:
         raise ClusterError(
-            f"CustomResourceDefinition {name!r} is invalid: " + "; ".join(problems), object=f"{CRD_KIND} {name}"
+            f"CustomResourceDefinition {name!r} is invalid: " + "; ".join(problems),
+            object=f"{CRD_KIND} {name}",
         )
     assert isinstance(group, str) and isinstance(kind, str) and isinstance(plural, str)
     return KindInfo(group, kind, tuple(versions), scope == "Namespaced", plural)
 
 
 def unknown_kind(api_version: str, kind: str, known: Iterable[KindInfo]) -> UnknownKindError:
-    group, version = split_api_version(api_version)
-    in_group = sorted(
-        {f"{k.kind} ({k.group + '/' if k.group else ''}{v})" for k in known if k.group == group for v in k.versions}
-    )
-    listing = f"known kinds in that group: {', '.join(in_group)}" if in_group else "the group has no known kinds"
+    group, _ = split_api_version(api_version)
+    prefix = f"{group}/" if group else ""
+    in_group = sorted({f"{k.kind} ({prefix}{v})" for k in known if k.group == group for v in k.versions})
+    listing = "the group has no known kinds"
+    if in_group:
+        listing = f"known kinds in that group: {', '.join(in_group)}"
     return UnknownKindError(
         f'no kind "{kind}" in group "{api_version}" on the sandbox: is its CustomResourceDefinition '
         f"installed? apply it first ({listing})",
         object=f"{kind} ({api_version})",
-        fix=f"apply the CustomResourceDefinition that defines {kind} in {group or 'the core group'} {version}",
+        fix=f"apply the CustomResourceDefinition that defines {kind} in {api_version}",
     )

@@ -98,7 +98,7 @@ class SandboxSettings:
         if "fail_images" in data:
             images = data["fail_images"]
             if not isinstance(images, list) or not all(isinstance(i, str) for i in images):
-                raise ClusterError("fail_images must be a list of glob patterns", file=str(path), got=repr(images))
+                raise ClusterError("fail_images must be a list of globs", file=str(path), got=repr(images))
             kwargs["fail_images"] = tuple(images)
         if "nodes" in data:
             nodes = data["nodes"]
