@@ -49,7 +49,7 @@ def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
 def _workflow(value: Workflow | Sequence[StepUse[Any, Any] | StepGroup] | None) -> Workflow | None:
     if value is None or isinstance(value, Workflow):
         return value
-    return Workflow(steps=tuple(value))
+    return Workflow(steps=tuple(value))  # type: ignore[arg-type]
 
 
 @attrs.frozen
@@ -107,7 +107,7 @@ def default_workflow(app: Application) -> Workflow:
     for c in app.components:
         s = _builtin_step(c.name, c.where)
         steps.append(attrs.evolve(s, dependencies=tuple(c.dependencies)))
-    return Workflow(steps=tuple(steps), mode="DAG")
+    return Workflow(steps=tuple(steps), mode="DAG")  # type: ignore[arg-type]
 
 
 def _builtin_step(name: str, where: Location) -> StepUse[Any, None]:
@@ -201,12 +201,12 @@ def _plan(app: Application, wf: Workflow, catalogue: Catalogue, components: set[
     # Expand group names used as dependencies into the group's steps; check references.
     final: dict[str, PlannedStep] = {}
     for name, ps in planned.items():
-        deps: set[str] = set()
+        resolved: set[str] = set()
         for dep in ps.dependencies:
             if dep in groups:
-                deps |= set(groups[dep]) - {name}
+                resolved |= set(groups[dep]) - {name}
             elif dep in planned:
-                deps.add(dep)
+                resolved.add(dep)
             else:
                 raise DanglingReferenceError(
                     f"step {name!r} depends on unknown step {dep!r}", where=ps.use.where, step=name,
@@ -219,7 +219,7 @@ def _plan(app: Application, wf: Workflow, catalogue: Catalogue, components: set[
                     where=ps.use.where, step=name, parameter=param, expected="one of " + ", ".join(planned),
                     got=str(ref),
                 )
-            deps.add(ref.step)
+            resolved.add(ref.step)
         for param, comp in component_names_in(ps.use.params):
             if comp not in components:
                 raise DanglingReferenceError(
@@ -227,7 +227,7 @@ def _plan(app: Application, wf: Workflow, catalogue: Catalogue, components: set[
                     parameter=param, expected="one of " + ", ".join(sorted(components)), got=repr(comp),
                 )
         catalogue.require(ps.use.definition, where=ps.use.where, step=name)
-        final[name] = attrs.evolve(ps, dependencies=frozenset(deps))
+        final[name] = attrs.evolve(ps, dependencies=frozenset(resolved))
     edges = {n: sorted(ps.dependencies) for n, ps in final.items()}
     cycle = find_cycle(edges)
     if cycle:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import importlib
 import pkgutil
-from pathlib import Path
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -69,7 +69,7 @@ class Catalogue:
             files.extend(_files_of(mod))
             for sub in _walk(mod):
                 for value in vars(sub).values():
-                    if isinstance(value, tuple(_KINDS)):
+                    if isinstance(value, ComponentDefinition | TraitDefinition | StepDefinition | PolicyDefinition):
                         _add(found, value)
         return cls(tuple(names), found, tuple(files))
 

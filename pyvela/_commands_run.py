@@ -29,10 +29,14 @@ def open_backend(args: argparse.Namespace) -> Backend:
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise ClusterError(f"the Kubernetes backend cannot be loaded: {exc}",
                                fix="pip install kubernetes") from exc
-        return KubeBackend.connect(context=args.context, kubeconfig=args.kubeconfig, in_cluster=args.in_cluster)
+        backend: Backend = KubeBackend.connect(
+            context=args.context, kubeconfig=args.kubeconfig, in_cluster=args.in_cluster
+        )
+        return backend
     from ._sandbox import Sandbox
 
-    return Sandbox(Path(args.sandbox) if getattr(args, "sandbox", None) else None)
+    sandbox: Backend = Sandbox(Path(args.sandbox) if getattr(args, "sandbox", None) else None)
+    return sandbox
 
 
 def config_centre_for(backend: Backend, loaded: LoadedApp) -> tuple[Callable[[], ConfigCentre], ConfigSettings]:
@@ -73,7 +77,9 @@ def _ops(args: argparse.Namespace, backend: Backend, events: Any) -> AppOps:
 def _console(stderr: bool) -> Any:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    stream = sys.stderr if stderr else sys.stdout
+    # Logs (CI, pipes) get long lines rather than rich's 80-column wrapping.
+    return Console(stderr=stderr, highlight=False, width=None if stream.isatty() else 200)
 
 
 def _run_with_progress(args: argparse.Namespace, what: str, call: Callable[[AppOps], RunResult]) -> int:

@@ -60,6 +60,7 @@ def drive(
     deadline: float,
     cancel: threading.Event,
     where: Location | None = None,
+    observe: Callable[[a.Action[Any]], None] | None = None,
 ) -> Any:
     """Run ``coro`` to completion; returns its return value.
 
@@ -88,6 +89,8 @@ def drive(
                     fix="await only the context's actions (ctx.apply_component, ctx.wait_ready, ...); "
                         "steps must not use asyncio or do I/O themselves",
                 )
+            if observe is not None:
+                observe(action)
             if cancel.is_set():
                 raise WorkflowError("the workflow was terminated", step=run.name, reason="Terminate")
             if time.monotonic() >= deadline:

@@ -17,7 +17,7 @@ from ._executor import ConfigSettings, Executor, Inventory
 from ._loader import LoadedApp
 from ._objects import Obj, ObjectRef
 from ._readiness import rule_for
-from ._render import CLUSTER_SCOPED, render_app
+from ._render import render_app
 from ._runner import DONE, FAILED, PENDING, SKIPPED, SUSPENDING, Engine, new_step_state, reset_steps
 from ._state import HISTORY_LIMIT, AppLock, StateStore, control_ref, new_record, now_iso
 from .errors import PyvelaError, StateError, WorkflowError
@@ -305,7 +305,7 @@ class AppOps:
                 raise StateError("no revision to roll back to", expected="an earlier succeeded revision",
                                  got=known or "no revisions", fix="pass a revision number from `pyvela history`")
             target = candidates[-1]
-            rev = {"number": max(int(r["number"]) for r in record["revisions"]) + 1, "hash": target["hash"],
+            rev: dict[str, Any] = {"number": max(int(r["number"]) for r in record["revisions"]) + 1, "hash": target["hash"],
                    "kind": "rollback", "rollback_of": target["number"], "phase": "running", "started": now_iso(),
                    "finished": None, "spec": target.get("spec"), "message": f"rollback to revision {target['number']}",
                    "inventory": [], "steps": target.get("steps", {})}

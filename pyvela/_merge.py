@@ -37,7 +37,7 @@ def merge(base: Obj, patch: Mapping[str, Any], *, keys: Mapping[str, str] = MERG
     field name has a merge key merge item by item on that key (new items are appended);
     other lists and scalars are replaced.
     """
-    out = deep_copy(base)
+    out: Obj = deep_copy(base)
     _merge_into(out, patch, keys, path="")
     return out
 

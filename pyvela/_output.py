@@ -32,7 +32,8 @@ def to_yaml(objects: Iterable[Obj]) -> str:
 
 def to_json(objects: Iterable[Obj]) -> str:
     """A ``v1 List`` of the Kubernetes objects; Helm releases under ``pyvelaHelmReleases``."""
-    kube, helm = [], []
+    kube: list[Obj] = []
+    helm: list[Obj] = []
     for obj in objects:
         (helm if is_helm_release(obj) else kube).append(obj)
     doc: dict[str, Any] = {"apiVersion": "v1", "kind": "List", "metadata": {}, "items": kube}

@@ -56,7 +56,7 @@ def caller_location(depth: int = 2) -> Location:
 
 
 @functools.cache
-def param_fields(cls: type[Any]) -> dict[str, tuple[Any, bool]]:
+def param_fields(cls: Any) -> dict[str, tuple[Any, bool]]:
     """``{name: (resolved type, required)}`` for an attrs parameter class."""
     hints = typing.get_type_hints(cls, include_extras=True)
     out: dict[str, tuple[Any, bool]] = {}

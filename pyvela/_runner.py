@@ -158,7 +158,7 @@ class Engine:
             st.update(phase=phase, reason=reason, message=message)
             if phase in DONE or phase == SUSPENDING:
                 st["finished"] = now_iso()
-        data = {"phase": phase, "reason": reason}
+        data: dict[str, Any] = {"phase": phase, "reason": reason}
         if name in self._started:
             data["elapsed"] = round(time.monotonic() - self._started[name], 3)
             with self.lock:

@@ -1,0 +1,204 @@
+"""Helpers for testing apps and definitions with pytest.
+
+Render an app or one component and look objects up::
+
+    objs = render("apps/lixiang.py")
+    deploy = objs.get("Deployment", "base-service")
+
+Drive a step with canned action results, then assert on what it asked for::
+
+    trace = run_step(apply_base("s", component="base-service"), results={
+        ApplyComponent: applied, WaitReady: {}, RegisterConfig: {"release_key": "k", "changed": True, "items": {}},
+    }, components={"base-service": ServiceParams(image="x", cluster="default")})
+    assert trace.outputs.cluster_ip == "10.96.0.10"
+
+Compare an app against its golden file (parsed YAML, not text)::
+
+    assert_golden("apps/lixiang.py", "tests/golden/lixiang.yaml")
+
+Golden files are rewritten only when ``PYVELA_UPDATE_GOLDEN=1`` is set, and never under CI.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import yaml
+
+from ._actions import Action, StepContext
+from ._app import Application
+from ._definitions import StepUse
+from ._driver import StepRun, Suspended, drive
+from ._loader import LoadedApp, load_app
+from ._objects import Obj, is_helm_release
+from ._output import to_yaml
+from ._render import RenderedObject, render_component
+from .errors import PyvelaError
+
+__all__ = ["RenderedObjects", "StepTrace", "assert_golden", "render", "run_step"]
+
+
+@attrs.frozen
+class RenderedObjects:
+    """Rendered objects of an app, with lookups."""
+
+    items: tuple[RenderedObject, ...]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def objects(self) -> list[Obj]:
+        return [ro.object for ro in self.items]
+
+    def __iter__(self) -> Iterator[Obj]:
+        return iter(self.objects)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def find(self, kind: str | None = None, name: str | None = None, *, component: str | None = None) -> list[Obj]:
+        """Objects matching every criterion given."""
+        return [
+            ro.object for ro in self.items
+            if (kind is None or ro.object.get("kind") == kind)
+            and (name is None or ro.object.get("metadata", {}).get("name") == name)
+            and (component is None or ro.component == component)
+        ]
+
+    def get(self, kind: str, name: str) -> Obj:
+        """The one object of ``kind`` named ``name``; AssertionError listing what exists otherwise."""
+        found = self.find(kind, name)
+        if len(found) != 1:
+            have = ", ".join(f"{o.get('kind')}/{o.get('metadata', {}).get('name')}" for o in self.objects)
+            raise AssertionError(f"expected one {kind}/{name}, found {len(found)} (objects: {have})")
+        return found[0]
+
+
+def _loaded(app: str | Path | LoadedApp) -> LoadedApp:
+    return app if isinstance(app, LoadedApp) else load_app(app)
+
+
+def render(app: str | Path | LoadedApp, *, component: str | None = None) -> RenderedObjects:
+    """Render an app file (or a loaded app), optionally one component only."""
+    loaded = _loaded(app)
+    items: list[RenderedObject] = []
+    warnings: list[str] = []
+    for use in loaded.app.components:
+        if component is not None and use.name != component:
+            continue
+        rc = render_component(loaded.app, use, revision=loaded.revision)
+        items.extend(rc.objects)
+        warnings.extend(rc.warnings)
+    if component is not None and not items:
+        raise AssertionError(f"no component {component!r} in {loaded.app.name!r}")
+    return RenderedObjects(tuple(items), tuple(warnings))
+
+
+@attrs.define
+class StepTrace:
+    """What a step did when driven with canned results.
+
+    Attributes:
+        actions: Every action the step awaited, in order.
+        outputs: What it returned (None when it failed or suspended).
+        error: The PyvelaError it failed with, if any.
+        suspended: Whether it suspended the workflow.
+    """
+
+    actions: list[Action[Any]] = attrs.field(factory=list)
+    outputs: Any = None
+    error: PyvelaError | None = None
+    suspended: bool = False
+
+    def of(self, kind: type[Action[Any]]) -> list[Any]:
+        return [a for a in self.actions if isinstance(a, kind)]
+
+
+def run_step(
+    use: StepUse[Any, Any],
+    *,
+    results: Mapping[type[Any], Any] | Callable[[Action[Any]], Any],
+    components: Mapping[str, Any] | None = None,
+    app: Application | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    namespace: str = "default",
+    revision: str = "test",
+) -> StepTrace:
+    """Drive one step with canned results instead of a cluster.
+
+    Args:
+        use: The step as the app writes it (``apply_base("s", component="x")``).
+        results: The result for each action type, or a function of the action.
+        components: Component parameters by name, as ``ctx.components`` (taken from
+            ``app`` when given).
+        app: The app the step belongs to (for its name and components).
+        inputs: Values for parameters that hold references to other steps' outputs.
+    """
+    trace = StepTrace()
+
+    def perform(action: Action[Any]) -> Any:
+        if callable(results) and not isinstance(results, Mapping):
+            return results(action)
+        for kind, value in results.items():
+            if isinstance(action, kind):
+                return value(action) if callable(value) and not isinstance(value, type) else value
+        raise AssertionError(f"no canned result for {type(action).__name__} ({action.describe()})")
+
+    params = use.params
+    if inputs:
+        params = attrs.evolve(params, **inputs)
+    if app is not None and components is None:
+        components = {c.name: c.params for c in app.components}
+    ctx = StepContext(step_name=use.name, app_name=app.name if app else "test-app", namespace=namespace,
+                      app_revision=revision, components=dict(components or {}))
+    run = StepRun(name=use.name, definition=use.definition.name, journal=[], retries=0)
+    import threading
+    import time
+
+    try:
+        trace.outputs = drive(use.definition.run(params, ctx), run, perform, deadline=time.monotonic() + 3600,
+                              cancel=threading.Event(), where=use.where, observe=trace.actions.append)
+    except Suspended:
+        trace.suspended = True
+    except PyvelaError as exc:
+        trace.error = exc
+    return trace
+
+
+def assert_golden(app: str | Path | LoadedApp, golden: str | Path) -> None:
+    """Compare an app's rendered objects with a golden YAML file, after parsing both.
+
+    With ``PYVELA_UPDATE_GOLDEN=1`` the file is rewritten instead (refused when ``CI`` is
+    set: golden files change only on purpose, in a reviewed commit).
+    """
+    path = Path(golden)
+    objects = render(app).objects
+    if os.environ.get("PYVELA_UPDATE_GOLDEN") == "1":
+        if os.environ.get("CI"):
+            raise AssertionError("refusing to update golden files under CI (PYVELA_UPDATE_GOLDEN=1 with CI set)")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(_golden_text(objects))
+        return
+    if not path.exists():
+        raise AssertionError(f"golden file {path} is missing: run with PYVELA_UPDATE_GOLDEN=1 to create it")
+    expected = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
+    actual = [d for d in yaml.safe_load_all(_golden_text(objects)) if d is not None]
+    if expected != actual:
+        import difflib
+
+        diff = "".join(difflib.unified_diff(
+            yaml.safe_dump_all(expected, sort_keys=True).splitlines(True),
+            yaml.safe_dump_all(actual, sort_keys=True).splitlines(True), fromfile=str(path), tofile="rendered",
+        ))
+        raise AssertionError(f"rendered objects differ from {path}:\n{diff}")
+
+
+def _golden_text(objects: list[Obj]) -> str:
+    # Golden files keep Helm releases as real documents (not comments) so they are compared too.
+    kube = to_yaml([o for o in objects if not is_helm_release(o)])
+    helm = [o for o in objects if is_helm_release(o)]
+    return kube + ("---\n" + yaml.safe_dump_all(helm, sort_keys=False) if helm else "")
+
