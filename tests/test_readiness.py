@@ -49,9 +49,14 @@ def test_absent_object_is_not_ready(rule: Any) -> None:
 # ----------------------------------------------------------------------------- Deployment
 def test_deployment_ready() -> None:
     d = deploy(
-        2, observedGeneration=1, replicas=2, updatedReplicas=2, readyReplicas=2, availableReplicas=2,
+        2,
+        observedGeneration=1,
+        replicas=2,
+        updatedReplicas=2,
+        readyReplicas=2,
+        availableReplicas=2,
         conditions=[AVAILABLE, COMPLETE],
-    )  # fmt: skip
+    )
     assert r.deployment(d) == Readiness(True, "2/2 replicas ready")
 
 
@@ -68,8 +73,15 @@ def test_deployment_partial_message() -> None:
 
 
 def test_deployment_default_replicas_is_one() -> None:
-    d = deploy(None, observedGeneration=1, replicas=1, updatedReplicas=1, readyReplicas=1, availableReplicas=1,
-               conditions=[AVAILABLE, COMPLETE])  # fmt: skip
+    d = deploy(
+        None,
+        observedGeneration=1,
+        replicas=1,
+        updatedReplicas=1,
+        readyReplicas=1,
+        availableReplicas=1,
+        conditions=[AVAILABLE, COMPLETE],
+    )
     assert r.deployment(d) == Readiness(True, "1/1 replicas ready")
 
 
@@ -78,8 +90,15 @@ def test_deployment_zero_replicas_ready_without_counts() -> None:
 
 
 def test_deployment_stale_generation_waits() -> None:
-    d = deploy(1, observedGeneration=1, replicas=1, updatedReplicas=1, readyReplicas=1, availableReplicas=1,
-               conditions=[AVAILABLE, COMPLETE])  # fmt: skip
+    d = deploy(
+        1,
+        observedGeneration=1,
+        replicas=1,
+        updatedReplicas=1,
+        readyReplicas=1,
+        availableReplicas=1,
+        conditions=[AVAILABLE, COMPLETE],
+    )
     d["metadata"]["generation"] = 2
     verdict = r.deployment(d)
     assert not verdict.ready and "generation 2" in verdict.message
@@ -118,9 +137,18 @@ def test_deployment_old_replicas_pending() -> None:
 
 # ----------------------------------------------------------------------------- other workloads
 def test_stateful_set() -> None:
-    sts = obj("StatefulSet", api="apps/v1", spec={"replicas": 2},
-              status={"observedGeneration": 1, "readyReplicas": 2, "updatedReplicas": 2,
-                      "currentRevision": "a", "updateRevision": "a"})  # fmt: skip
+    sts = obj(
+        "StatefulSet",
+        api="apps/v1",
+        spec={"replicas": 2},
+        status={
+            "observedGeneration": 1,
+            "readyReplicas": 2,
+            "updatedReplicas": 2,
+            "currentRevision": "a",
+            "updateRevision": "a",
+        },
+    )
     assert r.stateful_set(sts).ready
     sts["status"]["updateRevision"] = "b"
     assert "waiting for revision b" in r.stateful_set(sts).message
@@ -131,8 +159,17 @@ def test_stateful_set() -> None:
 
 
 def test_daemon_set() -> None:
-    ds = obj("DaemonSet", api="apps/v1", status={"observedGeneration": 1, "desiredNumberScheduled": 3,
-                                                  "updatedNumberScheduled": 3, "numberAvailable": 2, "numberReady": 2})  # fmt: skip
+    ds = obj(
+        "DaemonSet",
+        api="apps/v1",
+        status={
+            "observedGeneration": 1,
+            "desiredNumberScheduled": 3,
+            "updatedNumberScheduled": 3,
+            "numberAvailable": 2,
+            "numberReady": 2,
+        },
+    )
     assert r.daemon_set(ds) == Readiness(False, "2/3 pods ready, 2/3 available")
     ds["status"]["numberAvailable"] = ds["status"]["numberReady"] = 3
     assert r.daemon_set(ds).ready
@@ -230,8 +267,12 @@ def test_rollout_degraded_and_paused() -> None:
 
 
 def test_helm_release() -> None:
-    helm = obj("HelmRelease", api="pyvela.dev/v1alpha1", generation=2,
-               status={"phase": "deployed", "observedGeneration": 1, "revision": 1})  # fmt: skip
+    helm = obj(
+        "HelmRelease",
+        api="pyvela.dev/v1alpha1",
+        generation=2,
+        status={"phase": "deployed", "observedGeneration": 1, "revision": 1},
+    )
     assert not r.helm_release(helm).ready
     helm["status"] = {"phase": "deployed", "observedGeneration": 2, "revision": 2}
     assert r.helm_release(helm) == Readiness(True, "revision 2 deployed")
@@ -306,17 +347,39 @@ def test_rules_survive_garbage(name: str, garbage: Any) -> None:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=8)
     | st.sampled_from(["True", "False", "Ready", "Available", "Healthy", "Degraded", "deployed", "1"]),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(
-        st.sampled_from(["status", "spec", "metadata", "generation", "observedGeneration", "conditions", "type",
-                         "reason", "phase", "replicas", "readyReplicas", "loadBalancer", "ingress", "x"]),
-        children,
-        max_size=6,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "status",
+                    "spec",
+                    "metadata",
+                    "generation",
+                    "observedGeneration",
+                    "conditions",
+                    "type",
+                    "reason",
+                    "phase",
+                    "replicas",
+                    "readyReplicas",
+                    "loadBalancer",
+                    "ingress",
+                    "x",
+                ]
+            ),
+            children,
+            max_size=6,
+        )
     ),
     max_leaves=30,
-)  # fmt: skip
+)
 
 
 @settings(max_examples=300, deadline=None)
