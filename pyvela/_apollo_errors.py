@@ -104,6 +104,7 @@ def error_for(
     service: Service,
     secrets: list[_Secret],
 ) -> ConfigCentreError:
+    """The pyvela error for a non-2xx, non-retryable answer: what, where, Apollo's message, the fix."""
     status = response.status_code
     message, exception = server_message(response, secrets)
     got = f"HTTP {status}" + (f" {exception}" if exception else "") + (f": {message}" if message else "")
@@ -148,12 +149,17 @@ def error_for(
                 "cluster and namespace",
                 **context,
             )
+        item_missing = key is not None and "item not found" in message.lower()
         return ConfigNotFoundError(
             f"Apollo could not {what} {where}: not found",
-            expected=f"an existing app {target.app_id!r}, env {target.env}, cluster "
+            expected=f"an existing item {key!r} in {target}"
+            if item_missing
+            else f"an existing app {target.app_id!r}, env {target.env}, cluster "
             f"{target.cluster!r} and namespace {target.namespace!r}",
             got=got,
-            fix="create the app / cluster / namespace in the Apollo portal, or fix the target",
+            fix="write the item first, or check the key"
+            if item_missing
+            else "create the app / cluster / namespace in the Apollo portal, or fix the target",
             **context,
         )
     if 300 <= status < 400:
@@ -178,6 +184,6 @@ def error_for(
         f"Apollo refused to {what} {where}",
         expected="a request Apollo accepts",
         got=got,
-        fix="read Apollo's message above; check the values and the Apollo version",
+        fix="see Apollo's message under 'got'; check the values sent and the Apollo version",
         **context,
     )

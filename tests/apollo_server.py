@@ -5,8 +5,9 @@ open-api and config-service controllers, the access-key filter):
 
 - Open API under ``/openapi/v1``: the consumer token in ``Authorization`` (401 with the
   servlet error body when missing or unknown), per-token app grants (403), operators
-  checked against the portal's users (400 ``user not exists for userName:...``), app /
-  cluster / namespace existence (404), items (edits) kept apart from releases, releases
+  checked against the portal's users (400 ``user not exists for userName:...``), 404
+  ``namespace not found`` for a missing app / cluster / namespace (as the admin service
+  answers), items (edits) kept apart from releases, releases
   with release keys, ``releases/latest`` (200 with an empty body before the first one);
 - the config service under ``/configs/{appId}/{cluster}/{namespace}``: 404 before the
   first release, 304 when ``releaseKey`` is current, falling back to the ``default``
@@ -244,8 +245,6 @@ class ApolloServer:
         self.requests: list[LoggedRequest] = []
         self._lock = threading.RLock()
         self._namespaces: dict[tuple[str, str, str, str], _Namespace] = {}
-        self._clusters: set[tuple[str, str, str]] = set()
-        self._apps: set[str] = set()
         self._access_keys: dict[str, list[str]] = {}
         self._faults: list[Fault] = []
         self._next_release_id = 1
@@ -263,12 +262,11 @@ class ApolloServer:
         namespaces: Iterable[str] = ("application",),
     ) -> None:
         """Create an app with namespaces in every env and cluster (Apollo creates ``application``)."""
+        cluster_names, namespace_names = tuple(clusters), tuple(namespaces)
         with self._lock:
-            self._apps.add(app_id)
             for env in envs:
-                for cluster in clusters:
-                    self._clusters.add((env.upper(), app_id, cluster))
-                    for namespace in namespaces:
+                for cluster in cluster_names:
+                    for namespace in namespace_names:
                         key = (env.upper(), app_id, cluster, namespace)
                         self._namespaces.setdefault(key, _Namespace(app_id, cluster, namespace))
 
@@ -460,11 +458,9 @@ class ApolloServer:
     # -- Open API -------------------------------------------------------------------------
 
     def _namespace(self, params: Mapping[str, str]) -> _Namespace:
+        # The admin service looks the namespace up directly: a missing app or cluster
+        # reads as a missing namespace too.
         env, app, cluster, name = params["env"].upper(), params["app"], params["cluster"], params["ns"]
-        if app not in self._apps:
-            raise _ApolloError(404, f"app not found for appId:{app}", _NOT_FOUND)
-        if (env, app, cluster) not in self._clusters:
-            raise _ApolloError(404, f"cluster not found for appId:{app} clusterName:{cluster}", _NOT_FOUND)
         ns = self._namespaces.get((env, app, cluster, name))
         if ns is None:
             raise _ApolloError(
@@ -621,9 +617,11 @@ class ApolloServer:
         return self._ok(record.to_json())
 
     def _latest_release(self, params: dict[str, str], query: dict[str, str], body: bytes) -> _Reply:
-        ns = self._namespace(params)
-        # Apollo answers 200 with no body when nothing was released.
-        return self._ok(ns.releases[-1].to_json() if ns.releases else None)
+        key = (params["env"].upper(), params["app"], params["cluster"], params["ns"])
+        ns = self._namespaces.get(key)
+        # Apollo answers 200 with no body when nothing was released, even for a namespace
+        # that does not exist (the admin service just finds no release).
+        return self._ok(ns.releases[-1].to_json() if ns is not None and ns.releases else None)
 
     # -- config service -----------------------------------------------------------------
 

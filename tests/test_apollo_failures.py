@@ -127,7 +127,7 @@ def test_unknown_namespace_is_not_found(centre: ApolloConfigCentre) -> None:
 
 
 def test_unknown_app_is_not_found(centre: ApolloConfigCentre) -> None:
-    with pytest.raises(ConfigNotFoundError, match="app not found for appId:nobody"):
+    with pytest.raises(ConfigNotFoundError, match="namespace not found for appId:nobody"):
         centre.register(ConfigTarget(app_id="nobody"), ITEMS, release_title="t")
 
 
