@@ -35,12 +35,16 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 class ChartRepo:
     """Package ``charts`` and serve them as a Helm repository on 127.0.0.1."""
 
-    def __init__(self, helm: str | os.PathLike[str], charts: Iterable[str | os.PathLike[str]],
-                 directory: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self,
+        helm: str | os.PathLike[str],
+        charts: Iterable[str | os.PathLike[str]],
+        directory: str | os.PathLike[str] | None = None,
+    ) -> None:
         self.helm = str(helm)
         self.charts = [Path(c) for c in charts]
         self._own_dir = directory is None
-        self.directory = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="pyvela-charts-"))
+        self.directory = Path(directory or tempfile.mkdtemp(prefix="pyvela-charts-"))
         self._server: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.packages: list[Path] = []
@@ -53,11 +57,16 @@ class ChartRepo:
 
     def _helm(self, *args: str) -> str:
         home = self.directory.parent / f"{self.directory.name}-helm-home"
-        env = dict(os.environ, HELM_CACHE_HOME=str(home / "cache"), HELM_CONFIG_HOME=str(home / "config"),
-                   HELM_DATA_HOME=str(home / "data"))
+        env = dict(
+            os.environ,
+            HELM_CACHE_HOME=str(home / "cache"),
+            HELM_CONFIG_HOME=str(home / "config"),
+            HELM_DATA_HOME=str(home / "data"),
+        )
         proc = subprocess.run([self.helm, *args], env=env, capture_output=True, text=True, timeout=120)
         if proc.returncode != 0:
-            raise RuntimeError(f"helm {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
+            msg = f"helm {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}"
+            raise RuntimeError(msg)
         return proc.stdout
 
     def start(self) -> ChartRepo:
@@ -93,6 +102,7 @@ class ChartRepo:
     def __enter__(self) -> ChartRepo:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

@@ -108,7 +108,7 @@ def _pem_key(key: Any) -> bytes:
 
 
 def make_pki(d: Path) -> dict[str, Path]:
-    """CA, apiserver serving certificate and the service-account key pair."""
+    """CA, apiserver serving cert, front-proxy CA + client cert, service-account key pair."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -117,48 +117,59 @@ def make_pki(d: Path) -> dict[str, Path]:
     now = datetime.datetime.now(datetime.timezone.utc)
     start, end = now - datetime.timedelta(hours=1), now + datetime.timedelta(days=7)
 
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pyvela-test-ca")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(start).not_valid_after(end)
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                       content_commitment=False, key_encipherment=False,
-                                       data_encipherment=False, key_agreement=False,
-                                       encipher_only=False, decipher_only=False), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-          .sign(ca_key, hashes.SHA256()))
+    def name(cn: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
-    srv_key = ec.generate_private_key(ec.SECP256R1())
+    def make_ca(cn: str) -> tuple[Any, Any]:
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = (x509.CertificateBuilder().subject_name(name(cn)).issuer_name(name(cn))
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(start).not_valid_after(end)
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                             content_commitment=False, key_encipherment=False,
+                                             data_encipherment=False, key_agreement=False,
+                                             encipher_only=False, decipher_only=False), critical=True)
+                .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+                .sign(key, hashes.SHA256()))
+        return cert, key
+
+    def make_leaf(cn: str, ca: Any, ca_key: Any, usage: Any, sans: list[x509.GeneralName]) -> tuple[Any, Any]:
+        key = ec.generate_private_key(ec.SECP256R1())
+        b = (x509.CertificateBuilder().subject_name(name(cn)).issuer_name(ca.subject)
+             .public_key(key.public_key()).serial_number(x509.random_serial_number())
+             .not_valid_before(start).not_valid_after(end)
+             .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                            critical=False))
+        if sans:
+            b = b.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        return b.sign(ca_key, hashes.SHA256()), key
+
+    ca, ca_key = make_ca("pyvela-test-ca")
     sans: list[x509.GeneralName] = [x509.DNSName(n) for n in (
         "localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
         "kubernetes.default.svc.cluster.local")]
     sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in (LOOPBACK, SERVICE_IP)]
-    srv = (x509.CertificateBuilder()
-           .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]))
-           .issuer_name(ca_name).public_key(srv_key.public_key())
-           .serial_number(x509.random_serial_number()).not_valid_before(start).not_valid_after(end)
-           .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-           .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-           .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-                          critical=False)
-           .sign(ca_key, hashes.SHA256()))
-
+    srv, srv_key = make_leaf("kube-apiserver", ca, ca_key, ExtendedKeyUsageOID.SERVER_AUTH, sans)
+    fp_ca, fp_ca_key = make_ca("pyvela-test-front-proxy-ca")
+    fp, fp_key = make_leaf("front-proxy-client", fp_ca, fp_ca_key, ExtendedKeyUsageOID.CLIENT_AUTH, [])
     sa_key = ec.generate_private_key(ec.SECP256R1())
     files = {
         "ca.crt": _pem_cert(ca), "ca.key": _pem_key(ca_key),
         "apiserver.crt": _pem_cert(srv), "apiserver.key": _pem_key(srv_key),
+        "front-proxy-ca.crt": _pem_cert(fp_ca),
+        "front-proxy-client.crt": _pem_cert(fp), "front-proxy-client.key": _pem_key(fp_key),
         "sa.key": _pem_key(sa_key),
         "sa.pub": sa_key.public_key().public_bytes(serialization.Encoding.PEM,
                                                    serialization.PublicFormat.SubjectPublicKeyInfo),
     }
     out = {}
-    for name, data in files.items():
-        p = d / name
+    for fname, data in files.items():
+        p = d / fname
         p.write_bytes(data)
         p.chmod(0o600)
-        out[name] = p
+        out[fname] = p
     return out
 
 
@@ -363,13 +374,24 @@ class ControlPlane:
             f"--tls-cert-file={pki['apiserver.crt']}", f"--tls-private-key-file={pki['apiserver.key']}",
             f"--client-ca-file={pki['ca.crt']}",
             f"--token-auth-file={wd / 'tokens.csv'}",
-            f"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             f"--service-account-key-file={pki['sa.pub']}",
             f"--service-account-signing-key-file={pki['sa.key']}",
             f"--service-cluster-ip-range={SERVICE_CIDR}",
             "--authorization-mode=Node,RBAC",
             "--allow-privileged=true",
+            # aggregation layer / request-header auth, as kubeadm sets it up
+            f"--requestheader-client-ca-file={pki['front-proxy-ca.crt']}",
+            "--requestheader-allowed-names=front-proxy-client",
+            "--requestheader-username-headers=X-Remote-User",
+            "--requestheader-group-headers=X-Remote-Group",
+            "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+            f"--proxy-client-cert-file={pki['front-proxy-client.crt']}",
+            f"--proxy-client-key-file={pki['front-proxy-client.key']}",
             "--profiling=false",
+            # the `kubernetes` Service would point at 127.0.0.1, which Endpoints
+            # validation rejects; nothing in-cluster needs it (pods are fake)
+            "--endpoint-reconciler-type=none",
             "--v=1",
         ])
         self._wait("kube-apiserver /readyz", lambda: self._api_ok("/readyz"), deadline, apiserver)

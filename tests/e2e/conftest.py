@@ -85,10 +85,15 @@ class KubeCluster:
     def helm_env(self, home: Path) -> dict[str, str]:
         """Environment for running ``self.helm`` with its state kept under ``home``."""
         env = dict(os.environ)
-        env.update(HELM_CACHE_HOME=str(home / "cache"), HELM_CONFIG_HOME=str(home / "config"),
-                   HELM_DATA_HOME=str(home / "data"), KUBECONFIG=self.kubeconfig,
-                   HELM_KUBECONTEXT=self.context, NO_PROXY="127.0.0.1,localhost",
-                   no_proxy="127.0.0.1,localhost")
+        env.update(
+            HELM_CACHE_HOME=str(home / "cache"),
+            HELM_CONFIG_HOME=str(home / "config"),
+            HELM_DATA_HOME=str(home / "data"),
+            KUBECONFIG=self.kubeconfig,
+            HELM_KUBECONTEXT=self.context,
+            NO_PROXY="127.0.0.1,localhost",
+            no_proxy="127.0.0.1,localhost",
+        )
         return env
 
     def check(self) -> None:
@@ -111,8 +116,15 @@ def _external(path: str) -> KubeCluster:
             bin_dir, crds, helm = d / "bin", d / "rollouts-crds", str(d / "bin" / "helm")
     except Exception:
         pass
-    return KubeCluster(kubeconfig=path, context=context, server=server, bin_dir=bin_dir, helm=helm,
-                       rollouts_crds_dir=crds, external=True)
+    return KubeCluster(
+        kubeconfig=path,
+        context=context,
+        server=server,
+        bin_dir=bin_dir,
+        helm=helm,
+        rollouts_crds_dir=crds,
+        external=True,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -124,19 +136,32 @@ def kube_cluster() -> Iterator[KubeCluster]:
     launcher = load_launcher()
     build = launcher._build
     if build.find_go() is None:
-        _unavailable("Go is not installed, so the e2e control plane cannot be built "
-                     "(install Go >= 1.26 and run `scripts/testcluster build`, "
-                     "or set PYVELA_TEST_KUBECONFIG to a cluster)")
+        _unavailable(
+            "Go is not installed, so the e2e control plane cannot be built "
+            "(install Go >= 1.26 and run `scripts/testcluster build`, "
+            "or set PYVELA_TEST_KUBECONFIG to a cluster)"
+        )
     d = build.build_dir()
     if not build.is_built(d):
-        _unavailable(f"e2e control-plane binaries are not built ({d}): run `scripts/testcluster build` "
-                     "(20-40 min cold on 2 cores, seconds when warm), or set PYVELA_TEST_KUBECONFIG")
-    cp = launcher.ControlPlane(build_dir=d, nodes=int(os.environ.get("PYVELA_TEST_NODES", "2")),
-                               keep_workdir=bool(os.environ.get("PYVELA_TEST_KEEP_CLUSTER")))
+        _unavailable(
+            f"e2e control-plane binaries are not built ({d}): run `scripts/testcluster build` "
+            "(20-40 min cold on 2 cores, seconds when warm), or set PYVELA_TEST_KUBECONFIG"
+        )
+    cp = launcher.ControlPlane(
+        build_dir=d,
+        nodes=int(os.environ.get("PYVELA_TEST_NODES", "2")),
+        keep_workdir=bool(os.environ.get("PYVELA_TEST_KEEP_CLUSTER")),
+    )
     try:
         cp.start()
-        yield KubeCluster(kubeconfig=str(cp.kubeconfig), context=cp.context, server=cp.server,
-                          bin_dir=cp.bin_dir, helm=str(cp.helm), rollouts_crds_dir=cp.rollouts_crds_dir,
-                          control_plane=cp)
+        yield KubeCluster(
+            kubeconfig=str(cp.kubeconfig),
+            context=cp.context,
+            server=cp.server,
+            bin_dir=cp.bin_dir,
+            helm=str(cp.helm),
+            rollouts_crds_dir=cp.rollouts_crds_dir,
+            control_plane=cp,
+        )
     finally:
         cp.stop()

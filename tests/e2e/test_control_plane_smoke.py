@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from chartrepo import CHARTS_DIR, ChartRepo  # noqa: E402
+from chartrepo import CHARTS_DIR, ChartRepo
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +35,7 @@ def wait_for(what: str, fn: Callable[[], T | None], timeout: float = 120.0, inte
             if val:
                 return val
             last = val
-        except Exception as e:  # noqa: BLE001 - keep polling, report the last error
+        except Exception as e:  # keep polling, report the last error
             last = e
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; last: {last!r}")
@@ -68,8 +68,10 @@ def _labels(app: str) -> dict[str, str]:
 
 
 def _pod_template(app: str, image: str = "nginx:1.27") -> dict[str, Any]:
-    return {"metadata": {"labels": _labels(app)},
-            "spec": {"containers": [{"name": app, "image": image, "ports": [{"containerPort": 80}]}]}}
+    return {
+        "metadata": {"labels": _labels(app)},
+        "spec": {"containers": [{"name": app, "image": image, "ports": [{"containerPort": 80}]}]},
+    }
 
 
 def test_version_is_real(kube_cluster: Any, api: Any) -> None:
@@ -81,18 +83,28 @@ def test_version_is_real(kube_cluster: Any, api: Any) -> None:
     if kube_cluster.control_plane is not None:
         assert info.git_version == kube_cluster.control_plane.versions["kubernetes"]
     nodes = client.CoreV1Api(api).list_node().items
-    assert nodes and all(any(c.type == "Ready" and c.status == "True" for c in n.status.conditions)
-                         for n in nodes)
+    for n in nodes:
+        assert any(c.type == "Ready" and c.status == "True" for c in n.status.conditions), n.metadata.name
+    assert nodes
 
 
 def test_deployment_becomes_available(api: Any, namespace: str) -> None:
     from kubernetes import client
 
     apps = client.AppsV1Api(api)
-    apps.create_namespaced_deployment(namespace, {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-        "spec": {"replicas": 2, "selector": {"matchLabels": _labels("web")}, "template": _pod_template("web")},
-    })
+    apps.create_namespaced_deployment(
+        namespace,
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web"},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": _labels("web")},
+                "template": _pod_template("web"),
+            },
+        },
+    )
 
     def available() -> Any:
         d = apps.read_namespaced_deployment("web", namespace)
@@ -113,22 +125,36 @@ def test_service_gets_cluster_ip_and_endpoints(api: Any, namespace: str) -> None
     from kubernetes import client
 
     apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
-    apps.create_namespaced_deployment(namespace, {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "svc-backend"},
-        "spec": {"replicas": 2, "selector": {"matchLabels": _labels("svc-backend")},
-                 "template": _pod_template("svc-backend")},
-    })
-    svc = core.create_namespaced_service(namespace, {
-        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "svc-backend"},
-        "spec": {"selector": _labels("svc-backend"), "ports": [{"port": 80, "targetPort": 80}]},
-    })
+    apps.create_namespaced_deployment(
+        namespace,
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "svc-backend"},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": _labels("svc-backend")},
+                "template": _pod_template("svc-backend"),
+            },
+        },
+    )
+    svc = core.create_namespaced_service(
+        namespace,
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "svc-backend"},
+            "spec": {"selector": _labels("svc-backend"), "ports": [{"port": 80, "targetPort": 80}]},
+        },
+    )
     ip = ipaddress.ip_address(svc.spec.cluster_ip)
     assert ip in ipaddress.ip_network("10.96.0.0/16")  # the real allocator, never dialled
     discovery = client.DiscoveryV1Api(api)
 
     def endpoints() -> int:
         slices = discovery.list_namespaced_endpoint_slice(
-            namespace, label_selector="kubernetes.io/service-name=svc-backend").items
+            namespace, label_selector="kubernetes.io/service-name=svc-backend"
+        ).items
         return sum(1 for s in slices for e in (s.endpoints or []) if e.conditions.ready)
 
     assert wait_for("2 ready endpoints", lambda: endpoints() == 2 or None)
@@ -136,9 +162,12 @@ def test_service_gets_cluster_ip_and_endpoints(api: Any, namespace: str) -> None
 
 def _rollout(image: str) -> dict[str, Any]:
     return {
-        "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": {"name": "canary"},
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Rollout",
+        "metadata": {"name": "canary"},
         "spec": {
-            "replicas": 2, "revisionHistoryLimit": 2,
+            "replicas": 2,
+            "revisionHistoryLimit": 2,
             "selector": {"matchLabels": _labels("canary")},
             "template": _pod_template("canary", image),
             "strategy": {"canary": {"steps": [{"setWeight": 50}, {"pause": {"duration": "1s"}}]}},
@@ -156,16 +185,18 @@ def test_rollout_becomes_healthy(api: Any, namespace: str) -> None:
     def healthy(generation: int = 1) -> Any:
         r = co.get_namespaced_custom_object(*args)
         st = r.get("status", {})
-        ok = (st.get("phase") == "Healthy" and str(st.get("observedGeneration")) == str(r["metadata"]["generation"])
-              and r["metadata"]["generation"] >= generation)
+        gen = r["metadata"]["generation"]
+        observed = str(st.get("observedGeneration")) == str(gen)
+        ok = st.get("phase") == "Healthy" and observed and gen >= generation
         return r if ok else None
 
     r = wait_for("rollout Healthy", healthy)
     assert r["status"]["availableReplicas"] == 2
     # a canary update goes through the steps and ends Healthy on the new image
     first_hash = r["status"]["currentPodHash"]
-    co.patch_namespaced_custom_object(*args, {"spec": {"template": {"spec": {"containers": [
-        {"name": "canary", "image": "nginx:1.28"}]}}}})
+    co.patch_namespaced_custom_object(
+        *args, {"spec": {"template": {"spec": {"containers": [{"name": "canary", "image": "nginx:1.28"}]}}}}
+    )
     r = wait_for("rollout Healthy after update", lambda: healthy(2), timeout=180)
     assert r["status"]["currentPodHash"] != first_hash
     assert r["status"]["stableRS"] == r["status"]["currentPodHash"]
@@ -174,16 +205,16 @@ def test_rollout_becomes_healthy(api: Any, namespace: str) -> None:
     assert {p.spec.containers[0].image for p in live} == {"nginx:1.28"}
 
 
-def test_helm_install_from_loopback_repo(kube_cluster: Any, api: Any, namespace: str,
-                                         tmp_path: Path) -> None:
+def test_helm_install_from_loopback_repo(kube_cluster: Any, api: Any, namespace: str, tmp_path: Path) -> None:
     from kubernetes import client
 
     assert kube_cluster.helm, "no helm binary (scripts/testcluster build, or helm on PATH)"
     env = kube_cluster.helm_env(tmp_path / "helm")
 
     def helm(*a: str, timeout: float = 300) -> str:
-        proc = subprocess.run([kube_cluster.helm, *a], env=env, capture_output=True, text=True,
-                              timeout=timeout)
+        proc = subprocess.run(
+            [kube_cluster.helm, *a], env=env, capture_output=True, text=True, timeout=timeout
+        )
         assert proc.returncode == 0, f"helm {' '.join(a)}:\n{proc.stdout}\n{proc.stderr}"
         return proc.stdout
 
@@ -193,12 +224,25 @@ def test_helm_install_from_loopback_repo(kube_cluster: Any, api: Any, namespace:
         helm("repo", "update")
         found = json.loads(helm("search", "repo", "pyvela-test/redis-cluster", "--output", "json"))
         assert [(c["name"], c["version"]) for c in found] == [("pyvela-test/redis-cluster", "6.2.7")]
-        helm("install", "cache", "pyvela-test/redis-cluster", "--version", "6.2.7",
-             "--namespace", namespace, "--wait", "--timeout", "180s")
+        helm(
+            "install",
+            "cache",
+            "pyvela-test/redis-cluster",
+            "--version",
+            "6.2.7",
+            "--namespace",
+            namespace,
+            "--wait",
+            "--timeout",
+            "180s",
+        )
 
     status = json.loads(helm("status", "cache", "--namespace", namespace, "--output", "json"))
     assert status["info"]["status"] == "deployed"
-    assert status["chart"]["metadata"]["version"] == "6.2.7"
+    releases = json.loads(helm("list", "--namespace", namespace, "--output", "json"))
+    assert [(r["name"], r["chart"], r["status"]) for r in releases] == [
+        ("cache", "redis-cluster-6.2.7", "deployed")
+    ]
     sts = client.AppsV1Api(api).read_namespaced_stateful_set("cache-redis-cluster", namespace)
     assert sts.status.ready_replicas == 3 == sts.spec.replicas
     svc = client.CoreV1Api(api).read_namespaced_service("cache-redis-cluster", namespace)
