@@ -10,6 +10,7 @@ after ``spec.progressDeadlineSeconds`` and a Rollout goes Degraded.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,7 +39,7 @@ def _max_unavailable(spec: Mapping[str, Any], n: int) -> int:
     value = m(m(spec.get("strategy")).get("rollingUpdate")).get("maxUnavailable", "25%")
     if isinstance(value, int) and not isinstance(value, bool):
         return max(0, value)
-    if isinstance(value, str) and value.endswith("%") and value[:-1].isdigit():
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,3}%", value):
         return math.floor(n * int(value[:-1]) / 100)
     return 0
 
