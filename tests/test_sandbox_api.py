@@ -374,7 +374,7 @@ def test_invalid_objects(sandbox: Sandbox, change: dict[str, Any], match: str) -
 def test_bad_simulation_annotations(sandbox: Sandbox) -> None:
     with pytest.raises(ClusterError, match="ready-after"):
         sandbox.apply(deployment(annotations={"sandbox.pyvela.dev/ready-after": "soon"}))
-    with pytest.raises(ClusterError, match="sandbox.pyvela.dev/fail"):
+    with pytest.raises(ClusterError, match=r"sandbox\.pyvela\.dev/fail"):
         sandbox.apply(deployment(annotations={"sandbox.pyvela.dev/fail": "Meteor"}))
 
 
@@ -384,7 +384,8 @@ def test_unknown_kind(sandbox: Sandbox) -> None:
     with pytest.raises(UnknownKindError) as caught:
         sandbox.apply(foo)
     assert str(caught.value.message).startswith(
-        'no kind "Foo" in group "x.io/v1" on the sandbox: is its CustomResourceDefinition installed? apply it first'
+        'no kind "Foo" in group "x.io/v1" on the sandbox: '
+        "is its CustomResourceDefinition installed? apply it first"
     )
     assert "the group has no known kinds" in caught.value.message
     with pytest.raises(
@@ -441,9 +442,9 @@ def test_crd_visible_to_another_instance(tmp_path: Path) -> None:
 def test_invalid_crd(sandbox: Sandbox) -> None:
     bad = crd()
     bad["metadata"]["name"] = "wrong"
-    with pytest.raises(ClusterError, match="metadata.name must be"):
+    with pytest.raises(ClusterError, match=r"metadata\.name must be"):
         sandbox.apply(bad)
-    with pytest.raises(ClusterError, match="spec.scope"):
+    with pytest.raises(ClusterError, match=r"spec\.scope"):
         sandbox.apply(crd(scope="Galaxy"))
 
 
