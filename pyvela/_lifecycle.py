@@ -55,7 +55,8 @@ class RunResult:
 
     def to_dict(self) -> dict[str, Any]:
         steps = {
-            n: {k: s.get(k) for k in ("phase", "reason", "message", "outputs", "elapsed", "started", "finished")}
+            n: {k: s.get(k) for k in ("phase", "reason", "message", "outputs", "elapsed", "started", "finished",
+                                   "attempts")}
             for n, s in self.steps.items()
         }
         return {"ok": self.ok, "app": self.app, "namespace": self.namespace, "target": self.target,
@@ -248,23 +249,22 @@ class AppOps:
         gc = self._policy("garbage-collect")
         keep = {ObjectRef.from_dict(e["ref"]) for e in rev["inventory"]}
         stale: list[ObjectRef] = []
-        for old in record["revisions"]:
+        # Everything applied since the last success (inclusive) that this revision no longer
+        # has; older revisions' objects were pruned by that success already.
+        for old in reversed(record["revisions"]):
             if old is rev:
                 continue
             for e in reversed(old.get("inventory") or []):
                 ref = ObjectRef.from_dict(e["ref"])
                 if ref not in keep and ref not in stale:
                     stale.append(ref)
+            if old["phase"] == "succeeded":
+                break
         if not stale or (gc is not None and gc.keep_legacy):
             return ()
         for ref in stale:
             if self.backend.delete(ref, wait=True, timeout=120.0):
                 self.events.emit(Event(kind="pruned", message=f"pruned {ref}", data={"object": ref.to_dict()}))
-        for old in record["revisions"]:
-            if old is not rev:
-                old["inventory"] = [e for e in old.get("inventory") or [] if ObjectRef.from_dict(e["ref"]) in keep]
-        with self._state_lock:
-            self.store.save(record)
         return tuple(str(r) for r in stale)
 
     def delete(self) -> RunResult:

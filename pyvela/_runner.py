@@ -237,7 +237,7 @@ class Engine:
         except StepTimeout as exc:
             return Outcome(FAILED, "Timeout", f"{exc.message} (timeout {planned.timeout:g}s)")
         except PyvelaError as exc:
-            reason = str(exc.context.get("reason") or type(exc).__name__)
+            reason = "Terminate" if self.cancel.is_set() else str(exc.context.get("reason") or type(exc).__name__)
             return Outcome(FAILED, reason, str(exc), traceback=getattr(exc, "traceback", None))
 
     def _resolve(self, name: str, planned: PlannedStep) -> Any:
@@ -284,5 +284,6 @@ def reset_steps(steps: Mapping[str, dict[str, Any]], names: list[str], *, keep_j
         st = steps[n]
         journal = st.get("journal") if keep_journal else []
         resumed = st.get("resumed") if keep_journal else False
+        attempts = st.get("attempts") or 0
         st.clear()
-        st.update(new_step_state(), journal=journal or [], resumed=bool(resumed))
+        st.update(new_step_state(), journal=journal or [], resumed=bool(resumed), attempts=attempts)
