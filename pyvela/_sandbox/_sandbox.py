@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -54,11 +53,9 @@ def default_root() -> Path:
     return Path(os.environ.get(ENV_ROOT) or ".pyvela")
 
 
-def _spec_hash(body: Mapping[str, Any]) -> str:
-    spec = {k: v for k, v in body.items() if k not in ("apiVersion", "kind", "metadata", "status")}
-    return hashlib.blake2b(
-        json.dumps(spec, sort_keys=True, separators=(",", ":")).encode(), digest_size=16
-    ).hexdigest()
+def _spec(body: Mapping[str, Any]) -> dict[str, Any]:
+    """What counts as spec for metadata.generation: every top-level field but these."""
+    return {k: v for k, v in body.items() if k not in ("apiVersion", "kind", "metadata", "status")}
 
 
 def _owners(body: Mapping[str, Any]) -> str:
@@ -311,7 +308,7 @@ class Sandbox:
             obj = {**obj, "metadata": {**metadata, "name": metadata["generateName"] + suffix}}
             metadata = obj["metadata"]
         key = self._key(info, metadata.get("namespace"), metadata.get("name"))  # type: ignore[arg-type]
-        if info.namespaced and Store.load(conn, "", "Namespace", "", key[2]) is None:
+        if info.namespaced and not Store.exists(conn, "", "Namespace", "", key[2]):
             raise NotFoundError(
                 f'namespaces "{key[2]}" not found',
                 object=f"{info.kind} {key[2]}/{key[3]}",
@@ -338,14 +335,11 @@ class Sandbox:
             )
         if info.group == "" and info.kind == "Service":
             _admission.service(conn, body, existing.body if existing else None)
-        spec_hash, sim, has_controller = (
-            _spec_hash(body),
-            sim_for(body, self.settings),
-            controller_for(*key[:2]),
-        )
+        sim = sim_for(body, self.settings)
+        has_controller = controller_for(info.group, info.kind) is not None
         meta = body["metadata"]
         if existing is not None:
-            generation = existing.generation + (spec_hash != existing.spec_hash)
+            generation = existing.generation + (_spec(body) != _spec(existing.body))
             meta.update(uid=existing.uid, generation=generation)
             meta["creationTimestamp"] = existing.body["metadata"].get("creationTimestamp")
             if body == existing.body and sim == existing.sim:
@@ -355,16 +349,10 @@ class Sandbox:
                 row.prior, row.applied_at = existing.status or {}, now
             if has_controller and (generation != existing.generation or sim != existing.sim):
                 row.next_change = now
-            row.body, row.spec_hash, row.generation, row.owners, row.sim = (
-                body,
-                spec_hash,
-                generation,
-                _owners(body),
-                sim,
-            )
+            row.body, row.generation, row.owners, row.sim = body, generation, _owners(body), sim
         else:
             meta.update(uid=str(uuid.uuid4()), generation=1, creationTimestamp=iso(now))
-            row = Row(*key, uid=meta["uid"], rv=0, generation=1, spec_hash=spec_hash, owners=_owners(body),
+            row = Row(*key, uid=meta["uid"], rv=0, generation=1, owners=_owners(body),
                       body=body, status=None, prior={}, sim=sim, applied_at=now,
                       next_change=now if has_controller else None)  # fmt: skip
         if dry_run:

@@ -35,7 +35,7 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value ANY NOT NULL);
 CREATE TABLE objects (
     id INTEGER PRIMARY KEY,
     grp TEXT NOT NULL, kind TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL,
-    uid TEXT NOT NULL, rv INTEGER NOT NULL, generation INTEGER NOT NULL, spec_hash TEXT NOT NULL,
+    uid TEXT NOT NULL, rv INTEGER NOT NULL, generation INTEGER NOT NULL,
     owners TEXT NOT NULL,
     body TEXT NOT NULL, status TEXT, prior TEXT NOT NULL, sim TEXT NOT NULL,
     applied_at REAL NOT NULL, next_change REAL,
@@ -64,8 +64,7 @@ CREATE INDEX config_releases_target ON config_releases (app_id, env, cluster, na
 _TABLES = ("objects", "crd_kinds", "allocations", "config_items", "config_releases")
 
 _COLUMNS = (
-    "id, grp, kind, ns, name, uid, rv, generation, spec_hash, owners, body, status, prior, sim, "
-    "applied_at, next_change"
+    "id, grp, kind, ns, name, uid, rv, generation, owners, body, status, prior, sim, applied_at, next_change"
 )
 
 
@@ -84,7 +83,6 @@ class Row:
     uid: str
     rv: int
     generation: int
-    spec_hash: str
     owners: str
     body: Obj
     status: Obj | None
@@ -98,9 +96,9 @@ class Row:
     def from_db(cls, r: tuple[Any, ...]) -> Row:
         return cls(
             id=r[0], grp=r[1], kind=r[2], ns=r[3], name=r[4], uid=r[5], rv=r[6], generation=r[7],
-            spec_hash=r[8], owners=r[9], body=json.loads(r[10]),
-            status=None if r[11] is None else json.loads(r[11]), prior=json.loads(r[12]),
-            sim=Sim.from_json(json.loads(r[13])), applied_at=r[14], next_change=r[15],
+            owners=r[8], body=json.loads(r[9]), status=None if r[10] is None else json.loads(r[10]),
+            prior=json.loads(r[11]), sim=Sim.from_json(json.loads(r[12])), applied_at=r[13],
+            next_change=r[14],
         )  # fmt: skip
 
     def to_obj(self) -> Obj:
@@ -233,6 +231,11 @@ class Store:
         return None if r is None else Row.from_db(r)
 
     @staticmethod
+    def exists(conn: sqlite3.Connection, grp: str, kind: str, ns: str, name: str) -> bool:
+        query = "SELECT 1 FROM objects WHERE grp=? AND kind=? AND ns=? AND name=?"
+        return conn.execute(query, (grp, kind, ns, name)).fetchone() is not None
+
+    @staticmethod
     def select(conn: sqlite3.Connection, where: str, args: Sequence[Any]) -> list[Row]:
         return [Row.from_db(r) for r in conn.execute(f"SELECT {_COLUMNS} FROM objects WHERE {where}", args)]
 
@@ -240,12 +243,12 @@ class Store:
     def save(conn: sqlite3.Connection, row: Row) -> None:
         status = None if row.status is None else dumps(row.status)
         values = (
-            row.grp, row.kind, row.ns, row.name, row.uid, row.rv, row.generation, row.spec_hash,
-            row.owners, dumps(row.body), status, dumps(row.prior), dumps(row.sim.to_json()),
-            row.applied_at, row.next_change,
+            row.grp, row.kind, row.ns, row.name, row.uid, row.rv, row.generation, row.owners,
+            dumps(row.body), status, dumps(row.prior), dumps(row.sim.to_json()), row.applied_at,
+            row.next_change,
         )  # fmt: skip
         if row.id is None:
-            cur = conn.execute(f"INSERT INTO objects ({_COLUMNS[4:]}) VALUES ({','.join('?' * 15)})", values)
+            cur = conn.execute(f"INSERT INTO objects ({_COLUMNS[4:]}) VALUES ({','.join('?' * 14)})", values)
             row.id = cur.lastrowid
         else:
             assignments = ", ".join(f"{column.strip()}=?" for column in _COLUMNS[4:].split(","))

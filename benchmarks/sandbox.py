@@ -1,0 +1,93 @@
+"""Sandbox benchmarks: replace throughput and readiness-detection lag.
+
+Run: ``python benchmarks/sandbox.py [--replaces 500] [--size 50000] [--waits 20] [--delay 0.3]``
+
+- replace: ``replace`` of a Secret of ``--size`` bytes (the runner's state record), one
+  after another, each with the resourceVersion the previous one returned;
+- get: ``get`` of that Secret;
+- readiness lag: a Deployment that becomes ready ``--delay`` seconds after it is applied;
+  the lag is how long after that moment ``wait`` returns (median / p95 over ``--waits``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pyvela import _readiness as rules  # noqa: E402
+from pyvela._objects import ObjectRef  # noqa: E402
+from pyvela._sandbox import Sandbox, SandboxSettings  # noqa: E402
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def bench_replace(sandbox: Sandbox, count: int, size: int) -> None:
+    payload = base64.b64encode(os.urandom(size * 3 // 4)).decode()
+    secret = sandbox.apply(
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "state"}, "data": {"state": payload}}
+    )
+    timings = []
+    start = time.perf_counter()
+    for i in range(count):
+        secret["data"]["state"] = payload[:-8] + f"{i:08d}"[-8:].replace("-", "A")
+        t = time.perf_counter()
+        secret = sandbox.replace(secret)
+        timings.append(time.perf_counter() - t)
+    total = time.perf_counter() - start
+    print(f"replace x{count} of a {size // 1000} KB Secret: {total:.3f} s total, "
+          f"{statistics.median(timings) * 1e3:.3f} ms median, {percentile(timings, 0.95) * 1e3:.3f} ms p95")  # fmt: skip
+    ref = ObjectRef.of(secret)
+    gets = []
+    for _ in range(count):
+        t = time.perf_counter()
+        sandbox.get(ref)
+        gets.append(time.perf_counter() - t)
+    print(f"get x{count}: {sum(gets):.3f} s total, {statistics.median(gets) * 1e3:.3f} ms median")
+
+
+def bench_lag(sandbox: Sandbox, waits: int, delay: float) -> None:
+    lags = []
+    for i in range(waits):
+        deployment = {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": f"lag-{i}", "annotations": {"sandbox.pyvela.dev/ready-after": str(delay)}},
+            "spec": {"replicas": 2, "template": {"spec": {"containers": [{"name": "c", "image": "nginx"}]}}},
+        }
+        before = time.time()
+        applied = sandbox.apply(deployment)
+        after = time.time()
+        sandbox.wait(ObjectRef.of(applied), rules.deployment, timeout=30)
+        returned = time.time()
+        # ready at applied_at + delay, and applied_at is between `before` and `after`
+        lags.append(returned - (after + delay))
+        lags[-1] = max(lags[-1], 0.0) if returned >= before + delay else lags[-1]
+    print(f"readiness lag over {waits} waits ({delay} s delay): median {statistics.median(lags) * 1e3:.2f} ms, "
+          f"p95 {percentile(lags, 0.95) * 1e3:.2f} ms, max {max(lags) * 1e3:.2f} ms")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--replaces", type=int, default=500)
+    parser.add_argument("--size", type=int, default=50_000)
+    parser.add_argument("--waits", type=int, default=20)
+    parser.add_argument("--delay", type=float, default=0.3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, Sandbox(Path(tmp), settings=SandboxSettings(ready_delay=0)) as sb:
+        bench_replace(sb, args.replaces, args.size)
+        bench_lag(sb, args.waits, args.delay)
+
+
+if __name__ == "__main__":
+    main()
