@@ -68,7 +68,7 @@ def test_two_processes_writing_at_once(tmp_path: Path) -> None:
     count = 100
     procs = [spawn(WRITER, str(root), tag, str(count)) for tag in ("a", "b")]
     for proc in procs:
-        out, err = proc.communicate(timeout=120)
+        _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
     with Sandbox(root, settings=SandboxSettings(ready_delay=0)) as sb:
         maps = sb.list("v1", "ConfigMap")
