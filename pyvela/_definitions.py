@@ -345,8 +345,11 @@ def step(
                 fix="write `async def` and `await` the context's actions",
             )
         check_params_class(params, definition=name, where=where)
+        raw = fn.__annotations__.get("return")
         try:
-            out = typing.get_type_hints(fn).get("return")
+            # Only the return annotation matters here; a step defined in a function (tests)
+            # may have parameter annotations that cannot be resolved from module globals.
+            out = None if raw in (None, "None") else typing.get_type_hints(fn).get("return")
         except Exception as exc:
             raise DefinitionError(f"cannot resolve the return annotation: {exc}", where=where) from exc
         out = None if out is type(None) else out
