@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from typing import Any
 
@@ -189,7 +190,7 @@ def test_wait_for_a_deployment(backend: Backend, namespace: str) -> None:
     live = backend.wait(ref, rules.deployment, timeout=120, on_progress=lambda r: messages.append(r.message))
     assert rules.deployment(live).ready
     assert messages and messages[-1] == "2/2 replicas ready"
-    assert all(a != b for a, b in zip(messages, messages[1:], strict=False))  # reported on change only
+    assert all(a != b for a, b in itertools.pairwise(messages))  # reported on change only
 
 
 def test_wait_timeout(backend: Backend, namespace: str) -> None:
