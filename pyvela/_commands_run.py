@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from ._backend import Backend
 from ._configcentre import ConfigCentre
 from ._events import Fanout, Recorder
@@ -48,6 +50,11 @@ def config_centre_for(backend: Backend, loaded: LoadedApp) -> tuple[Callable[[],
         settings = ApolloSettings.from_env(os.environ)
     if settings is not None:
         chosen = settings
+        for var, field in (("PYVELA_APOLLO_TOKEN_SECRET", "token_provider"),
+                           ("PYVELA_APOLLO_SECRET_SECRET", "secret_provider")):
+            where = os.environ.get(var)
+            if where:
+                chosen = attrs.evolve(chosen, **{field: secret_provider(backend, where, var)})
         config = ConfigSettings(app_id=chosen.app_id or loaded.app.name, env=chosen.env, namespace=chosen.namespace)
         return (lambda: ApolloConfigCentre(chosen)), config
     config = ConfigSettings(app_id=loaded.app.name)
@@ -63,6 +70,31 @@ def config_centre_for(backend: Backend, loaded: LoadedApp) -> tuple[Callable[[],
         )
 
     return missing, config
+
+
+def secret_provider(backend: Backend, where: str, var: str) -> Callable[[], str | None]:
+    """Read a credential from a Kubernetes Secret (``namespace/name/key``) each time it is needed.
+
+    The value is never kept: it is fetched per use, so it cannot leak into state or logs.
+    """
+    parts = where.split("/")
+    if len(parts) != 3 or not all(parts):
+        raise ConfigCentreError(f"{var} must be namespace/name/key", got=repr(where),
+                                fix=f"e.g. {var}=default/apollo/token")
+    namespace, name, key = parts
+
+    def read() -> str | None:
+        import base64
+
+        from ._objects import ObjectRef
+
+        secret = backend.get(ObjectRef("v1", "Secret", namespace, name))
+        if secret is None or key not in (secret.get("data") or {}):
+            raise ConfigCentreError(f"the Secret {namespace}/{name} has no key {key!r} (from {var})",
+                                    fix="create it, e.g. kubectl create secret generic ...")
+        return base64.b64decode(secret["data"][key]).decode()
+
+    return read
 
 
 def _ops(args: argparse.Namespace, backend: Backend, events: Any) -> AppOps:

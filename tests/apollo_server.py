@@ -247,6 +247,7 @@ class ApolloServer:
         self._namespaces: dict[tuple[str, str, str, str], _Namespace] = {}
         self._access_keys: dict[str, list[str]] = {}
         self._faults: list[Fault] = []
+        self._holds: list[tuple[str, str | None, threading.Event, threading.Event]] = []
         self._next_release_id = 1
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -291,6 +292,17 @@ class ApolloServer:
         """Answer the next ``count`` requests whose path contains ``path_contains`` with ``status``."""
         with self._lock:
             self._faults.append(Fault(status, count, path_contains, method, after, retry_after))
+
+    def hold(self, path_contains: str, method: str | None = None) -> tuple[threading.Event, threading.Event]:
+        """Stall the next matching request until released, then drop it (answer 503 unprocessed).
+
+        Returns ``(reached, release)``: ``reached`` is set when a request is stalled; set
+        ``release`` to let it go. This is a client killed while its request was in flight.
+        """
+        reached, release = threading.Event(), threading.Event()
+        with self._lock:
+            self._holds.append((path_contains, method, reached, release))
+        return reached, release
 
     def items(
         self, app_id: str, *, env: str = "DEV", cluster: str = "default", namespace: str = "application"
@@ -368,6 +380,17 @@ class ApolloServer:
     def handle(self, method: str, raw_target: str, headers: Mapping[str, str], body: bytes) -> _Reply:
         """Answer one request (called from the handler threads)."""
         logged = LoggedRequest(method, raw_target, dict(headers), body.decode("utf-8", "replace"))
+        with self._lock:
+            held = next((h for h in self._holds if h[0] in raw_target and h[1] in (None, method)), None)
+            if held is not None:
+                self._holds.remove(held)
+        if held is not None:
+            held[2].set()
+            held[3].wait(60)
+            with self._lock:
+                self.requests.append(logged)
+                logged.status = 503
+                return self._servlet_error(503, urlsplit(raw_target).path)
         with self._lock:
             self.requests.append(logged)
             fault = next((f for f in self._faults if f.matches(method, raw_target)), None)
