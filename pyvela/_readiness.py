@@ -1,12 +1,7 @@
-"""Readiness rules: pure functions from one observation of an object to a :class:`Readiness`.
-
-Each rule sees the live object (``None`` while it does not exist) and says whether it is
-ready, why not ("1/2 replicas ready"), and whether waiting longer can help (``failed``).
-Rules never raise, whatever shape the object has: a missing count reads as 0, as
-Kubernetes omits zero counts; garbage reads as "not ready" with a message.
-
-:func:`rule_for` picks the rule for an apiVersion and kind; kinds without a dedicated rule
-get :func:`generic`, a kstatus-like rule.
+"""Readiness rules: pure functions from one observation of an object (``None`` while it does
+not exist) to a :class:`Readiness`: ready, why not ("1/2 replicas ready"), and whether waiting
+can help (``failed``). Rules never raise on any shape; a missing count reads as 0 (Kubernetes
+omits zeros). :func:`rule_for` picks the rule of a kind; others get the kstatus-like :func:`generic`.
 """
 
 from __future__ import annotations
@@ -19,24 +14,11 @@ from typing import Any
 from ._backend import Readiness, ReadinessRule
 from ._objects import HELM_API_VERSION, HELM_KIND, Obj
 
-__all__ = [
-    "crd",
-    "daemon_set",
-    "deployment",
-    "exists",
-    "generic",
-    "helm_release",
-    "ingress",
-    "job",
-    "namespace",
-    "persistent_volume_claim",
-    "pod",
-    "replica_set",
-    "rollout",
-    "rule_for",
-    "service",
-    "stateful_set",
-]
+# fmt: off
+__all__ = ["crd", "daemon_set", "deployment", "exists", "generic", "helm_release", "ingress", "job",
+           "namespace", "persistent_volume_claim", "pod", "replica_set", "rollout", "rule_for", "service",
+           "stateful_set"]
+# fmt: on
 
 NOT_FOUND = "not found yet"
 _DIGITS = re.compile(r"[0-9]{1,18}")
@@ -396,17 +378,13 @@ def generic(obj: Mapping[str, Any]) -> Readiness:
 
 _RULES: dict[tuple[str, str], ReadinessRule] = {
     ("apps", "Deployment"): deployment,
-    ("extensions", "Deployment"): deployment,
     ("apps", "StatefulSet"): stateful_set,
     ("apps", "DaemonSet"): daemon_set,
-    ("extensions", "DaemonSet"): daemon_set,
     ("apps", "ReplicaSet"): replica_set,
-    ("extensions", "ReplicaSet"): replica_set,
     ("batch", "Job"): job,
     ("", "Pod"): pod,
     ("", "Service"): service,
     ("networking.k8s.io", "Ingress"): ingress,
-    ("extensions", "Ingress"): ingress,
     ("", "PersistentVolumeClaim"): persistent_volume_claim,
     ("", "Namespace"): namespace,
     ("argoproj.io", "Rollout"): rollout,

@@ -25,6 +25,7 @@ from ..errors import (
     WorkflowError,
 )
 from . import _admission
+from ._cluster import install_crd, owners_of, remove, settle, spec_of
 from ._configcentre import SandboxConfigCentre
 from ._controllers import controller_for
 from ._kinds import (
@@ -35,13 +36,12 @@ from ._kinds import (
     ROLLOUT_CRD,
     SYSTEM_NAMESPACES,
     KindInfo,
-    kind_from_crd,
     split_api_version,
     unknown_kind,
 )
 from ._settings import SandboxSettings, sim_for
 from ._simutil import iso
-from ._store import DB_FILE, Row, Store, dumps
+from ._store import DB_FILE, Row, Store
 
 ENV_ROOT = "PYVELA_SANDBOX"
 #: How often a wait checks for writes made by other processes.
@@ -51,21 +51,6 @@ _Mode = Literal["apply", "create", "replace"]
 
 def default_root() -> Path:
     return Path(os.environ.get(ENV_ROOT) or ".pyvela")
-
-
-def _spec(body: Mapping[str, Any]) -> dict[str, Any]:
-    """What counts as spec for metadata.generation: every top-level field but these."""
-    return {k: v for k, v in body.items() if k not in ("apiVersion", "kind", "metadata", "status")}
-
-
-def _owners(body: Mapping[str, Any]) -> str:
-    refs = body["metadata"].get("ownerReferences")
-    uids = (
-        [r["uid"] for r in refs if isinstance(r, Mapping) and isinstance(r.get("uid"), str)]
-        if isinstance(refs, list)
-        else []
-    )
-    return f" {' '.join(uids)} " if uids else ""
 
 
 class Sandbox:
@@ -111,7 +96,7 @@ class Sandbox:
             self._write(conn, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}, "create")
         self._write(conn, ROLLOUT_CRD, "create")
         for row in Store.select(conn, "next_change IS NOT NULL", ()):
-            self._settle(conn, row, time.time())
+            settle(conn, row, time.time())
 
     # -------------------------------------------------------------------- kinds
     def _kind(self, api_version: Any, kind: Any) -> KindInfo:
@@ -140,25 +125,6 @@ class Sandbox:
     def _key(info: KindInfo, namespace: str | None, name: str) -> tuple[str, str, str, str]:
         return info.group, info.kind, (namespace or "default") if info.namespaced else "", name
 
-    # -------------------------------------------------------------------- controllers
-    @staticmethod
-    def _settle(conn: sqlite3.Connection, row: Row, now: float) -> None:
-        """Bring ``row``'s status up to ``now`` and store it (a status change bumps resourceVersion)."""
-        controller = controller_for(row.grp, row.kind)
-        if controller is None:
-            status, nxt = row.status, None
-        else:
-            try:
-                status, nxt = controller(row.body, row.prior, row.applied_at, now, row.sim)
-            except Exception as exc:  # a bug in a simulated controller must not look like a hang
-                raise ClusterError(f"the sandbox's {row.kind} controller failed: {exc!r}") from exc
-        if status != row.status:
-            row.status, row.next_change, row.rv = status, nxt, Store.next_rv(conn)
-            Store.save_status(conn, row)
-        elif nxt != row.next_change:
-            row.next_change = nxt
-            Store.save_status(conn, row)
-
     def _observe(self, info: KindInfo, key: tuple[str, str, str, str]) -> tuple[Row | None, float | None]:
         store = self._store
         with store.cond:
@@ -167,7 +133,7 @@ class Sandbox:
                 with store.write() as conn:
                     row = Store.load(conn, *key)
                     if row is not None:
-                        self._settle(conn, row, time.time())
+                        settle(conn, row, time.time())
         return row, (row.next_change if row is not None else None)
 
     # -------------------------------------------------------------------- Backend
@@ -197,7 +163,7 @@ class Sandbox:
                     now = time.time()
                     for row in rows:
                         if row.next_change is not None and row.next_change <= now:
-                            self._settle(conn, row, now)
+                            settle(conn, row, now)
         out = []
         for row in sorted(rows, key=lambda r: (r.ns, r.name)):
             have = row.body["metadata"].get("labels") or {}
@@ -224,7 +190,7 @@ class Sandbox:
             row = Store.load(conn, *self._key(info, ref.namespace, ref.name))
             if row is None:
                 return False
-            self._remove(conn, row)
+            remove(conn, row)
             Store.next_rv(conn)
         return True
 
@@ -318,7 +284,7 @@ class Sandbox:
         name, now = key[3], time.time()
         existing = Store.load(conn, *key)
         if existing is not None and existing.next_change is not None and existing.next_change <= now:
-            self._settle(conn, existing, now)
+            settle(conn, existing, now)
         resource = f"{info.plural}.{info.group}" if info.group else info.plural
         if mode == "create" and existing is not None:
             raise AlreadyExistsError(f'{resource} "{name}" already exists', object=f"{info.kind} {name}")
@@ -339,7 +305,7 @@ class Sandbox:
         has_controller = controller_for(info.group, info.kind) is not None
         meta = body["metadata"]
         if existing is not None:
-            generation = existing.generation + (_spec(body) != _spec(existing.body))
+            generation = existing.generation + (spec_of(body) != spec_of(existing.body))
             meta.update(uid=existing.uid, generation=generation)
             meta["creationTimestamp"] = existing.body["metadata"].get("creationTimestamp")
             if body == existing.body and sim == existing.sim:
@@ -349,10 +315,10 @@ class Sandbox:
                 row.prior, row.applied_at = existing.status or {}, now
             if has_controller and (generation != existing.generation or sim != existing.sim):
                 row.next_change = now
-            row.body, row.generation, row.owners, row.sim = body, generation, _owners(body), sim
+            row.body, row.generation, row.owners, row.sim = body, generation, owners_of(body), sim
         else:
             meta.update(uid=str(uuid.uuid4()), generation=1, creationTimestamp=iso(now))
-            row = Row(*key, uid=meta["uid"], rv=0, generation=1, owners=_owners(body),
+            row = Row(*key, uid=meta["uid"], rv=0, generation=1, owners=owners_of(body),
                       body=body, status=None, prior={}, sim=sim, applied_at=now,
                       next_change=now if has_controller else None)  # fmt: skip
         if dry_run:
@@ -363,41 +329,5 @@ class Sandbox:
         row.rv = Store.next_rv(conn)
         Store.save(conn, row)
         if info.kind == CRD_KIND and info.group == CRD_GROUP:
-            self._install_crd(conn, body)
+            install_crd(conn, body)
         return row.to_obj()
-
-    @staticmethod
-    def _install_crd(conn: sqlite3.Connection, body: Obj) -> None:
-        kind = kind_from_crd(body)
-        name = body["metadata"]["name"]
-        conn.execute("DELETE FROM crd_kinds WHERE crd=?", (name,))
-        conn.execute(
-            "INSERT OR REPLACE INTO crd_kinds VALUES (?, ?, ?, ?, ?, ?)",
-            (kind.group, kind.kind, dumps(list(kind.versions)), int(kind.namespaced), kind.plural, name),
-        )
-
-    def _remove(self, conn: sqlite3.Connection, row: Row) -> None:
-        if row.grp == "" and row.kind == "Namespace":
-            if row.name in SYSTEM_NAMESPACES:
-                raise ClusterError(
-                    f'namespaces "{row.name}" is forbidden: this namespace may not be deleted',
-                    object=f"Namespace {row.name}",
-                )
-            for inner in Store.select(conn, "ns=?", (row.name,)):
-                self._remove(conn, inner)
-        if row.grp == CRD_GROUP and row.kind == CRD_KIND:
-            for grp, kind in conn.execute(
-                "SELECT grp, kind FROM crd_kinds WHERE crd=?", (row.name,)
-            ).fetchall():
-                for inner in Store.select(conn, "grp=? AND kind=?", (grp, kind)):
-                    self._remove(conn, inner)
-            conn.execute("DELETE FROM crd_kinds WHERE crd=?", (row.name,))
-        if row.grp == "" and row.kind == "Service":
-            _admission.release(conn, row.ns, row.name)
-        conn.execute("DELETE FROM objects WHERE id=?", (row.id,))
-        for dependent in Store.select(conn, "owners LIKE ?", (f"% {row.uid} %",)):
-            others = [uid for uid in dependent.owners.split() if uid != row.uid]
-            if not any(
-                conn.execute("SELECT 1 FROM objects WHERE uid=?", (uid,)).fetchone() for uid in others
-            ):
-                self._remove(conn, dependent)
