@@ -187,6 +187,27 @@ def write_kubeconfig(path: Path, server: str, ca_pem: bytes, token: str,
     path.chmod(0o600)
 
 
+WORKDIR_PREFIX = "pyvela-kube-"
+
+
+def sweep_stale_workdirs() -> None:
+    """Remove temp dirs of control planes whose owning process died without cleaning up
+    (e.g. SIGKILL; its children were killed by PR_SET_PDEATHSIG).  Kept dirs stay."""
+    for d in Path(tempfile.gettempdir()).glob(WORKDIR_PREFIX + "*"):
+        try:
+            owner = json.loads((d / "owner.json").read_text())
+        except (OSError, ValueError):
+            continue
+        if owner.get("keep"):
+            continue
+        try:
+            os.kill(int(owner["pid"]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except (PermissionError, KeyError, ValueError):
+            pass
+
+
 # --------------------------------------------------------------------------- processes
 
 
@@ -322,8 +343,11 @@ class ControlPlane:
         t0 = time.monotonic()
         deadline = t0 + timeout
         if self.workdir is None:
-            self.workdir = Path(tempfile.mkdtemp(prefix="pyvela-kube-"))
+            sweep_stale_workdirs()
+            self.workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
             self._own_workdir = True
+            (self.workdir / "owner.json").write_text(json.dumps({"pid": os.getpid(),
+                                                                 "keep": self.keep_workdir}))
         (self.workdir / "logs").mkdir(parents=True, exist_ok=True)
         (self.workdir / "pki").mkdir(exist_ok=True)
         atexit.register(self.stop)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import signal
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -152,6 +153,11 @@ def kube_cluster() -> Iterator[KubeCluster]:
         nodes=int(os.environ.get("PYVELA_TEST_NODES", "2")),
         keep_workdir=bool(os.environ.get("PYVELA_TEST_KEEP_CLUSTER")),
     )
+    # SIGTERM (e.g. `timeout`) would end pytest without teardown: turn it into an
+    # interrupt so the control plane is stopped and its temp dir removed.
+    old = signal.getsignal(signal.SIGTERM)
+    if old is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _sigterm)
     try:
         cp.start()
         yield KubeCluster(
@@ -165,3 +171,9 @@ def kube_cluster() -> Iterator[KubeCluster]:
         )
     finally:
         cp.stop()
+        if old is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, old)
+
+
+def _sigterm(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
