@@ -458,3 +458,39 @@ def test_helm_release_is_a_known_kind(sandbox: Sandbox) -> None:
     stored = sandbox.apply(helm)
     assert stored["metadata"]["generation"] == 1
     assert sandbox.delete(ref(stored))
+
+
+# ----------------------------------------------------------------------------- settings
+def test_settings_from_file_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "sb"
+    root.mkdir()
+    (root / "sandbox.yaml").write_text(
+        "ready_delay: 2.5\nfail_images: ['*:broken']\nnodes: 3\nhonour_pauses: true\n"
+    )
+    monkeypatch.delenv("PYVELA_SANDBOX_DELAY", raising=False)
+    assert SandboxSettings.load(root) == SandboxSettings(
+        ready_delay=2.5, fail_images=("*:broken",), nodes=3, honour_pauses=True
+    )
+    monkeypatch.setenv("PYVELA_SANDBOX_DELAY", "0.25")
+    with Sandbox(root) as sb:
+        assert sb.settings.ready_delay == 0.25 and sb.settings.nodes == 3
+    assert SandboxSettings.load(tmp_path / "elsewhere", environ={}) == SandboxSettings()
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("ready_delay: soon\n", "ready_delay"),
+        ("colour: red\n", "unknown sandbox settings"),
+        ("- 1\n", "mapping"),
+    ],
+)
+def test_bad_settings_file(tmp_path: Path, text: str, match: str) -> None:
+    (tmp_path / "sandbox.yaml").write_text(text)
+    with pytest.raises(ClusterError, match=match):
+        SandboxSettings.load(tmp_path, environ={})
+
+
+def test_bad_delay_in_environment(tmp_path: Path) -> None:
+    with pytest.raises(ClusterError, match="PYVELA_SANDBOX_DELAY"):
+        SandboxSettings.load(tmp_path, environ={"PYVELA_SANDBOX_DELAY": "-1"})

@@ -190,17 +190,6 @@ class Store:
             self.writes += 1
             self.cond.notify_all()
 
-    @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        """A consistent read snapshot."""
-        with self.cond:
-            conn = self._conn
-            conn.execute("BEGIN")
-            try:
-                yield conn
-            finally:
-                conn.execute("COMMIT")
-
     @property
     def conn(self) -> sqlite3.Connection:
         """The connection, for single-statement reads under ``cond``."""
