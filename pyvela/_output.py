@@ -6,11 +6,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-import yaml
-
 from ._objects import Obj, is_helm_release
-
-_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+from ._yaml import dump
 
 HELM_NOTE = "pyvela HelmRelease: installed with the helm CLI (not by kubectl); shown for review"
 
@@ -23,7 +20,7 @@ def to_yaml(objects: Iterable[Obj]) -> str:
     """
     docs = []
     for obj in objects:
-        text = yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1000)
+        text = dump(obj)
         if is_helm_release(obj):
             text = f"# {HELM_NOTE}\n" + "".join(f"# {line}\n" for line in text.splitlines())
         docs.append(text)

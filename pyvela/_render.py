@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import traceback
 from collections.abc import Mapping
 from typing import Any
@@ -106,7 +105,7 @@ def render_component(
     for t in use.traits:
         tctx = TraitContext(
             name=ctx.name, namespace=ctx.namespace, app_name=ctx.app_name, app_revision=ctx.app_revision,
-            workload=copy.deepcopy(workload), outputs={k: o for _, k, o in items if k is not None},
+            workload=deep_copy(workload), outputs={k: o for _, k, o in items if k is not None},
         )
         tres = _call(t.definition.render, t.params, tctx, component=use.name, trait=t.definition.name,
                      where=t.where, definition=t.definition.name)

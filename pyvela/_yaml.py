@@ -1,0 +1,111 @@
+"""A fast YAML emitter for JSON-like data (the manifests pyvela prints).
+
+PyYAML's representer is pure Python and dominates ``render`` for large apps. Manifests
+are plain data (dicts, lists, strings, numbers, booleans, null), for which block-style
+YAML is simple to emit: strings that could be read as anything else are written as JSON
+strings, which YAML reads back verbatim. A property test checks ``safe_load(dump(x)) == x``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./@+:-]*(?: [A-Za-z0-9_./@+()-]+)*")
+_RESERVED = frozenset(
+    "y n yes no on off true false null ~ nan inf .nan .inf -.inf +.inf".split()
+)
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value:
+            return ".nan"
+        if value in (float("inf"), float("-inf")):
+            return ".inf" if value > 0 else "-.inf"
+        mantissa, e, exponent = repr(value).partition("e")
+        # YAML 1.1 readers (PyYAML) need a dot in the mantissa to see a float.
+        return (mantissa if "." in mantissa else mantissa + ".0") + e + exponent
+    text = str(value)
+    if _PLAIN.fullmatch(text) and text.lower() not in _RESERVED and not text.endswith(":") and ": " not in text:
+        return text
+    return _quote(text)
+
+
+def _printable(ch: str) -> bool:
+    code = ord(ch)
+    # Line breaks YAML would fold (NEL, LS, PS) and the BOM are escaped too.
+    return (0x20 <= code <= 0x7E or 0xA0 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
+            or 0x10000 <= code <= 0x10FFFF) and code not in (0xFEFF, 0x2028, 0x2029)
+
+
+def _quote(text: str) -> str:
+    """A YAML double-quoted scalar: escapes what YAML would not read back verbatim."""
+    out = ['"']
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif _printable(ch):
+            out.append(ch)
+        else:
+            code = ord(ch)
+            width = "x02" if code < 0x100 else ("u04" if code < 0x10000 else "U08")
+            out.append(f"\\{width[0]}{code:{width[1:]}x}")
+    out.append('"')
+    return "".join(out)
+
+
+def _emit(value: Any, indent: str, out: list[str]) -> None:
+    """Append the lines of ``value`` as a block under a key (``indent`` is its children's)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            k = _scalar(str(key))
+            if isinstance(item, dict) and item:
+                out.append(f"{indent}{k}:\n")
+                _emit(item, indent + "  ", out)
+            elif isinstance(item, list) and item:
+                out.append(f"{indent}{k}:\n")
+                _emit(item, indent, out)
+            else:
+                out.append(f"{indent}{k}: {_inline(item)}\n")
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict) and item:
+                sub: list[str] = []
+                _emit(item, indent + "  ", sub)
+                sub[0] = f"{indent}- " + sub[0][len(indent) + 2:]
+                out.extend(sub)
+            elif isinstance(item, list) and item:
+                sub = []
+                _emit(item, indent + "  ", sub)
+                sub[0] = f"{indent}- " + sub[0][len(indent) + 2:]
+                out.extend(sub)
+            else:
+                out.append(f"{indent}- {_inline(item)}\n")
+    else:
+        out.append(f"{indent}{_inline(value)}\n")
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{}"
+    if isinstance(value, list):
+        return "[]"
+    return _scalar(value)
+
+
+def dump(doc: Any) -> str:
+    """One YAML document for ``doc`` (no leading ``---``)."""
+    if not isinstance(doc, dict | list) or not doc:
+        return _inline(doc) + "\n"
+    out: list[str] = []
+    _emit(doc, "", out)
+    return "".join(out)
