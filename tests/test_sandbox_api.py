@@ -102,6 +102,12 @@ def test_not_a_database_is_refused(tmp_path: Path) -> None:
         Sandbox(tmp_path / "sb", settings=FAST)
 
 
+def test_root_that_is_a_file(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StateError, match="cannot create the sandbox directory"):
+        Sandbox(tmp_path / "file", settings=FAST)
+
+
 def test_system_namespaces_and_rollout_crd_exist(sandbox: Sandbox) -> None:
     names = [ns["metadata"]["name"] for ns in sandbox.list("v1", "Namespace")]
     assert {"default", "kube-system"} <= set(names)
@@ -364,6 +370,8 @@ def test_oversized_secret_is_refused(sandbox: Sandbox) -> None:
         ({"metadata": {"name": "ok", "labels": {"bad key!": "x"}}}, "metadata.labels"),
         ({"metadata": {"name": "ok", "annotations": {"a": 1}}}, "must be a string"),
         ({"metadata": "x"}, "metadata"),
+        ({"metadata": {"name": "ok", "namespace": {"x": 1}}}, "must be strings"),
+        ({"metadata": {"name": 7}}, "must be strings"),
     ],
 )
 def test_invalid_objects(sandbox: Sandbox, change: dict[str, Any], match: str) -> None:

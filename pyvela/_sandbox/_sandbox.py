@@ -21,6 +21,7 @@ from ..errors import (
     ConflictError,
     NotFoundError,
     NotReadyError,
+    StateError,
     StepTimeout,
     WorkflowError,
 )
@@ -67,7 +68,10 @@ class Sandbox:
 
     def __init__(self, root: Path | None = None, *, settings: SandboxSettings | None = None) -> None:
         self.root = (root if root is not None else default_root()).absolute()
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StateError(f"cannot create the sandbox directory: {exc}", file=str(self.root)) from exc
         self.settings = settings if settings is not None else SandboxSettings.load(self.root)
         self.description = f"sandbox ({self.root})"
         self._store = Store(self.root / DB_FILE, self._seed)
@@ -273,7 +277,10 @@ class Sandbox:
             suffix = "".join(random.choices("bcdfghjklmnpqrstvwxz2456789", k=5))
             obj = {**obj, "metadata": {**metadata, "name": metadata["generateName"] + suffix}}
             metadata = obj["metadata"]
-        key = self._key(info, metadata.get("namespace"), metadata.get("name"))  # type: ignore[arg-type]
+        namespace, name = metadata.get("namespace"), metadata.get("name")
+        if not isinstance(namespace, str | None) or not isinstance(name, str | None):
+            raise ClusterError(f"{info.kind}: metadata.name and metadata.namespace must be strings")
+        key = self._key(info, namespace, name or "")
         if info.namespaced and not Store.exists(conn, "", "Namespace", "", key[2]):
             raise NotFoundError(
                 f'namespaces "{key[2]}" not found',
