@@ -176,19 +176,25 @@ class Store:
             conn = self._conn
             try:
                 conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise TransientError(f"the sandbox database is busy: {exc}", file=str(self.path)) from exc
+            except sqlite3.Error as exc:
+                raise self._error(exc) from exc
             try:
                 yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
+                conn.execute("ROLLBACK" if dry_run else "COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._error(exc) from exc
                 raise
-            if dry_run:
-                conn.execute("ROLLBACK")
-                return
-            conn.execute("COMMIT")
-            self.writes += 1
-            self.cond.notify_all()
+            if not dry_run:
+                self.writes += 1
+                self.cond.notify_all()
+
+    def _error(self, exc: sqlite3.Error) -> StateError | TransientError:
+        if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
+            return TransientError(f"the sandbox database is busy: {exc}", file=str(self.path))
+        return StateError(f"the sandbox database failed: {exc}", file=str(self.path))
 
     @property
     def conn(self) -> sqlite3.Connection:
