@@ -12,7 +12,11 @@ base = base_service("base-service", image="nginx:1.14.2", cluster="default").wit
     ingress(domain="base-service.dev.example.com", http={"/": 11001}),
 )
 redis = helm(
-    "redis", chart="redis-cluster", version="6.2.7", repo_url="https://charts.bitnami.com/bitnami", repo_type="helm"
+    "redis",
+    chart="redis-cluster",
+    version="6.2.7",
+    repo_url="https://charts.bitnami.com/bitnami",
+    repo_type="helm",
 )
 proxy = proxy_service("proxy-service", image="nginx:1.14.2", cluster="default").with_traits(
     ingress(domain="proxy-service.dev.example.com", http={"/": 11002}),

@@ -15,16 +15,33 @@ class WebParams:
     replicas: int = 2
 
 
-@component(name="bench-web", params=WebParams, workload=WorkloadType(api_version="apps/v1", kind="Deployment"))
+@component(
+    name="bench-web", params=WebParams, workload=WorkloadType(api_version="apps/v1", kind="Deployment")
+)
 def web(p: WebParams, ctx: ComponentContext) -> Obj:
     """A plain web Deployment."""
     labels = {"app": ctx.name}
     return {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": ctx.name},
-        "spec": {"replicas": p.replicas, "selector": {"matchLabels": labels},
-                 "template": {"metadata": {"labels": labels}, "spec": {"containers": [
-                     {"name": ctx.name, "image": p.image, "ports": [{"containerPort": 8080}],
-                      "env": [{"name": "APP", "value": ctx.app_name}]}]}}},
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": ctx.name},
+        "spec": {
+            "replicas": p.replicas,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": ctx.name,
+                            "image": p.image,
+                            "ports": [{"containerPort": 8080}],
+                            "env": [{"name": "APP", "value": ctx.app_name}],
+                        }
+                    ]
+                },
+            },
+        },
     }
 
 
@@ -36,9 +53,16 @@ class ExposeParams:
 @trait(name="bench-expose", params=ExposeParams)
 def expose(p: ExposeParams, ctx: TraitContext) -> TraitResult:
     """A Service for the component."""
-    return TraitResult(outputs={"service": {
-        "apiVersion": "v1", "kind": "Service", "metadata": {"name": ctx.name},
-        "spec": {"selector": {"app": ctx.name}, "ports": [{"port": p.port, "targetPort": 8080}]}}})
+    return TraitResult(
+        outputs={
+            "service": {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": ctx.name},
+                "spec": {"selector": {"app": ctx.name}, "ports": [{"port": p.port, "targetPort": 8080}]},
+            }
+        }
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -49,5 +73,16 @@ class EnvParams:
 @trait(name="bench-env", params=EnvParams)
 def env(p: EnvParams, ctx: TraitContext) -> TraitResult:
     """Extra environment variables, merged by name."""
-    return TraitResult(patch={"spec": {"template": {"spec": {"containers": [
-        {"name": ctx.name, "env": [{"name": k, "value": v} for k, v in p.env.items()]}]}}}})
+    return TraitResult(
+        patch={
+            "spec": {
+                "template": {
+                    "spec": {
+                        "containers": [
+                            {"name": ctx.name, "env": [{"name": k, "value": v} for k, v in p.env.items()]}
+                        ]
+                    }
+                }
+            }
+        }
+    )

@@ -15,10 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._defs import env, expose, web  # noqa: E402
-from pyvela import Application  # noqa: E402
-from pyvela._output import to_yaml  # noqa: E402
-from pyvela._render import render_app  # noqa: E402
+from benchmarks._defs import env, expose, web
+from pyvela import Application
+from pyvela._output import to_yaml
+from pyvela._render import render_app
 
 N = 1000
 
@@ -61,12 +61,16 @@ def main() -> None:
         start = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], check=True, capture_output=True)
         base.append(time.perf_counter() - start)
-    print(f"render {N} components x 2 traits ({size} objects): "
-          f"median {statistics.median(times):.3f}s, min {min(times):.3f}s (target <= 0.3s)")
+    print(
+        f"render {N} components x 2 traits ({size} objects): "
+        f"median {statistics.median(times):.3f}s, min {min(times):.3f}s (target <= 0.3s)"
+    )
     print(f"building the app (1,000 checked call sites): median {statistics.median(builds):.3f}s")
     print(f"peak RSS of this process: {rss_mb:.0f} MB (target <= 150 MB)")
-    print(f"python -m pyvela --help: median {statistics.median(helps):.3f}s "
-          f"(bare interpreter start: {statistics.median(base):.3f}s; target <= 0.25s)")
+    print(
+        f"python -m pyvela --help: median {statistics.median(helps):.3f}s "
+        f"(bare interpreter start: {statistics.median(base):.3f}s; target <= 0.25s)"
+    )
 
 
 if __name__ == "__main__":

@@ -27,12 +27,14 @@ from tests.runner_helpers import ops_for, sandbox  # noqa: E402
 def overhead(n: int = 500) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         app = Path(tmp) / "many.py"
-        app.write_text(textwrap.dedent(f"""
+        app.write_text(
+            textwrap.dedent(f"""
             from tests.sample_defs import noop
             from pyvela import Application, Workflow
             app = Application("many", components=[], workflow=Workflow(
                 steps=[noop(f"s{{i}}") for i in range({n})], mode="DAG"))
-        """))
+        """)
+        )
         box = sandbox(Path(tmp) / "sb")
         try:
             start = time.perf_counter()
@@ -78,14 +80,20 @@ def seed(delay: float = 1.0) -> tuple[float, float]:
 
 def main() -> None:
     runs = [overhead() for _ in range(3)]
-    print(f"500 no-op steps (DAG) on the sandbox: median {statistics.median(runs):.3f}s, "
-          f"min {min(runs):.3f}s (target <= 1 s)")
+    print(
+        f"500 no-op steps (DAG) on the sandbox: median {statistics.median(runs):.3f}s, "
+        f"min {min(runs):.3f}s (target <= 1 s)"
+    )
     lags = readiness_lag()
-    print(f"readiness lag with a 2 s delay: median {statistics.median(lags) * 1000:.1f} ms, "
-          f"max {max(lags) * 1000:.1f} ms over {len(lags)} waits (target <= 200 ms)")
+    print(
+        f"readiness lag with a 2 s delay: median {statistics.median(lags) * 1000:.1f} ms, "
+        f"max {max(lags) * 1000:.1f} ms over {len(lags)} waits (target <= 200 ms)"
+    )
     took, critical = seed()
-    print(f"seed deploy with 1 s readiness delays: {took:.2f}s wall, critical path {critical:.1f}s, "
-          f"overhead {took - critical:.2f}s (target <= 0.5 s)")
+    print(
+        f"seed deploy with 1 s readiness delays: {took:.2f}s wall, critical path {critical:.1f}s, "
+        f"overhead {took - critical:.2f}s (target <= 0.5 s)"
+    )
 
 
 if __name__ == "__main__":

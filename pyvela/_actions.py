@@ -54,7 +54,9 @@ class AppliedComponent:
             return self.outputs[name]
         except KeyError:
             known = ", ".join(self.outputs) or "none"
-            raise KeyError(f"component {self.component!r} has no output {name!r} (outputs: {known})") from None
+            raise KeyError(
+                f"component {self.component!r} has no output {name!r} (outputs: {known})"
+            ) from None
 
     def to_data(self) -> dict[str, Any]:
         return {"component": self.component, "workload": self.workload, "outputs": dict(self.outputs)}
@@ -243,7 +245,9 @@ class StepContext:
     app_revision: str
     components: Mapping[str, Any] = attrs.field(factory=dict)
 
-    def apply_component(self, component: str, *, workload_patch: Mapping[str, Any] | None = None) -> ApplyComponent:
+    def apply_component(
+        self, component: str, *, workload_patch: Mapping[str, Any] | None = None
+    ) -> ApplyComponent:
         """Render and apply ``component`` (optionally patching its workload, lists merged by key)."""
         return ApplyComponent(component=component, workload_patch=workload_patch)
 
@@ -256,7 +260,12 @@ class StepContext:
         return ReadObject(ref=ref)
 
     def list(
-        self, api_version: str, kind: str, *, namespace: str | None = None, labels: Mapping[str, str] | None = None
+        self,
+        api_version: str,
+        kind: str,
+        *,
+        namespace: str | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> ListObjects:
         """List objects of a kind."""
         return ListObjects(api_version=api_version, kind=kind, namespace=namespace, labels=labels)
@@ -266,7 +275,10 @@ class StepContext:
         return DeleteObject(ref=ref)
 
     def wait_ready(
-        self, target: Mapping[str, Any] | ObjectRef | AppliedComponent, *, rule: Any = None,
+        self,
+        target: Mapping[str, Any] | ObjectRef | AppliedComponent,
+        *,
+        rule: Any = None,
         timeout: float | None = None,
     ) -> WaitReady:
         """Wait until ``target`` (an object, a ref, or an applied component's workload) is ready."""
@@ -279,18 +291,31 @@ class StepContext:
         return WaitReady(ref=ref, rule=rule, timeout=timeout)
 
     def http(
-        self, method: str, url: str, *, json: Any = None, headers: Mapping[str, str] | None = None,
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
     ) -> HttpRequest:
         """An HTTP request; non-idempotent ones are journaled and not repeated on resume."""
-        return HttpRequest(method=method, url=url, json=json, headers=dict(headers or {}), idempotent=idempotent)
+        return HttpRequest(
+            method=method, url=url, json=json, headers=dict(headers or {}), idempotent=idempotent
+        )
 
     def register_config(
-        self, items: Mapping[str, str], *, cluster: str | None = None, namespace: str | None = None,
+        self,
+        items: Mapping[str, str],
+        *,
+        cluster: str | None = None,
+        namespace: str | None = None,
         release_title: str | None = None,
     ) -> RegisterConfig:
         """Write ``items`` into the config centre and publish them."""
-        return RegisterConfig(items=dict(items), cluster=cluster, namespace=namespace, release_title=release_title)
+        return RegisterConfig(
+            items=dict(items), cluster=cluster, namespace=namespace, release_title=release_title
+        )
 
     def read_config(self, *, cluster: str | None = None, namespace: str | None = None) -> ReadConfig:
         """Read the released configuration."""

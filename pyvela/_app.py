@@ -128,8 +128,11 @@ def validate(app: Application, catalogue: Catalogue) -> Plan:
     for c in app.components:
         if c.name in seen:
             raise DuplicateNameError(
-                f"two components are named {c.name!r}", where=c.where, component=c.name,
-                got=f"first defined at {seen[c.name].where}", fix="rename one of them",
+                f"two components are named {c.name!r}",
+                where=c.where,
+                component=c.name,
+                got=f"first defined at {seen[c.name].where}",
+                fix="rename one of them",
             )
         seen[c.name] = c
         catalogue.require(c.definition, where=c.where, component=c.name)
@@ -139,7 +142,9 @@ def validate(app: Application, catalogue: Catalogue) -> Plan:
             if kinds and c.definition.workload.kind not in kinds:
                 raise AppError(
                     f"trait {t.definition.name!r} cannot be attached to a {c.definition.workload.kind}",
-                    where=t.where, component=c.name, expected=", ".join(kinds),
+                    where=t.where,
+                    component=c.name,
+                    expected=", ".join(kinds),
                     got=c.definition.workload.kind,
                 )
     for p in app.policies:
@@ -149,14 +154,19 @@ def validate(app: Application, catalogue: Catalogue) -> Plan:
         for dep in c.dependencies:
             if dep not in seen:
                 raise DanglingReferenceError(
-                    f"component {c.name!r} depends on unknown component {dep!r}", where=c.where,
-                    component=c.name, expected="one of " + ", ".join(seen), got=repr(dep),
+                    f"component {c.name!r} depends on unknown component {dep!r}",
+                    where=c.where,
+                    component=c.name,
+                    expected="one of " + ", ".join(seen),
+                    got=repr(dep),
                 )
     cycle = find_cycle(component_deps)
     if cycle:
         raise CycleError(
             "components depend on each other in a cycle: " + " -> ".join(cycle),
-            where=seen[cycle[0]].where, cycle=" -> ".join(cycle), fix="remove one of the .after() links",
+            where=seen[cycle[0]].where,
+            cycle=" -> ".join(cycle),
+            fix="remove one of the .after() links",
         )
     return _plan(app, app.workflow or default_workflow(app), catalogue, set(seen))
 
@@ -173,8 +183,11 @@ def _plan(app: Application, wf: Workflow, catalogue: Catalogue, components: set[
     def check_name(name: str, where: Location) -> None:
         if name in where_of:
             raise DuplicateNameError(
-                f"two steps are named {name!r}", where=where, step=name,
-                got=f"first defined at {where_of[name]}", fix="rename one of them",
+                f"two steps are named {name!r}",
+                where=where,
+                step=name,
+                got=f"first defined at {where_of[name]}",
+                fix="rename one of them",
             )
         where_of[name] = where
 
@@ -209,22 +222,32 @@ def _plan(app: Application, wf: Workflow, catalogue: Catalogue, components: set[
                 resolved.add(dep)
             else:
                 raise DanglingReferenceError(
-                    f"step {name!r} depends on unknown step {dep!r}", where=ps.use.where, step=name,
-                    expected="one of " + ", ".join(planned), got=repr(dep),
+                    f"step {name!r} depends on unknown step {dep!r}",
+                    where=ps.use.where,
+                    step=name,
+                    expected="one of " + ", ".join(planned),
+                    got=repr(dep),
                 )
         for param, ref in _refs(ps.use):
             if ref.step not in planned:
                 raise DanglingReferenceError(
                     f"parameter {param!r} of step {name!r} refers to unknown step {ref.step!r}",
-                    where=ps.use.where, step=name, parameter=param, expected="one of " + ", ".join(planned),
+                    where=ps.use.where,
+                    step=name,
+                    parameter=param,
+                    expected="one of " + ", ".join(planned),
                     got=str(ref),
                 )
             resolved.add(ref.step)
         for param, comp in component_names_in(ps.use.params):
             if comp not in components:
                 raise DanglingReferenceError(
-                    f"step {name!r} names unknown component {comp!r}", where=ps.use.where, step=name,
-                    parameter=param, expected="one of " + ", ".join(sorted(components)), got=repr(comp),
+                    f"step {name!r} names unknown component {comp!r}",
+                    where=ps.use.where,
+                    step=name,
+                    parameter=param,
+                    expected="one of " + ", ".join(sorted(components)),
+                    got=repr(comp),
                 )
         catalogue.require(ps.use.definition, where=ps.use.where, step=name)
         final[name] = attrs.evolve(ps, dependencies=frozenset(resolved))
@@ -233,7 +256,9 @@ def _plan(app: Application, wf: Workflow, catalogue: Catalogue, components: set[
     if cycle:
         raise CycleError(
             "steps depend on each other in a cycle: " + " -> ".join(cycle),
-            where=final[cycle[0]].use.where, step=cycle[0], cycle=" -> ".join(cycle),
+            where=final[cycle[0]].use.where,
+            step=cycle[0],
+            cycle=" -> ".join(cycle),
             fix="remove a depends-on (.after) or a reference to a later step's outputs",
         )
     return Plan(mode=wf.mode, steps=final, order=tuple(topo_order(edges)), groups=groups)
@@ -265,7 +290,9 @@ def app_spec(app: Application, plan: Plan) -> dict[str, Any]:
                 "name": c.name,
                 "type": c.definition.name,
                 "properties": params_to_data(c.params),
-                "traits": [{"type": t.definition.name, "properties": params_to_data(t.params)} for t in c.traits],
+                "traits": [
+                    {"type": t.definition.name, "properties": params_to_data(t.params)} for t in c.traits
+                ],
                 "dependsOn": list(c.dependencies),
             }
             for c in app.components
@@ -278,14 +305,18 @@ def app_spec(app: Application, plan: Plan) -> dict[str, Any]:
                     "type": plan.steps[n].use.definition.name,
                     "properties": params_to_data(plan.steps[n].use.params),
                     "dependsOn": sorted(plan.steps[n].dependencies),
-                    "if": plan.steps[n].condition if isinstance(plan.steps[n].condition, str) else "<predicate>",
+                    "if": plan.steps[n].condition
+                    if isinstance(plan.steps[n].condition, str)
+                    else "<predicate>",
                     "timeout": plan.steps[n].timeout,
                 }
                 for n in plan.order
             ],
         },
-        "policies": [{"name": p.name, "type": p.definition.name, "properties": params_to_data(p.params)}
-                     for p in app.policies],
+        "policies": [
+            {"name": p.name, "type": p.definition.name, "properties": params_to_data(p.params)}
+            for p in app.policies
+        ],
     }
 
 

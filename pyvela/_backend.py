@@ -56,7 +56,11 @@ class Backend(Protocol):
         ...
 
     def list(
-        self, api_version: str, kind: str, namespace: str | None = None, labels: Mapping[str, str] | None = None
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> list[Obj]:
         """Objects of a kind (all namespaces when ``namespace`` is None) matching ``labels``."""
         ...

@@ -27,7 +27,6 @@ async def apply_component(p: ApplyComponentParams, ctx: StepContext) -> None:
     await ctx.wait_ready(applied)
 
 
-
 @attrs.frozen(kw_only=True)
 class GarbageCollectParams:
     """Parameters of the built-in ``garbage-collect`` policy.

@@ -69,7 +69,9 @@ class Catalogue:
             files.extend(_files_of(mod))
             for sub in _walk(mod):
                 for value in vars(sub).values():
-                    if isinstance(value, ComponentDefinition | TraitDefinition | StepDefinition | PolicyDefinition):
+                    if isinstance(
+                        value, ComponentDefinition | TraitDefinition | StepDefinition | PolicyDefinition
+                    ):
                         _add(found, value)
         return cls(tuple(names), found, tuple(files))
 
@@ -87,7 +89,8 @@ class Catalogue:
         where = context.pop("where", None)
         raise UnknownDefinitionError(
             f"{kind} definition {definition.name!r} is not in the catalogue",
-            where=where, definition=definition.name,
+            where=where,
+            definition=definition.name,
             expected=f"one of: {', '.join(self.names(kind)) or 'none'} (modules: {', '.join(self.modules)})",
             got=f"{definition.name!r} defined at {definition.where}",
             fix="define it in a catalogue module, or add its module with --defs",
@@ -135,7 +138,8 @@ def _add(found: dict[tuple[str, str], AnyDefinition], definition: AnyDefinition)
     elif other is not definition:
         raise DefinitionError(
             f"two {key[0]} definitions are named {key[1]!r}",
-            where=definition.where, got=f"also defined at {other.where}",
+            where=definition.where,
+            got=f"also defined at {other.where}",
             fix="rename one of them",
         )
 
@@ -145,7 +149,9 @@ def _files_of(module: ModuleType) -> list[str]:
     path = getattr(module, "__path__", None)
     if path is not None:
         return sorted(
-            str(f) for root in path for f in Path(root).rglob("*")
+            str(f)
+            for root in path
+            for f in Path(root).rglob("*")
             if f.is_file() and "__pycache__" not in f.parts and f.suffix not in {".pyc", ".pyo"}
         )
     file = getattr(module, "__file__", None)

@@ -27,8 +27,12 @@ def _parser() -> argparse.ArgumentParser:
     def app_command(name: str, help: str, *, target: bool = True) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
         p.add_argument("app", metavar="APP", help="the app file (apps/x.py)")
-        p.add_argument("--defs", action="append", metavar="MODULE",
-                       help="definitions module for the catalogue (repeatable; default platform_defs)")
+        p.add_argument(
+            "--defs",
+            action="append",
+            metavar="MODULE",
+            help="definitions module for the catalogue (repeatable; default platform_defs)",
+        )
         if target:
             _target_args(p)
         return p
@@ -39,10 +43,18 @@ def _parser() -> argparse.ArgumentParser:
 
     deploy = app_command("deploy", "Run the app's workflow: apply, wait, register, until it succeeds.")
     deploy.add_argument("-o", "--output", choices=("text", "json"), default="text")
-    deploy.add_argument("--force-conflicts", action="store_true",
-                        help="take over fields another field manager owns (server-side apply --force)")
-    deploy.add_argument("--wait-lock", type=float, default=0.0, metavar="SECONDS",
-                        help="wait this long for another deploy of the app to finish (default: refuse)")
+    deploy.add_argument(
+        "--force-conflicts",
+        action="store_true",
+        help="take over fields another field manager owns (server-side apply --force)",
+    )
+    deploy.add_argument(
+        "--wait-lock",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another deploy of the app to finish (default: refuse)",
+    )
     deploy.add_argument("--parallel", type=int, default=8, metavar="N", help="steps run at once (default 8)")
 
     for name, text in (

@@ -43,7 +43,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
         raise AppError(
             f"no component named {', '.join(sorted(unknown))} in {loaded.app.name!r}",
-            expected="one of " + ", ".join(sorted(known)), got=", ".join(sorted(unknown)),
+            expected="one of " + ", ".join(sorted(known)),
+            got=", ".join(sorted(unknown)),
         )
     objects: list[Any] = []
     for use in loaded.app.components:

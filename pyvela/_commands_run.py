@@ -25,12 +25,17 @@ EXIT_SUSPENDED = 3
 
 def open_backend(args: argparse.Namespace) -> Backend:
     """The sandbox unless a real cluster is named: never a real cluster by accident."""
-    if getattr(args, "context", None) or getattr(args, "kubeconfig", None) or getattr(args, "in_cluster", False):
+    if (
+        getattr(args, "context", None)
+        or getattr(args, "kubeconfig", None)
+        or getattr(args, "in_cluster", False)
+    ):
         try:
             from ._kube import KubeBackend
         except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ClusterError(f"the Kubernetes backend cannot be loaded: {exc}",
-                               fix="pip install kubernetes") from exc
+            raise ClusterError(
+                f"the Kubernetes backend cannot be loaded: {exc}", fix="pip install kubernetes"
+            ) from exc
         backend: Backend = KubeBackend.connect(
             context=args.context, kubeconfig=args.kubeconfig, in_cluster=args.in_cluster
         )
@@ -41,7 +46,9 @@ def open_backend(args: argparse.Namespace) -> Backend:
     return sandbox
 
 
-def config_centre_for(backend: Backend, loaded: LoadedApp) -> tuple[Callable[[], ConfigCentre], ConfigSettings]:
+def config_centre_for(
+    backend: Backend, loaded: LoadedApp
+) -> tuple[Callable[[], ConfigCentre], ConfigSettings]:
     """Apollo when the app module or the environment configures it; else the sandbox's own centre."""
     from ._apollo import ApolloConfigCentre, ApolloSettings
 
@@ -50,12 +57,21 @@ def config_centre_for(backend: Backend, loaded: LoadedApp) -> tuple[Callable[[],
         settings = ApolloSettings.from_env(os.environ)
     if settings is not None:
         chosen = settings
-        for var, field in (("PYVELA_APOLLO_TOKEN_SECRET", "token_provider"),
-                           ("PYVELA_APOLLO_SECRET_SECRET", "secret_provider")):
+        for var, field in (
+            ("PYVELA_APOLLO_TOKEN_SECRET", "token_provider"),
+            ("PYVELA_APOLLO_SECRET_SECRET", "secret_provider"),
+        ):
             where = os.environ.get(var)
             if where:
-                chosen = attrs.evolve(chosen, **{field: secret_provider(backend, where, var)})
-        config = ConfigSettings(app_id=chosen.app_id or loaded.app.name, env=chosen.env, namespace=chosen.namespace)
+                provider = secret_provider(backend, where, var)
+                chosen = (
+                    attrs.evolve(chosen, token_provider=provider)
+                    if field == "token_provider"
+                    else attrs.evolve(chosen, secret_provider=provider)
+                )
+        config = ConfigSettings(
+            app_id=chosen.app_id or loaded.app.name, env=chosen.env, namespace=chosen.namespace
+        )
         return (lambda: ApolloConfigCentre(chosen)), config
     config = ConfigSettings(app_id=loaded.app.name)
     factory = getattr(backend, "config_centre", None)
@@ -66,7 +82,7 @@ def config_centre_for(backend: Backend, loaded: LoadedApp) -> tuple[Callable[[],
         raise ConfigCentreError(
             f"no configuration centre is configured for {backend.description}",
             fix="set PYVELA_APOLLO_PORTAL_URL and PYVELA_APOLLO_CONFIG_URL (and PYVELA_APOLLO_TOKEN), "
-                "or define `apollo = ApolloSettings(...)` in the app module",
+            "or define `apollo = ApolloSettings(...)` in the app module",
         )
 
     return missing, config
@@ -79,8 +95,9 @@ def secret_provider(backend: Backend, where: str, var: str) -> Callable[[], str 
     """
     parts = where.split("/")
     if len(parts) != 3 or not all(parts):
-        raise ConfigCentreError(f"{var} must be namespace/name/key", got=repr(where),
-                                fix=f"e.g. {var}=default/apollo/token")
+        raise ConfigCentreError(
+            f"{var} must be namespace/name/key", got=repr(where), fix=f"e.g. {var}=default/apollo/token"
+        )
     namespace, name, key = parts
 
     def read() -> str | None:
@@ -90,8 +107,10 @@ def secret_provider(backend: Backend, where: str, var: str) -> Callable[[], str 
 
         secret = backend.get(ObjectRef("v1", "Secret", namespace, name))
         if secret is None or key not in (secret.get("data") or {}):
-            raise ConfigCentreError(f"the Secret {namespace}/{name} has no key {key!r} (from {var})",
-                                    fix="create it, e.g. kubectl create secret generic ...")
+            raise ConfigCentreError(
+                f"the Secret {namespace}/{name} has no key {key!r} (from {var})",
+                fix="create it, e.g. kubectl create secret generic ...",
+            )
         return base64.b64decode(secret["data"][key]).decode()
 
     return read
@@ -100,10 +119,20 @@ def secret_provider(backend: Backend, where: str, var: str) -> Callable[[], str 
 def _ops(args: argparse.Namespace, backend: Backend, events: Any) -> AppOps:
     loaded = load_app(args.app, defs=args.defs)
     centre, config = config_centre_for(backend, loaded)
-    options = Options(parallel=getattr(args, "parallel", 8), wait_lock=getattr(args, "wait_lock", 0.0),
-                      force_conflicts=getattr(args, "force_conflicts", False))
-    return AppOps(backend, loaded, events=events, config_centre=centre, config=config,
-                  namespace=args.namespace, options=options)
+    options = Options(
+        parallel=getattr(args, "parallel", 8),
+        wait_lock=getattr(args, "wait_lock", 0.0),
+        force_conflicts=getattr(args, "force_conflicts", False),
+    )
+    return AppOps(
+        backend,
+        loaded,
+        events=events,
+        config_centre=centre,
+        config=config,
+        namespace=args.namespace,
+        options=options,
+    )
 
 
 def _console(stderr: bool) -> Any:
@@ -184,8 +213,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     console = _console(stderr=False)
-    console.print(f"[bold]{data['app']}[/bold] on {data['target']}, namespace {data['namespace']}: "
-                  f"revision {data['revision']} ({data['kind']}) [bold]{data['phase']}[/bold]")
+    console.print(
+        f"[bold]{data['app']}[/bold] on {data['target']}, namespace {data['namespace']}: "
+        f"revision {data['revision']} ({data['kind']}) [bold]{data['phase']}[/bold]"
+    )
     if data["message"]:
         console.print(data["message"])
     steps = Table("step", "phase", "reason", "time", "outputs", box=None, header_style="bold")
@@ -221,12 +252,20 @@ def cmd_history(args: argparse.Namespace) -> int:
         return 0
     from rich.table import Table
 
-    table = Table("revision", "kind", "phase", "started", "finished", "hash", "message", box=None,
-                  header_style="bold")
+    table = Table(
+        "revision", "kind", "phase", "started", "finished", "hash", "message", box=None, header_style="bold"
+    )
     for r in rows:
         kind = r["kind"] + (f" of {r['rollback_of']}" if r.get("rollback_of") else "")
-        table.add_row(str(r["number"]), kind, r["phase"], r["started"] or "", r["finished"] or "", r["hash"],
-                      r["message"] or "")
+        table.add_row(
+            str(r["number"]),
+            kind,
+            r["phase"],
+            r["started"] or "",
+            r["finished"] or "",
+            r["hash"],
+            r["message"] or "",
+        )
     _console(stderr=False).print(table)
     return 0
 
@@ -264,7 +303,13 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 def dispatch_run(args: argparse.Namespace) -> int:
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
-        "deploy": cmd_deploy, "status": cmd_status, "history": cmd_history, "rollback": cmd_rollback,
-        "delete": cmd_delete, "workflow": cmd_workflow, "diff": cmd_diff, "sandbox": cmd_sandbox,
+        "deploy": cmd_deploy,
+        "status": cmd_status,
+        "history": cmd_history,
+        "rollback": cmd_rollback,
+        "delete": cmd_delete,
+        "workflow": cmd_workflow,
+        "diff": cmd_diff,
+        "sandbox": cmd_sandbox,
     }
     return handlers[args.command](args)

@@ -93,7 +93,9 @@ def _check_name(name: str, where: Location) -> None:
     if not name or not all(ch.isalnum() or ch in "-." for ch in name) or name != name.lower():
         raise DefinitionError(
             f"definition name {name!r} is not a lowercase DNS-style name",
-            where=where, expected="lowercase letters, digits, '-' and '.'", got=repr(name),
+            where=where,
+            expected="lowercase letters, digits, '-' and '.'",
+            got=repr(name),
         )
 
 
@@ -115,7 +117,11 @@ class ComponentDefinition(Generic[P, ParamsT]):
         """Use this component in an app under instance name ``name``."""
         where = caller_location()
         params = build_params(
-            typing.cast(type[Any], self.params), args, kwargs, where=where, component=name,
+            typing.cast(type[Any], self.params),
+            args,
+            kwargs,
+            where=where,
+            component=name,
             definition=self.name,
         )
         return ComponentUse(name=name, definition=self, params=params, where=where)
@@ -156,7 +162,9 @@ def component(
     workload as a dict, or :class:`Rendered` with auxiliary objects.
     """
 
-    def decorate(fn: Callable[[ParamsT, ComponentContext], Obj | Rendered]) -> ComponentDefinition[P, ParamsT]:
+    def decorate(
+        fn: Callable[[ParamsT, ComponentContext], Obj | Rendered],
+    ) -> ComponentDefinition[P, ParamsT]:
         where = _where(fn)
         _check_name(name, where)
         check_params_class(params, definition=name, where=where)
@@ -183,7 +191,11 @@ class TraitDefinition(Generic[P, ParamsT]):
         """Attach this trait with these parameters (see ``ComponentUse.with_traits``)."""
         where = caller_location()
         params = build_params(
-            typing.cast(type[Any], self.params), args, kwargs, where=where, trait=self.name,
+            typing.cast(type[Any], self.params),
+            args,
+            kwargs,
+            where=where,
+            trait=self.name,
         )
         return TraitUse(definition=self, params=params, where=where)
 
@@ -238,7 +250,12 @@ class StepDefinition(Generic[P, ParamsT, OutT]):
         """Use this step in an app's workflow under step name ``name``."""
         where = caller_location()
         params = build_params(
-            typing.cast(type[Any], self.params), args, kwargs, where=where, step=name, definition=self.name,
+            typing.cast(type[Any], self.params),
+            args,
+            kwargs,
+            where=where,
+            step=name,
+            definition=self.name,
         )
         return StepUse(name=name, definition=self, params=params, where=where)
 
@@ -297,14 +314,19 @@ class _OutputsProxy:
         where = caller_location()
         if self._type is None or not attrs.has(self._type):
             raise DefinitionError(
-                f"step {self._step!r} has no outputs to reference", where=where, step=self._step,
+                f"step {self._step!r} has no outputs to reference",
+                where=where,
+                step=self._step,
                 fix="return an attrs outputs class from the step function",
             )
         hints = typing.get_type_hints(self._type)
         if field not in hints:
             raise DefinitionError(
-                f"step {self._step!r} has no output {field!r}", where=where, step=self._step,
-                expected="one of " + ", ".join(hints), got=repr(field),
+                f"step {self._step!r} has no output {field!r}",
+                where=where,
+                step=self._step,
+                expected="one of " + ", ".join(hints),
+                got=repr(field),
             )
         return Ref(self._step, field, hints[field], where)
 
@@ -341,7 +363,9 @@ def step(
         _check_name(name, where)
         if not inspect.iscoroutinefunction(fn):
             raise DefinitionError(
-                f"step {name!r} must be an async function", where=where, definition=name,
+                f"step {name!r} must be an async function",
+                where=where,
+                definition=name,
                 fix="write `async def` and `await` the context's actions",
             )
         check_params_class(params, definition=name, where=where)
@@ -356,7 +380,9 @@ def step(
         if out is not None and not attrs.has(out):
             raise DefinitionError(
                 f"step {name!r} must return an attrs outputs class or None",
-                where=where, got=repr(out), definition=name,
+                where=where,
+                got=repr(out),
+                definition=name,
             )
         return StepDefinition(name, params, fn, out, _describe(fn), where)
 
@@ -378,7 +404,11 @@ class PolicyDefinition(Generic[P, ParamsT]):
     def __call__(self, name: str, /, *args: P.args, **kwargs: P.kwargs) -> PolicyUse[ParamsT]:
         where = caller_location()
         params = build_params(
-            typing.cast(type[Any], self.params), args, kwargs, where=where, definition=self.name,
+            typing.cast(type[Any], self.params),
+            args,
+            kwargs,
+            where=where,
+            definition=self.name,
         )
         return PolicyUse(name=name, definition=self, params=params, where=where)
 
@@ -393,7 +423,9 @@ class PolicyUse(Generic[ParamsT]):
     where: Location
 
 
-def policy(*, name: str, params: Callable[P, ParamsT]) -> Callable[[Callable[..., Any]], PolicyDefinition[P, ParamsT]]:
+def policy(
+    *, name: str, params: Callable[P, ParamsT]
+) -> Callable[[Callable[..., Any]], PolicyDefinition[P, ParamsT]]:
     """Make a policy definition; the decorated function only carries its docstring."""
 
     def decorate(fn: Callable[..., Any]) -> PolicyDefinition[P, ParamsT]:
@@ -406,5 +438,8 @@ def policy(*, name: str, params: Callable[P, ParamsT]) -> Callable[[Callable[...
 
 
 AnyDefinition = (
-    ComponentDefinition[Any, Any] | TraitDefinition[Any, Any] | StepDefinition[Any, Any, Any] | PolicyDefinition[Any, Any]
+    ComponentDefinition[Any, Any]
+    | TraitDefinition[Any, Any]
+    | StepDefinition[Any, Any, Any]
+    | PolicyDefinition[Any, Any]
 )

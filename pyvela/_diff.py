@@ -45,9 +45,17 @@ def diff_app(loaded: LoadedApp, backend: Backend, *, namespace: str | None = Non
             after = backend.apply(obj, dry_run=True)
             before_text, after_text = _normal(live), _normal(after)
             change = "create" if live is None else ("unchanged" if before_text == after_text else "update")
-            diff = "".join(difflib.unified_diff(
-                before_text.splitlines(keepends=True), after_text.splitlines(keepends=True),
-                fromfile=f"live/{ref}", tofile=f"app/{ref}",
-            )) if change != "unchanged" else ""
+            diff = (
+                "".join(
+                    difflib.unified_diff(
+                        before_text.splitlines(keepends=True),
+                        after_text.splitlines(keepends=True),
+                        fromfile=f"live/{ref}",
+                        tofile=f"app/{ref}",
+                    )
+                )
+                if change != "unchanged"
+                else ""
+            )
             out.append({"object": str(ref), "component": ro.component, "change": change, "diff": diff})
     return out

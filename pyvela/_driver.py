@@ -34,7 +34,11 @@ class Suspended(Exception):
 
 def fingerprint(action: a.Action[Any]) -> str:
     """Identifies an action by type and fields, to match it against the journal on replay."""
-    fields = attrs.asdict(action, recurse=True, value_serializer=lambda _i, _f, v: v if not callable(v) else repr(v))  # type: ignore[arg-type]
+    fields = attrs.asdict(
+        action,  # type: ignore[arg-type]
+        recurse=True,
+        value_serializer=lambda _i, _f, v: v if not callable(v) else repr(v),
+    )
     text = type(action).__name__ + json.dumps(fields, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -85,17 +89,22 @@ def drive(
             if not isinstance(action, a.Action):
                 raise StepError(
                     f"step awaited {type(action).__name__}, which is not a pyvela action",
-                    step=run.name, definition=run.definition, where=where,
+                    step=run.name,
+                    definition=run.definition,
+                    where=where,
                     fix="await only the context's actions (ctx.apply_component, ctx.wait_ready, ...); "
-                        "steps must not use asyncio or do I/O themselves",
+                    "steps must not use asyncio or do I/O themselves",
                 )
             if observe is not None:
                 observe(action)
             if cancel.is_set():
                 raise WorkflowError("the workflow was terminated", step=run.name, reason="Terminate")
             if time.monotonic() >= deadline:
-                raise StepTimeout(f"step did not finish in time (before {action.describe()})", step=run.name,
-                                  reason="Timeout")
+                raise StepTimeout(
+                    f"step did not finish in time (before {action.describe()})",
+                    step=run.name,
+                    reason="Timeout",
+                )
             try:
                 send = _one(action, index, run, perform, deadline, cancel)
             except Suspended:
@@ -112,8 +121,12 @@ def drive(
 
 
 def _one(
-    action: a.Action[Any], index: int, run: StepRun, perform: Callable[[a.Action[Any]], Any],
-    deadline: float, cancel: threading.Event,
+    action: a.Action[Any],
+    index: int,
+    run: StepRun,
+    perform: Callable[[a.Action[Any]], Any],
+    deadline: float,
+    cancel: threading.Event,
 ) -> Any:
     if isinstance(action, a.Fail):
         raise StepError(action.message, step=run.name, reason="Failed")
@@ -128,15 +141,24 @@ def _one(
         del run.journal[index:]
     result = _with_retries(action, run, perform, deadline, cancel)
     if action.journaled:
-        run.journal.append({"index": index, "action": action.describe(), "fingerprint": fingerprint(action),
-                            "result": encode_result(result)})
+        run.journal.append(
+            {
+                "index": index,
+                "action": action.describe(),
+                "fingerprint": fingerprint(action),
+                "result": encode_result(result),
+            }
+        )
         # Persist before the step goes on: a kill now must not repeat this side effect.
         run.on_journal(list(run.journal))
     return result
 
 
 def _with_retries(
-    action: a.Action[Any], run: StepRun, perform: Callable[[a.Action[Any]], Any], deadline: float,
+    action: a.Action[Any],
+    run: StepRun,
+    perform: Callable[[a.Action[Any]], Any],
+    deadline: float,
     cancel: threading.Event,
 ) -> Any:
     attempt = 0
@@ -151,7 +173,8 @@ def _with_retries(
             if attempt > run.retries or time.monotonic() + delay >= deadline:
                 raise StepError(
                     f"{action.describe()} failed after {attempt} attempt(s): {exc.message}",
-                    step=run.name, reason="FailedAfterRetries",
+                    step=run.name,
+                    reason="FailedAfterRetries",
                 ) from exc
             if cancel.wait(delay):
                 raise WorkflowError("the workflow was terminated", step=run.name, reason="Terminate") from exc
@@ -172,11 +195,15 @@ def _user_error(exc: Exception, run: StepRun, where: Location | None) -> StepErr
     frames = traceback.extract_tb(exc.__traceback__)
     user = [f for f in frames if "/pyvela/_" not in f.filename.replace("\\", "/")]
     last = user[-1] if user else (frames[-1] if frames else None)
-    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__.tb_next if exc.__traceback__ else None))
+    tb = "".join(
+        traceback.format_exception(type(exc), exc, exc.__traceback__.tb_next if exc.__traceback__ else None)
+    )
     err = StepError(
         f"step raised {type(exc).__name__}: {exc}",
         where=Location(last.filename, last.lineno or 0) if last else where,
-        step=run.name, definition=run.definition, reason="Error",
+        step=run.name,
+        definition=run.definition,
+        reason="Error",
     )
     err.traceback = tb  # type: ignore[attr-defined]
     return err

@@ -39,7 +39,12 @@ class Inventory:
 
     def add(self, ref: ObjectRef, *, component: str | None, trait: str | None, manifest: Obj) -> None:
         with self._lock:
-            self.entries[ref] = {"ref": ref.to_dict(), "component": component, "trait": trait, "manifest": manifest}
+            self.entries[ref] = {
+                "ref": ref.to_dict(),
+                "component": component,
+                "trait": trait,
+                "manifest": manifest,
+            }
 
     def to_data(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -116,10 +121,20 @@ class Executor:
                 return
             ref = ObjectRef("v1", "Namespace", "", self.namespace)
             if self.backend.get(ref) is None:
-                self.backend.apply({"apiVersion": "v1", "kind": "Namespace",
-                                    "metadata": {"name": self.namespace, "labels": {LABEL_MANAGED_BY: MANAGER}}})
-                self.events.emit(Event(kind="applied", message=f"created Namespace {self.namespace}",
-                                       data={"object": ref.to_dict(), "change": "created"}))
+                self.backend.apply(
+                    {
+                        "apiVersion": "v1",
+                        "kind": "Namespace",
+                        "metadata": {"name": self.namespace, "labels": {LABEL_MANAGED_BY: MANAGER}},
+                    }
+                )
+                self.events.emit(
+                    Event(
+                        kind="applied",
+                        message=f"created Namespace {self.namespace}",
+                        data={"object": ref.to_dict(), "change": "created"},
+                    )
+                )
             self._namespace_ready = True
 
     def apply_object(self, obj: Obj, *, step: str | None, component: str | None, trait: str | None) -> Obj:
@@ -136,13 +151,24 @@ class Executor:
         if live is not None:
             self._check_owner(live, ref, component)
         applied = self.backend.apply(obj, force=self.force_conflicts)
-        change = "created" if live is None else (
-            "unchanged" if applied["metadata"].get("resourceVersion") == live["metadata"].get("resourceVersion")
-            else "configured"
+        change = (
+            "created"
+            if live is None
+            else (
+                "unchanged"
+                if applied["metadata"].get("resourceVersion") == live["metadata"].get("resourceVersion")
+                else "configured"
+            )
         )
         self.inventory.add(ref, component=component, trait=trait, manifest=deep_copy(obj))
-        self.events.emit(Event(kind="applied", step=step, message=f"{ref} {change}",
-                               data={"object": ref.to_dict(), "change": change, "component": component}))
+        self.events.emit(
+            Event(
+                kind="applied",
+                step=step,
+                message=f"{ref} {change}",
+                data={"object": ref.to_dict(), "change": change, "component": component},
+            )
+        )
         return applied
 
     def _check_owner(self, live: Obj, ref: ObjectRef, component: str | None) -> None:
@@ -154,24 +180,32 @@ class Executor:
             return
         raise OwnershipError(
             f"{ref} already exists and is not owned by app {self.loaded.app.name!r}",
-            object=str(ref), component=component,
+            object=str(ref),
+            component=component,
             got=f"owned by {owner!r}" if owner else "no pyvela ownership labels (created by someone else)",
             fix="rename the component, delete the object, or deploy with a take-over policy",
         )
 
     def apply_component(self, action: a.ApplyComponent, step: str) -> a.AppliedComponent:
         use = self.loaded.app.component(action.component)
-        rendered = render_component(self.loaded.app, use, revision=self.loaded.revision,
-                                    workload_patch=action.workload_patch)
+        rendered = render_component(
+            self.loaded.app, use, revision=self.loaded.revision, workload_patch=action.workload_patch
+        )
         workload: Obj | None = None
         outputs: dict[str, Obj] = {}
         # Namespaces and CRDs first: the objects that need them must not race them.
-        order = sorted(rendered.objects, key=lambda o: o.object.get("kind") not in {"Namespace", "CustomResourceDefinition"})
+        order = sorted(
+            rendered.objects,
+            key=lambda o: o.object.get("kind") not in {"Namespace", "CustomResourceDefinition"},
+        )
         for ro in order:
             live = self.apply_object(deep_copy(ro.object), step=step, component=use.name, trait=ro.trait)
             if ro.object.get("kind") == "CustomResourceDefinition":
-                self.backend.wait(ObjectRef.of(live), rule_for("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
-                                  timeout=60.0)
+                self.backend.wait(
+                    ObjectRef.of(live),
+                    rule_for("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
+                    timeout=60.0,
+                )
             if ro.output is None:
                 workload = live
             else:
@@ -181,16 +215,34 @@ class Executor:
 
     def wait_ready(self, action: a.WaitReady, *, step: str, timeout: float, cancel: threading.Event) -> Obj:
         rule = action.rule or rule_for(action.ref.api_version, action.ref.kind)
-        self.events.emit(Event(kind="waiting", step=step, message=f"waiting for {action.ref}",
-                               data={"object": action.ref.to_dict()}))
+        self.events.emit(
+            Event(
+                kind="waiting",
+                step=step,
+                message=f"waiting for {action.ref}",
+                data={"object": action.ref.to_dict()},
+            )
+        )
 
         def progress(r: Readiness) -> None:
-            self.events.emit(Event(kind="waiting", step=step, message=f"{action.ref.name}: {r.message}",
-                                   data={"object": action.ref.to_dict(), "ready": r.ready}))
+            self.events.emit(
+                Event(
+                    kind="waiting",
+                    step=step,
+                    message=f"{action.ref.name}: {r.message}",
+                    data={"object": action.ref.to_dict(), "ready": r.ready},
+                )
+            )
 
         live = self.backend.wait(action.ref, rule, timeout=timeout, on_progress=progress, cancel=cancel)
-        self.events.emit(Event(kind="ready", step=step, message=f"{action.ref} is ready",
-                               data={"object": action.ref.to_dict()}))
+        self.events.emit(
+            Event(
+                kind="ready",
+                step=step,
+                message=f"{action.ref} is ready",
+                data={"object": action.ref.to_dict()},
+            )
+        )
         return live
 
     # ------------------------------------------------------------------ outside world
@@ -202,8 +254,13 @@ class Executor:
             if self._http is None:
                 self._http = httpx.Client(timeout=httpx.Timeout(30.0), follow_redirects=True)
         try:
-            response = self._http.request(action.method, action.url, json=action.json, headers=dict(action.headers),
-                                          timeout=min(30.0, max(timeout, 0.1)))
+            response = self._http.request(
+                action.method,
+                action.url,
+                json=action.json,
+                headers=dict(action.headers),
+                timeout=min(30.0, max(timeout, 0.1)),
+            )
         except httpx.TransportError as exc:
             raise TransientError(f"{action.describe()} failed: {type(exc).__name__}") from exc
         if response.status_code == 429 or response.status_code >= 500:
@@ -217,22 +274,33 @@ class Executor:
             return self._centre
 
     def target(self, cluster: str | None, namespace: str | None) -> ConfigTarget:
-        return ConfigTarget(app_id=self.config.app_id, env=self.config.env, cluster=cluster or "default",
-                            namespace=namespace or self.config.namespace)
+        return ConfigTarget(
+            app_id=self.config.app_id,
+            env=self.config.env,
+            cluster=cluster or "default",
+            namespace=namespace or self.config.namespace,
+        )
 
     def register(self, action: a.RegisterConfig, step: str) -> dict[str, Any]:
         target = self.target(action.cluster, action.namespace)
         title = action.release_title or f"{self.loaded.app.name} {step}"
         try:
-            release = self.centre().register(target, action.items, release_title=title,
-                                             comment=f"pyvela {self.loaded.app.name} step {step}")
+            release = self.centre().register(
+                target,
+                action.items,
+                release_title=title,
+                comment=f"pyvela {self.loaded.app.name} step {step}",
+            )
         except ConfigCentreError as exc:
             raise exc.with_context(step=step) from None
-        self.events.emit(Event(
-            kind="log", step=step,
-            message=f"registered {len(action.items)} item(s) in {target} "
-                    + ("(published " + release.release_key + ")" if release.changed else "(already published)"),
-        ))
+        self.events.emit(
+            Event(
+                kind="log",
+                step=step,
+                message=f"registered {len(action.items)} item(s) in {target} "
+                + ("(published " + release.release_key + ")" if release.changed else "(already published)"),
+            )
+        )
         return {"release_key": release.release_key, "changed": release.changed, "items": dict(release.items)}
 
     def close(self) -> None:

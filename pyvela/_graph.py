@@ -29,7 +29,7 @@ def find_cycle(edges: Mapping[str, Iterable[str]]) -> list[str] | None:
             if dep not in colour:
                 continue
             if colour[dep] == grey:
-                return [*path[path.index(dep):], dep]
+                return [*path[path.index(dep) :], dep]
             if colour[dep] == white:
                 colour[dep] = grey
                 path.append(dep)

@@ -55,13 +55,34 @@ class RunResult:
 
     def to_dict(self) -> dict[str, Any]:
         steps = {
-            n: {k: s.get(k) for k in ("phase", "reason", "message", "outputs", "elapsed", "started", "finished",
-                                   "attempts")}
+            n: {
+                k: s.get(k)
+                for k in (
+                    "phase",
+                    "reason",
+                    "message",
+                    "outputs",
+                    "elapsed",
+                    "started",
+                    "finished",
+                    "attempts",
+                )
+            }
             for n, s in self.steps.items()
         }
-        return {"ok": self.ok, "app": self.app, "namespace": self.namespace, "target": self.target,
-                "revision": self.revision, "hash": self.hash, "phase": self.phase, "upToDate": self.up_to_date,
-                "message": self.message, "steps": steps, "pruned": list(self.pruned)}
+        return {
+            "ok": self.ok,
+            "app": self.app,
+            "namespace": self.namespace,
+            "target": self.target,
+            "revision": self.revision,
+            "hash": self.hash,
+            "phase": self.phase,
+            "upToDate": self.up_to_date,
+            "message": self.message,
+            "steps": steps,
+            "pruned": list(self.pruned),
+        }
 
 
 class AppOps:
@@ -105,12 +126,26 @@ class AppOps:
         finally:
             lock.release()
 
-    def _result(self, rev: Mapping[str, Any], *, up_to_date: bool = False, message: str = "",
-                pruned: tuple[str, ...] = ()) -> RunResult:
-        return RunResult(app=self.app, namespace=self.namespace, target=self.backend.description,
-                         revision=int(rev["number"]), hash=str(rev["hash"]), phase=str(rev["phase"]),
-                         up_to_date=up_to_date, message=message or str(rev.get("message") or ""),
-                         steps=rev.get("steps") or {}, pruned=pruned)
+    def _result(
+        self,
+        rev: Mapping[str, Any],
+        *,
+        up_to_date: bool = False,
+        message: str = "",
+        pruned: tuple[str, ...] = (),
+    ) -> RunResult:
+        return RunResult(
+            app=self.app,
+            namespace=self.namespace,
+            target=self.backend.description,
+            revision=int(rev["number"]),
+            hash=str(rev["hash"]),
+            phase=str(rev["phase"]),
+            up_to_date=up_to_date,
+            message=message or str(rev.get("message") or ""),
+            steps=rev.get("steps") or {},
+            pruned=pruned,
+        )
 
     def _load(self) -> dict[str, Any]:
         return self.store.load() or new_record(self.app, self.namespace)
@@ -119,12 +154,23 @@ class AppOps:
         number = max((int(r["number"]) for r in record["revisions"]), default=0) + 1
         planned = []
         for rc in render_app(self.loaded.app, revision=self.loaded.revision):
-            planned += [{"ref": ObjectRef.of(o.object).to_dict(), "component": o.component, "trait": o.trait}
-                        for o in rc.objects]
-        rev = {"number": number, "hash": self.loaded.revision, "kind": kind, "phase": "running",
-               "started": now_iso(), "finished": None, "spec": self.loaded.spec, "message": "",
-               "planned": planned, "inventory": [],
-               "steps": {n: new_step_state() for n in self.loaded.plan.order}}
+            planned += [
+                {"ref": ObjectRef.of(o.object).to_dict(), "component": o.component, "trait": o.trait}
+                for o in rc.objects
+            ]
+        rev = {
+            "number": number,
+            "hash": self.loaded.revision,
+            "kind": kind,
+            "phase": "running",
+            "started": now_iso(),
+            "finished": None,
+            "spec": self.loaded.spec,
+            "message": "",
+            "planned": planned,
+            "inventory": [],
+            "steps": {n: new_step_state() for n in self.loaded.plan.order},
+        }
         record["revisions"].append(rev)
         del record["revisions"][:-HISTORY_LIMIT]
         return rev
@@ -141,12 +187,16 @@ class AppOps:
         if latest is not None and latest["hash"] == self.loaded.revision and latest.get("kind") == "deploy":
             phase = latest["phase"]
             if phase == "succeeded":
-                self.events.emit(Event(kind="up-to-date", message=f"revision {latest['number']} is up to date"))
+                self.events.emit(
+                    Event(kind="up-to-date", message=f"revision {latest['number']} is up to date")
+                )
                 return self._result(latest, up_to_date=True, message="up to date")
             if phase == "suspended":
                 return self._result(latest, message="the workflow is suspended: run `pyvela workflow resume`")
             if phase == "terminated":
-                return self._result(latest, message="the workflow was terminated: run `pyvela workflow restart`")
+                return self._result(
+                    latest, message="the workflow was terminated: run `pyvela workflow restart`"
+                )
             # A killed or failed run of the same revision resumes: finished steps keep their
             # outputs, interrupted ones replay their journal, failed and skipped ones run again.
             redo = [n for n, s in latest["steps"].items() if s["phase"] not in ("succeeded",)]
@@ -159,6 +209,7 @@ class AppOps:
 
     def resume(self) -> RunResult:
         """Resume a suspended workflow: suspended steps continue past their suspend."""
+
         def go() -> RunResult:
             record, rev = self._current()
             if rev["phase"] != "suspended":
@@ -166,14 +217,19 @@ class AppOps:
             for st in rev["steps"].values():
                 if st["phase"] == SUSPENDING:
                     st["resumed"] = True
-            reset_steps(rev["steps"], [n for n, s in rev["steps"].items() if s["phase"] != "succeeded"],
-                        keep_journal=True)
+            reset_steps(
+                rev["steps"],
+                [n for n, s in rev["steps"].items() if s["phase"] != "succeeded"],
+                keep_journal=True,
+            )
             rev["phase"] = "running"
             return self._run(record, rev)
+
         return self._locked(go)
 
     def restart(self, step: str | None = None) -> RunResult:
         """Run the current revision again from the start, or from ``step`` and its dependants."""
+
         def go() -> RunResult:
             record = self._load()
             if not record["revisions"] or record["revisions"][-1]["hash"] != self.loaded.revision:
@@ -189,6 +245,7 @@ class AppOps:
             reset_steps(rev["steps"], names, keep_journal=False)
             rev["phase"] = "running"
             return self._run(record, rev)
+
         return self._locked(go)
 
     def _dependants(self, step: str) -> list[str]:
@@ -203,8 +260,10 @@ class AppOps:
     def _current(self) -> tuple[dict[str, Any], dict[str, Any]]:
         record = self.store.load()
         if not record or not record["revisions"]:
-            raise StateError(f"app {self.app!r} was never deployed to {self.backend.description}",
-                             fix="run `pyvela deploy` first")
+            raise StateError(
+                f"app {self.app!r} was never deployed to {self.backend.description}",
+                fix="run `pyvela deploy` first",
+            )
         return record, record["revisions"][-1]
 
     def _run(self, record: dict[str, Any], rev: dict[str, Any]) -> RunResult:
@@ -215,15 +274,37 @@ class AppOps:
             self.store.save(record)
 
         take = self._policy("take-over")
-        executor = Executor(self.loaded, self.backend, events=self.events, inventory=inventory,
-                            config_centre=self.config_centre, config=self.config, namespace=self.namespace,
-                            force_conflicts=self.options.force_conflicts, take_over=take is not None)
-        engine = Engine(self.loaded, executor, rev, events=self.events, save=save, state_lock=self._state_lock,
-                        parallel=self.options.parallel, retries=self.options.retries, backoff=self.options.backoff)
+        executor = Executor(
+            self.loaded,
+            self.backend,
+            events=self.events,
+            inventory=inventory,
+            config_centre=self.config_centre,
+            config=self.config,
+            namespace=self.namespace,
+            force_conflicts=self.options.force_conflicts,
+            take_over=take is not None,
+        )
+        engine = Engine(
+            self.loaded,
+            executor,
+            rev,
+            events=self.events,
+            save=save,
+            state_lock=self._state_lock,
+            parallel=self.options.parallel,
+            retries=self.options.retries,
+            backoff=self.options.backoff,
+        )
         with self._state_lock:
             save()  # the pending revision is recorded before anything is applied
-        self.events.emit(Event(kind="run-started", message=f"revision {rev['number']} on {self.backend.description}",
-                               data={"revision": rev["number"], "target": self.backend.description}))
+        self.events.emit(
+            Event(
+                kind="run-started",
+                message=f"revision {rev['number']} on {self.backend.description}",
+                data={"revision": rev["number"], "target": self.backend.description},
+            )
+        )
         watcher = _ControlWatcher(self.backend, self.app, self.namespace, engine)
         watcher.start()
         try:
@@ -264,16 +345,26 @@ class AppOps:
             return ()
         for ref in stale:
             if self.backend.delete(ref, wait=True, timeout=120.0):
-                self.events.emit(Event(kind="pruned", message=f"pruned {ref}", data={"object": ref.to_dict()}))
+                self.events.emit(
+                    Event(kind="pruned", message=f"pruned {ref}", data={"object": ref.to_dict()})
+                )
         return tuple(str(r) for r in stale)
 
     def delete(self) -> RunResult:
         """Delete everything the app owns (reverse order of application), then its state."""
+
         def go() -> RunResult:
             record = self.store.load()
             if record is None:
-                return RunResult(app=self.app, namespace=self.namespace, target=self.backend.description,
-                                 revision=0, hash="", phase="deleted", message="nothing to delete")
+                return RunResult(
+                    app=self.app,
+                    namespace=self.namespace,
+                    target=self.backend.description,
+                    revision=0,
+                    hash="",
+                    phase="deleted",
+                    message="nothing to delete",
+                )
             refs: list[ObjectRef] = []
             for rev in reversed(record["revisions"]):
                 for e in reversed((rev.get("inventory") or []) + (rev.get("planned") or [])):
@@ -284,17 +375,29 @@ class AppOps:
             for ref in refs:
                 if self.backend.delete(ref, wait=True, timeout=120.0):
                     deleted.append(str(ref))
-                    self.events.emit(Event(kind="deleted", message=f"deleted {ref}", data={"object": ref.to_dict()}))
+                    self.events.emit(
+                        Event(kind="deleted", message=f"deleted {ref}", data={"object": ref.to_dict()})
+                    )
             self.backend.delete(control_ref(self.app, self.namespace), wait=False)
             self.store.delete()
-            last = record["revisions"][-1] if record["revisions"] else {"number": 0, "hash": ""}
-            return RunResult(app=self.app, namespace=self.namespace, target=self.backend.description,
-                             revision=int(last["number"]), hash=str(last["hash"]), phase="deleted",
-                             message=f"deleted {len(deleted)} object(s)", pruned=tuple(deleted))
+            none: dict[str, Any] = {"number": 0, "hash": ""}
+            last: dict[str, Any] = record["revisions"][-1] if record["revisions"] else none
+            return RunResult(
+                app=self.app,
+                namespace=self.namespace,
+                target=self.backend.description,
+                revision=int(last["number"]),
+                hash=str(last["hash"]),
+                phase="deleted",
+                message=f"deleted {len(deleted)} object(s)",
+                pruned=tuple(deleted),
+            )
+
         return self._locked(go)
 
     def rollback(self, number: int | None = None) -> RunResult:
         """Re-apply the objects of an earlier succeeded revision, wait for them, prune the rest."""
+
         def go() -> RunResult:
             record, current = self._current()
             candidates = [r for r in record["revisions"] if r["phase"] == "succeeded" and r is not current]
@@ -302,26 +405,49 @@ class AppOps:
                 candidates = [r for r in record["revisions"] if int(r["number"]) == number]
             if not candidates:
                 known = ", ".join(f"{r['number']} ({r['phase']})" for r in record["revisions"])
-                raise StateError("no revision to roll back to", expected="an earlier succeeded revision",
-                                 got=known or "no revisions", fix="pass a revision number from `pyvela history`")
+                raise StateError(
+                    "no revision to roll back to",
+                    expected="an earlier succeeded revision",
+                    got=known or "no revisions",
+                    fix="pass a revision number from `pyvela history`",
+                )
             target = candidates[-1]
-            rev: dict[str, Any] = {"number": max(int(r["number"]) for r in record["revisions"]) + 1, "hash": target["hash"],
-                   "kind": "rollback", "rollback_of": target["number"], "phase": "running", "started": now_iso(),
-                   "finished": None, "spec": target.get("spec"), "message": f"rollback to revision {target['number']}",
-                   "inventory": [], "steps": target.get("steps", {})}
+            rev: dict[str, Any] = {
+                "number": max(int(r["number"]) for r in record["revisions"]) + 1,
+                "hash": target["hash"],
+                "kind": "rollback",
+                "rollback_of": target["number"],
+                "phase": "running",
+                "started": now_iso(),
+                "finished": None,
+                "spec": target.get("spec"),
+                "message": f"rollback to revision {target['number']}",
+                "inventory": [],
+                "steps": target.get("steps", {}),
+            }
             record["revisions"].append(rev)
             del record["revisions"][:-HISTORY_LIMIT]
             self.store.save(record)
             inventory = Inventory()
-            executor = Executor(self.loaded, self.backend, events=self.events, inventory=inventory,
-                                config_centre=self.config_centre, config=self.config, namespace=self.namespace,
-                                force_conflicts=self.options.force_conflicts)
+            executor = Executor(
+                self.loaded,
+                self.backend,
+                events=self.events,
+                inventory=inventory,
+                config_centre=self.config_centre,
+                config=self.config,
+                namespace=self.namespace,
+                force_conflicts=self.options.force_conflicts,
+            )
             try:
                 entries = target.get("inventory") or []
-                entries = sorted(entries, key=lambda e: e["ref"]["kind"] not in ("Namespace", "CustomResourceDefinition"))
+                entries = sorted(
+                    entries, key=lambda e: e["ref"]["kind"] not in ("Namespace", "CustomResourceDefinition")
+                )
                 for e in entries:
-                    executor.apply_object(dict(e["manifest"]), step=None, component=e.get("component"),
-                                          trait=e.get("trait"))
+                    executor.apply_object(
+                        dict(e["manifest"]), step=None, component=e.get("component"), trait=e.get("trait")
+                    )
                 for e in entries:
                     ref = ObjectRef.from_dict(e["ref"])
                     self.backend.wait(ref, rule_for(ref.api_version, ref.kind), timeout=600.0)
@@ -335,6 +461,7 @@ class AppOps:
                 self.store.save(record)
             pruned = self._prune(record, rev) if rev["phase"] == "succeeded" else ()
             return self._result(rev, pruned=pruned)
+
         return self._locked(go)
 
     # ------------------------------------------------------------------ control of a running workflow
@@ -345,9 +472,12 @@ class AppOps:
         try:
             lock.acquire(wait=0.0)
         except PyvelaError:
-            cm = {"apiVersion": "v1", "kind": "ConfigMap",
-                  "metadata": {"name": control_ref(self.app, self.namespace).name, "namespace": self.namespace},
-                  "data": {"action": action, "at": now_iso()}}
+            cm = {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": control_ref(self.app, self.namespace).name, "namespace": self.namespace},
+                "data": {"action": action, "at": now_iso()},
+            }
             self.backend.apply(cm)
             record, rev = self._current()
             return self._result(rev, message=f"{action} requested from the running deploy")
@@ -373,24 +503,49 @@ class AppOps:
         record = self.store.load()
         if record is None:
             return []
-        return [{k: r.get(k) for k in ("number", "hash", "kind", "phase", "started", "finished", "message",
-                                       "rollback_of")} for r in record["revisions"]]
+        return [
+            {
+                k: r.get(k)
+                for k in ("number", "hash", "kind", "phase", "started", "finished", "message", "rollback_of")
+            }
+            for r in record["revisions"]
+        ]
 
     def status(self) -> dict[str, Any]:
         """Steps of the latest revision, and every owned object with its live health."""
-        record, rev = self._current()
+        _record, rev = self._current()
         objects = []
         for e in rev.get("inventory") or []:
             ref = ObjectRef.from_dict(e["ref"])
             live = self.backend.get(ref)
-            verdict = rule_for(ref.api_version, ref.kind)(live) if live is not None else Readiness(False, "missing")
-            objects.append({"object": ref.to_dict(), "component": e.get("component"), "trait": e.get("trait"),
-                            "ready": verdict.ready, "message": verdict.message, "live": _summary(live)})
-        return {"app": self.app, "namespace": self.namespace, "target": self.backend.description,
-                "revision": rev["number"], "hash": rev["hash"], "kind": rev.get("kind"), "phase": rev["phase"],
-                "message": rev.get("message") or "", "steps": {
-                    n: {k: s.get(k) for k in ("phase", "reason", "message", "outputs", "elapsed")}
-                    for n, s in rev["steps"].items()}, "objects": objects}
+            verdict = (
+                rule_for(ref.api_version, ref.kind)(live) if live is not None else Readiness(False, "missing")
+            )
+            objects.append(
+                {
+                    "object": ref.to_dict(),
+                    "component": e.get("component"),
+                    "trait": e.get("trait"),
+                    "ready": verdict.ready,
+                    "message": verdict.message,
+                    "live": _summary(live),
+                }
+            )
+        return {
+            "app": self.app,
+            "namespace": self.namespace,
+            "target": self.backend.description,
+            "revision": rev["number"],
+            "hash": rev["hash"],
+            "kind": rev.get("kind"),
+            "phase": rev["phase"],
+            "message": rev.get("message") or "",
+            "steps": {
+                n: {k: s.get(k) for k in ("phase", "reason", "message", "outputs", "elapsed")}
+                for n, s in rev["steps"].items()
+            },
+            "objects": objects,
+        }
 
 
 def _summary(live: Obj | None) -> dict[str, Any]:
@@ -405,8 +560,10 @@ def _summary(live: Obj | None) -> dict[str, Any]:
     containers = template.get("containers") or []
     if containers:
         out["containers"] = {
-            c.get("name"): {"image": c.get("image"),
-                            "env": {v["name"]: v["value"] for v in c.get("env") or [] if "value" in v}}
+            c.get("name"): {
+                "image": c.get("image"),
+                "env": {v["name"]: v["value"] for v in c.get("env") or [] if "value" in v},
+            }
             for c in containers
         }
     return out

@@ -49,7 +49,8 @@ def load_app(path: str | Path, *, defs: Sequence[str] | None = None, attribute: 
     file = Path(path)
     if not file.is_file():
         raise AppLoadError(
-            f"app file {str(path)!r} does not exist", expected="a Python file defining `app`",
+            f"app file {str(path)!r} does not exist",
+            expected="a Python file defining `app`",
             fix="check the path (apps live in apps/, e.g. apps/lixiang.py)",
         )
     _ensure_import_path(file)
@@ -58,15 +59,21 @@ def load_app(path: str | Path, *, defs: Sequence[str] | None = None, attribute: 
     if not isinstance(app, Application):
         raise AppLoadError(
             f"{file} defines no `{attribute}` Application",
-            where=Location(str(file), 1), expected=f"{attribute} = pyvela.Application(...)",
+            where=Location(str(file), 1),
+            expected=f"{attribute} = pyvela.Application(...)",
             got=type(app).__name__ if app is not None else "nothing",
         )
     catalogue = Catalogue.from_modules(definition_modules(defs))
     plan = validate(app, catalogue)
     spec = app_spec(app, plan)
     return LoadedApp(
-        path=file, app=app, catalogue=catalogue, plan=plan, spec=spec,
-        revision=revision_hash(spec, catalogue), module=module,
+        path=file,
+        app=app,
+        catalogue=catalogue,
+        plan=plan,
+        spec=spec,
+        revision=revision_hash(spec, catalogue),
+        module=module,
     )
 
 

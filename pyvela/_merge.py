@@ -64,7 +64,8 @@ def _merge_list(
         if not isinstance(item, Mapping) or key not in item:
             raise RenderError(
                 f"cannot merge into {path}: every item must have {key!r}",
-                expected=f"a list of mappings with {key!r}", got=repr(item)[:80],
+                expected=f"a list of mappings with {key!r}",
+                got=repr(item)[:80],
             )
         at = index.get(item[key])
         if at is None:
@@ -100,7 +101,8 @@ def find_container(workload: Mapping[str, Any], name: str, *, init: bool = False
             return result
     raise RenderError(
         f"no container named {name!r} in {workload.get('kind')} {workload.get('metadata', {}).get('name')!r}",
-        expected="one of " + ", ".join(repr(c.get("name")) for c in containers), got=repr(name),
+        expected="one of " + ", ".join(repr(c.get("name")) for c in containers),
+        got=repr(name),
     )
 
 

@@ -49,7 +49,12 @@ class ObjectRef:
         return self.api_version.rpartition("/")[0] if "/" in self.api_version else ""
 
     def to_dict(self) -> dict[str, str]:
-        return {"apiVersion": self.api_version, "kind": self.kind, "namespace": self.namespace, "name": self.name}
+        return {
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, str]) -> ObjectRef:

@@ -9,7 +9,6 @@ another step's output through, to be checked when the upstream step has finished
 from __future__ import annotations
 
 import difflib
-import functools
 import sys
 import typing
 from collections.abc import Mapping
@@ -55,14 +54,20 @@ def caller_location(depth: int = 2) -> Location:
     return Location(frame.f_code.co_filename, frame.f_lineno)
 
 
-@functools.cache
-def param_fields(cls: Any) -> dict[str, tuple[Any, bool]]:
-    """``{name: (resolved type, required)}`` for an attrs parameter class."""
+_FIELDS: dict[type[Any], dict[str, tuple[Any, bool]]] = {}
+
+
+def param_fields(cls: type[Any]) -> dict[str, tuple[Any, bool]]:
+    """``{name: (resolved type, required)}`` for an attrs parameter class (cached per class)."""
+    cached = _FIELDS.get(cls)
+    if cached is not None:
+        return cached
     hints = typing.get_type_hints(cls, include_extras=True)
     out: dict[str, tuple[Any, bool]] = {}
     for field in attrs.fields(cls):
         name = field.alias or field.name
         out[name] = (hints.get(field.name, Any), field.default is attrs.NOTHING)
+    _FIELDS[cls] = out
     return out
 
 
@@ -81,21 +86,26 @@ def check_params_class(cls: Any, *, definition: str, where: Location) -> None:
     params = attrs.fields(cls)
     if cls.__setattr__ is object.__setattr__:
         raise DefinitionError(
-            "parameter class must be frozen", where=where, definition=definition,
+            "parameter class must be frozen",
+            where=where,
+            definition=definition,
             fix="use @attrs.frozen(kw_only=True)",
         )
     positional = [a.name for a in params if not a.kw_only]
     if positional:
         raise DefinitionError(
             f"parameters must be keyword-only, but {', '.join(positional)} can be given by position",
-            where=where, definition=definition, fix="use @attrs.frozen(kw_only=True)",
+            where=where,
+            definition=definition,
+            fix="use @attrs.frozen(kw_only=True)",
         )
     try:
         param_fields(cls)
     except Exception as exc:
         raise DefinitionError(
             f"cannot resolve the parameter annotations of {cls.__qualname__}: {exc}",
-            where=where, definition=definition,
+            where=where,
+            definition=definition,
         ) from exc
 
 
@@ -121,9 +131,7 @@ def describe_value(value: Any) -> str:
 def check_value(value: Any, tp: Any) -> bool:
     """True when ``value`` matches ``tp``, checking every item of collections."""
     try:
-        typeguard.check_type(
-            value, tp, collection_check_strategy=typeguard.CollectionCheckStrategy.ALL_ITEMS
-        )
+        typeguard.check_type(value, tp, collection_check_strategy=typeguard.CollectionCheckStrategy.ALL_ITEMS)
     except typeguard.TypeCheckError:
         return False
     return True
@@ -147,23 +155,35 @@ def build_params(
     if args:
         raise ParameterError(
             f"parameters are keyword-only, got {len(args)} positional value(s)",
-            where=where, expected=", ".join(f"{n}=" for n in fields), got=describe_value(args[0]),
-            fix="pass every parameter by name", **context,
+            where=where,
+            expected=", ".join(f"{n}=" for n in fields),
+            got=describe_value(args[0]),
+            fix="pass every parameter by name",
+            **context,
         )
     for name in kwargs:
         if name not in fields:
             close = difflib.get_close_matches(name, list(fields), n=1)
             raise ParameterError(
                 f"unknown parameter {name!r}",
-                where=where, parameter=name, expected="one of " + ", ".join(fields),
-                got=f"{name}=", fix=f"did you mean {close[0]!r}?" if close else "remove it", **context,
+                where=where,
+                parameter=name,
+                expected="one of " + ", ".join(fields),
+                got=f"{name}=",
+                fix=f"did you mean {close[0]!r}?" if close else "remove it",
+                **context,
             )
     for name, (tp, required) in fields.items():
         if name not in kwargs:
             if required:
                 raise ParameterError(
-                    f"missing required parameter {name!r}", where=where, parameter=name,
-                    expected=type_name(tp), got="nothing", fix=f"add {name}=...", **context,
+                    f"missing required parameter {name!r}",
+                    where=where,
+                    parameter=name,
+                    expected=type_name(tp),
+                    got="nothing",
+                    fix=f"add {name}=...",
+                    **context,
                 )
             continue
         value = kwargs[name]
@@ -171,8 +191,12 @@ def build_params(
             continue
         if not check_value(value, tp):
             raise ParameterError(
-                f"parameter {name!r} has the wrong type", where=where, parameter=name,
-                expected=type_name(tp), got=describe_value(value), **context,
+                f"parameter {name!r} has the wrong type",
+                where=where,
+                parameter=name,
+                expected=type_name(tp),
+                got=describe_value(value),
+                **context,
             )
     try:
         return cls(**kwargs)
@@ -204,6 +228,7 @@ def component_names_in(params: Any) -> list[tuple[str, str]]:
 
 def params_to_data(params: Any) -> dict[str, Any]:
     """Parameters as JSON-like data (refs as ``{"$ref": "step.outputs.field"}``)."""
+
     def convert(value: Any) -> Any:
         if isinstance(value, Ref):
             return {"$ref": str(value)}

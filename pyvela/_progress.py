@@ -14,8 +14,14 @@ from rich.text import Text
 
 from ._events import Event
 
-STYLE = {"pending": "dim", "running": "cyan", "succeeded": "green", "failed": "bold red", "skipped": "yellow",
-         "suspending": "magenta"}
+STYLE = {
+    "pending": "dim",
+    "running": "cyan",
+    "succeeded": "green",
+    "failed": "bold red",
+    "skipped": "yellow",
+    "suspending": "magenta",
+}
 
 
 class Progress:
@@ -51,7 +57,9 @@ class Progress:
                 elif event.kind == "step-finished":
                     row.update(phase=event.data.get("phase", row["phase"]), elapsed=event.data.get("elapsed"))
                     reason = event.data.get("reason")
-                    row["detail"] = (f"{reason}: " if reason else "") + (event.message.splitlines() or [""])[0]
+                    row["detail"] = (f"{reason}: " if reason else "") + (event.message.splitlines() or [""])[
+                        0
+                    ]
                 elif event.kind in ("waiting", "ready", "log", "applied"):
                     row["detail"] = event.message
             line = self._line(event)
@@ -63,13 +71,24 @@ class Progress:
     def _line(self, event: Event) -> Text | None:
         stamp = f"{time.monotonic() - self._t0:6.2f}s"
         who = f"{event.step}: " if event.step else ""
-        if event.kind in ("applied", "pruned", "deleted", "log", "ready", "resumed", "up-to-date", "run-started"):
+        if event.kind in (
+            "applied",
+            "pruned",
+            "deleted",
+            "log",
+            "ready",
+            "resumed",
+            "up-to-date",
+            "run-started",
+        ):
             return Text(f"{stamp} {who}{event.message}", style="dim" if event.kind == "applied" else "")
         if event.kind == "waiting" and not self.console.is_terminal:
             return Text(f"{stamp} {who}{event.message}")
         if event.kind == "step-finished" and not self.console.is_terminal:
             phase = event.data.get("phase", "")
-            return Text(f"{stamp} {who}{phase} {event.data.get('reason') or ''}".rstrip(), style=STYLE.get(phase, ""))
+            return Text(
+                f"{stamp} {who}{phase} {event.data.get('reason') or ''}".rstrip(), style=STYLE.get(phase, "")
+            )
         if event.kind == "step-started" and not self.console.is_terminal:
             return Text(f"{stamp} {who}running ({event.message})")
         return None
@@ -83,8 +102,13 @@ class Progress:
             elapsed = row["elapsed"]
             if elapsed is None and row["start"] is not None and row["phase"] == "running":
                 elapsed = now - row["start"]
-            table.add_row(name, row["type"], Text(row["phase"], style=STYLE.get(row["phase"], "")),
-                          f"{elapsed:.1f}s" if elapsed is not None else "", row["detail"])
+            table.add_row(
+                name,
+                row["type"],
+                Text(row["phase"], style=STYLE.get(row["phase"], "")),
+                f"{elapsed:.1f}s" if elapsed is not None else "",
+                row["detail"],
+            )
         return table
 
 

@@ -24,11 +24,23 @@ from ._objects import (
 from .errors import Location, PyvelaError, RenderError
 
 #: Kinds without a namespace (pyvela never sets one on them).
-CLUSTER_SCOPED = frozenset({
-    "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "StorageClass",
-    "CustomResourceDefinition", "PriorityClass", "IngressClass", "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration", "APIService", "RuntimeClass",
-})
+CLUSTER_SCOPED = frozenset(
+    {
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "StorageClass",
+        "CustomResourceDefinition",
+        "PriorityClass",
+        "IngressClass",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+        "APIService",
+        "RuntimeClass",
+    }
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -70,7 +82,10 @@ class RenderedComponent:
 
 
 def render_component(
-    app: Application, use: ComponentUse[Any], *, revision: str = "",
+    app: Application,
+    use: ComponentUse[Any],
+    *,
+    revision: str = "",
     workload_patch: Mapping[str, Any] | None = None,
 ) -> RenderedComponent:
     """Render one component: its definition, then each trait in order (patches merged by key).
@@ -82,45 +97,73 @@ def render_component(
     ctx = ComponentContext(
         name=use.name, namespace=app.namespace, app_name=app.name, app_revision=f"{app.name}-{revision[:10]}"
     )
-    result = _call(use.definition.render, use.params, ctx, component=use.name, where=use.where,
-                   definition=use.definition.name)
+    result = _call(
+        use.definition.render,
+        use.params,
+        ctx,
+        component=use.name,
+        where=use.where,
+        definition=use.definition.name,
+    )
     if isinstance(result, Rendered):
         workload, outputs = result.workload, dict(result.outputs)
     elif isinstance(result, dict):
         workload, outputs = result, {}
     else:
         raise RenderError(
-            "a component must return a dict (the workload) or Rendered", where=use.definition.where,
-            component=use.name, expected="dict | Rendered", got=type(result).__name__,
+            "a component must return a dict (the workload) or Rendered",
+            where=use.definition.where,
+            component=use.name,
+            expected="dict | Rendered",
+            got=type(result).__name__,
         )
     workload = deep_copy(workload)
     expected = use.definition.workload
     if workload.get("kind") != expected.kind or workload.get("apiVersion") != expected.api_version:
         raise RenderError(
-            "the workload is not of the declared kind", where=use.definition.where, component=use.name,
+            "the workload is not of the declared kind",
+            where=use.definition.where,
+            component=use.name,
             expected=f"{expected.api_version} {expected.kind}",
             got=f"{workload.get('apiVersion')} {workload.get('kind')}",
         )
     items: list[tuple[str | None, str | None, Obj]] = [(None, k, deep_copy(o)) for k, o in outputs.items()]
     for t in use.traits:
         tctx = TraitContext(
-            name=ctx.name, namespace=ctx.namespace, app_name=ctx.app_name, app_revision=ctx.app_revision,
-            workload=deep_copy(workload), outputs={k: o for _, k, o in items if k is not None},
+            name=ctx.name,
+            namespace=ctx.namespace,
+            app_name=ctx.app_name,
+            app_revision=ctx.app_revision,
+            workload=deep_copy(workload),
+            outputs={k: o for _, k, o in items if k is not None},
         )
-        tres = _call(t.definition.render, t.params, tctx, component=use.name, trait=t.definition.name,
-                     where=t.where, definition=t.definition.name)
+        tres = _call(
+            t.definition.render,
+            t.params,
+            tctx,
+            component=use.name,
+            trait=t.definition.name,
+            where=t.where,
+            definition=t.definition.name,
+        )
         if not isinstance(tres, TraitResult):
             raise RenderError(
-                "a trait must return TraitResult", where=t.definition.where, component=use.name,
-                trait=t.definition.name, got=type(tres).__name__,
+                "a trait must return TraitResult",
+                where=t.definition.where,
+                component=use.name,
+                trait=t.definition.name,
+                got=type(tres).__name__,
             )
         if tres.patch:
             workload = merge(workload, tres.patch)
         for name, obj in tres.outputs.items():
             if any(k == name for _, k, _o in items):
                 raise RenderError(
-                    f"output {name!r} is produced twice", where=t.where, component=use.name,
-                    trait=t.definition.name, fix="give each trait output a distinct name",
+                    f"output {name!r} is produced twice",
+                    where=t.where,
+                    component=use.name,
+                    trait=t.definition.name,
+                    fix="give each trait output a distinct name",
                 )
             items.append((t.definition.name, name, deep_copy(obj)))
     if workload_patch:
@@ -143,7 +186,8 @@ def _call(fn: Any, params: Any, ctx: Any, *, where: Location, **context: Any) ->
         raise RenderError(
             f"{type(exc).__name__}: {exc}",
             where=Location(last.filename, last.lineno or 0) if last else where,
-            used_at=str(where), **context,
+            used_at=str(where),
+            **context,
         ) from exc
 
 
@@ -161,7 +205,9 @@ def _own(ro: RenderedObject, app: Application) -> None:
         meta.setdefault("namespace", app.namespace)
     if not meta.get("name"):
         raise RenderError(
-            f"a {obj.get('kind')} has no metadata.name", component=ro.component, trait=ro.trait,
+            f"a {obj.get('kind')} has no metadata.name",
+            component=ro.component,
+            trait=ro.trait,
             fix="set metadata.name (usually from ctx.name)",
         )
 
@@ -173,9 +219,9 @@ def _port_warnings(objects: list[RenderedObject]) -> list[str]:
         spec = pod_spec(workload)
     except RenderError:
         return []
-    exposed = {
-        p.get("containerPort") for c in spec.get("containers") or [] for p in c.get("ports") or []
-    } | {p.get("name") for c in spec.get("containers") or [] for p in c.get("ports") or [] if p.get("name")}
+    exposed = {p.get("containerPort") for c in spec.get("containers") or [] for p in c.get("ports") or []} | {
+        p.get("name") for c in spec.get("containers") or [] for p in c.get("ports") or [] if p.get("name")
+    }
     warnings = []
     for ro in objects[1:]:
         if ro.object.get("kind") != "Service":

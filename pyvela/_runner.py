@@ -29,14 +29,29 @@ from ._state import now_iso
 from .errors import PyvelaError, StepError, StepTimeout
 
 PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED, SUSPENDING = (
-    "pending", "running", "succeeded", "failed", "skipped", "suspending",
+    "pending",
+    "running",
+    "succeeded",
+    "failed",
+    "skipped",
+    "suspending",
 )
 DONE = frozenset({SUCCEEDED, FAILED, SKIPPED})
 
 
 def new_step_state() -> dict[str, Any]:
-    return {"phase": PENDING, "reason": "", "message": "", "outputs": {}, "journal": [], "resumed": False,
-            "started": None, "finished": None, "elapsed": None, "attempts": 0}
+    return {
+        "phase": PENDING,
+        "reason": "",
+        "message": "",
+        "outputs": {},
+        "journal": [],
+        "resumed": False,
+        "started": None,
+        "finished": None,
+        "elapsed": None,
+        "attempts": 0,
+    }
 
 
 @attrs.define
@@ -163,8 +178,14 @@ class Engine:
             data["elapsed"] = round(time.monotonic() - self._started[name], 3)
             with self.lock:
                 self.steps[name]["elapsed"] = data["elapsed"]
-        self.events.emit(Event(kind="step-finished" if phase != RUNNING else "step-started", step=name,
-                               message=message, data=data))
+        self.events.emit(
+            Event(
+                kind="step-finished" if phase != RUNNING else "step-started",
+                step=name,
+                message=message,
+                data=data,
+            )
+        )
 
     def _start(self, name: str, planned: PlannedStep, pool: ThreadPoolExecutor) -> None:
         with self.lock:
@@ -174,8 +195,14 @@ class Engine:
             journal = list(st.get("journal") or [])
             resumed = bool(st.get("resumed"))
         self._started[name] = time.monotonic()
-        self.events.emit(Event(kind="step-started", step=name, message=planned.use.definition.name,
-                               data={"type": planned.use.definition.name}))
+        self.events.emit(
+            Event(
+                kind="step-started",
+                step=name,
+                message=planned.use.definition.name,
+                data={"type": planned.use.definition.name},
+            )
+        )
         pool.submit(self._worker, name, planned, journal, resumed)
 
     def _finish(self, name: str, outcome: Outcome) -> None:
@@ -206,8 +233,12 @@ class Engine:
         try:
             outcome = self._run_step(name, planned, journal, resumed)
         except BaseException as exc:  # a runner bug must still end the step, never hang the run
-            outcome = Outcome(FAILED, "Error", f"internal error: {type(exc).__name__}: {exc}",
-                              traceback=traceback.format_exc())
+            outcome = Outcome(
+                FAILED,
+                "Error",
+                f"internal error: {type(exc).__name__}: {exc}",
+                traceback=traceback.format_exc(),
+            )
         self._done.put((name, outcome))
 
     def _journal(self, name: str, journal: list[dict[str, Any]]) -> None:
@@ -215,21 +246,38 @@ class Engine:
             self.steps[name]["journal"] = journal
             self.save()
 
-    def _run_step(self, name: str, planned: PlannedStep, journal: list[dict[str, Any]], resumed: bool) -> Outcome:
+    def _run_step(
+        self, name: str, planned: PlannedStep, journal: list[dict[str, Any]], resumed: bool
+    ) -> Outcome:
         use = planned.use
         deadline = time.monotonic() + planned.timeout
         try:
             params = self._resolve(name, planned)
-            ctx = StepContext(step_name=name, app_name=self.loaded.app.name, namespace=self.executor.namespace,
-                              app_revision=f"{self.loaded.app.name}-{self.loaded.revision[:10]}",
-                              components=self._components)
-            run = StepRun(name=name, definition=use.definition.name, journal=journal, resumed=resumed,
-                          retries=use.retries or self.retries, backoff=self.backoff,
-                          on_journal=lambda j: self._journal(name, j))
+            ctx = StepContext(
+                step_name=name,
+                app_name=self.loaded.app.name,
+                namespace=self.executor.namespace,
+                app_revision=f"{self.loaded.app.name}-{self.loaded.revision[:10]}",
+                components=self._components,
+            )
+            run = StepRun(
+                name=name,
+                definition=use.definition.name,
+                journal=journal,
+                resumed=resumed,
+                retries=use.retries or self.retries,
+                backoff=self.backoff,
+                on_journal=lambda j: self._journal(name, j),
+            )
             result = drive(
-                use.definition.run(params, ctx), run,
-                lambda action: self.executor.perform(action, step=name, deadline=deadline, cancel=self.cancel),
-                deadline=deadline, cancel=self.cancel, where=use.where,
+                use.definition.run(params, ctx),
+                run,
+                lambda action: self.executor.perform(
+                    action, step=name, deadline=deadline, cancel=self.cancel
+                ),
+                deadline=deadline,
+                cancel=self.cancel,
+                where=use.where,
             )
             return Outcome(SUCCEEDED, outputs=self._outputs(name, use, result))
         except Suspended:
@@ -237,7 +285,9 @@ class Engine:
         except StepTimeout as exc:
             return Outcome(FAILED, "Timeout", f"{exc.message} (timeout {planned.timeout:g}s)")
         except PyvelaError as exc:
-            reason = "Terminate" if self.cancel.is_set() else str(exc.context.get("reason") or type(exc).__name__)
+            reason = (
+                "Terminate" if self.cancel.is_set() else str(exc.context.get("reason") or type(exc).__name__)
+            )
             return Outcome(FAILED, reason, str(exc), traceback=getattr(exc, "traceback", None))
 
     def _resolve(self, name: str, planned: PlannedStep) -> Any:
@@ -253,14 +303,22 @@ class Engine:
             if ref.field not in outputs:
                 raise StepError(
                     f"input {field.name!r} refers to {ref}, which step {ref.step!r} did not produce",
-                    where=planned.use.where, step=name, parameter=field.name, reason="InputMissing",
+                    where=planned.use.where,
+                    step=name,
+                    parameter=field.name,
+                    reason="InputMissing",
                 )
             value = outputs[ref.field]
             tp = types[field.alias or field.name][0]
             if not check_value(value, tp):
                 raise StepError(
-                    f"input {field.name!r} from {ref} has the wrong type", where=planned.use.where, step=name,
-                    parameter=field.name, expected=type_name(tp), got=repr(value), reason="InputType",
+                    f"input {field.name!r} from {ref} has the wrong type",
+                    where=planned.use.where,
+                    step=name,
+                    parameter=field.name,
+                    expected=type_name(tp),
+                    got=repr(value),
+                    reason="InputType",
                 )
             updates[field.name] = value
         return attrs.evolve(params, **updates) if updates else params
@@ -271,8 +329,11 @@ class Engine:
             return {}
         if not isinstance(result, expected):
             raise StepError(
-                "step returned the wrong outputs", step=name, expected=expected.__qualname__,
-                got=type(result).__name__, where=use.definition.where,
+                "step returned the wrong outputs",
+                step=name,
+                expected=expected.__qualname__,
+                got=type(result).__name__,
+                where=use.definition.where,
             )
         data: dict[str, Any] = attrs.asdict(result)
         return data

@@ -10,6 +10,7 @@ A Lease guards against two runs of the same app at once.
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import json
 import os
@@ -86,7 +87,8 @@ class StateStore:
                 except AlreadyExistsError as exc:
                     raise StateError(
                         "the state record appeared while this run was starting",
-                        object=str(self.ref), fix="another pyvela run is deploying this app; re-run later",
+                        object=str(self.ref),
+                        fix="another pyvela run is deploying this app; re-run later",
                     ) from exc
             else:
                 obj["metadata"]["resourceVersion"] = self._resource_version
@@ -95,7 +97,8 @@ class StateStore:
                 except ConflictError as exc:
                     raise StateError(
                         "the state record was changed by someone else during this run",
-                        object=str(self.ref), fix="check who else deploys this app; re-run to resume",
+                        object=str(self.ref),
+                        fix="check who else deploys this app; re-run to resume",
                     ) from exc
             self._resource_version = live["metadata"].get("resourceVersion")
 
@@ -125,8 +128,12 @@ def decode(live: Mapping[str, Any], app: str, ref: ObjectRef) -> dict[str, Any]:
     fix = f"inspect it; delete the Secret {ref.namespace}/{ref.name} only if it is not needed"
     if live.get("type") != STATE_TYPE or labels.get(LABEL_MANAGED_BY) != MANAGER:
         raise StateError(
-            f"Secret {ref.namespace}/{ref.name} exists but is not a pyvela state record; refusing to overwrite it",
-            object=str(ref), expected=f"type {STATE_TYPE}", got=f"type {live.get('type')!r}", fix=fix,
+            f"Secret {ref.namespace}/{ref.name} exists but is not a pyvela state record; "
+            "refusing to overwrite it",
+            object=str(ref),
+            expected=f"type {STATE_TYPE}",
+            got=f"type {live.get('type')!r}",
+            fix=fix,
         )
     try:
         data = (live.get("data") or {})["state"]
@@ -134,13 +141,21 @@ def decode(live: Mapping[str, Any], app: str, ref: ObjectRef) -> dict[str, Any]:
     except Exception as exc:
         raise StateError(
             "the state record is corrupt and cannot be read; refusing to overwrite it",
-            object=str(ref), got=f"{type(exc).__name__}: {exc}", fix=fix,
+            object=str(ref),
+            got=f"{type(exc).__name__}: {exc}",
+            fix=fix,
         ) from exc
-    if record.get("format") != FORMAT or record.get("app") != app or not isinstance(record.get("revisions"), list):
+    if (
+        record.get("format") != FORMAT
+        or record.get("app") != app
+        or not isinstance(record.get("revisions"), list)
+    ):
         raise StateError(
             "the state record belongs to another app or format; refusing to overwrite it",
-            object=str(ref), expected=f"app {app!r}, format {FORMAT}",
-            got=f"app {record.get('app')!r}, format {record.get('format')!r}", fix=fix,
+            object=str(ref),
+            expected=f"app {app!r}, format {FORMAT}",
+            got=f"app {record.get('app')!r}, format {record.get('format')!r}",
+            fix=fix,
         )
     return record
 
@@ -172,21 +187,31 @@ class AppLock:
             if time.monotonic() >= deadline:
                 raise LockedError(
                     f"another pyvela run ({holder}) is changing this app",
-                    object=str(self.ref), fix="wait for it to finish, or pass --wait-lock SECONDS",
+                    object=str(self.ref),
+                    fix="wait for it to finish, or pass --wait-lock SECONDS",
                 )
             time.sleep(min(0.5, max(0.05, deadline - time.monotonic())))
         self._thread = threading.Thread(target=self._renew_loop, name="pyvela-lease", daemon=True)
         self._thread.start()
 
     def _body(self, resource_version: str | None = None) -> Obj:
-        meta: dict[str, Any] = {"name": self.ref.name, "namespace": self.ref.namespace,
-                                "labels": {LABEL_MANAGED_BY: MANAGER}}
+        meta: dict[str, Any] = {
+            "name": self.ref.name,
+            "namespace": self.ref.namespace,
+            "labels": {LABEL_MANAGED_BY: MANAGER},
+        }
         if resource_version:
             meta["resourceVersion"] = resource_version
         return {
-            "apiVersion": self.ref.api_version, "kind": "Lease", "metadata": meta,
-            "spec": {"holderIdentity": self.identity, "leaseDurationSeconds": self.duration,
-                     "renewTime": now_iso(), "acquireTime": now_iso()},
+            "apiVersion": self.ref.api_version,
+            "kind": "Lease",
+            "metadata": meta,
+            "spec": {
+                "holderIdentity": self.identity,
+                "leaseDurationSeconds": self.duration,
+                "renewTime": now_iso(),
+                "acquireTime": now_iso(),
+            },
         }
 
     def _try(self) -> str | None:
@@ -226,10 +251,9 @@ class AppLock:
             self._thread.join(timeout=5)
         with self._mutex:
             if self._live is not None:
-                try:
+                # An expired lease is harmless; never mask the run's own outcome.
+                with contextlib.suppress(Exception):
                     self.backend.delete(self.ref, wait=False)
-                except Exception:  # an expired lease is harmless; never mask the run's own outcome
-                    pass
                 self._live = None
 
 

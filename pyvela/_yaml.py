@@ -13,7 +13,7 @@ from typing import Any
 
 _PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./@+:-]*(?: [A-Za-z0-9_./@+()-]+)*")
 _RESERVED = frozenset(
-    "y n yes no on off true false null ~ nan inf .nan .inf -.inf +.inf".split()
+    ["y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "nan", "inf", ".nan", ".inf", "-.inf"]
 )
 
 
@@ -35,7 +35,12 @@ def _scalar(value: Any) -> str:
         # YAML 1.1 readers (PyYAML) need a dot in the mantissa to see a float.
         return (mantissa if "." in mantissa else mantissa + ".0") + e + exponent
     text = str(value)
-    if _PLAIN.fullmatch(text) and text.lower() not in _RESERVED and not text.endswith(":") and ": " not in text:
+    if (
+        _PLAIN.fullmatch(text)
+        and text.lower() not in _RESERVED
+        and not text.endswith(":")
+        and ": " not in text
+    ):
         return text
     return _quote(text)
 
@@ -43,8 +48,12 @@ def _scalar(value: Any) -> str:
 def _printable(ch: str) -> bool:
     code = ord(ch)
     # Line breaks YAML would fold (NEL, LS, PS) and the BOM are escaped too.
-    return (0x20 <= code <= 0x7E or 0xA0 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
-            or 0x10000 <= code <= 0x10FFFF) and code not in (0xFEFF, 0x2028, 0x2029)
+    return (
+        0x20 <= code <= 0x7E
+        or 0xA0 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    ) and code not in (0xFEFF, 0x2028, 0x2029)
 
 
 def _quote(text: str) -> str:
@@ -81,12 +90,12 @@ def _emit(value: Any, indent: str, out: list[str]) -> None:
             if isinstance(item, dict) and item:
                 sub: list[str] = []
                 _emit(item, indent + "  ", sub)
-                sub[0] = f"{indent}- " + sub[0][len(indent) + 2:]
+                sub[0] = f"{indent}- " + sub[0][len(indent) + 2 :]
                 out.extend(sub)
             elif isinstance(item, list) and item:
                 sub = []
                 _emit(item, indent + "  ", sub)
-                sub[0] = f"{indent}- " + sub[0][len(indent) + 2:]
+                sub[0] = f"{indent}- " + sub[0][len(indent) + 2 :]
                 out.extend(sub)
             else:
                 out.append(f"{indent}- {_inline(item)}\n")

@@ -8,7 +8,8 @@ Render an app or one component and look objects up::
 Drive a step with canned action results, then assert on what it asked for::
 
     trace = run_step(apply_base("s", component="base-service"), results={
-        ApplyComponent: applied, WaitReady: {}, RegisterConfig: {"release_key": "k", "changed": True, "items": {}},
+        ApplyComponent: applied, WaitReady: {},
+        RegisterConfig: {"release_key": "k", "changed": True, "items": {}},
     }, components={"base-service": ServiceParams(image="x", cluster="default")})
     assert trace.outputs.cluster_ip == "10.96.0.10"
 
@@ -59,10 +60,13 @@ class RenderedObjects:
     def __len__(self) -> int:
         return len(self.items)
 
-    def find(self, kind: str | None = None, name: str | None = None, *, component: str | None = None) -> list[Obj]:
+    def find(
+        self, kind: str | None = None, name: str | None = None, *, component: str | None = None
+    ) -> list[Obj]:
         """Objects matching every criterion given."""
         return [
-            ro.object for ro in self.items
+            ro.object
+            for ro in self.items
             if (kind is None or ro.object.get("kind") == kind)
             and (name is None or ro.object.get("metadata", {}).get("name") == name)
             and (component is None or ro.component == component)
@@ -152,15 +156,27 @@ def run_step(
         params = attrs.evolve(params, **inputs)
     if app is not None and components is None:
         components = {c.name: c.params for c in app.components}
-    ctx = StepContext(step_name=use.name, app_name=app.name if app else "test-app", namespace=namespace,
-                      app_revision=revision, components=dict(components or {}))
+    ctx = StepContext(
+        step_name=use.name,
+        app_name=app.name if app else "test-app",
+        namespace=namespace,
+        app_revision=revision,
+        components=dict(components or {}),
+    )
     run = StepRun(name=use.name, definition=use.definition.name, journal=[], retries=0)
     import threading
     import time
 
     try:
-        trace.outputs = drive(use.definition.run(params, ctx), run, perform, deadline=time.monotonic() + 3600,
-                              cancel=threading.Event(), where=use.where, observe=trace.actions.append)
+        trace.outputs = drive(
+            use.definition.run(params, ctx),
+            run,
+            perform,
+            deadline=time.monotonic() + 3600,
+            cancel=threading.Event(),
+            where=use.where,
+            observe=trace.actions.append,
+        )
     except Suspended:
         trace.suspended = True
     except PyvelaError as exc:
@@ -178,7 +194,9 @@ def assert_golden(app: str | Path | LoadedApp, golden: str | Path) -> None:
     objects = render(app).objects
     if os.environ.get("PYVELA_UPDATE_GOLDEN") == "1":
         if os.environ.get("CI"):
-            raise AssertionError("refusing to update golden files under CI (PYVELA_UPDATE_GOLDEN=1 with CI set)")
+            raise AssertionError(
+                "refusing to update golden files under CI (PYVELA_UPDATE_GOLDEN=1 with CI set)"
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(_golden_text(objects))
         return
@@ -189,10 +207,14 @@ def assert_golden(app: str | Path | LoadedApp, golden: str | Path) -> None:
     if expected != actual:
         import difflib
 
-        diff = "".join(difflib.unified_diff(
-            yaml.safe_dump_all(expected, sort_keys=True).splitlines(True),
-            yaml.safe_dump_all(actual, sort_keys=True).splitlines(True), fromfile=str(path), tofile="rendered",
-        ))
+        diff = "".join(
+            difflib.unified_diff(
+                yaml.safe_dump_all(expected, sort_keys=True).splitlines(True),
+                yaml.safe_dump_all(actual, sort_keys=True).splitlines(True),
+                fromfile=str(path),
+                tofile="rendered",
+            )
+        )
         raise AssertionError(f"rendered objects differ from {path}:\n{diff}")
 
 
@@ -201,4 +223,3 @@ def _golden_text(objects: list[Obj]) -> str:
     kube = to_yaml([o for o in objects if not is_helm_release(o)])
     helm = [o for o in objects if is_helm_release(o)]
     return kube + ("---\n" + yaml.safe_dump_all(helm, sort_keys=False) if helm else "")
-

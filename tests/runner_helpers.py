@@ -22,5 +22,11 @@ def ops_for(path: Path | str, backend: Any, *, events: Recorder | None = None, *
     loaded = load_app(path, defs=DEFS)
     centre, config = config_centre_for(backend, loaded)
     options.setdefault("backoff", 0.01)
-    return AppOps(backend, loaded, events=events or Recorder(), config_centre=centre, config=config,
-                  options=Options(**options))
+    return AppOps(
+        backend,
+        loaded,
+        events=events or Recorder(),
+        config_centre=centre,
+        config=config,
+        options=Options(**options),
+    )

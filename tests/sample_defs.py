@@ -92,4 +92,6 @@ class ObjParams:
 @step(name="make-configmap", params=ObjParams)
 async def make_configmap(p: ObjParams, ctx: StepContext) -> None:
     """Applies a ConfigMap (owned by the app)."""
-    await ctx.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": p.name}, "data": {"a": "b"}})
+    await ctx.apply(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": p.name}, "data": {"a": "b"}}
+    )

@@ -26,14 +26,26 @@ def apollo(sandbox_dir: Path) -> Iterator[ApolloServer]:
 
 
 def _env(server: ApolloServer, **extra: str) -> dict[str, str]:
-    return {**os.environ, "PYVELA_APOLLO_PORTAL_URL": server.portal_url,
-            "PYVELA_APOLLO_CONFIG_URL": server.config_url, "PYVELA_APOLLO_APP_ID": "lixiang-app",
-            "PYVELA_APOLLO_TOKEN": DEFAULT_TOKEN, "PYVELA_SANDBOX_DELAY": "0.05", **extra}
+    return {
+        **os.environ,
+        "PYVELA_APOLLO_PORTAL_URL": server.portal_url,
+        "PYVELA_APOLLO_CONFIG_URL": server.config_url,
+        "PYVELA_APOLLO_APP_ID": "lixiang-app",
+        "PYVELA_APOLLO_TOKEN": DEFAULT_TOKEN,
+        "PYVELA_SANDBOX_DELAY": "0.05",
+        **extra,
+    }
 
 
 def _deploy(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pyvela", "deploy", "apps/lixiang.py", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pyvela", "deploy", "apps/lixiang.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _state_text(sandbox_dir: Path) -> str:
@@ -69,8 +81,14 @@ def test_seed_registers_in_apollo_publishes_and_reads_back(apollo: ApolloServer,
         if file.is_file():
             assert DEFAULT_TOKEN.encode() not in file.read_bytes(), file
     # Re-registering the same values makes no new release (a restart of the step).
-    restart = subprocess.run([sys.executable, "-m", "pyvela", "workflow", "restart", "apps/lixiang.py"], cwd=ROOT,
-                             env=_env(apollo), capture_output=True, text=True, timeout=120)
+    restart = subprocess.run(
+        [sys.executable, "-m", "pyvela", "workflow", "restart", "apps/lixiang.py"],
+        cwd=ROOT,
+        env=_env(apollo),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert restart.returncode == 0, restart.stderr
     assert len(apollo.releases("lixiang-app")) == 1
 
@@ -88,8 +106,14 @@ def test_token_from_a_kubernetes_secret(apollo: ApolloServer, sandbox_dir: Path)
 
     box = Sandbox(sandbox_dir)
     try:
-        box.apply({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "apollo", "namespace": "default"},
-                   "data": {"token": base64.b64encode(DEFAULT_TOKEN.encode()).decode()}})
+        box.apply(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": "apollo", "namespace": "default"},
+                "data": {"token": base64.b64encode(DEFAULT_TOKEN.encode()).decode()},
+            }
+        )
     finally:
         box.close()
     env = _env(apollo, PYVELA_APOLLO_TOKEN_SECRET="default/apollo/token")
@@ -103,8 +127,14 @@ def test_killed_between_write_and_publish_resumes_to_exactly_one_release(
     apollo: ApolloServer, sandbox_dir: Path
 ) -> None:
     reached, release = apollo.hold("/releases", method="POST")
-    proc = subprocess.Popen([sys.executable, "-m", "pyvela", "deploy", "apps/lixiang.py"], cwd=ROOT,
-                            env=_env(apollo), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pyvela", "deploy", "apps/lixiang.py"],
+        cwd=ROOT,
+        env=_env(apollo),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert reached.wait(60), "the deploy never tried to publish"
     assert apollo.items("lixiang-app")["base-service.clusterIP"]  # written...
     assert apollo.releases("lixiang-app") == []  # ...not published

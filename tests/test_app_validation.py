@@ -50,7 +50,9 @@ def test_import_error_points_at_the_failing_line(write_app: WriteApp) -> None:
 
 
 def test_parameter_error_names_the_app_file_and_line(write_app: WriteApp) -> None:
-    path = write_app(HEADER + 'b = base_service("b", image="x", cluster=7)\napp = Application("a", components=[b])\n')
+    path = write_app(
+        HEADER + 'b = base_service("b", image="x", cluster=7)\napp = Application("a", components=[b])\n'
+    )
     with pytest.raises(ParameterError) as info:
         load_app(path)
     assert info.value.where is not None
@@ -59,7 +61,9 @@ def test_parameter_error_names_the_app_file_and_line(write_app: WriteApp) -> Non
 
 
 def test_unknown_definition_lists_the_known_ones(write_app: WriteApp) -> None:
-    path = write_app(HEADER + '''
+    path = write_app(
+        HEADER
+        + """
 import attrs
 from pyvela import ComponentContext, WorkloadType, component
 
@@ -72,7 +76,8 @@ def adhoc(p: P, ctx: ComponentContext) -> dict:
     return {}
 
 app = Application("a", components=[adhoc("x", image="y")])
-''')
+"""
+    )
     with pytest.raises(UnknownDefinitionError) as info:
         load_app(path)
     assert "base-service, helm, proxy-service" in (info.value.expected or "")
@@ -80,85 +85,117 @@ app = Application("a", components=[adhoc("x", image="y")])
 
 
 def test_duplicate_components_and_steps_name_both_locations(write_app: WriteApp) -> None:
-    path = write_app(HEADER + '''
+    path = write_app(
+        HEADER
+        + """
 a = base_service("dup", image="x", cluster="c")
 b = base_service("dup", image="y", cluster="c")
 app = Application("a", components=[a, b])
-''')
+"""
+    )
     with pytest.raises(DuplicateNameError) as info:
         load_app(path)
     assert info.value.where is not None and info.value.where.line == 5
     assert f"{path}:4" in (info.value.got or "")
-    path2 = write_app(HEADER + '''
+    path2 = write_app(
+        HEADER
+        + """
 a = base_service("base-service", image="x", cluster="c").with_traits(ingress(domain="d", http={"/": 1}))
 s1 = apply_base("s", component="base-service")
 s2 = apply_base("s", component="base-service")
 app = Application("a", components=[a], workflow=[s1, s2])
-''', name="app2.py")
+""",
+        name="app2.py",
+    )
     with pytest.raises(DuplicateNameError, match="two steps are named 's'"):
         load_app(path2)
 
 
 def test_dangling_references(write_app: WriteApp) -> None:
-    path = write_app(HEADER + '''
+    path = write_app(
+        HEADER
+        + """
 a = base_service("base-service", image="x", cluster="c").after("ghost")
 app = Application("a", components=[a])
-''')
+"""
+    )
     with pytest.raises(DanglingReferenceError, match="unknown component 'ghost'"):
         load_app(path)
-    path = write_app(HEADER + '''
+    path = write_app(
+        HEADER
+        + """
 a = base_service("base-service", image="x", cluster="c")
 s = apply_base("s", component="no-such-component")
 app = Application("a", components=[a], workflow=[s])
-''', name="b.py")
+""",
+        name="b.py",
+    )
     with pytest.raises(DanglingReferenceError, match="unknown component 'no-such-component'") as info:
         load_app(path)
     assert info.value.context["parameter"] == "component"
-    path = write_app(HEADER + '''
+    path = write_app(
+        HEADER
+        + """
 a = base_service("base-service", image="x", cluster="c")
 p = proxy_service("proxy-service", image="x", cluster="c")
 outside = apply_base("not-in-workflow", component="base-service")
 s = apply_proxy("s", component="proxy-service", backend_ip=outside.outputs.cluster_ip)
 app = Application("a", components=[a, p], workflow=[s])
-''', name="c.py")
+""",
+        name="c.py",
+    )
     with pytest.raises(DanglingReferenceError, match="unknown step 'not-in-workflow'"):
         load_app(path)
-    path = write_app(HEADER + '''
+    path = write_app(
+        HEADER
+        + """
 a = base_service("base-service", image="x", cluster="c")
 s = apply_base("s", component="base-service").after("ghost-step")
 app = Application("a", components=[a], workflow=[s])
-''', name="d.py")
+""",
+        name="d.py",
+    )
     with pytest.raises(DanglingReferenceError, match="unknown step 'ghost-step'"):
         load_app(path)
 
 
 def test_cycles_print_the_path(write_app: WriteApp) -> None:
-    path = write_app(HEADER + '''
+    path = write_app(
+        HEADER
+        + """
 a = base_service("a", image="x", cluster="c").after("b")
 b = base_service("b", image="x", cluster="c").after("a")
 app = Application("a", components=[a, b])
-''')
+"""
+    )
     with pytest.raises(CycleError) as info:
         load_app(path)
     assert info.value.context["cycle"] in ("a -> b -> a", "b -> a -> b")
-    path = write_app(HEADER + '''
+    path = write_app(
+        HEADER
+        + """
 a = base_service("base-service", image="x", cluster="c")
 p = proxy_service("proxy-service", image="x", cluster="c")
 s1 = apply_base("s1", component="base-service").after("s2")
 s2 = apply_proxy("s2", component="proxy-service", backend_ip=s1.outputs.cluster_ip)
 app = Application("a", components=[a, p], workflow=Workflow(steps=[s1, s2], mode="DAG"))
-''', name="steps.py")
-    with pytest.raises(CycleError, match="s1 -> s2 -> s1|s2 -> s1 -> s2"):
+""",
+        name="steps.py",
+    )
+    with pytest.raises(CycleError, match=r"s1 -> s2 -> s1|s2 -> s1 -> s2"):
         load_app(path)
 
 
 def test_default_workflow_is_a_dag_of_apply_component_steps(write_app: WriteApp) -> None:
-    path = write_app(HEADER + '''
+    path = write_app(
+        HEADER
+        + """
 a = base_service("a", image="x", cluster="c")
 b = proxy_service("b", image="x", cluster="c").after(a)
 r = helm("r", chart="c", version="1", repo_url="https://x")
 app = Application("demo", components=[a, b, r])
-''')
+"""
+    )
     loaded = load_app(path)
     assert loaded.plan.mode == "DAG"
     assert {n: sorted(s.dependencies) for n, s in loaded.plan.steps.items()} == {"a": [], "b": ["a"], "r": []}
@@ -166,16 +203,20 @@ app = Application("demo", components=[a, b, r])
 
 
 def test_step_groups_and_step_by_step_order(write_app: WriteApp) -> None:
-    path = write_app(HEADER + '''
+    path = write_app(
+        HEADER
+        + """
 a = base_service("base-service", image="x", cluster="c")
 r = helm("redis", chart="c", version="1", repo_url="https://x")
 r2 = helm("redis2", chart="c", version="1", repo_url="https://x")
 p = proxy_service("proxy-service", image="x", cluster="c")
 s1 = apply_base("s1", component="base-service")
-group = StepGroup(name="infra", steps=(apply_helm("h1", component="redis"), apply_helm("h2", component="redis2")))
+h1, h2 = apply_helm("h1", component="redis"), apply_helm("h2", component="redis2")
+group = StepGroup(name="infra", steps=(h1, h2))
 s3 = apply_proxy("s3", component="proxy-service", backend_ip=s1.outputs.cluster_ip)
 app = Application("a", components=[a, r, r2, p], workflow=[s1, group, s3])
-''')
+"""
+    )
     plan = load_app(path).plan
     assert plan.steps["h1"].dependencies == {"s1"} and plan.steps["h2"].dependencies == {"s1"}
     assert plan.steps["s3"].dependencies == {"h1", "h2", "s1"}

@@ -21,9 +21,17 @@ WriteApp = Callable[..., Path]
 DEFS = ["--defs", "platform_defs", "--defs", "tests.sample_defs"]
 
 
-def pyvela(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pyvela", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, **(env or {})})
+def pyvela(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pyvela", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_render_yaml_json_and_component_filter() -> None:
@@ -33,8 +41,12 @@ def test_render_yaml_json_and_component_filter() -> None:
 
     docs = [d for d in yaml.safe_load_all(out.stdout) if d]
     assert [(d["kind"], d["metadata"]["name"]) for d in docs] == [
-        ("Deployment", "base-service"), ("Service", "base-service"), ("Ingress", "base-service-ingress"),
-        ("Rollout", "proxy-service"), ("Service", "proxy-service"), ("Ingress", "proxy-service-ingress"),
+        ("Deployment", "base-service"),
+        ("Service", "base-service"),
+        ("Ingress", "base-service-ingress"),
+        ("Rollout", "proxy-service"),
+        ("Service", "proxy-service"),
+        ("Ingress", "proxy-service-ingress"),
     ]
     assert "# kind: HelmRelease" in out.stdout  # shown for review, invisible to kubectl
     assert "targets port 11001, which no container" in out.stderr
@@ -88,7 +100,7 @@ def test_deploy_status_history_json(sandbox_dir: Path) -> None:
 class _Counter(http.server.BaseHTTPRequestHandler):
     posts: list[str] = []
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         _Counter.posts.append(self.rfile.read(length).decode())
         body = f"post-{len(_Counter.posts)}".encode()
@@ -118,11 +130,16 @@ def test_sigkill_then_rerun_resumes_without_repeating_the_post(
     path = write_app(f"""
 from tests.sample_defs import noop, post_then_wait
 from pyvela import Application
-app = Application("killme", components=[], workflow=[noop("first"), post_then_wait("post", url="{post_server}",
-                  then_wait="go")])
+post = post_then_wait("post", url="{post_server}", then_wait="go")
+app = Application("killme", components=[], workflow=[noop("first"), post])
 """)
-    proc = subprocess.Popen([sys.executable, "-m", "pyvela", "deploy", str(path), *DEFS], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pyvela", "deploy", str(path), *DEFS],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while not _Counter.posts and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -134,7 +151,9 @@ app = Application("killme", components=[], workflow=[noop("first"), post_then_wa
 
     box = Sandbox(sandbox_dir)
     try:
-        box.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "go", "namespace": "default"}})
+        box.apply(
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "go", "namespace": "default"}}
+        )
     finally:
         box.close()
     rerun = pyvela("deploy", str(path), *DEFS, "-o", "json")
@@ -147,8 +166,14 @@ app = Application("killme", components=[], workflow=[noop("first"), post_then_wa
 
 def test_sigkill_during_the_seed_workflow_resumes(sandbox_dir: Path) -> None:
     env = {**os.environ, "PYVELA_SANDBOX_DELAY": "1.5"}
-    proc = subprocess.Popen([sys.executable, "-m", "pyvela", "deploy", "apps/lixiang.py"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pyvela", "deploy", "apps/lixiang.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(2.5)  # inside apply-redis's wait
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
@@ -164,11 +189,17 @@ def test_sigkill_during_the_seed_workflow_resumes(sandbox_dir: Path) -> None:
 
 def test_concurrent_cli_deploys_second_refuses(sandbox_dir: Path) -> None:
     env = {**os.environ, "PYVELA_SANDBOX_DELAY": "2"}
-    first = subprocess.Popen([sys.executable, "-m", "pyvela", "deploy", "apps/lixiang.py"], cwd=ROOT, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "pyvela", "deploy", "apps/lixiang.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(1.0)
     second = pyvela("deploy", "apps/lixiang.py", env={"PYVELA_SANDBOX_DELAY": "2"})
     assert second.returncode == 1
     assert "another pyvela run" in second.stderr and "--wait-lock" in second.stderr
-    out, err = first.communicate(timeout=60)
+    _out, err = first.communicate(timeout=60)
     assert first.returncode == 0, err

@@ -20,12 +20,15 @@ def test_decorators_are_pure_and_return_immutable_definitions() -> None:
     assert "Deployment" in base_service.description
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         base_service.name = "x"  # type: ignore[misc]
+
     # Defining a component with the same name elsewhere registers nothing globally.
     @attrs.frozen(kw_only=True)
     class P:
         image: str
 
-    @pyvela.component(name="base-service", params=P, workload=pyvela.WorkloadType(api_version="v1", kind="Pod"))
+    @pyvela.component(
+        name="base-service", params=P, workload=pyvela.WorkloadType(api_version="v1", kind="Pod")
+    )
     def other(p: P, ctx: pyvela.ComponentContext) -> pyvela.Obj:
         return {}
 
@@ -43,7 +46,11 @@ def test_wrong_type_names_file_line_component_parameter_expected_and_got() -> No
     assert err.expected == "str"
     assert err.got == "3 (int)"
     text = str(err)
-    assert f"{HERE}:{err.where.line}" in text and "component 'base-service'" in text and "parameter 'image'" in text
+    assert (
+        f"{HERE}:{err.where.line}" in text
+        and "component 'base-service'" in text
+        and "parameter 'image'" in text
+    )
 
 
 def test_every_item_of_a_collection_is_checked() -> None:
@@ -84,6 +91,7 @@ def test_definition_errors_at_decoration_time() -> None:
         x: int
 
     with pytest.raises(DefinitionError, match="must be an async function"):
+
         @pyvela.step(name="sync-step", params=Good)
         def sync_step(p: Good, ctx: pyvela.StepContext) -> None:  # type: ignore[arg-type]
             return None

@@ -9,14 +9,60 @@ import pyvela
 from tests.conftest import ROOT
 
 EXPECTED = {
-    "Action", "AppliedComponent", "Application", "ApplyComponent", "ApplyObject", "Catalogue",
-    "ComponentContext", "ComponentDefinition", "ComponentName", "ComponentUse", "DeleteObject", "Fail",
-    "HELM_API_VERSION", "HELM_KIND", "HttpRequest", "HttpResponse", "ListObjects", "LoadedApp", "Log", "Obj",
-    "ObjectRef", "PolicyDefinition", "PolicyUse", "ReadConfig", "ReadObject", "Readiness", "Ref",
-    "RegisterConfig", "Rendered", "StepContext", "StepDefinition", "StepGroup", "StepUse", "Suspend",
-    "TraitContext", "TraitDefinition", "TraitResult", "TraitUse", "WaitReady", "Workflow", "WorkloadType",
-    "__version__", "component", "env_patch", "errors", "find_container", "load_app", "merge", "policy",
-    "set_env", "set_image", "step", "trait", "yaml_template",
+    "Action",
+    "AppliedComponent",
+    "Application",
+    "ApplyComponent",
+    "ApplyObject",
+    "Catalogue",
+    "ComponentContext",
+    "ComponentDefinition",
+    "ComponentName",
+    "ComponentUse",
+    "DeleteObject",
+    "Fail",
+    "HELM_API_VERSION",
+    "HELM_KIND",
+    "HttpRequest",
+    "HttpResponse",
+    "ListObjects",
+    "LoadedApp",
+    "Log",
+    "Obj",
+    "ObjectRef",
+    "PolicyDefinition",
+    "PolicyUse",
+    "ReadConfig",
+    "ReadObject",
+    "Readiness",
+    "Ref",
+    "RegisterConfig",
+    "Rendered",
+    "StepContext",
+    "StepDefinition",
+    "StepGroup",
+    "StepUse",
+    "Suspend",
+    "TraitContext",
+    "TraitDefinition",
+    "TraitResult",
+    "TraitUse",
+    "WaitReady",
+    "Workflow",
+    "WorkloadType",
+    "__version__",
+    "component",
+    "env_patch",
+    "errors",
+    "find_container",
+    "load_app",
+    "merge",
+    "policy",
+    "set_env",
+    "set_image",
+    "step",
+    "trait",
+    "yaml_template",
 }
 
 
@@ -39,8 +85,13 @@ def test_unknown_attribute_is_an_attribute_error() -> None:
 
 
 def _imported_after(code: str) -> set[str]:
-    out = subprocess.run([sys.executable, "-c", code + "\nimport sys; print(' '.join(sys.modules))"],
-                         capture_output=True, text=True, check=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys; print(' '.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
     return set(out.stdout.split())
 
 

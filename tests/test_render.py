@@ -52,8 +52,13 @@ def test_cluster_lands_in_runtime_cluster_for_both_services_not_env_5() -> None:
     from platform_defs import base_service, proxy_service
     from pyvela import Application
 
-    app = Application("t", components=[base_service("base-service", image="i", cluster="prod-sh"),
-                                       proxy_service("proxy-service", image="i", cluster="prod-sh")])
+    app = Application(
+        "t",
+        components=[
+            base_service("base-service", image="i", cluster="prod-sh"),
+            proxy_service("proxy-service", image="i", cluster="prod-sh"),
+        ],
+    )
     from pyvela._render import render_app
 
     for rc in render_app(app):
@@ -68,14 +73,21 @@ def test_ingress_trait_objects_labels_and_context() -> None:
     objs = render("apps/lixiang.py", component="base-service")
     svc = objs.get("Service", "base-service")
     ing = objs.get("Ingress", "base-service-ingress")
-    assert svc["spec"] == {"selector": {"app": "base-service"},
-                           "ports": [{"protocol": "TCP", "port": 11001, "targetPort": 11001}]}
+    assert svc["spec"] == {
+        "selector": {"app": "base-service"},
+        "ports": [{"protocol": "TCP", "port": 11001, "targetPort": 11001}],
+    }
     rule = ing["spec"]["rules"][0]
     assert rule["host"] == "base-service.dev.example.com"
-    assert rule["http"]["paths"][0]["backend"]["service"] == {"name": "base-service", "port": {"number": 11001}}
+    assert rule["http"]["paths"][0]["backend"]["service"] == {
+        "name": "base-service",
+        "port": {"number": 11001},
+    }
     for obj in objs:
         labels = obj["metadata"]["labels"]
-        assert labels["app.oam.dev/name"] == "lixiang-app" and labels["app.oam.dev/component"] == "base-service"
+        assert (
+            labels["app.oam.dev/name"] == "lixiang-app" and labels["app.oam.dev/component"] == "base-service"
+        )
         assert labels["app.kubernetes.io/managed-by"] == "pyvela"
         assert obj["metadata"]["namespace"] == "default"
     assert svc["metadata"]["labels"]["trait.oam.dev/type"] == "ingress"
@@ -87,22 +99,49 @@ def test_ingress_trait_objects_labels_and_context() -> None:
 def test_helm_component_describes_a_release() -> None:
     release = render("apps/lixiang.py", component="redis").get("HelmRelease", "redis")
     assert release["apiVersion"] == "pyvela.dev/v1alpha1"
-    assert release["spec"]["chart"] == {"name": "redis-cluster", "version": "6.2.7",
-                                        "repoURL": "https://charts.bitnami.com/bitnami", "repoType": "helm"}
+    assert release["spec"]["chart"] == {
+        "name": "redis-cluster",
+        "version": "6.2.7",
+        "repoURL": "https://charts.bitnami.com/bitnami",
+        "repoType": "helm",
+    }
 
 
 def test_merge_by_key() -> None:
-    base = {"spec": {"template": {"spec": {"containers": [
-        {"name": "a", "image": "x", "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]},
-        {"name": "b", "image": "y"},
-    ]}}}}
-    patch = {"spec": {"template": {"spec": {"containers": [
-        {"name": "a", "env": [{"name": "B", "value": "3"}, {"name": "C", "value": "4"}]},
-    ]}}}}
+    base = {
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "a",
+                            "image": "x",
+                            "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}],
+                        },
+                        {"name": "b", "image": "y"},
+                    ]
+                }
+            }
+        }
+    }
+    patch = {
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {"name": "a", "env": [{"name": "B", "value": "3"}, {"name": "C", "value": "4"}]},
+                    ]
+                }
+            }
+        }
+    }
     out = merge(base, patch)
     a, b = out["spec"]["template"]["spec"]["containers"]
-    assert a["image"] == "x" and a["env"] == [{"name": "A", "value": "1"}, {"name": "B", "value": "3"},
-                                              {"name": "C", "value": "4"}]
+    assert a["image"] == "x" and a["env"] == [
+        {"name": "A", "value": "1"},
+        {"name": "B", "value": "3"},
+        {"name": "C", "value": "4"},
+    ]
     assert b == {"name": "b", "image": "y"}
     assert base["spec"]["template"]["spec"]["containers"][0]["env"][1]["value"] == "2"  # not modified
     assert merge({"a": {"b": 1, "c": 2}}, {"a": {"b": None}}) == {"a": {"c": 2}}

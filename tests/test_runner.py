@@ -66,13 +66,16 @@ def test_rerun_of_an_unchanged_app_is_a_fast_no_op(box: Sandbox) -> None:
 
 
 def test_dag_runs_independent_steps_in_parallel(write_app: WriteApp, box: Sandbox) -> None:
-    path = write_app(HEADER + '''
+    path = write_app(
+        HEADER
+        + """
 a = echo("a", text="x")
 b = wait_for_configmap("b", name="never", seconds=0.3).when("always")
 c = wait_for_configmap("c", name="never2", seconds=0.3).when("always")
 d = echo("d", text=a.outputs.value).after(b, c).when("always")
 app = Application("par", components=[], workflow=Workflow(steps=[a, b, c, d], mode="DAG"))
-''')
+"""
+    )
     events = Recorder()
     start = time.monotonic()
     result = ops_for(path, box, events=events).deploy()
@@ -84,12 +87,15 @@ app = Application("par", components=[], workflow=Workflow(steps=[a, b, c, d], mo
 
 
 def test_failed_step_skips_dependants_unless_they_opt_in(write_app: WriteApp, box: Sandbox) -> None:
-    path = write_app(HEADER + '''
+    path = write_app(
+        HEADER
+        + """
 boom = explode("boom")
 after = noop("after")
 cleanup = noop("cleanup").when("always")
 app = Application("fails", components=[], workflow=[boom, after, cleanup])
-''')
+"""
+    )
     result = ops_for(path, box).deploy()
     steps = result.steps
     assert steps["boom"]["phase"] == "failed" and steps["boom"]["reason"] == "Error"
@@ -103,10 +109,13 @@ app = Application("fails", components=[], workflow=[boom, after, cleanup])
 
 
 def test_step_timeout_is_enforced(write_app: WriteApp, box: Sandbox) -> None:
-    path = write_app(HEADER + '''
+    path = write_app(
+        HEADER
+        + """
 w = wait_for_configmap("w", name="never").with_timeout(0.2)
 app = Application("slow", components=[], workflow=[w])
-''')
+"""
+    )
     result = ops_for(path, box).deploy()
     assert result.steps["w"]["phase"] == "failed"
     assert result.steps["w"]["reason"] == "Timeout"
@@ -114,17 +123,22 @@ app = Application("slow", components=[], workflow=[w])
 
 
 def test_component_that_never_becomes_ready_fails_fast(write_app: WriteApp, box: Sandbox) -> None:
-    path = write_app(HEADER + '''
+    path = write_app(
+        HEADER
+        + """
 b = base_service("base-service", image="registry/never:does-not-exist", cluster="c").with_traits(
     ingress(domain="d", http={"/": 11223}))
 app = Application("broken", components=[b], workflow=[apply_base("s", component="base-service")])
-''')
+"""
+    )
     ops = ops_for(path, box)
     use = ops.loaded.app.components[0]
     # The seed template keeps Kubernetes' default progress deadline (600 s); a deployment
     # that says 1 s must fail as soon as the deadline passes, not at the step timeout.
     import attrs
+
     from pyvela import set_env  # noqa: F401  (the patch below is by field, as a trait would do)
+
     patched = attrs.evolve(use.definition, render=_with_deadline(use.definition.render))
     object.__setattr__(ops.loaded.app, "components", (attrs.evolve(use, definition=patched),))
     start = time.monotonic()
@@ -159,17 +173,28 @@ def test_concurrent_deploys_refuse_clearly(box: Sandbox, tmp_path: Path) -> None
 
 
 def test_lock_of_a_dead_process_is_taken_over(box: Sandbox) -> None:
-    body = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-            "metadata": {"name": "pyvela-lock.lixiang-app", "namespace": "default"},
-            "spec": {"holderIdentity": f"{__import__('socket').gethostname()}:999999:dead", "leaseDurationSeconds": 30,
-                     "renewTime": __import__("pyvela._state", fromlist=["now_iso"]).now_iso()}}
+    body = {
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": {"name": "pyvela-lock.lixiang-app", "namespace": "default"},
+        "spec": {
+            "holderIdentity": f"{__import__('socket').gethostname()}:999999:dead",
+            "leaseDurationSeconds": 30,
+            "renewTime": __import__("pyvela._state", fromlist=["now_iso"]).now_iso(),
+        },
+    }
     box.create(body)
     assert ops_for("apps/lixiang.py", box).deploy().ok
 
 
 def test_foreign_or_corrupt_state_is_refused_never_overwritten(box: Sandbox) -> None:
-    foreign = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-               "metadata": {"name": "pyvela-app.lixiang-app", "namespace": "default"}, "data": {"x": "eQ=="}}
+    foreign = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {"name": "pyvela-app.lixiang-app", "namespace": "default"},
+        "data": {"x": "eQ=="},
+    }
     box.create(foreign)
     with pytest.raises(StateError, match="not a pyvela state record"):
         ops_for("apps/lixiang.py", box).deploy()
@@ -186,8 +211,14 @@ def test_foreign_or_corrupt_state_is_refused_never_overwritten(box: Sandbox) -> 
 
 
 def test_unowned_object_in_the_way_stops_the_deploy(box: Sandbox) -> None:
-    box.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "base-service", "namespace": "default"},
-               "spec": {"ports": [{"port": 80}]}})
+    box.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "base-service", "namespace": "default"},
+            "spec": {"ports": [{"port": 80}]},
+        }
+    )
     result = ops_for("apps/lixiang.py", box).deploy()
     assert result.steps["apply-base-service"]["phase"] == "failed"
     assert "not owned by app 'lixiang-app'" in result.steps["apply-base-service"]["message"]
@@ -197,9 +228,13 @@ def test_unowned_object_in_the_way_stops_the_deploy(box: Sandbox) -> None:
 
 
 def test_suspend_resume_and_restart(write_app: WriteApp, box: Sandbox) -> None:
-    path = write_app(HEADER + '''
-app = Application("pausing", components=[], workflow=[noop("first"), pause("gate"), echo("last", text="done")])
-''')
+    path = write_app(
+        HEADER
+        + """
+steps = [noop("first"), pause("gate"), echo("last", text="done")]
+app = Application("pausing", components=[], workflow=steps)
+"""
+    )
     first = ops_for(path, box).deploy()
     assert first.phase == "suspended" and first.steps["gate"]["phase"] == "suspending"
     assert first.steps["last"]["phase"] == "pending"
@@ -207,13 +242,20 @@ app = Application("pausing", components=[], workflow=[noop("first"), pause("gate
     resumed = ops_for(path, box).resume()
     assert resumed.ok and resumed.steps["last"]["outputs"] == {"value": "done"}
     restarted = ops_for(path, box).restart("last")
-    assert restarted.ok and restarted.steps["first"]["attempts"] == 1 and restarted.steps["last"]["attempts"] == 2
+    assert (
+        restarted.ok
+        and restarted.steps["first"]["attempts"] == 1
+        and restarted.steps["last"]["attempts"] == 2
+    )
 
 
 def test_terminate_a_running_workflow_from_another_thread(write_app: WriteApp, box: Sandbox) -> None:
-    path = write_app(HEADER + '''
+    path = write_app(
+        HEADER
+        + """
 app = Application("long", components=[], workflow=[wait_for_configmap("w", name="never"), noop("n")])
-''')
+"""
+    )
     results: list = []
     t = threading.Thread(target=lambda: results.append(ops_for(path, box).deploy()))
     t.start()
@@ -226,13 +268,22 @@ app = Application("long", components=[], workflow=[wait_for_configmap("w", name=
 
 
 def test_new_revision_prunes_removed_objects_history_and_rollback(write_app: WriteApp, box: Sandbox) -> None:
-    v1 = write_app(HEADER + '''
-app = Application("pr", components=[], workflow=[make_configmap("one", name="one"), make_configmap("two", name="two")])
-''', name="pr.py")
+    v1 = write_app(
+        HEADER
+        + """
+steps = [make_configmap("one", name="one"), make_configmap("two", name="two")]
+app = Application("pr", components=[], workflow=steps)
+""",
+        name="pr.py",
+    )
     assert ops_for(v1, box).deploy().ok
-    v2 = write_app(HEADER + '''
+    v2 = write_app(
+        HEADER
+        + """
 app = Application("pr", components=[], workflow=[make_configmap("one", name="one")])
-''', name="pr.py")
+""",
+        name="pr.py",
+    )
     second = ops_for(v2, box).deploy()
     assert second.ok and second.revision == 2 and second.pruned == ("ConfigMap default/two",)
     assert box.get(_ref("v1", "ConfigMap", "two")) is None

@@ -19,12 +19,22 @@ from pyvela import (
 )
 from pyvela.testing import run_step
 
-COMPONENTS = {"base-service": ServiceParams(image="nginx", cluster="default"),
-              "proxy-service": ServiceParams(image="nginx", cluster="default")}
-SERVICE = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "base-service", "namespace": "default"},
-           "spec": {"clusterIP": "10.96.0.7", "ports": [{"port": 11001}]}}
+COMPONENTS = {
+    "base-service": ServiceParams(image="nginx", cluster="default"),
+    "proxy-service": ServiceParams(image="nginx", cluster="default"),
+}
+SERVICE = {
+    "apiVersion": "v1",
+    "kind": "Service",
+    "metadata": {"name": "base-service", "namespace": "default"},
+    "spec": {"clusterIP": "10.96.0.7", "ports": [{"port": 11001}]},
+}
 INGRESS = {"spec": {"rules": [{"host": "base-service.dev.example.com"}]}}
-DEPLOYMENT = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "base-service", "namespace": "default"}}
+DEPLOYMENT = {
+    "apiVersion": "apps/v1",
+    "kind": "Deployment",
+    "metadata": {"name": "base-service", "namespace": "default"},
+}
 
 
 def applied(name: str, workload: dict[str, Any], **outputs: dict[str, Any]) -> AppliedComponent:
@@ -34,9 +44,11 @@ def applied(name: str, workload: dict[str, Any], **outputs: dict[str, Any]) -> A
 def test_apply_base_applies_waits_registers_and_exports_the_cluster_ip() -> None:
     trace = run_step(
         apply_base("apply-base-service", component="base-service"),
-        results={ApplyComponent: applied("base-service", DEPLOYMENT, service=SERVICE, ingress=INGRESS),
-                 WaitReady: DEPLOYMENT,
-                 RegisterConfig: {"release_key": "k1", "changed": True, "items": {}}},
+        results={
+            ApplyComponent: applied("base-service", DEPLOYMENT, service=SERVICE, ingress=INGRESS),
+            WaitReady: DEPLOYMENT,
+            RegisterConfig: {"release_key": "k1", "changed": True, "items": {}},
+        },
         components=COMPONENTS,
     )
     assert trace.error is None
@@ -54,8 +66,11 @@ def test_apply_base_fails_on_a_headless_service() -> None:
     headless = {**SERVICE, "spec": {"clusterIP": "None", "ports": []}}
     trace = run_step(
         apply_base("s", component="base-service"),
-        results={ApplyComponent: applied("base-service", DEPLOYMENT, service=headless), WaitReady: {},
-                 RegisterConfig: {}},
+        results={
+            ApplyComponent: applied("base-service", DEPLOYMENT, service=headless),
+            WaitReady: {},
+            RegisterConfig: {},
+        },
         components=COMPONENTS,
     )
     assert trace.error is not None and "has no ClusterIP" in str(trace.error)
@@ -64,19 +79,32 @@ def test_apply_base_fails_on_a_headless_service() -> None:
 
 def test_apply_helm_waits_for_the_release() -> None:
     release = {"apiVersion": "pyvela.dev/v1alpha1", "kind": "HelmRelease", "metadata": {"name": "redis"}}
-    trace = run_step(apply_helm("r", component="redis"),
-                     results={ApplyComponent: applied("redis", release), WaitReady: release})
+    trace = run_step(
+        apply_helm("r", component="redis"),
+        results={ApplyComponent: applied("redis", release), WaitReady: release},
+    )
     assert trace.error is None and trace.actions[1].ref.kind == "HelmRelease"
 
 
 def test_apply_proxy_reads_the_registration_and_patches_env_by_name() -> None:
     trace = run_step(
         apply_proxy("p", component="proxy-service", backend_ip="10.96.0.7"),
-        results={ReadConfig: {"base-service.clusterIP": "10.96.0.7", "base-service.host": "b.example.com",
-                              "base-service.ports": "11001"},
-                 ApplyComponent: applied("proxy-service", {"kind": "Rollout", "apiVersion": "argoproj.io/v1alpha1",
-                                                           "metadata": {"name": "proxy-service"}}),
-                 WaitReady: {}},
+        results={
+            ReadConfig: {
+                "base-service.clusterIP": "10.96.0.7",
+                "base-service.host": "b.example.com",
+                "base-service.ports": "11001",
+            },
+            ApplyComponent: applied(
+                "proxy-service",
+                {
+                    "kind": "Rollout",
+                    "apiVersion": "argoproj.io/v1alpha1",
+                    "metadata": {"name": "proxy-service"},
+                },
+            ),
+            WaitReady: {},
+        },
         components=COMPONENTS,
     )
     assert trace.error is None
@@ -88,13 +116,19 @@ def test_apply_proxy_reads_the_registration_and_patches_env_by_name() -> None:
     assert trace.outputs.backend_ip == "10.96.0.7"
 
 
-@pytest.mark.parametrize(("config", "message"), [
-    ({}, "is not registered in the config centre"),
-    ({"base-service.clusterIP": "10.96.9.9"}, "the config centre has 'base-service' at 10.96.9.9"),
-])
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({}, "is not registered in the config centre"),
+        ({"base-service.clusterIP": "10.96.9.9"}, "the config centre has 'base-service' at 10.96.9.9"),
+    ],
+)
 def test_apply_proxy_refuses_a_missing_or_stale_registration(config: dict[str, str], message: str) -> None:
-    trace = run_step(apply_proxy("p", component="proxy-service", backend_ip="10.96.0.7"),
-                     results={ReadConfig: config, ApplyComponent: None, WaitReady: None}, components=COMPONENTS)
+    trace = run_step(
+        apply_proxy("p", component="proxy-service", backend_ip="10.96.0.7"),
+        results={ReadConfig: config, ApplyComponent: None, WaitReady: None},
+        components=COMPONENTS,
+    )
     assert trace.error is not None and message in str(trace.error)
     assert not trace.of(ApplyComponent)  # nothing applied with a wrong backend
 

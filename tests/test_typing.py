@@ -29,8 +29,20 @@ def _lines_with_errors(output: str, pattern: str) -> set[int]:
 
 
 def test_mypy_strict_flags_exactly_the_bad_call_sites() -> None:
-    run = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--show-error-codes",
-                          str(SNIPPET.relative_to(ROOT))], cwd=ROOT, capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            "--show-error-codes",
+            str(SNIPPET.relative_to(ROOT)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     lines = _lines_with_errors(run.stdout, r"call_sites\.py:(\d+): error")
     assert lines == set(_expected()), run.stdout
     assert 'Unexpected keyword argument "imag"' in run.stdout
