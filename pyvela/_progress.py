@@ -39,13 +39,16 @@ class Progress:
 
     def __enter__(self) -> Progress:
         if self.console.is_terminal:
-            self._live = Live(self._table(), console=self.console, refresh_per_second=8, transient=False)
+            # get_renderable: the table is rebuilt on every refresh, so running steps' times tick.
+            self._live = Live(
+                console=self.console, get_renderable=self._table, refresh_per_second=8, transient=False
+            )
             self._live.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._live is not None:
-            self._live.update(self._table())
+            self._live.refresh()
             self._live.__exit__(None, None, None)
 
     def emit(self, event: Event) -> None:
@@ -66,7 +69,7 @@ class Progress:
         if line is not None:
             self.console.print(line, highlight=False)
         if self._live is not None:
-            self._live.update(self._table())
+            self._live.refresh()
 
     def _line(self, event: Event) -> Text | None:
         stamp = f"{time.monotonic() - self._t0:6.2f}s"
