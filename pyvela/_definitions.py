@@ -260,9 +260,34 @@ class StepDefinition(Generic[P, ParamsT, OutT]):
         return StepUse(name=name, definition=self, params=params, where=where)
 
 
+@attrs.frozen
+class WorkflowView:
+    """What a ``when`` predicate sees: the phases and outputs of the steps so far.
+
+    Example: ``notify.when(lambda wf: wf.phase("apply-base-service") == "failed")`` or
+    ``check.when(lambda wf: wf.output(base.outputs.cluster_ip) != "")``.
+    """
+
+    phases: Mapping[str, str]
+    outputs: Mapping[str, Mapping[str, Any]]
+
+    def phase(self, step: str | StepUse[Any, Any] | StepGroup) -> str:
+        """``pending``, ``running``, ``succeeded``, ``failed``, ``skipped`` or ``suspending``."""
+        return self.phases[step if isinstance(step, str) else step.name]
+
+    def succeeded(self, step: str | StepUse[Any, Any] | StepGroup) -> bool:
+        return self.phase(step) == "succeeded"
+
+    def output(self, ref: Any) -> Any:
+        """The value behind a step output reference (``step.outputs.field``); None if not produced."""
+        if not isinstance(ref, Ref):
+            raise TypeError(f"expected a step output reference, got {type(ref).__name__}")
+        return (self.outputs.get(ref.step) or {}).get(ref.field)
+
+
 #: When a step runs: after its dependencies succeeded (default), always, or a predicate
-#: over the workflow's status (``{step name: phase}``).
-Condition = str | Callable[[Mapping[str, str]], bool]
+#: over the workflow so far.
+Condition = str | Callable[[WorkflowView], bool]
 
 
 @attrs.frozen(kw_only=True, eq=False)

@@ -20,6 +20,7 @@ import attrs
 
 from ._actions import StepContext
 from ._app import PlannedStep
+from ._definitions import WorkflowView
 from ._driver import StepRun, Suspended, drive
 from ._events import Event, EventSink
 from ._executor import Executor
@@ -159,9 +160,13 @@ class Engine:
             bad = [d for d, p in phases.items() if p != SUCCEEDED]
             return (not bad), (f"DependencyNotSucceeded ({', '.join(sorted(bad))})" if bad else "")
         if callable(cond):
-            status = {n: s["phase"] for n, s in self.steps.items()}
+            with self.lock:
+                view = WorkflowView(
+                    phases={n: s["phase"] for n, s in self.steps.items()},
+                    outputs={n: dict(s.get("outputs") or {}) for n, s in self.steps.items()},
+                )
             try:
-                ok = bool(cond(status))
+                ok = bool(cond(view))
             except Exception as exc:
                 return False, f"ConditionError ({type(exc).__name__}: {exc})"
             return ok, "" if ok else "ConditionNotMet"

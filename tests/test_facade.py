@@ -49,6 +49,7 @@ EXPECTED = {
     "TraitUse",
     "WaitReady",
     "Workflow",
+    "WorkflowView",
     "WorkloadType",
     "__version__",
     "component",

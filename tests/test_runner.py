@@ -308,3 +308,60 @@ def _target():  # type: ignore[no-untyped-def]
     from pyvela._configcentre import ConfigTarget
 
     return ConfigTarget(app_id="lixiang-app", cluster="default")
+
+
+def test_when_predicates_see_phases_and_outputs(write_app: WriteApp, box: Sandbox) -> None:
+    path = write_app(
+        HEADER
+        + """
+a = echo("a", text="blue")
+boom = explode("boom").after(a)
+on_blue = noop("on-blue").after(a).when(lambda wf: wf.output(a.outputs.value) == "blue")
+on_red = noop("on-red").after(a).when(lambda wf: wf.output(a.outputs.value) == "red")
+on_failure = noop("on-failure").after(boom).when(lambda wf: wf.phase(boom) == "failed")
+app = Application("cond", components=[], workflow=Workflow(steps=[a, boom, on_blue, on_red, on_failure], mode="DAG"))
+"""
+    )
+    steps = ops_for(path, box).deploy().steps
+    assert steps["on-blue"]["phase"] == "succeeded"
+    assert steps["on-red"]["phase"] == "skipped" and steps["on-red"]["reason"] == "ConditionNotMet"
+    assert steps["on-failure"]["phase"] == "succeeded"
+
+
+def test_suspend_a_running_workflow_then_resume(write_app: WriteApp, box: Sandbox) -> None:
+    path = write_app(
+        HEADER
+        + """
+app = Application("susp", components=[], workflow=[wait_for_configmap("w", name="go"), noop("n")])
+"""
+    )
+    results: list = []  # type: ignore[type-arg]
+    t = threading.Thread(target=lambda: results.append(ops_for(path, box).deploy()))
+    t.start()
+    time.sleep(0.5)
+    assert "requested" in ops_for(path, box).request("suspend").message
+    box.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "go", "namespace": "default"}})
+    t.join(timeout=20)
+    assert results and results[0].phase == "suspended"
+    assert results[0].steps["w"]["phase"] == "succeeded" and results[0].steps["n"]["phase"] == "pending"
+    resumed = ops_for(path, box).resume()
+    assert resumed.ok and resumed.steps["n"]["phase"] == "succeeded"
+
+
+def test_a_broken_definitions_module_is_one_clear_error(write_app: WriteApp, box: Sandbox) -> None:
+    from pyvela import load_app
+    from pyvela.errors import DefinitionError
+
+    path = write_app(HEADER + 'app = Application("x", components=[])\n')
+    with pytest.raises(DefinitionError, match="cannot import definitions module 'no_such_defs'"):
+        load_app(path, defs=["no_such_defs"])
+
+
+def test_golden_update_is_refused_under_ci(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from pyvela.testing import assert_golden
+
+    monkeypatch.setenv("PYVELA_UPDATE_GOLDEN", "1")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(AssertionError, match="refusing to update golden files under CI"):
+        assert_golden("apps/lixiang.py", tmp_path / "g.yaml")
+    assert not (tmp_path / "g.yaml").exists()
