@@ -319,7 +319,8 @@ boom = explode("boom").after(a)
 on_blue = noop("on-blue").after(a).when(lambda wf: wf.output(a.outputs.value) == "blue")
 on_red = noop("on-red").after(a).when(lambda wf: wf.output(a.outputs.value) == "red")
 on_failure = noop("on-failure").after(boom).when(lambda wf: wf.phase(boom) == "failed")
-app = Application("cond", components=[], workflow=Workflow(steps=[a, boom, on_blue, on_red, on_failure], mode="DAG"))
+steps = [a, boom, on_blue, on_red, on_failure]
+app = Application("cond", components=[], workflow=Workflow(steps=steps, mode="DAG"))
 """
     )
     steps = ops_for(path, box).deploy().steps
