@@ -78,6 +78,12 @@ class TraitResult:
     patch: Mapping[str, Any] | None = None
 
 
+def _checked(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], **context: Any) -> tuple[Any, Location]:
+    """Build a definition's parameters at its call site (two frames up: the app's line)."""
+    where = caller_location(3)
+    return build_params(typing.cast(type[Any], cls), args, kwargs, where=where, **context), where
+
+
 def _describe(fn: Callable[..., Any]) -> str:
     return inspect.cleandoc(fn.__doc__ or "").strip()
 
@@ -115,15 +121,7 @@ class ComponentDefinition(Generic[P, ParamsT]):
 
     def __call__(self, name: str, /, *args: P.args, **kwargs: P.kwargs) -> ComponentUse[ParamsT]:
         """Use this component in an app under instance name ``name``."""
-        where = caller_location()
-        params = build_params(
-            typing.cast(type[Any], self.params),
-            args,
-            kwargs,
-            where=where,
-            component=name,
-            definition=self.name,
-        )
+        params, where = _checked(self.params, args, kwargs, component=name, definition=self.name)
         return ComponentUse(name=name, definition=self, params=params, where=where)
 
 
@@ -189,14 +187,7 @@ class TraitDefinition(Generic[P, ParamsT]):
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> TraitUse[ParamsT]:
         """Attach this trait with these parameters (see ``ComponentUse.with_traits``)."""
-        where = caller_location()
-        params = build_params(
-            typing.cast(type[Any], self.params),
-            args,
-            kwargs,
-            where=where,
-            trait=self.name,
-        )
+        params, where = _checked(self.params, args, kwargs, trait=self.name)
         return TraitUse(definition=self, params=params, where=where)
 
 
@@ -248,15 +239,7 @@ class StepDefinition(Generic[P, ParamsT, OutT]):
 
     def __call__(self, name: str, /, *args: P.args, **kwargs: P.kwargs) -> StepUse[ParamsT, OutT]:
         """Use this step in an app's workflow under step name ``name``."""
-        where = caller_location()
-        params = build_params(
-            typing.cast(type[Any], self.params),
-            args,
-            kwargs,
-            where=where,
-            step=name,
-            definition=self.name,
-        )
+        params, where = _checked(self.params, args, kwargs, step=name, definition=self.name)
         return StepUse(name=name, definition=self, params=params, where=where)
 
 
@@ -427,14 +410,7 @@ class PolicyDefinition(Generic[P, ParamsT]):
     where: Location
 
     def __call__(self, name: str, /, *args: P.args, **kwargs: P.kwargs) -> PolicyUse[ParamsT]:
-        where = caller_location()
-        params = build_params(
-            typing.cast(type[Any], self.params),
-            args,
-            kwargs,
-            where=where,
-            definition=self.name,
-        )
+        params, where = _checked(self.params, args, kwargs, definition=self.name)
         return PolicyUse(name=name, definition=self, params=params, where=where)
 
 

@@ -148,6 +148,19 @@ class AppOps:
             pruned=pruned,
         )
 
+    def _executor(self, inventory: Inventory) -> Executor:
+        return Executor(
+            self.loaded,
+            self.backend,
+            events=self.events,
+            inventory=inventory,
+            config_centre=self.config_centre,
+            config=self.config,
+            namespace=self.namespace,
+            force_conflicts=self.options.force_conflicts,
+            take_over=self._policy("take-over") is not None,
+        )
+
     def _load(self) -> dict[str, Any]:
         return self.store.load() or new_record(self.app, self.namespace)
 
@@ -274,18 +287,7 @@ class AppOps:
             rev["inventory"] = inventory.to_data()
             self.store.save(record)
 
-        take = self._policy("take-over")
-        executor = Executor(
-            self.loaded,
-            self.backend,
-            events=self.events,
-            inventory=inventory,
-            config_centre=self.config_centre,
-            config=self.config,
-            namespace=self.namespace,
-            force_conflicts=self.options.force_conflicts,
-            take_over=take is not None,
-        )
+        executor = self._executor(inventory)
         engine = Engine(
             self.loaded,
             executor,
@@ -430,16 +432,7 @@ class AppOps:
             del record["revisions"][:-HISTORY_LIMIT]
             self.store.save(record)
             inventory = Inventory()
-            executor = Executor(
-                self.loaded,
-                self.backend,
-                events=self.events,
-                inventory=inventory,
-                config_centre=self.config_centre,
-                config=self.config,
-                namespace=self.namespace,
-                force_conflicts=self.options.force_conflicts,
-            )
+            executor = self._executor(inventory)
             try:
                 entries = target.get("inventory") or []
                 entries = sorted(
