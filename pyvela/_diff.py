@@ -9,8 +9,10 @@ import yaml
 
 from ._backend import Backend
 from ._loader import LoadedApp
+from ._merge import merge
 from ._objects import Obj, ObjectRef, deep_copy
 from ._render import render_app
+from ._state import StateStore
 
 _VOLATILE = ("managedFields", "resourceVersion", "uid", "generation", "creationTimestamp")
 
@@ -27,6 +29,14 @@ def _normal(obj: Obj | None) -> str:
     return str(yaml.safe_dump(data, sort_keys=True, default_flow_style=False))
 
 
+def _last_patches(loaded: LoadedApp, backend: Backend, namespace: str) -> dict[ObjectRef, Any]:
+    record = StateStore(backend, loaded.app.name, namespace).load()
+    if not record or not record["revisions"]:
+        return {}
+    inventory = record["revisions"][-1].get("inventory") or []
+    return {ObjectRef.from_dict(e["ref"]): e["patch"] for e in inventory if e.get("patch")}
+
+
 def diff_app(loaded: LoadedApp, backend: Backend, *, namespace: str | None = None) -> list[dict[str, Any]]:
     """Each rendered object with ``change`` (create/update/unchanged) and a unified diff.
 
@@ -35,9 +45,15 @@ def diff_app(loaded: LoadedApp, backend: Backend, *, namespace: str | None = Non
     ``BackendIP``) come from the step and are not part of the rendered objects.
     """
     out = []
+    patches = _last_patches(loaded, backend, namespace or loaded.app.namespace)
     for rc in render_app(loaded.app, revision=loaded.revision):
         for ro in rc.objects:
             obj = deep_copy(ro.object)
+            patched = ro.output is None and ObjectRef.of(obj) in patches
+            if patched:
+                # Steps patch workloads at run time (BackendIP); replay the last run's patch so
+                # the diff shows what a deploy would change, not the step's own values.
+                obj = merge(obj, patches[ObjectRef.of(obj)])
             if namespace and "namespace" in obj.get("metadata", {}):
                 obj["metadata"]["namespace"] = namespace
             ref = ObjectRef.of(obj)
@@ -57,5 +73,8 @@ def diff_app(loaded: LoadedApp, backend: Backend, *, namespace: str | None = Non
                 if change != "unchanged"
                 else ""
             )
-            out.append({"object": str(ref), "component": ro.component, "change": change, "diff": diff})
+            item = {"object": str(ref), "component": ro.component, "change": change, "diff": diff}
+            if patched:
+                item["note"] = "with the step's workload patch from the last run"
+            out.append(item)
     return out

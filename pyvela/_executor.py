@@ -37,14 +37,20 @@ class Inventory:
         for e in entries or []:
             self.entries[ObjectRef.from_dict(e["ref"])] = e
 
-    def add(self, ref: ObjectRef, *, component: str | None, trait: str | None, manifest: Obj) -> None:
+    def add(
+        self,
+        ref: ObjectRef,
+        *,
+        component: str | None,
+        trait: str | None,
+        manifest: Obj,
+        patch: Mapping[str, Any] | None = None,
+    ) -> None:
+        entry = {"ref": ref.to_dict(), "component": component, "trait": trait, "manifest": manifest}
+        if patch:
+            entry["patch"] = deep_copy(dict(patch))  # a step's workload patch, replayed by `diff`
         with self._lock:
-            self.entries[ref] = {
-                "ref": ref.to_dict(),
-                "component": component,
-                "trait": trait,
-                "manifest": manifest,
-            }
+            self.entries[ref] = entry
 
     def to_data(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -137,7 +143,15 @@ class Executor:
                 )
             self._namespace_ready = True
 
-    def apply_object(self, obj: Obj, *, step: str | None, component: str | None, trait: str | None) -> Obj:
+    def apply_object(
+        self,
+        obj: Obj,
+        *,
+        step: str | None,
+        component: str | None,
+        trait: str | None,
+        patch: Mapping[str, Any] | None = None,
+    ) -> Obj:
         """Apply one object after the ownership check; record it in the inventory."""
         ref = ObjectRef.of(obj)
         if ref.kind not in CLUSTER_SCOPED:
@@ -160,7 +174,7 @@ class Executor:
                 else "configured"
             )
         )
-        self.inventory.add(ref, component=component, trait=trait, manifest=deep_copy(obj))
+        self.inventory.add(ref, component=component, trait=trait, manifest=deep_copy(obj), patch=patch)
         self.events.emit(
             Event(
                 kind="applied",
@@ -199,7 +213,13 @@ class Executor:
             key=lambda o: o.object.get("kind") not in {"Namespace", "CustomResourceDefinition"},
         )
         for ro in order:
-            live = self.apply_object(deep_copy(ro.object), step=step, component=use.name, trait=ro.trait)
+            live = self.apply_object(
+                deep_copy(ro.object),
+                step=step,
+                component=use.name,
+                trait=ro.trait,
+                patch=action.workload_patch if ro.output is None else None,
+            )
             if ro.object.get("kind") == "CustomResourceDefinition":
                 self.backend.wait(
                     ObjectRef.of(live),

@@ -203,3 +203,25 @@ def test_concurrent_cli_deploys_second_refuses(sandbox_dir: Path) -> None:
     assert "another pyvela run" in second.stderr and "--wait-lock" in second.stderr
     _out, err = first.communicate(timeout=60)
     assert first.returncode == 0, err
+
+
+def test_diff_against_the_sandbox(write_app: WriteApp, sandbox_dir: Path) -> None:
+    env = {"PYVELA_SANDBOX_DELAY": "0.05"}
+    fresh = json.loads(pyvela("diff", "apps/lixiang.py", "-o", "json").stdout)
+    assert {c["change"] for c in fresh} == {"create"}
+    assert pyvela("deploy", "apps/lixiang.py", env=env).returncode == 0
+    same = json.loads(pyvela("diff", "apps/lixiang.py", "-o", "json").stdout)
+    assert {c["change"] for c in same} == {"unchanged"}  # step patches (BackendIP) replayed, not "removed"
+    source = (
+        (ROOT / "apps" / "lixiang.py")
+        .read_text()
+        .replace(
+            'proxy_service("proxy-service", image="nginx:1.14.2"',
+            'proxy_service("proxy-service", image="nginx:1.25"',
+        )
+    )
+    changed = write_app(source, name="lixiang.py")
+    out = pyvela("diff", str(changed))
+    assert "   update  Rollout default/proxy-service" in out.stdout
+    assert "-        image: nginx:1.14.2" in out.stdout and "+        image: nginx:1.25" in out.stdout
+    assert "BackendIP" not in out.stdout
