@@ -7,7 +7,7 @@ when k8s.io/kubernetes is a dependency, so a module that builds it must pin
 each staging module to its published ``v0.N.P`` tag itself.  This script reads
 the upstream go.mod from the module cache and writes the replace block.
 
-Usage: python3 genmod.py [KUBERNETES_VERSION]   (run in this directory)
+Usage (in this directory): python3 genmod.py [KUBERNETES_VERSION] && go mod tidy
 """
 import json
 import re
