@@ -178,6 +178,9 @@ class KubeBackend:
         if content_type:
             headers["Content-Type"] = content_type
         self._client.update_params_for_auth(headers, [], ["BearerToken"], path, method, None)
+        credential = headers.get("authorization", "")
+        if credential:  # an exec plugin may have refreshed the token: never let it show
+            self.redact.add(credential.partition(" ")[2] or credential)
         url = self._host + path + ("?" + urlencode(query) if query else "")
         with self._lock:
             self.requests["WATCH" if ("watch", "1") in query else method] += 1
@@ -480,7 +483,8 @@ class KubeBackend:
         namespace = kind.namespace(ref.namespace)
         key = f"{namespace or ''}/{ref.name}"
         seen = self._recalled(ref) if cached else None
-        start = ({key: seen}, str(seen["metadata"].get("resourceVersion"))) if seen else None
+        version = str((seen or {}).get("metadata", {}).get("resourceVersion") or "")
+        start = ({key: seen}, version) if seen and version else None
         last: builtins.list[str | None] = [None]
 
         def evaluate(objects: Mapping[str, Obj]) -> Obj | None:
@@ -525,7 +529,7 @@ class KubeBackend:
         last: builtins.list[str | None] | None = None,
     ) -> T:
         """Watch the objects of ``kind`` picked by ``fields``/``labels`` until ``evaluate`` returns."""
-        total = max(0.0, deadline - time.monotonic())
+        total = round(max(0.0, deadline - time.monotonic()), 2)
         query: list[tuple[str, str]] = [("allowWatchBookmarks", "true")]
         if fields:
             query.append(("fieldSelector", fields))
@@ -547,7 +551,7 @@ class KubeBackend:
             return StepTimeout(
                 f"timed out after {total:g}s waiting for {what}: {message}",
                 object=str(what),
-                timeout=round(total, 3),
+                timeout=total,
                 last_message=message,
             )
 

@@ -132,18 +132,18 @@ class HelmSpec:
 
     def chart_args(self) -> list[str]:
         """The chart argument of ``helm upgrade`` and the flags that locate it."""
-        if self.repo_type == "local" or (self.repo_type == "helm" and not self.repo_url):
-            path = Path(self.chart)
-            if not path.is_absolute() and self.repo_url:
-                path = Path(self.repo_url) / path
-            args = [str(path)]
-        elif self.repo_type == "oci" or self.chart.startswith("oci://"):
+        if self.repo_type == "oci" or self.chart.startswith("oci://"):
             ref = self.chart
             if not ref.startswith("oci://"):
                 base = (self.repo_url or "").rstrip("/")
                 base = base if base.startswith("oci://") else f"oci://{base}"
                 ref = f"{base}/{ref}"
             args = [ref]
+        elif self.repo_type == "local" or not self.repo_url:
+            path = Path(self.chart)
+            if not path.is_absolute() and self.repo_url:
+                path = Path(self.repo_url) / path
+            args = [str(path)]
         else:
             args = [self.chart, "--repo", str(self.repo_url)]
         if self.version and self.repo_type != "local":

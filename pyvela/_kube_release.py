@@ -201,7 +201,7 @@ class HelmReleases:
         cancel: threading.Event | None,
     ) -> Obj:
         namespace = ref.namespace or "default"
-        total = max(0.0, deadline - time.monotonic())
+        total = round(max(0.0, deadline - time.monotonic()), 2)
         last: list[str | None] = [None]
 
         def report(verdict: Readiness) -> None:
@@ -255,7 +255,7 @@ class HelmReleases:
                 raise StepTimeout(
                     f"timed out after {total:g}s waiting for {ref}: {last[0]}",
                     object=str(ref),
-                    timeout=round(total, 3),
+                    timeout=total,
                     last_message=last[0],
                 ) from None
             live = self.get(ref)
@@ -271,7 +271,7 @@ class HelmReleases:
                 raise StepTimeout(
                     f"timed out after {total:g}s waiting for {ref}: {verdict.message}",
                     object=str(ref),
-                    timeout=round(total, 3),
+                    timeout=total,
                     last_message=verdict.message,
                 )
             time.sleep(0.2)  # changed while we looked: look again
