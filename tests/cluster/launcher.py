@@ -216,6 +216,7 @@ class Proc:
     name: str
     popen: subprocess.Popen[bytes]
     log: Path
+    args: list[str] = field(default_factory=list)
 
     def alive(self) -> bool:
         return self.popen.poll() is None
@@ -327,7 +328,7 @@ class ControlPlane:
                                  env=self._child_env())
         finally:
             fh.close()
-        proc = Proc(name, p, logf)
+        proc = Proc(name, p, logf, list(args))
         self.procs.append(proc)
         return proc
 
@@ -500,6 +501,35 @@ class ControlPlane:
             atexit.unregister(self.stop)
         if self._own_workdir and self.workdir and not self.keep_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def process(self, name: str) -> Proc:
+        """The running process called ``name`` (etcd, kube-apiserver, kube-controller-manager,
+        kube-scheduler, kwok, argo-rollouts)."""
+        return next(p for p in self.procs if p.name == name)
+
+    def restart(self, name: str, down: float = 0.0, kill: bool = True, timeout: float = 90.0) -> float:
+        """Stop one component (SIGKILL, like a crash, unless ``kill=False``), wait ``down``
+        seconds, start it again with the same arguments and wait until it is healthy.
+        Returns the downtime in seconds."""
+        old = self.process(name)
+        t0 = time.monotonic()
+        if kill:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(old.popen.pid, signal.SIGKILL)
+        old.stop()
+        self.procs.remove(old)
+        time.sleep(down)
+        new = self._spawn(name, old.args)
+        deadline = time.monotonic() + timeout
+        if name == "kube-apiserver":
+            self._wait("kube-apiserver /readyz after restart", lambda: self._api_ok("/readyz"), deadline, new)
+        elif name == "etcd":
+            self._wait("etcd after restart", lambda: self._http_ok(
+                f"http://{LOOPBACK}:{self.ports['etcd']}/health"), deadline, new)
+        else:
+            time.sleep(0.5)
+            self.check_alive()
+        return time.monotonic() - t0
 
     def check_alive(self) -> None:
         dead = [p for p in self.procs if not p.alive()]

@@ -146,7 +146,7 @@ def kube_cluster() -> Iterator[KubeCluster]:
     if not build.is_built(d):
         _unavailable(
             f"e2e control-plane binaries are not built ({d}): run `scripts/testcluster build` "
-            "(20-40 min cold on 2 cores, seconds when warm), or set PYVELA_TEST_KUBECONFIG"
+            "(about 16 min cold on 2 cores, seconds when warm), or set PYVELA_TEST_KUBECONFIG"
         )
     cp = launcher.ControlPlane(
         build_dir=d,
