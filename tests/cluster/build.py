@@ -271,9 +271,14 @@ def build(force: bool = False, jobs: int = 2, log=print) -> Path:
         "total_seconds": round(total, 1),
     }
     (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-    if final.exists():
+    if final.exists() and not is_built(final):
         shutil.rmtree(final)
-    os.replace(tmp, final)
+    try:
+        os.replace(tmp, final)
+    except OSError:
+        if not is_built(final):  # a concurrent build finished first: keep that one
+            raise
+        shutil.rmtree(tmp, ignore_errors=True)
     log(f"testcluster: built in {total:.0f}s -> {final}")
     return final
 
