@@ -280,7 +280,40 @@ def build(force: bool = False, jobs: int = 2, log=print) -> Path:
             raise
         shutil.rmtree(tmp, ignore_errors=True)
     log(f"testcluster: built in {total:.0f}s -> {final}")
+    prune(log=log)
     return final
+
+
+def _paths_in_use() -> list[str]:
+    cmds = []
+    for p in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            cmds.append(p.read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:
+            pass
+    return cmds
+
+
+def prune(keep: int = 3, log=print) -> None:
+    """Remove all but the ``keep`` newest builds, and temp dirs of dead builds."""
+    root = cache_root()
+    if not root.is_dir():
+        return
+    builds = sorted((d for d in root.iterdir() if re.fullmatch(r"[0-9a-f]{16}", d.name) and d.is_dir()),
+                    key=lambda d: d.stat().st_mtime, reverse=True)
+    in_use = _paths_in_use()
+    for d in builds[keep:]:
+        if any(str(d) in cmd for cmd in in_use):
+            continue  # a running control plane uses these binaries
+        log(f"testcluster: pruning old build {d}")
+        shutil.rmtree(d, ignore_errors=True)
+    for d in root.glob("*.tmp-*"):
+        try:
+            os.kill(int(d.name.rsplit("-", 1)[1]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except (ValueError, PermissionError):
+            pass
 
 
 def read_manifest(path: Path) -> dict:
