@@ -89,6 +89,11 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("-o", "--output", choices=("text", "json"), default="text")
         _target_args(p)
 
+    defs = sub.add_parser("defs", help="List the catalogue's definitions, or show one with its parameters.")
+    defs.add_argument("name", nargs="?", metavar="NAME", help="a definition to show")
+    defs.add_argument("--defs", action="append", metavar="MODULE", help="catalogue module (repeatable)")
+    defs.add_argument("-o", "--output", choices=("text", "json"), default="text")
+
     sandbox = sub.add_parser("sandbox", help="Manage the embedded sandbox cluster.")
     sandbox_sub = sandbox.add_subparsers(dest="action", required=True, metavar="ACTION")
     reset = sandbox_sub.add_parser("reset", help="Delete everything in the sandbox.")

@@ -16,7 +16,7 @@ from typing import Any, Generic, ParamSpec, TypeVar
 import attrs
 
 from ._objects import Obj
-from ._params import Ref, build_params, caller_location, check_params_class
+from ._params import Ref, build_params, caller_location, check_params_class, param_schema
 from .errors import DefinitionError, Location
 
 P = ParamSpec("P")
@@ -84,6 +84,16 @@ def _checked(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], **context:
     return build_params(typing.cast(type[Any], cls), args, kwargs, where=where, **context), where
 
 
+class _Schema:
+    """Gives every definition its parameter schema (for ``pyvela defs`` and tooling)."""
+
+    params: Any
+
+    def schema(self) -> dict[str, dict[str, Any]]:
+        """``{parameter: {"type", "required", "default"?, "description"?}}``."""
+        return param_schema(self.params)
+
+
 def _describe(fn: Callable[..., Any]) -> str:
     return inspect.cleandoc(fn.__doc__ or "").strip()
 
@@ -109,7 +119,7 @@ def _check_name(name: str, where: Location) -> None:
 
 
 @attrs.frozen(eq=False)
-class ComponentDefinition(Generic[P, ParamsT]):
+class ComponentDefinition(_Schema, Generic[P, ParamsT]):
     """A component type: renders a workload (plus optional auxiliary objects)."""
 
     name: str
@@ -175,7 +185,7 @@ def component(
 
 
 @attrs.frozen(eq=False)
-class TraitDefinition(Generic[P, ParamsT]):
+class TraitDefinition(_Schema, Generic[P, ParamsT]):
     """A trait type: adds objects to a component and/or patches its workload."""
 
     name: str
@@ -227,7 +237,7 @@ StepFn = Callable[[ParamsT, Any], Coroutine[Any, Any, OutT]]
 
 
 @attrs.frozen(eq=False)
-class StepDefinition(Generic[P, ParamsT, OutT]):
+class StepDefinition(_Schema, Generic[P, ParamsT, OutT]):
     """A workflow step type: an ``async`` function that awaits actions and returns outputs."""
 
     name: str
@@ -401,7 +411,7 @@ def step(
 
 
 @attrs.frozen(eq=False)
-class PolicyDefinition(Generic[P, ParamsT]):
+class PolicyDefinition(_Schema, Generic[P, ParamsT]):
     """A policy type (data model only: the runner reads the ones it knows)."""
 
     name: str

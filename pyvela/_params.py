@@ -71,6 +71,47 @@ def param_fields(cls: type[Any]) -> dict[str, tuple[Any, bool]]:
     return out
 
 
+def param_schema(cls: type[Any]) -> dict[str, dict[str, Any]]:
+    """A definition's parameter schema: ``{name: {"type", "required", "default"?, "description"?}}``.
+
+    Descriptions come from the class docstring's ``Attributes:`` section (Google style).
+    """
+    docs = _attribute_docs(cls.__doc__ or "")
+    out: dict[str, dict[str, Any]] = {}
+    for field in attrs.fields(cls):
+        name = field.alias or field.name
+        tp, required = param_fields(cls)[name]
+        entry: dict[str, Any] = {"type": type_name(tp), "required": required}
+        if not required and not isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+            entry["default"] = field.default
+        if name in docs:
+            entry["description"] = docs[name]
+        out[name] = entry
+    return out
+
+
+def _attribute_docs(doc: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    inside, current = False, ""
+    for raw in doc.splitlines():
+        line = raw.strip()
+        if line == "Attributes:":
+            inside = True
+            continue
+        if not inside:
+            continue
+        if not line:
+            current = ""
+            continue
+        name, sep, text = line.partition(":")
+        if sep and name.isidentifier() and raw.startswith(" " * 8) and not raw.startswith(" " * 12):
+            current = name
+            out[name] = text.strip()
+        elif current:
+            out[current] = (out[current] + " " + line).strip()
+    return out
+
+
 def check_params_class(cls: Any, *, definition: str, where: Location) -> None:
     """Refuse, at decoration time, a parameter class that cannot serve as one."""
     from .errors import DefinitionError

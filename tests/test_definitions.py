@@ -127,3 +127,41 @@ def test_params_with_defaults_and_mappings() -> None:
     assert t(ports=(80, 443)).params.ports == (80, 443)
     with pytest.raises(ParameterError):
         t(ports=(80, "443"))  # type: ignore[arg-type]
+
+
+def test_definitions_carry_their_parameter_schema_and_description() -> None:
+    from platform_defs import helm
+
+    schema = helm.schema()
+    assert schema["chart"] == {
+        "type": "str",
+        "required": True,
+        "description": "The chart's name in the repository (or an ``oci://`` reference or a local path).",
+    }
+    assert schema["repo_type"]["default"] == "helm" and schema["repo_type"]["required"] is False
+    assert apply_proxy.schema()["backend"]["type"] == "ComponentName (str)"
+    assert helm.description.startswith("A Helm release")
+
+
+def test_defs_command_lists_and_shows() -> None:
+    import contextlib
+    import io
+    import json
+
+    from pyvela._cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["defs", "-o", "json"]) == 0
+    names = {(d["kind"], d["name"]) for d in json.loads(out.getvalue())}
+    assert {
+        ("component", "base-service"),
+        ("trait", "ingress"),
+        ("step", "apply-proxy"),
+        ("step", "apply-component"),
+        ("policy", "garbage-collect"),
+    } <= names
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["defs", "ingress"]) == 0
+    assert "http: Mapping[str, int] (required)" in out.getvalue()
