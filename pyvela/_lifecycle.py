@@ -16,7 +16,7 @@ from ._control import ControlWatcher, summary
 from ._events import Event, EventSink
 from ._executor import ConfigSettings, Executor, Inventory
 from ._loader import LoadedApp
-from ._objects import ObjectRef
+from ._objects import LABEL_MANAGED_BY, MANAGER, ObjectRef
 from ._readiness import rule_for
 from ._render import render_app
 from ._runner import DONE, FAILED, PENDING, SKIPPED, SUSPENDING, Engine, new_step_state, reset_steps
@@ -101,6 +101,9 @@ class AppOps:
         options: Options | None = None,
     ) -> None:
         self.backend = backend
+        if namespace and namespace != loaded.app.namespace:
+            # `-n` moves the whole app (its objects, state and lock), as kubectl's does.
+            loaded = attrs.evolve(loaded, app=attrs.evolve(loaded.app, namespace=namespace))
         self.loaded = loaded
         self.app = loaded.app.name
         self.namespace = namespace or loaded.app.namespace
@@ -119,7 +122,27 @@ class AppOps:
                 return p.params
         return None
 
-    def _locked(self, fn: Callable[[], RunResult]) -> RunResult:
+    def _locked(self, fn: Callable[[], RunResult], *, create_namespace: bool = True) -> RunResult:
+        namespace = ObjectRef("v1", "Namespace", "", self.namespace)
+        if self.backend.get(namespace) is None:
+            if not create_namespace:
+                return RunResult(
+                    app=self.app,
+                    namespace=self.namespace,
+                    target=self.backend.description,
+                    revision=0,
+                    hash="",
+                    phase="deleted",
+                    message=f"namespace {self.namespace!r} does not exist: nothing to do",
+                )
+            # The lock and the state live in the app's namespace, so it must exist first.
+            self.backend.apply(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Namespace",
+                    "metadata": {"name": self.namespace, "labels": {LABEL_MANAGED_BY: MANAGER}},
+                }
+            )
         lock = AppLock(self.backend, self.app, self.namespace)
         lock.acquire(wait=self.options.wait_lock)
         try:
@@ -396,7 +419,7 @@ class AppOps:
                 pruned=tuple(deleted),
             )
 
-        return self._locked(go)
+        return self._locked(go, create_namespace=False)
 
     def rollback(self, number: int | None = None) -> RunResult:
         """Re-apply the objects of an earlier succeeded revision, wait for them, prune the rest."""

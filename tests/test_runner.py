@@ -366,3 +366,26 @@ def test_golden_update_is_refused_under_ci(monkeypatch: pytest.MonkeyPatch, tmp_
     with pytest.raises(AssertionError, match="refusing to update golden files under CI"):
         assert_golden("apps/lixiang.py", tmp_path / "g.yaml")
     assert not (tmp_path / "g.yaml").exists()
+
+
+def test_namespace_override_moves_objects_and_state(box: Sandbox) -> None:
+    from pyvela import ObjectRef
+
+    loaded_ops = ops_for("apps/lixiang.py", box)
+    from pyvela._lifecycle import AppOps
+
+    ops = AppOps(
+        box,
+        loaded_ops.loaded,
+        events=Recorder(),
+        config_centre=loaded_ops.config_centre,
+        config=loaded_ops.config,
+        namespace="team-a",
+        options=loaded_ops.options,
+    )
+    assert ops.deploy().ok
+    assert box.get(ObjectRef("apps/v1", "Deployment", "team-a", "base-service")) is not None
+    assert box.get(ObjectRef("apps/v1", "Deployment", "default", "base-service")) is None
+    assert box.get(state_ref("lixiang-app", "team-a")) is not None
+    namespace = box.get(ObjectRef("v1", "Namespace", "", "team-a"))
+    assert namespace is not None
