@@ -7,6 +7,7 @@ that cannot be fetched, helm missing, bad credentials; and the request budget pe
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 import uuid
@@ -91,13 +92,33 @@ def test_kind_the_cluster_does_not_serve(kube: KubeBackend, namespace: str) -> N
         kube.get(ObjectRef.of(widget))
 
 
-def test_crd_applied_moments_ago_is_found(kube: KubeBackend, namespace: str) -> None:
-    group = f"g{uuid.uuid4().hex[:8]}.e2e.pyvela.dev"
-    meta = {"name": "w", "namespace": namespace}
-    widget = {"apiVersion": f"{group}/v1", "kind": "Widget", "metadata": meta, "spec": {"size": 3}}
-    with pytest.raises(UnknownKindError):
-        kube.apply(widget)  # the miss is cached...
-    crd = {
+WIDGET_DEFS = """
+import attrs
+from pyvela import ComponentContext, Obj, WorkloadType, component
+
+API, KIND = "{group}/v1", "Widget"
+
+
+@attrs.frozen(kw_only=True)
+class WidgetParams:
+    size: int = 1
+
+
+@component(name="widget", params=WidgetParams, workload=WorkloadType(api_version=API, kind=KIND))
+def widget(p: WidgetParams, ctx: ComponentContext) -> Obj:
+    return {{"apiVersion": API, "kind": KIND, "metadata": {{"name": ctx.name}},
+            "spec": {{"size": p.size}}}}
+"""
+WIDGET_APP = """
+from e2e_widget_defs import widget
+from pyvela import Application
+
+app = Application("widgets", namespace="{namespace}", components=[widget("w", size=2)])
+"""
+
+
+def widget_crd(group: str) -> Obj:
+    return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
         "metadata": {"name": f"widgets.{group}"},
@@ -109,6 +130,42 @@ def test_crd_applied_moments_ago_is_found(kube: KubeBackend, namespace: str) -> 
                 "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}],
         },
     }
+
+
+def test_deploy_of_a_kind_without_its_crd(
+    seed: Seed, kube: KubeBackend, namespace: str, tmp_path: Path
+) -> None:
+    group = f"g{uuid.uuid4().hex[:8]}.e2e.pyvela.dev"
+    (tmp_path / "e2e_widget_defs.py").write_text(WIDGET_DEFS.format(group=group))
+    app = tmp_path / "widgets.py"
+    app.write_text(WIDGET_APP.format(namespace=namespace))
+    seed.env["PYTHONPATH"] = f"{tmp_path}{os.pathsep}{support.ROOT}"
+    try:
+        code, out, err = seed.cli("deploy", app, "--defs", "e2e_widget_defs")
+        assert code == 1 and out is not None, err
+        messages = " ".join(str(step.get("message")) for step in out["steps"].values())
+        expected = f'no kind "Widget" in {group}/v1 on {kube.description}: is its CustomResourceDefinition'
+        assert expected + " installed?" in messages, out
+        crd = ObjectRef.of(kube.apply(widget_crd(group)))
+        try:
+            kube.wait(crd, rules.crd, timeout=30)
+            code, out, err = seed.cli("deploy", app, "--defs", "e2e_widget_defs")  # resumes the revision
+            assert code == 0, err
+            widget = kube.get(ObjectRef(f"{group}/v1", "Widget", namespace, "w"))
+            assert widget is not None and widget["spec"] == {"size": 2}
+        finally:
+            kube.delete(crd, wait=False)
+    finally:
+        seed.env["PYTHONPATH"] = str(support.ROOT)
+
+
+def test_crd_applied_moments_ago_is_found(kube: KubeBackend, namespace: str) -> None:
+    group = f"g{uuid.uuid4().hex[:8]}.e2e.pyvela.dev"
+    meta = {"name": "w", "namespace": namespace}
+    widget = {"apiVersion": f"{group}/v1", "kind": "Widget", "metadata": meta, "spec": {"size": 3}}
+    with pytest.raises(UnknownKindError):
+        kube.apply(widget)  # the miss is cached...
+    crd = widget_crd(group)
     ref = ObjectRef.of(kube.apply(crd))
     try:
         kube.wait(ref, rules.crd, timeout=30)
