@@ -135,4 +135,3 @@ class Discovery:
         with self._lock:
             self._kinds.pop(api_version, None)
         return self.kind(api_version, kind)
-

@@ -37,8 +37,10 @@ def deployment(ns: str, name: str = "web", **spec: Any) -> Obj:
         "spec": {
             "replicas": 1,
             "selector": {"matchLabels": labels},
-            "template": {"metadata": {"labels": labels},
-                         "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]},
+            },
             **spec,
         },
     }
@@ -49,16 +51,23 @@ def helm_release(ns: str, repo_url: str, version: str = "6.2.7", name: str = "ca
         "apiVersion": HELM_API_VERSION,
         "kind": HELM_KIND,
         "metadata": {"name": name, "namespace": ns},
-        "spec": {"releaseName": name, "values": {"replicas": 1},
-                 "chart": {"name": "redis-cluster", "version": version, "repoURL": repo_url}},
+        "spec": {
+            "releaseName": name,
+            "values": {"replicas": 1},
+            "chart": {"name": "redis-cluster", "version": version, "repoURL": repo_url},
+        },
     }
 
 
 # ----------------------------------------------------------------------------- ownership
 def test_unowned_object_in_the_way_is_not_taken_over(seed: Seed, kube: KubeBackend, namespace: str) -> None:
-    code, theirs = kube.call("POST", f"/apis/apps/v1/namespaces/{namespace}/deployments",
-                             query=[("fieldManager", "kubectl-create")],
-                             body=deployment(namespace, "base-service"), what="theirs")
+    code, theirs = kube.call(
+        "POST",
+        f"/apis/apps/v1/namespaces/{namespace}/deployments",
+        query=[("fieldManager", "kubectl-create")],
+        body=deployment(namespace, "base-service"),
+        what="theirs",
+    )
     assert code == 201, theirs
     code, out, err = seed.cli("deploy", seed.write_app(namespace))
     assert code == 1 and out is not None, err
@@ -82,8 +91,10 @@ def test_kind_the_cluster_does_not_serve(kube: KubeBackend, namespace: str) -> N
     with pytest.raises(UnknownKindError) as caught:
         kube.apply(canary)
     message = str(caught.value)
-    assert f'no kind "Canary" in argoproj.io/v1alpha1 on {kube.description}: is Argo Rollouts installed?' \
+    assert (
+        f'no kind "Canary" in argoproj.io/v1alpha1 on {kube.description}: is Argo Rollouts installed?'
         in message
+    )
     assert "Rollout" in message  # what the group does serve
     widget = {"apiVersion": "nowhere.example.com/v1", "kind": "Widget", "metadata": meta}
     with pytest.raises(UnknownKindError, match="is its CustomResourceDefinition installed"):
@@ -126,8 +137,16 @@ def widget_crd(group: str) -> Obj:
             "group": group,
             "names": {"kind": "Widget", "plural": "widgets", "singular": "widget", "listKind": "WidgetList"},
             "scope": "Namespaced",
-            "versions": [{"name": "v1", "served": True, "storage": True, "schema": {
-                "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}],
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+                    },
+                }
+            ],
         },
     }
 
@@ -232,8 +251,9 @@ def test_requests_per_applied_object(kube: KubeBackend, namespace: str) -> None:
 
 
 # ----------------------------------------------------------------------------- helm
-def test_chart_that_cannot_be_fetched(seed: Seed, kube: KubeBackend, namespace: str,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_chart_that_cannot_be_fetched(
+    seed: Seed, kube: KubeBackend, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for key, value in seed.env.items():
         if key.startswith(("HELM_", "PYVELA_HELM")):
             monkeypatch.setenv(key, value)
@@ -267,8 +287,10 @@ def test_credentials_never_show(kube_cluster: Any, tmp_path: Path) -> None:
     config["users"][0]["user"]["token"] = wrong = "not-the-token-" + uuid.uuid4().hex
     bad = tmp_path / "kubeconfig"
     bad.write_text(yaml.safe_dump(config))
-    with (KubeBackend.connect(kubeconfig=str(bad), context=kube_cluster.context) as backend,
-          pytest.raises(ClusterError, match="unauthorized") as caught):
+    with (
+        KubeBackend.connect(kubeconfig=str(bad), context=kube_cluster.context) as backend,
+        pytest.raises(ClusterError, match="unauthorized") as caught,
+    ):
         backend.get(ObjectRef("v1", "ConfigMap", "default", "x"))
     text = str(caught.value) + repr(caught.value.to_dict())
     assert wrong not in text and token not in text

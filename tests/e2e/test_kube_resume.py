@@ -88,7 +88,7 @@ def test_second_deploy_at_once_is_refused(seed: Seed, namespace: str) -> None:
             assert reached.wait(90), "the first deploy never reached the registration"
             code, out, err = seed.cli("deploy", app)
             assert code == 1, (out, err)
-            error = json.loads(err[err.index("{"):])
+            error = json.loads(err[err.index("{") :])
             assert error["error"] == "LockedError" and "another pyvela run" in error["message"], error
         finally:
             release.set()
@@ -127,8 +127,17 @@ def test_api_server_restart_during_a_deploy(seed: Seed, kube: KubeBackend, names
     seed.cluster.check()
     # the controllers reconnected: a new Deployment still becomes ready
     meta = {"name": "probe", "namespace": namespace}
-    probe = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta,
-             "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "probe"}}, "template": {
-                 "metadata": {"labels": {"app": "probe"}},
-                 "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}}}}
+    probe = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": meta,
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "probe"}},
+            "template": {
+                "metadata": {"labels": {"app": "probe"}},
+                "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]},
+            },
+        },
+    }
     kube.wait(ObjectRef.of(kube.apply(probe)), rules.deployment, timeout=60)

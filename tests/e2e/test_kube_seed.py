@@ -93,7 +93,8 @@ def test_seed_app_lifecycle(seed: Seed, kube: KubeBackend, namespace: str) -> No
     assert status["info"]["status"] == "deployed"
     listed = json.loads(seed.helm("list", "-n", namespace, "-o", "json"))
     assert [(r["name"], r["chart"], r["status"]) for r in listed] == [
-        ("redis", "redis-cluster-6.2.7", "deployed")]
+        ("redis", "redis-cluster-6.2.7", "deployed")
+    ]
     sts = ready(kube, ObjectRef("apps/v1", "StatefulSet", namespace, "redis-redis-cluster"))
     assert sts["status"]["readyReplicas"] == 3
     release = ready(kube, objects["redis"])
@@ -103,7 +104,8 @@ def test_seed_app_lifecycle(seed: Seed, kube: KubeBackend, namespace: str) -> No
     code, state, err = seed.cli("status", app)
     assert code == 0, err
     assert {(o["object"]["kind"], o["object"]["name"]) for o in state["objects"]} == {
-        (r.kind, r.name) for r in objects.values()}
+        (r.kind, r.name) for r in objects.values()
+    }
     assert all(o["ready"] for o in state["objects"]), state["objects"]
 
     # ---------------------------------------------------------------- unchanged: a no-op
@@ -115,8 +117,9 @@ def test_seed_app_lifecycle(seed: Seed, kube: KubeBackend, namespace: str) -> No
     assert len(json.loads(seed.helm("history", "redis", "-n", namespace, "-o", "json"))) == 1
 
     # ---------------------------------------------------------------- update: image, Redis removed
-    update = seed.write_app(namespace, proxy_image="nginx:1.15.0", with_redis=False,
-                            name=f"{namespace}-v2.py")
+    update = seed.write_app(
+        namespace, proxy_image="nginx:1.15.0", with_redis=False, name=f"{namespace}-v2.py"
+    )
     with Promoter(kube, namespace) as promoter:
         code, out, err = seed.cli("deploy", update)
     assert code == 0, err
@@ -141,7 +144,10 @@ def test_seed_app_lifecycle(seed: Seed, kube: KubeBackend, namespace: str) -> No
     assert helm_releases(seed, namespace) == [("redis", "deployed")]
     code, history, err = seed.cli("history", update)
     assert [(h["number"], h["kind"], h["phase"]) for h in history] == [
-        (1, "deploy", "succeeded"), (2, "deploy", "succeeded"), (3, "rollback", "succeeded")]
+        (1, "deploy", "succeeded"),
+        (2, "deploy", "succeeded"),
+        (3, "rollback", "succeeded"),
+    ]
 
     # ---------------------------------------------------------------- delete
     code, out, err = seed.cli("delete", update)

@@ -77,8 +77,10 @@ class Seed:
         src = src.replace(proxy, f'proxy_service("proxy-service", image="{proxy_image}"')
         if not with_redis:
             src = src.replace("components=[base, redis, proxy]", "components=[base, proxy]")
-            src = src.replace("workflow=[apply_base_service, apply_redis, apply_proxy_service]",
-                              "workflow=[apply_base_service, apply_proxy_service]")
+            src = src.replace(
+                "workflow=[apply_base_service, apply_redis, apply_proxy_service]",
+                "workflow=[apply_base_service, apply_proxy_service]",
+            )
         for old, new in (replace or {}).items():
             assert old in src, old
             src = src.replace(old, new)
@@ -88,13 +90,31 @@ class Seed:
         return path
 
     def argv(self, command: str, app: Path, *extra: str) -> list[str]:
-        return [sys.executable, "-m", "pyvela", command, str(app), *extra,
-                "--kubeconfig", self.cluster.kubeconfig, "--context", self.cluster.context, "-o", "json"]
+        return [
+            sys.executable,
+            "-m",
+            "pyvela",
+            command,
+            str(app),
+            *extra,
+            "--kubeconfig",
+            self.cluster.kubeconfig,
+            "--context",
+            self.cluster.context,
+            "-o",
+            "json",
+        ]
 
     def cli(self, command: str, app: Path, *extra: str, timeout: float = 240) -> tuple[int, Any, str]:
         """Run ``pyvela COMMAND APP ... -o json``: (exit code, parsed JSON or None, stderr)."""
-        proc = subprocess.run(self.argv(command, app, *extra), env=self.env, cwd=ROOT,
-                              capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(
+            self.argv(command, app, *extra),
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         try:
             data = json.loads(proc.stdout) if proc.stdout.strip() else None
         except ValueError:
@@ -102,13 +122,30 @@ class Seed:
         return proc.returncode, data, proc.stderr
 
     def popen(self, command: str, app: Path, *extra: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(self.argv(command, app, *extra), env=self.env, cwd=ROOT,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            self.argv(command, app, *extra),
+            env=self.env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def helm(self, *args: str) -> str:
-        proc = subprocess.run([self.env["PYVELA_HELM"], *args, "--kubeconfig", self.cluster.kubeconfig,
-                               "--kube-context", self.cluster.context], env=self.env, capture_output=True,
-                              text=True, timeout=120)
+        proc = subprocess.run(
+            [
+                self.env["PYVELA_HELM"],
+                *args,
+                "--kubeconfig",
+                self.cluster.kubeconfig,
+                "--kube-context",
+                self.cluster.context,
+            ],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert proc.returncode == 0, proc.stderr
         return proc.stdout
 
@@ -150,6 +187,9 @@ def namespace(kube: KubeBackend, kube_cluster: Any) -> Iterator[str]:
     name = new_namespace(kube)
     yield name
     kube_cluster.check()
+    plane = control_plane(kube_cluster)
+    if plane is not None:
+        plane.check_alive()
     kube.delete(ObjectRef("v1", "Namespace", "", name), wait=False)
 
 
@@ -184,6 +224,11 @@ class Promoter:
             except Exception:
                 continue
             if live and (live.get("status") or {}).get("pauseConditions"):
-                code, _ = self.kube.call("PATCH", path, body={"status": {"pauseConditions": None}},
-                                         content_type="application/merge-patch+json", what=str(self.ref))
+                code, _ = self.kube.call(
+                    "PATCH",
+                    path,
+                    body={"status": {"pauseConditions": None}},
+                    content_type="application/merge-patch+json",
+                    what=str(self.ref),
+                )
                 self.promotions += code == 200
