@@ -26,6 +26,7 @@ from ._kube_helm import HelmSpec, find_helm, run_helm, spec_hash, uninstall_comm
 from ._kube_helm_store import (
     LABEL_GENERATION,
     LABEL_SPEC_HASH,
+    SYSTEM_LABELS,
     Storage,
     latest_release,
     synthesise,
@@ -113,7 +114,8 @@ class HelmReleases:
                 f"{what}: spec.releaseName {spec.release!r} must equal metadata.name", object=what
             )
         wanted_hash = spec_hash(obj.get("spec"))
-        wanted_labels = {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}
+        labels_in = (meta.get("labels") or {}).items()  # helm's own label keys are not ours to set
+        wanted_labels = {str(k): str(v) for k, v in labels_in if k not in SYSTEM_LABELS}
         found = self._current(namespace, name)
         generation = 1
         if found is not None:

@@ -811,3 +811,82 @@ def test_the_cli_imports_kubernetes_only_for_a_cluster() -> None:
         check=True,
     )
     assert out.stdout.strip() == "False"
+
+
+class FakeKube:
+    """What HelmReleases needs of KubeBackend: helm's storage as a list, and the helm target."""
+
+    def __init__(self, storage: list[dict[str, Any]]) -> None:
+        self.storage = storage
+        self.target = KubeTarget("/kubeconfig", "ctx")
+        self.redact = Redactor([TOKEN])
+
+    def list_versioned(self, *args: Any) -> tuple[list[dict[str, Any]], str]:
+        return list(self.storage), "1"
+
+
+def helm_release_obj(values: dict[str, Any] | None = None, **meta: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": HELM_API_VERSION,
+        "kind": HELM_KIND,
+        "metadata": {
+            "name": "redis",
+            "namespace": "ns",
+            "labels": {"app.oam.dev/name": "lixiang-app"},
+            **meta,
+        },
+        "spec": {
+            "releaseName": "redis",
+            "values": values or {},
+            "chart": {"name": "redis-cluster", "version": "6.2.7", "repoURL": "http://repo"},
+        },
+    }
+
+
+def test_helm_release_apply_decisions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyvela._kube_release import HelmReleases
+
+    calls = tmp_path / "calls"
+    monkeypatch.setenv("PYVELA_HELM", fake_helm(tmp_path, f'echo "$@" >> {calls}\n'))
+    kube = FakeKube([])
+    releases = HelmReleases(kube)  # type: ignore[arg-type]
+    obj = helm_release_obj()
+
+    def installed(generation: int, digest: str, status: str = "deployed", version: int = 1) -> None:
+        entry = stored(version, status, generation=generation)
+        entry["metadata"]["labels"][LABEL_SPEC_HASH] = digest
+        kube.storage[:] = [entry]
+
+    with pytest.raises(ClusterError, match="no release is stored"):
+        releases.apply(obj)  # helm "succeeded" but stored nothing
+    first = calls.read_text().split()
+    assert first[:5] == ["upgrade", "--install", "redis", "redis-cluster", "--repo"]
+    assert f"{LABEL_GENERATION}=1" in first[first.index("--labels") + 1]
+
+    digest = spec_hash(obj["spec"])
+    installed(1, digest)
+    calls.write_text("")
+    live = releases.apply(obj)
+    assert calls.read_text() == "" and live["metadata"]["generation"] == 1  # unchanged: no helm at all
+
+    changed = helm_release_obj({"replicas": 1})
+    preview = releases.apply(changed, dry_run=True)
+    assert (
+        calls.read_text() == ""
+        and preview["metadata"]["generation"] == 2
+        and preview["spec"] == changed["spec"]
+    )
+    releases.apply(changed)
+    args = calls.read_text().split()
+    assert f"{LABEL_GENERATION}=2" in args[args.index("--labels") + 1]
+
+    installed(1, digest, status="failed")
+    calls.write_text("")
+    releases.apply(obj)  # a failed release is retried, same generation
+    assert f"{LABEL_GENERATION}=1" in calls.read_text()
+
+    installed(2, digest, status="pending-upgrade", version=2)
+    with pytest.raises(TransientError, match="another helm operation is in progress"):
+        releases.apply(obj)
+    with pytest.raises(ClusterError, match=r"must equal metadata\.name"):
+        releases.apply({**obj, "spec": {**obj["spec"], "releaseName": "other"}})
