@@ -22,6 +22,7 @@ import importlib.util
 import os
 import statistics
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -171,6 +172,11 @@ def requests_per_object(kube: KubeBackend, ns: str, count: int) -> tuple[Counter
 
 
 def seed_deploy(kubeconfig: str, context: str, helm: str | None) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="pyvela-bench-") as tmp:
+        return _seed_deploy(kubeconfig, context, helm, Path(tmp))
+
+
+def _seed_deploy(kubeconfig: str, context: str, helm: str | None, home: Path) -> dict[str, Any]:
     from apollo_server import DEFAULT_TOKEN, start_apollo_server
     from chartrepo import CHARTS_DIR, ChartRepo
 
@@ -179,7 +185,6 @@ def seed_deploy(kubeconfig: str, context: str, helm: str | None) -> dict[str, An
     from pyvela._loader import load_app
 
     assert helm, "no helm: pass --helm or set PYVELA_HELM"
-    home = Path(os.environ.get("TMPDIR", "/tmp")) / f"pyvela-bench-{uuid.uuid4().hex[:6]}"
     os.environ.update(
         PYVELA_HELM=helm,
         HELM_CACHE_HOME=str(home / "cache"),
