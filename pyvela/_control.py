@@ -62,7 +62,8 @@ class ControlWatcher:
             try:
                 live = self.backend.wait(self.ref, requested, timeout=3600.0, cancel=self.stop_event)
             except PyvelaError:
-                if self.stop_event.is_set():
+                # A failing cluster must not make this thread spin; the run itself reports errors.
+                if self.stop_event.wait(1.0):
                     return
                 continue
             action = (live.get("data") or {}).get("action")
