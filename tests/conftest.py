@@ -10,6 +10,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The real control plane (`kube_cluster`, session scope) for tests/e2e and tests/contract.
+pytest_plugins = ["kube_cluster"]
+
 
 @pytest.fixture
 def write_app(tmp_path: Path) -> Callable[[str, str], Path]:

@@ -1,4 +1,5 @@
-"""End-to-end fixtures: a real Kubernetes control plane on 127.0.0.1.
+"""End-to-end fixtures (a pytest plugin loaded by tests/conftest.py): a real Kubernetes
+control plane on 127.0.0.1, shared by tests/e2e and the contract tests.
 
 ``kube_cluster`` (session scope) starts etcd, kube-apiserver,
 kube-controller-manager, kube-scheduler, kwok (fake nodes) and the Argo
@@ -24,7 +25,7 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 CLUSTER_DIR = ROOT / "tests" / "cluster"
 CHARTS_DIR = ROOT / "tests" / "charts"
 
@@ -34,7 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
+    here = Path(__file__).parent / "e2e"
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.e2e)

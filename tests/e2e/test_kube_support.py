@@ -44,10 +44,7 @@ def new_namespace(kube: KubeBackend, prefix: str = "e2e") -> str:
 
 def control_plane(cluster: Any) -> Any:
     """The launcher's ControlPlane behind ``cluster`` (None for an external cluster)."""
-    if cluster.control_plane is not None:
-        return cluster.control_plane
-    launcher = sys.modules.get("pyvela_testcluster_launcher")
-    return getattr(launcher, "SHARED_CONTROL_PLANE", None)
+    return cluster.control_plane
 
 
 @dataclass
