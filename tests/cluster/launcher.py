@@ -510,7 +510,11 @@ class ControlPlane:
     def restart(self, name: str, down: float = 0.0, kill: bool = True, timeout: float = 90.0) -> float:
         """Stop one component (SIGKILL, like a crash, unless ``kill=False``), wait ``down``
         seconds, start it again with the same arguments and wait until it is healthy.
-        Returns the downtime in seconds."""
+        Returns the downtime in seconds.
+
+        Call it from the main thread: children die with the *thread* that spawned them
+        (PR_SET_PDEATHSIG is per thread), so a restart from a worker thread is killed
+        as soon as that thread ends."""
         old = self.process(name)
         t0 = time.monotonic()
         if kill:
