@@ -303,7 +303,9 @@ def rollout(obj: Mapping[str, Any]) -> Readiness:
     if phase == "Degraded":
         return Readiness(False, f"degraded{detail}", failed=True)
     if phase == "Paused":
-        return Readiness(False, f"paused{detail}")
+        # An indefinite canary `pause: {}` waits for a person: say how to let it go on.
+        name = _s(_m(obj.get("metadata")).get("name"))
+        return Readiness(False, f"paused{detail}: promote it (kubectl argo rollouts promote {name})")
     ready = _count(status.get("readyReplicas"))
     head = (phase or "no phase yet").lower()
     return Readiness(False, f"{head}{detail}, {ready}/{_replicas(obj)} replicas ready")

@@ -263,7 +263,8 @@ def test_rollout_degraded_and_paused() -> None:
     )
     assert degraded.failed and "ProgressDeadlineExceeded" in degraded.message
     paused = r.rollout(rollout(2, phase="Paused", observedGeneration="2", message="CanaryPauseStep"))
-    assert paused == Readiness(False, "paused: CanaryPauseStep")
+    assert not paused.ready and not paused.failed
+    assert paused.message.startswith("paused: CanaryPauseStep: promote it (kubectl argo rollouts promote ")
 
 
 def test_helm_release() -> None:
