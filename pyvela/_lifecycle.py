@@ -122,19 +122,22 @@ class AppOps:
                 return p.params
         return None
 
+    def _nothing(self, message: str) -> RunResult:
+        return RunResult(
+            app=self.app,
+            namespace=self.namespace,
+            target=self.backend.description,
+            revision=0,
+            hash="",
+            phase="deleted",
+            message=message,
+        )
+
     def _locked(self, fn: Callable[[], RunResult], *, create_namespace: bool = True) -> RunResult:
         namespace = ObjectRef("v1", "Namespace", "", self.namespace)
         if self.backend.get(namespace) is None:
             if not create_namespace:
-                return RunResult(
-                    app=self.app,
-                    namespace=self.namespace,
-                    target=self.backend.description,
-                    revision=0,
-                    hash="",
-                    phase="deleted",
-                    message=f"namespace {self.namespace!r} does not exist: nothing to do",
-                )
+                return self._nothing(f"namespace {self.namespace!r} does not exist: nothing to do")
             # The lock and the state live in the app's namespace, so it must exist first.
             self.backend.apply(
                 {
@@ -382,15 +385,7 @@ class AppOps:
         def go() -> RunResult:
             record = self.store.load()
             if record is None:
-                return RunResult(
-                    app=self.app,
-                    namespace=self.namespace,
-                    target=self.backend.description,
-                    revision=0,
-                    hash="",
-                    phase="deleted",
-                    message="nothing to delete",
-                )
+                return self._nothing("nothing to delete")
             refs: list[ObjectRef] = []
             for rev in reversed(record["revisions"]):
                 for e in reversed((rev.get("inventory") or []) + (rev.get("planned") or [])):
