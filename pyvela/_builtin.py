@@ -7,6 +7,7 @@ import attrs
 from ._actions import StepContext
 from ._definitions import policy, step
 from ._params import ComponentName
+from ._policies import ResourceSelector
 
 
 @attrs.frozen(kw_only=True)
@@ -44,19 +45,34 @@ def garbage_collect() -> None:
 
 
 @attrs.frozen(kw_only=True)
-class TakeOverParams:
-    """Parameters of the built-in ``take-over`` policy.
-
-    Attributes:
-        kinds: Kinds whose existing, unowned objects this app may adopt (empty: every kind).
-    """
-
-    kinds: tuple[str, ...] = ()
+class TakeOverParams(ResourceSelector):
+    """Parameters of the built-in ``take-over`` policy: which objects may be adopted."""
 
 
 @policy(name="take-over", params=TakeOverParams)
 def take_over() -> None:
-    """Allow adopting objects that exist but were not created by this app (never silent by default)."""
+    """Adopt existing objects that this app did not create (never silent without this policy)."""
 
 
-BUILTINS = (apply_component, garbage_collect, take_over)
+@attrs.frozen(kw_only=True)
+class ReadOnlyParams(ResourceSelector):
+    """Parameters of the built-in ``read-only`` policy: which objects are only read."""
+
+
+@policy(name="read-only", params=ReadOnlyParams)
+def read_only() -> None:
+    """Never apply the selected objects: they must exist already, and steps see them live."""
+
+
+@attrs.frozen(kw_only=True)
+class SharedResourceParams(ResourceSelector):
+    """Parameters of the built-in ``shared-resource`` policy: which objects are shared."""
+
+
+@policy(name="shared-resource", params=SharedResourceParams)
+def shared_resource() -> None:
+    """Share the selected objects with other apps: the first owner keeps them, and deleting
+    an app only gives up its share until the last sharer goes."""
+
+
+BUILTINS = (apply_component, garbage_collect, take_over, read_only, shared_resource)

@@ -14,9 +14,10 @@ from ._configcentre import ConfigCentre, ConfigTarget
 from ._events import Event, EventSink
 from ._loader import LoadedApp
 from ._objects import LABEL_APP, LABEL_MANAGED_BY, MANAGER, Obj, ObjectRef, deep_copy
+from ._policies import ANNOTATION_SHARED_BY, ResourcePolicies, share, sharers
 from ._readiness import rule_for
 from ._render import CLUSTER_SCOPED, render_component
-from .errors import ConfigCentreError, OwnershipError, StepError, TransientError
+from .errors import ConfigCentreError, NotFoundError, OwnershipError, StepError, TransientError
 
 
 @attrs.frozen(kw_only=True)
@@ -46,7 +47,12 @@ class Inventory:
         manifest: Obj,
         patch: Mapping[str, Any] | None = None,
     ) -> None:
-        entry = {"ref": ref.to_dict(), "component": component, "trait": trait, "manifest": manifest}
+        entry: dict[str, Any] = {
+            "ref": ref.to_dict(),
+            "component": component,
+            "trait": trait,
+            "manifest": manifest,
+        }
         if patch:
             entry["patch"] = deep_copy(dict(patch))  # a step's workload patch, replayed by `diff`
         with self._lock:
@@ -71,7 +77,7 @@ class Executor:
         config: ConfigSettings,
         namespace: str,
         force_conflicts: bool = False,
-        take_over: bool = False,
+        policies: ResourcePolicies | None = None,
     ) -> None:
         self.loaded = loaded
         self.backend = backend
@@ -82,7 +88,8 @@ class Executor:
         self.config = config
         self.namespace = namespace
         self.force_conflicts = force_conflicts
-        self.take_over = take_over
+        self.policies = policies or ResourcePolicies(())
+        self.me = f"{namespace}/{loaded.app.name}"
         self._http: Any = None
         self._lock = threading.Lock()
         self._namespace_ready = False
@@ -162,8 +169,16 @@ class Executor:
         labels.setdefault(LABEL_APP, self.loaded.app.name)
         labels.setdefault(LABEL_MANAGED_BY, MANAGER)
         live = self.backend.get(ref)
-        if live is not None:
+        if self.policies.read_only(ref, component):
+            return self._read_only(live, ref, step=step, component=component)
+        shared = self.policies.shared(ref, component)
+        if shared:
+            share(obj, live, self.me)
+        elif live is not None:
             self._check_owner(live, ref, component)
+            if sharers(live):  # other apps share it: their claim must survive this apply
+                annotations = obj["metadata"].setdefault("annotations", {})
+                annotations[ANNOTATION_SHARED_BY] = ",".join(sharers(live))
         applied = self.backend.apply(obj, force=self.force_conflicts)
         change = (
             "created"
@@ -185,19 +200,37 @@ class Executor:
         )
         return applied
 
+    def _read_only(self, live: Obj | None, ref: ObjectRef, *, step: str | None, component: str | None) -> Obj:
+        if live is None:
+            raise NotFoundError(
+                f"{ref} is read-only for this app (read-only policy) but does not exist",
+                object=str(ref),
+                component=component,
+                fix="create it first, or remove it from the read-only policy",
+            )
+        self.events.emit(
+            Event(
+                kind="applied",
+                step=step,
+                message=f"{ref} read (read-only policy)",
+                data={"object": ref.to_dict(), "change": "read-only", "component": component},
+            )
+        )
+        return live
+
     def _check_owner(self, live: Obj, ref: ObjectRef, component: str | None) -> None:
         labels = (live.get("metadata") or {}).get("labels") or {}
         owner = labels.get(LABEL_APP)
         if owner == self.loaded.app.name and labels.get(LABEL_MANAGED_BY) == MANAGER:
             return
-        if self.take_over:
+        if self.policies.take_over(ref, component):
             return
         raise OwnershipError(
             f"{ref} already exists and is not owned by app {self.loaded.app.name!r}",
             object=str(ref),
             component=component,
             got=f"owned by {owner!r}" if owner else "no pyvela ownership labels (created by someone else)",
-            fix="rename the component, delete the object, or deploy with a take-over policy",
+            fix="rename the component, delete the object, or add a take-over or shared-resource policy",
         )
 
     def apply_component(self, action: a.ApplyComponent, step: str) -> a.AppliedComponent:

@@ -17,6 +17,7 @@ from ._events import Event, EventSink
 from ._executor import ConfigSettings, Executor, Inventory
 from ._loader import LoadedApp
 from ._objects import LABEL_MANAGED_BY, MANAGER, ObjectRef
+from ._policies import ResourcePolicies, release
 from ._readiness import rule_for
 from ._render import render_app
 from ._runner import DONE, FAILED, PENDING, SKIPPED, SUSPENDING, Engine, new_step_state, reset_steps
@@ -184,7 +185,7 @@ class AppOps:
             config=self.config,
             namespace=self.namespace,
             force_conflicts=self.options.force_conflicts,
-            take_over=self._policy("take-over") is not None,
+            policies=ResourcePolicies((p.definition.name, p.params) for p in self.loaded.app.policies),
         )
 
     def _load(self) -> dict[str, Any]:
@@ -373,11 +374,16 @@ class AppOps:
         if not stale or (gc is not None and gc.keep_legacy):
             return ()
         for ref in stale:
-            if self.backend.delete(ref, wait=True, timeout=120.0):
+            outcome = self._remove(ref)
+            if outcome != "absent":
                 self.events.emit(
-                    Event(kind="pruned", message=f"pruned {ref}", data={"object": ref.to_dict()})
+                    Event(kind="pruned", message=f"pruned {ref} ({outcome})", data={"object": ref.to_dict()})
                 )
         return tuple(str(r) for r in stale)
+
+    def _remove(self, ref: ObjectRef) -> str:
+        """Delete an object this app applied; one that other apps share only loses this app's share."""
+        return release(self.backend, ref, f"{self.namespace}/{self.app}")
 
     def delete(self) -> RunResult:
         """Delete everything the app owns (reverse order of application), then its state."""
@@ -394,7 +400,7 @@ class AppOps:
                         refs.append(ref)
             deleted = []
             for ref in refs:
-                if self.backend.delete(ref, wait=True, timeout=120.0):
+                if self._remove(ref) == "deleted":
                     deleted.append(str(ref))
                     self.events.emit(
                         Event(kind="deleted", message=f"deleted {ref}", data={"object": ref.to_dict()})

@@ -76,7 +76,9 @@ def param_schema(cls: type[Any]) -> dict[str, dict[str, Any]]:
 
     Descriptions come from the class docstring's ``Attributes:`` section (Google style).
     """
-    docs = _attribute_docs(cls.__doc__ or "")
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):  # inherited fields keep their base's descriptions
+        docs.update(_attribute_docs(klass.__doc__ or ""))
     out: dict[str, dict[str, Any]] = {}
     for field in attrs.fields(cls):
         name = field.alias or field.name

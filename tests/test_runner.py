@@ -389,3 +389,89 @@ def test_namespace_override_moves_objects_and_state(box: Sandbox) -> None:
     assert box.get(state_ref("lixiang-app", "team-a")) is not None
     namespace = box.get(ObjectRef("v1", "Namespace", "", "team-a"))
     assert namespace is not None
+
+
+POLICY_HEADER = (
+    HEADER
+    + """
+from pyvela._builtin import read_only, shared_resource, take_over
+"""
+)
+
+
+def test_take_over_read_only_and_shared_resource_policies(write_app: WriteApp, box: Sandbox) -> None:
+    from pyvela import ObjectRef
+
+    cm = ObjectRef("v1", "ConfigMap", "default", "common")
+    box.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "common", "namespace": "default"},
+            "data": {"owner": "someone"},
+        }
+    )
+    # Without a policy an existing, unowned object stops the deploy; take-over adopts it.
+    plain = write_app(
+        POLICY_HEADER
+        + """
+app = Application("one", components=[], workflow=[make_configmap("m", name="common")])
+""",
+        name="one.py",
+    )
+    assert ops_for(plain, box).deploy().steps["m"]["reason"] == "OwnershipError"
+    adopt = write_app(
+        POLICY_HEADER
+        + """
+app = Application("one", components=[], workflow=[make_configmap("m", name="common")],
+                  policies=[take_over("adopt", kinds=("ConfigMap",))])
+""",
+        name="one.py",
+    )
+    assert ops_for(adopt, box).deploy().ok
+    assert box.get(cm)["metadata"]["labels"]["app.oam.dev/name"] == "one"  # type: ignore[index]
+    # read-only: the object is read, never written.
+    reader = write_app(
+        POLICY_HEADER
+        + """
+app = Application("reader", components=[], workflow=[make_configmap("m", name="common")],
+                  policies=[read_only("ro", names=("common",))])
+""",
+        name="reader.py",
+    )
+    before = box.get(cm)
+    assert ops_for(reader, box).deploy().ok
+    assert box.get(cm) == before
+    missing = write_app(
+        POLICY_HEADER
+        + """
+app = Application("reader2", components=[], workflow=[make_configmap("m", name="absent")],
+                  policies=[read_only("ro")])
+""",
+        name="reader2.py",
+    )
+    step = ops_for(missing, box).deploy().steps["m"]
+    assert step["phase"] == "failed" and "read-only for this app" in step["message"]
+    # shared-resource: a second app shares it; deleting the first leaves it to the second.
+    sharer = write_app(
+        POLICY_HEADER
+        + """
+app = Application("two", components=[], workflow=[make_configmap("m", name="common")],
+                  policies=[shared_resource("share", kinds=("ConfigMap",))])
+""",
+        name="two.py",
+    )
+    assert ops_for(sharer, box).deploy().ok
+    live = box.get(cm)
+    assert live is not None
+    assert live["metadata"]["annotations"]["app.oam.dev/shared-by"] == "default/one,default/two"
+    assert live["metadata"]["labels"]["app.oam.dev/name"] == "one"  # the first owner keeps it
+    ops_for(adopt, box).restart()  # the owner applies again: the share survives
+    shared_by = box.get(cm)["metadata"]["annotations"]["app.oam.dev/shared-by"]  # type: ignore[index]
+    assert shared_by == "default/one,default/two"
+    ops_for(adopt, box).delete()
+    live = box.get(cm)
+    assert live is not None and live["metadata"]["annotations"]["app.oam.dev/shared-by"] == "default/two"
+    assert live["metadata"]["labels"]["app.oam.dev/name"] == "two"
+    ops_for(sharer, box).delete()
+    assert box.get(cm) is None
