@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     )
     from ._app import Application, Workflow
     from ._backend import Readiness
+    from ._builtin import garbage_collect, read_only, shared_resource, take_over
     from ._catalogue import Catalogue
     from ._definitions import (
         ComponentContext,
@@ -61,6 +62,10 @@ if TYPE_CHECKING:
     from ._template import yaml_template
 
 _LAZY = {
+    "garbage_collect": "._builtin",
+    "read_only": "._builtin",
+    "shared_resource": "._builtin",
+    "take_over": "._builtin",
     "Action": "._actions",
     "Application": "._app",
     "AppliedComponent": "._actions",
@@ -183,12 +188,16 @@ __all__ = [
     "env_patch",
     "errors",
     "find_container",
+    "garbage_collect",
     "load_app",
     "merge",
     "policy",
+    "read_only",
     "set_env",
     "set_image",
+    "shared_resource",
     "step",
+    "take_over",
     "trait",
     "yaml_template",
 ]

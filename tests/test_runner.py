@@ -394,7 +394,7 @@ def test_namespace_override_moves_objects_and_state(box: Sandbox) -> None:
 POLICY_HEADER = (
     HEADER
     + """
-from pyvela._builtin import read_only, shared_resource, take_over
+from pyvela import read_only, shared_resource, take_over
 """
 )
 
