@@ -148,7 +148,9 @@ def test_rollout_update_pauses_only_when_asked() -> None:
     honour = Sim(delay=2.0, honour_pauses=True)
     status, nxt = run(update, T0 + 2.0, honour, prior=prior)
     assert status["phase"] == "Paused" and status["message"] == "CanaryPauseStep" and nxt is None
-    assert rules.rollout(with_status(update, status)) == rules.Readiness(False, "paused: CanaryPauseStep")
+    verdict = rules.rollout(with_status(update, status))
+    assert not verdict.ready and not verdict.failed
+    assert verdict.message.startswith("paused: CanaryPauseStep: promote it")
     first, _ = run(rollout(pause=True), T0 + 2.0, honour)  # the initial deploy skips steps
     assert first["phase"] == "Healthy"
 
