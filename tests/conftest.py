@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from apollo_server import ApolloServer, RecordedSleeps, apollo_server_fixture, apollo_settings
+
+from pyvela._apollo import ApolloConfigCentre
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,3 +36,22 @@ def sandbox_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PYVELA_SANDBOX", str(root))
     monkeypatch.delenv("PYVELA_APOLLO_PORTAL_URL", raising=False)
     return root
+
+
+@pytest.fixture
+def apollo_server() -> Iterator[ApolloServer]:
+    """A loopback Apollo (portal + config service) with the app ``base-server``."""
+    yield from apollo_server_fixture()
+
+
+@pytest.fixture
+def sleeps() -> RecordedSleeps:
+    """Records backoff delays instead of sleeping."""
+    return RecordedSleeps()
+
+
+@pytest.fixture
+def centre(apollo_server: ApolloServer, sleeps: RecordedSleeps) -> Iterator[ApolloConfigCentre]:
+    """An ApolloConfigCentre pointed at ``apollo_server``."""
+    with ApolloConfigCentre(apollo_settings(apollo_server), sleep=sleeps) as opened:
+        yield opened

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from apollo_server import (
     DEFAULT_TOKEN,
     ApolloServer,
-    RecordedSleeps,
-    apollo_server_fixture,
     apollo_settings,
 )
 
@@ -22,22 +18,6 @@ APP = "base-server"
 TARGET = ConfigTarget(app_id=APP)
 ITEMS = {"base-server.ip": "10.96.0.12", "base-server.port": "11223"}
 SECRET = "df23df3f59884980844ff3dada30fa97"
-
-
-@pytest.fixture
-def apollo_server() -> Iterator[ApolloServer]:
-    yield from apollo_server_fixture()
-
-
-@pytest.fixture
-def sleeps() -> RecordedSleeps:
-    return RecordedSleeps()
-
-
-@pytest.fixture
-def centre(apollo_server: ApolloServer, sleeps: RecordedSleeps) -> Iterator[ApolloConfigCentre]:
-    with ApolloConfigCentre(apollo_settings(apollo_server), sleep=sleeps) as opened:
-        yield opened
 
 
 def writes(server: ApolloServer) -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Iterator
 
 import pytest
 from apollo_server import (
@@ -12,7 +11,6 @@ from apollo_server import (
     FAST_RETRY,
     ApolloServer,
     RecordedSleeps,
-    apollo_server_fixture,
     apollo_settings,
 )
 
@@ -29,22 +27,6 @@ APP = "base-server"
 TARGET = ConfigTarget(app_id=APP)
 ITEMS = {"base-server.ip": "10.96.0.12", "base-server.port": "11223"}
 SECRET = "df23df3f59884980844ff3dada30fa97"
-
-
-@pytest.fixture
-def apollo_server() -> Iterator[ApolloServer]:
-    yield from apollo_server_fixture()
-
-
-@pytest.fixture
-def sleeps() -> RecordedSleeps:
-    return RecordedSleeps()
-
-
-@pytest.fixture
-def centre(apollo_server: ApolloServer, sleeps: RecordedSleeps) -> Iterator[ApolloConfigCentre]:
-    with ApolloConfigCentre(apollo_settings(apollo_server), sleep=sleeps) as opened:
-        yield opened
 
 
 # -- refusals -------------------------------------------------------------------------------
