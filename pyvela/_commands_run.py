@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import sys
@@ -101,8 +102,6 @@ def secret_provider(backend: Backend, where: str, var: str) -> Callable[[], str 
     namespace, name, key = parts
 
     def read() -> str | None:
-        import base64
-
         from ._objects import ObjectRef
 
         secret = backend.get(ObjectRef("v1", "Secret", namespace, name))

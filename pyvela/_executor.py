@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -98,8 +99,6 @@ class Executor:
 
     def perform(self, action: a.Action[Any], *, step: str, deadline: float, cancel: threading.Event) -> Any:
         """Perform ``action`` for ``step``; returns its result (JSON-friendly where journaled)."""
-        import time
-
         remaining = max(0.0, deadline - time.monotonic())
         match action:
             case a.ApplyComponent():

@@ -22,7 +22,10 @@ Golden files are rewritten only when ``PYVELA_UPDATE_GOLDEN=1`` is set, and neve
 
 from __future__ import annotations
 
+import difflib
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -164,9 +167,6 @@ def run_step(
         components=dict(components or {}),
     )
     run = StepRun(name=use.name, definition=use.definition.name, journal=[], retries=0)
-    import threading
-    import time
-
     try:
         trace.outputs = drive(
             use.definition.run(params, ctx),
@@ -205,8 +205,6 @@ def assert_golden(app: str | Path | LoadedApp, golden: str | Path) -> None:
     expected = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
     actual = [d for d in yaml.safe_load_all(_golden_text(objects)) if d is not None]
     if expected != actual:
-        import difflib
-
         diff = "".join(
             difflib.unified_diff(
                 yaml.safe_dump_all(expected, sort_keys=True).splitlines(True),

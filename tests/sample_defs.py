@@ -95,3 +95,33 @@ async def make_configmap(p: ObjParams, ctx: StepContext) -> None:
     await ctx.apply(
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": p.name}, "data": {"a": "b"}}
     )
+
+
+@attrs.frozen(kw_only=True)
+class UrlParams:
+    url: str
+
+
+@step(name="call", params=UrlParams)
+async def call(p: UrlParams, ctx: StepContext) -> Value:
+    """POSTs to ``url`` (retried by the runner on 429/5xx) and returns the body."""
+    response = await ctx.http("POST", p.url, json={"step": ctx.step_name})
+    return Value(value=f"{response.status} {response.text}")
+
+
+@step(name="objects", params=ObjParams)
+async def objects(p: ObjParams, ctx: StepContext) -> Value:
+    """Applies, reads, lists and deletes a ConfigMap, pausing briefly in between."""
+    await ctx.apply(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": p.name}, "data": {"k": "v"}}
+    )
+    ref = ObjectRef("v1", "ConfigMap", ctx.namespace, p.name)
+    read = await ctx.read(ref)
+    listed = await ctx.list(
+        "v1", "ConfigMap", namespace=ctx.namespace, labels={"app.oam.dev/name": ctx.app_name}
+    )
+    await ctx.suspend(0.05)
+    existed = await ctx.delete(ref)
+    gone = await ctx.read(ref)
+    names = ",".join(sorted(o["metadata"]["name"] for o in listed))
+    return Value(value=f"{(read or {}).get('data')} {names} {existed} {gone}")

@@ -225,3 +225,11 @@ def test_diff_against_the_sandbox(write_app: WriteApp, sandbox_dir: Path) -> Non
     assert "   update  Rollout default/proxy-service" in out.stdout
     assert "-        image: nginx:1.14.2" in out.stdout and "+        image: nginx:1.25" in out.stdout
     assert "BackendIP" not in out.stdout
+
+
+def test_sandbox_reset_wipes_everything(sandbox_dir: Path) -> None:
+    assert pyvela("deploy", "apps/lixiang.py", env={"PYVELA_SANDBOX_DELAY": "0.05"}).returncode == 0
+    reset = pyvela("sandbox", "reset")
+    assert reset.returncode == 0 and str(sandbox_dir) in reset.stdout
+    status = pyvela("status", "apps/lixiang.py")
+    assert status.returncode == 1 and "was never deployed" in status.stderr

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import http.server
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -475,3 +476,91 @@ app = Application("two", components=[], workflow=[make_configmap("m", name="comm
     assert live["metadata"]["labels"]["app.oam.dev/name"] == "two"
     ops_for(sharer, box).delete()
     assert box.get(cm) is None
+
+
+class _Flaky(http.server.BaseHTTPRequestHandler):
+    answers: list[int] = []
+    seen: list[str] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        _Flaky.seen.append(self.path)
+        status = _Flaky.answers.pop(0) if _Flaky.answers else 201
+        body = b"ok" if status < 300 else b"busy"
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def flaky() -> Iterator[str]:
+    _Flaky.answers, _Flaky.seen = [], []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
+    server.shutdown()
+    server.server_close()
+
+
+def test_transient_http_errors_are_retried_then_fail_after_retries(
+    write_app: WriteApp, box: Sandbox, flaky: str
+) -> None:
+    path = write_app(
+        HEADER + f'from tests.sample_defs import call\napp = Application("h", components=[], '
+        f'workflow=[call("c", url="{flaky}")])\n'
+    )
+    _Flaky.answers = [503, 429]
+    result = ops_for(path, box).deploy()
+    assert result.ok and result.steps["c"]["outputs"] == {"value": "201 ok"}
+    assert len(_Flaky.seen) == 3
+    _Flaky.answers, _Flaky.seen = [503] * 10, []
+    failing = write_app(
+        HEADER + f'from tests.sample_defs import call\napp = Application("h2", components=[], '
+        f'workflow=[call("c", url="{flaky}")])\n',
+        name="h2.py",
+    )
+    step = ops_for(failing, box, retries=2).deploy().steps["c"]
+    assert step["phase"] == "failed" and step["reason"] == "FailedAfterRetries"
+    assert "failed after 3 attempt(s)" in step["message"] and len(_Flaky.seen) == 3
+
+
+def test_read_list_delete_and_timed_suspend_actions(write_app: WriteApp, box: Sandbox) -> None:
+    path = write_app(
+        HEADER + "from tests.sample_defs import objects\n"
+        'app = Application("objs", components=[], workflow=[objects("o", name="cm")])\n'
+    )
+    result = ops_for(path, box).deploy()
+    assert result.ok, result.steps
+    assert result.steps["o"]["outputs"] == {"value": "{'k': 'v'} cm True None"}
+
+
+def test_rollback_defaults_to_the_previous_success_and_wait_lock_waits(
+    write_app: WriteApp, box: Sandbox
+) -> None:
+    from pyvela._state import AppLock
+
+    v1 = write_app(
+        HEADER + 'app = Application("rb", components=[], workflow=[make_configmap("a", name="a")])\n',
+        name="rb.py",
+    )
+    assert ops_for(v1, box).deploy().ok
+    v2 = write_app(
+        HEADER + 'app = Application("rb", components=[], workflow=[make_configmap("b", name="b")])\n',
+        name="rb.py",
+    )
+    assert ops_for(v2, box).deploy().ok
+    assert box.get(_ref("v1", "ConfigMap", "a")) is None
+    back = ops_for(v2, box).rollback()
+    assert back.ok and box.get(_ref("v1", "ConfigMap", "a")) is not None
+    assert box.get(_ref("v1", "ConfigMap", "b")) is None  # pruned: not in revision 1
+    holder = AppLock(box, "rb", "default")
+    holder.acquire()
+    threading.Timer(0.5, holder.release).start()
+    start = time.monotonic()
+    assert ops_for(v2, box, wait_lock=10.0).deploy().ok
+    assert time.monotonic() - start >= 0.4
