@@ -1,0 +1,66 @@
+"""Building trait patches the way KubeVela's CUE patch strategies behave.
+
+pyvela merges a trait's patch into the workload by key (containers by name). KubeVela's
+``+patchStrategy=replace`` / ``retainKeys`` replace a field instead; :func:`replacing`
+expresses that with the documented merge rules alone: in a list merged by name, a first
+item setting the field to ``None`` deletes it, a second item of the same name sets it anew.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pyvela.errors import RenderError
+
+Patch = dict[str, Any]
+
+
+def template_spec(workload: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """``spec.template.spec``, or None when the workload has no pod template there."""
+    spec = workload.get("spec")
+    if not isinstance(spec, Mapping):
+        return None
+    template = spec.get("template")
+    if not isinstance(template, Mapping):
+        return None
+    pod = template.get("spec")
+    return pod if isinstance(pod, Mapping) else {}
+
+
+def containers(workload: Mapping[str, Any], field: str = "containers") -> list[Mapping[str, Any]]:
+    pod = template_spec(workload)
+    items = (pod or {}).get(field) or []
+    return [c for c in items if isinstance(c, Mapping)]
+
+
+def container(workload: Mapping[str, Any], name: str, *, trait: str) -> Mapping[str, Any]:
+    """The container called ``name`` of ``spec.template``; KubeVela's "container X not found" otherwise."""
+    found = [c for c in containers(workload) if c.get("name") == name]
+    if not found:
+        raise RenderError(
+            f"container {name} not found",
+            trait=trait,
+            expected="one of " + ", ".join(repr(c.get("name")) for c in containers(workload)),
+            got=repr(name),
+            fix="set container_name to one of the workload's containers",
+        )
+    return found[0]
+
+
+def on_pod_spec(pod_spec: Patch) -> Patch:
+    return {"spec": {"template": {"spec": pod_spec}}}
+
+
+def on_containers(items: list[Patch]) -> Patch:
+    return on_pod_spec({"containers": items})
+
+
+def replacing(name: str, fields: Mapping[str, Any], *, key: str = "name") -> list[Patch]:
+    """Two list items that replace ``fields`` of the item ``name`` instead of merging into them."""
+    return [{key: name, **dict.fromkeys(fields)}, {key: name, **fields}]
+
+
+def main_container(default: str, given: str) -> str:
+    """KubeVela's ``containerName``: empty means the container named after the component."""
+    return given or default

@@ -1,0 +1,276 @@
+"""Parameter types shared by the standard components and traits (env vars, probes, volumes).
+
+Nested parameter classes are checked as a whole when the definition's parameters are
+built: :class:`Checked` walks every nested value with typeguard (every item of every
+collection), so ``EnvVar(name=3)`` inside ``webservice(env=...)`` is a ParameterError at
+the call site, not a broken manifest at apply time.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Literal
+
+import attrs
+import typeguard
+
+Protocol = Literal["TCP", "UDP", "SCTP"]
+PullPolicy = Literal["Always", "Never", "IfNotPresent"]
+ExposeType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
+
+#: An immutable empty map, the default of map parameters that KubeVela always renders.
+EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+def _check_tree(value: Any, path: str) -> None:
+    if attrs.has(type(value)):
+        hints = typing.get_type_hints(type(value))
+        for field in attrs.fields(type(value)):
+            item = getattr(value, field.name)
+            here = f"{path}.{field.name}" if path else field.name
+            try:
+                typeguard.check_type(
+                    item,
+                    hints[field.name],
+                    collection_check_strategy=typeguard.CollectionCheckStrategy.ALL_ITEMS,
+                )
+            except typeguard.TypeCheckError as exc:
+                raise TypeError(f"{here}: {exc} (got {item!r:.80})") from None
+            _check_tree(item, here)
+    elif isinstance(value, tuple | list):
+        for i, item in enumerate(value):
+            _check_tree(item, f"{path}[{i}]")
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            _check_tree(item, f"{path}[{key!r}]")
+
+
+class Checked:
+    """Mixin for parameter classes: type-checks nested values, then runs ``validate``.
+
+    pyvela turns the TypeError/ValueError raised here into a ParameterError that names
+    the call site and the definition.
+    """
+
+    def __attrs_post_init__(self) -> None:
+        for field in attrs.fields(typing.cast(Any, type(self))):
+            _check_tree(getattr(self, field.name), field.name)
+        self.validate()
+
+    def validate(self) -> None:
+        """Cross-field rules (overridden where KubeVela's CUE has them)."""
+
+
+# --------------------------------------------------------------------------- env
+
+
+@attrs.frozen(kw_only=True)
+class KeyRef(Checked):
+    """A key of a Secret or ConfigMap in the pod's namespace.
+
+    Attributes:
+        name: The Secret's or ConfigMap's name.
+        key: The key whose value is used.
+    """
+
+    name: str
+    key: str
+
+
+@attrs.frozen(kw_only=True)
+class FieldRef(Checked):
+    """A field of the pod itself (the downward API).
+
+    Attributes:
+        field_path: The field's path, e.g. ``status.podIP``.
+    """
+
+    field_path: str
+
+
+@attrs.frozen(kw_only=True)
+class EnvValueFrom(Checked):
+    """Where an environment variable's value comes from (set one of them).
+
+    Attributes:
+        secret_key_ref: A key of a Secret.
+        config_map_key_ref: A key of a ConfigMap.
+        field_ref: A field of the pod (only the sidecar trait has it in KubeVela).
+    """
+
+    secret_key_ref: KeyRef | None = None
+    config_map_key_ref: KeyRef | None = None
+    field_ref: FieldRef | None = None
+
+
+@attrs.frozen(kw_only=True)
+class EnvVar(Checked):
+    """One environment variable of a container.
+
+    Attributes:
+        name: The variable's name.
+        value: Its literal value.
+        value_from: Take the value from a Secret, a ConfigMap or the pod instead.
+    """
+
+    name: str
+    value: str | None = None
+    value_from: EnvValueFrom | None = None
+
+
+def env_list(env: tuple[EnvVar, ...]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for var in env:
+        item: dict[str, Any] = {"name": var.name}
+        if var.value is not None:
+            item["value"] = var.value
+        if var.value_from is not None:
+            source: dict[str, Any] = {}
+            vf = var.value_from
+            if vf.secret_key_ref is not None:
+                source["secretKeyRef"] = {"name": vf.secret_key_ref.name, "key": vf.secret_key_ref.key}
+            if vf.config_map_key_ref is not None:
+                source["configMapKeyRef"] = {
+                    "name": vf.config_map_key_ref.name,
+                    "key": vf.config_map_key_ref.key,
+                }
+            if vf.field_ref is not None:
+                source["fieldRef"] = {"fieldPath": vf.field_ref.field_path}
+            item["valueFrom"] = source
+        out.append(item)
+    return out
+
+
+# --------------------------------------------------------------------------- probes
+
+
+@attrs.frozen(kw_only=True)
+class ExecAction(Checked):
+    """Run a command in the container; exit code 0 passes.
+
+    Attributes:
+        command: The command and its arguments, one token per item.
+    """
+
+    command: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class HttpHeader(Checked):
+    """A header sent with an HTTP probe.
+
+    Attributes:
+        name: Header name.
+        value: Header value.
+    """
+
+    name: str
+    value: str
+
+
+@attrs.frozen(kw_only=True)
+class HttpGetAction(Checked):
+    """Send an HTTP GET to the container; a 2xx/3xx answer passes.
+
+    Attributes:
+        path: The request path.
+        port: The container port to send it to.
+        host: The host name to connect to (default: the pod IP).
+        scheme: ``HTTP`` or ``HTTPS`` (Kubernetes' default: HTTP).
+        http_headers: Extra request headers.
+    """
+
+    path: str
+    port: int
+    host: str | None = None
+    scheme: str | None = None
+    http_headers: tuple[HttpHeader, ...] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class TcpSocketAction(Checked):
+    """Open a TCP connection to the container; connecting passes.
+
+    Attributes:
+        port: The container port.
+    """
+
+    port: int
+
+
+@attrs.frozen(kw_only=True)
+class HealthProbe(Checked):
+    """How Kubernetes checks a container (give exactly one of exec, http_get, tcp_socket).
+
+    Attributes:
+        exec: Run a command in the container.
+        http_get: Send an HTTP GET request.
+        tcp_socket: Open a TCP connection.
+        initial_delay_seconds: Seconds after the container starts before the first check.
+        period_seconds: Seconds between checks.
+        timeout_seconds: Seconds before a check counts as failed.
+        success_threshold: Passing checks in a row that make a failing container pass again.
+        failure_threshold: Failing checks in a row that make the container fail.
+    """
+
+    exec: ExecAction | None = None
+    http_get: HttpGetAction | None = None
+    tcp_socket: TcpSocketAction | None = None
+    initial_delay_seconds: int = 0
+    period_seconds: int = 10
+    timeout_seconds: int = 1
+    success_threshold: int = 1
+    failure_threshold: int = 3
+
+
+def probe(p: HealthProbe) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if p.exec is not None:
+        out["exec"] = {"command": list(p.exec.command)}
+    if p.http_get is not None:
+        get: dict[str, Any] = {"path": p.http_get.path, "port": p.http_get.port}
+        if p.http_get.host is not None:
+            get["host"] = p.http_get.host
+        if p.http_get.scheme is not None:
+            get["scheme"] = p.http_get.scheme
+        if p.http_get.http_headers is not None:
+            get["httpHeaders"] = [{"name": h.name, "value": h.value} for h in p.http_get.http_headers]
+        out["httpGet"] = get
+    if p.tcp_socket is not None:
+        out["tcpSocket"] = {"port": p.tcp_socket.port}
+    out.update(
+        initialDelaySeconds=p.initial_delay_seconds,
+        periodSeconds=p.period_seconds,
+        timeoutSeconds=p.timeout_seconds,
+        successThreshold=p.success_threshold,
+        failureThreshold=p.failure_threshold,
+    )
+    return out
+
+
+# --------------------------------------------------------------------------- misc
+
+
+@attrs.frozen(kw_only=True)
+class HostAlias(Checked):
+    """Extra lines for the pod's /etc/hosts.
+
+    Attributes:
+        ip: The address.
+        hostnames: The names that resolve to it.
+    """
+
+    ip: str
+    hostnames: tuple[str, ...]
+
+
+def host_aliases(aliases: tuple[HostAlias, ...]) -> list[dict[str, Any]]:
+    return [{"ip": a.ip, "hostnames": list(a.hostnames)} for a in aliases]
+
+
+def resources(cpu: str | None, memory: str | None) -> dict[str, Any] | None:
+    """Requests equal to limits, as KubeVela's workloads set them."""
+    amounts = {k: v for k, v in (("cpu", cpu), ("memory", memory)) if v is not None}
+    return {"limits": dict(amounts), "requests": dict(amounts)} if amounts else None

@@ -1,0 +1,234 @@
+"""Traits that add containers or change how pods are replaced: sidecar, init-container,
+k8s-update-strategy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import attrs
+
+from pyvela import TraitContext, TraitResult, trait
+
+from ._patch import Patch, container, on_containers, on_pod_spec
+from ._types import Checked, EnvVar, HealthProbe, PullPolicy, env_list, probe
+from .traits_containers import POD_WORKLOADS
+
+
+@attrs.frozen(kw_only=True)
+class SharedVolume(Checked):
+    """A volume of the pod mounted into the sidecar.
+
+    Attributes:
+        name: The volume's name.
+        path: Where it is mounted in the sidecar.
+    """
+
+    name: str
+    path: str
+
+
+@attrs.frozen(kw_only=True)
+class SidecarParams(Checked):
+    """Parameters of ``sidecar``.
+
+    Attributes:
+        name: The sidecar container's name.
+        image: Its image.
+        cmd: Its command.
+        args: The command's arguments.
+        env: Its environment variables.
+        volumes: Volumes of the pod it mounts.
+        liveness_probe: When to restart it.
+        readiness_probe: When it counts as ready.
+    """
+
+    name: str
+    image: str
+    cmd: tuple[str, ...] | None = None
+    args: tuple[str, ...] | None = None
+    env: tuple[EnvVar, ...] | None = None
+    volumes: tuple[SharedVolume, ...] | None = None
+    liveness_probe: HealthProbe | None = None
+    readiness_probe: HealthProbe | None = None
+
+
+@trait(name="sidecar", params=SidecarParams, applies_to=POD_WORKLOADS)
+def sidecar(p: SidecarParams, ctx: TraitContext) -> TraitResult:
+    """Add a container next to the main one (merged by name if it exists).
+
+    Follows KubeVela v1.10.1 vela-templates/definitions/internal/trait/sidecar.cue.
+    """
+    item: Patch = {"name": p.name, "image": p.image}
+    if p.cmd is not None:
+        item["command"] = list(p.cmd)
+    if p.args is not None:
+        item["args"] = list(p.args)
+    if p.env is not None:
+        item["env"] = env_list(p.env)
+    if p.volumes is not None:
+        item["volumeMounts"] = [{"mountPath": v.path, "name": v.name} for v in p.volumes]
+    if p.liveness_probe is not None:
+        item["livenessProbe"] = probe(p.liveness_probe)
+    if p.readiness_probe is not None:
+        item["readinessProbe"] = probe(p.readiness_probe)
+    return TraitResult(patch=on_containers([item]))
+
+
+@attrs.frozen(kw_only=True)
+class ExtraVolumeMount(Checked):
+    """Another volume of the pod mounted into the init container.
+
+    Attributes:
+        name: The volume's name.
+        mount_path: Where it is mounted.
+    """
+
+    name: str
+    mount_path: str
+
+
+@attrs.frozen(kw_only=True)
+class InitContainerParams(Checked):
+    """Parameters of ``init-container``.
+
+    Attributes:
+        name: The init container's name.
+        image: Its image.
+        image_pull_policy: ``IfNotPresent`` (default), ``Always`` or ``Never``.
+        cmd: Its command.
+        args: The command's arguments.
+        env: Its environment variables.
+        mount_name: The name of the scratch volume shared with the main container.
+        app_mount_path: Where the main container mounts it.
+        init_mount_path: Where the init container mounts it.
+        extra_volume_mounts: Other volumes of the pod the init container mounts.
+    """
+
+    name: str
+    image: str
+    app_mount_path: str
+    init_mount_path: str
+    image_pull_policy: PullPolicy = "IfNotPresent"
+    cmd: tuple[str, ...] | None = None
+    args: tuple[str, ...] | None = None
+    env: tuple[EnvVar, ...] | None = None
+    mount_name: str = "workdir"
+    extra_volume_mounts: tuple[ExtraVolumeMount, ...] = ()
+
+
+@trait(name="init-container", params=InitContainerParams, applies_to=POD_WORKLOADS)
+def init_container(p: InitContainerParams, ctx: TraitContext) -> TraitResult:
+    """Run a container before the main one, sharing a scratch volume with it.
+
+    Follows KubeVela v1.10.1 vela-templates/definitions/internal/trait/init-container.cue.
+    """
+    container(ctx.workload, ctx.name, trait="init-container")
+    init: Patch = {"name": p.name, "image": p.image, "imagePullPolicy": p.image_pull_policy}
+    if p.cmd is not None:
+        init["command"] = list(p.cmd)
+    if p.args is not None:
+        init["args"] = list(p.args)
+    if p.env is not None:
+        init["env"] = env_list(p.env)
+    init["volumeMounts"] = [{"name": p.mount_name, "mountPath": p.init_mount_path}] + [
+        {"name": v.name, "mountPath": v.mount_path} for v in p.extra_volume_mounts
+    ]
+    return TraitResult(
+        patch=on_pod_spec(
+            {
+                "containers": [
+                    {
+                        "name": ctx.name,
+                        "volumeMounts": [{"name": p.mount_name, "mountPath": p.app_mount_path}],
+                    }
+                ],
+                "initContainers": [init],
+                "volumes": [{"name": p.mount_name, "emptyDir": {}}],
+            }
+        )
+    )
+
+
+# --------------------------------------------------------------------------- update strategy
+
+
+def _replacing_map(current: Any, new: Mapping[str, Any]) -> dict[str, Any]:
+    """A merge patch that turns ``current`` into exactly ``new`` (KubeVela's retainKeys)."""
+    have = current if isinstance(current, Mapping) else {}
+    out: dict[str, Any] = dict.fromkeys(k for k in have if k not in new)
+    for key, value in new.items():
+        out[key] = _replacing_map(have.get(key), value) if isinstance(value, Mapping) else value
+    return out
+
+
+@attrs.frozen(kw_only=True)
+class RollingStrategy(Checked):
+    """How a rolling update proceeds.
+
+    Attributes:
+        max_surge: Extra pods allowed above the desired count (Deployment, DaemonSet).
+        max_unavailable: Pods that may be unavailable (Deployment, DaemonSet).
+        partition: Only pods with an ordinal at or above it are updated (StatefulSet).
+    """
+
+    max_surge: str = "25%"
+    max_unavailable: str = "25%"
+    partition: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class UpdateStrategy(Checked):
+    """An update strategy.
+
+    Attributes:
+        type: ``RollingUpdate`` (default), ``Recreate`` (Deployment) or ``OnDelete``
+            (StatefulSet, DaemonSet).
+        rolling_strategy: Settings of ``RollingUpdate``.
+    """
+
+    type: Literal["RollingUpdate", "Recreate", "OnDelete"] = "RollingUpdate"
+    rolling_strategy: RollingStrategy = RollingStrategy()
+
+
+@attrs.frozen(kw_only=True)
+class UpdateStrategyParams(Checked):
+    """Parameters of ``k8s-update-strategy``.
+
+    Attributes:
+        target_api_version: The workload's apiVersion.
+        target_kind: ``Deployment`` (default), ``StatefulSet`` or ``DaemonSet``.
+        strategy: The strategy.
+    """
+
+    target_api_version: str = "apps/v1"
+    target_kind: Literal["Deployment", "StatefulSet", "DaemonSet"] = "Deployment"
+    strategy: UpdateStrategy = UpdateStrategy()
+
+
+@trait(
+    name="k8s-update-strategy",
+    params=UpdateStrategyParams,
+    applies_to=("Deployment", "StatefulSet", "DaemonSet"),
+)
+def k8s_update_strategy(p: UpdateStrategyParams, ctx: TraitContext) -> TraitResult:
+    """Set how the workload replaces its pods on an update.
+
+    Follows KubeVela v1.10.1 vela-templates/definitions/internal/trait/k8s-update-strategy.cue.
+    """
+    s, r = p.strategy, p.strategy.rolling_strategy
+    new: dict[str, Any] = {"type": s.type}
+    if p.target_kind == "Deployment":
+        field, skip = "strategy", "OnDelete"
+        rolling: dict[str, Any] = {"maxSurge": r.max_surge, "maxUnavailable": r.max_unavailable}
+    elif p.target_kind == "StatefulSet":
+        field, skip, rolling = "updateStrategy", "Recreate", {"partition": r.partition}
+    else:
+        field, skip = "updateStrategy", "Recreate"
+        rolling = {"maxSurge": r.max_surge, "maxUnavailable": r.max_unavailable}
+    if s.type == skip:
+        return TraitResult()
+    if s.type == "RollingUpdate":
+        new["rollingUpdate"] = rolling
+    current = (ctx.workload.get("spec") or {}).get(field)
+    return TraitResult(patch={"spec": {field: _replacing_map(current, new)}})
