@@ -36,10 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from pyvela import _readiness as rules  # noqa: E402
-from pyvela._backend import Readiness  # noqa: E402
-from pyvela._kube import KubeBackend  # noqa: E402
-from pyvela._objects import Obj, ObjectRef  # noqa: E402
+from pyvela._backends import readiness as rules  # noqa: E402
+from pyvela._backends.kube.backend import KubeBackend  # noqa: E402
+from pyvela._backends.protocol import Readiness  # noqa: E402
+from pyvela._core.objects import Obj, ObjectRef  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:
@@ -180,9 +180,9 @@ def _seed_deploy(kubeconfig: str, context: str, helm: str | None, home: Path) ->
     from apollo_server import DEFAULT_TOKEN, start_apollo_server
     from chartrepo import CHARTS_DIR, ChartRepo
 
-    from pyvela._commands_run import config_centre_for
-    from pyvela._lifecycle import AppOps
-    from pyvela._loader import load_app
+    from pyvela._app.loader import load_app
+    from pyvela._cli.run import config_centre_for
+    from pyvela._workflow.lifecycle import AppOps
 
     assert helm, "no helm: pass --helm or set PYVELA_HELM"
     os.environ.update(

@@ -17,8 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._defs import env, expose, web
 from pyvela import Application
-from pyvela._output import to_yaml
-from pyvela._render import render_app
+from pyvela._app.output import to_yaml
+from pyvela._app.render import render_app
 
 N = 1000
 

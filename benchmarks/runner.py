@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pyvela._events import Recorder  # noqa: E402
+from pyvela._workflow.events import Recorder  # noqa: E402
 from tests.runner_helpers import ops_for, sandbox  # noqa: E402
 
 

@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pyvela import _readiness as rules
-from pyvela._objects import ObjectRef
-from pyvela._sandbox import Sandbox, SandboxSettings
+from pyvela._backends import readiness as rules
+from pyvela._backends.sandbox import Sandbox, SandboxSettings
+from pyvela._core.objects import ObjectRef
 
 INSTANT = SandboxSettings(ready_delay=0)
 

@@ -12,7 +12,11 @@ from typing import TYPE_CHECKING, Any
 from . import errors
 
 if TYPE_CHECKING:
-    from ._actions import (
+    from pyvela._app.application import Application, Workflow
+    from pyvela._app.catalogue import Catalogue
+    from pyvela._app.loader import LoadedApp, load_app
+    from pyvela._backends.protocol import Readiness
+    from pyvela._core.actions import (
         Action,
         AppliedComponent,
         ApplyComponent,
@@ -30,11 +34,8 @@ if TYPE_CHECKING:
         Suspend,
         WaitReady,
     )
-    from ._app import Application, Workflow
-    from ._backend import Readiness
-    from ._builtin import garbage_collect, read_only, shared_resource, take_over
-    from ._catalogue import Catalogue
-    from ._definitions import (
+    from pyvela._core.builtin import garbage_collect, read_only, shared_resource, take_over
+    from pyvela._core.definitions import (
         ComponentContext,
         ComponentDefinition,
         ComponentUse,
@@ -55,70 +56,69 @@ if TYPE_CHECKING:
         step,
         trait,
     )
-    from ._loader import LoadedApp, load_app
-    from ._merge import env_patch, find_container, merge, set_env, set_image
-    from ._objects import HELM_API_VERSION, HELM_KIND, Obj, ObjectRef
-    from ._params import ComponentName, Ref
-    from ._template import yaml_template
+    from pyvela._core.merge import env_patch, find_container, merge, set_env, set_image
+    from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, Obj, ObjectRef
+    from pyvela._core.params import ComponentName, Ref
+    from pyvela._core.template import yaml_template
 
 _LAZY = {
-    "garbage_collect": "._builtin",
-    "read_only": "._builtin",
-    "shared_resource": "._builtin",
-    "take_over": "._builtin",
-    "Action": "._actions",
-    "Application": "._app",
-    "AppliedComponent": "._actions",
-    "ApplyComponent": "._actions",
-    "ApplyObject": "._actions",
-    "Catalogue": "._catalogue",
-    "ComponentContext": "._definitions",
-    "ComponentDefinition": "._definitions",
-    "ComponentName": "._params",
-    "ComponentUse": "._definitions",
-    "DeleteObject": "._actions",
-    "Fail": "._actions",
-    "HELM_API_VERSION": "._objects",
-    "HELM_KIND": "._objects",
-    "HttpRequest": "._actions",
-    "HttpResponse": "._actions",
-    "ListObjects": "._actions",
-    "LoadedApp": "._loader",
-    "Log": "._actions",
-    "Obj": "._objects",
-    "ObjectRef": "._objects",
-    "PolicyDefinition": "._definitions",
-    "PolicyUse": "._definitions",
-    "ReadConfig": "._actions",
-    "ReadObject": "._actions",
-    "Readiness": "._backend",
-    "Ref": "._params",
-    "RegisterConfig": "._actions",
-    "Rendered": "._definitions",
-    "StepContext": "._actions",
-    "StepDefinition": "._definitions",
-    "StepGroup": "._definitions",
-    "StepUse": "._definitions",
-    "Suspend": "._actions",
-    "TraitContext": "._definitions",
-    "TraitDefinition": "._definitions",
-    "TraitResult": "._definitions",
-    "TraitUse": "._definitions",
-    "WaitReady": "._actions",
-    "Workflow": "._app",
-    "WorkflowView": "._definitions",
-    "WorkloadType": "._definitions",
-    "component": "._definitions",
-    "env_patch": "._merge",
-    "find_container": "._merge",
-    "load_app": "._loader",
-    "merge": "._merge",
-    "policy": "._definitions",
-    "set_env": "._merge",
-    "set_image": "._merge",
-    "step": "._definitions",
-    "trait": "._definitions",
-    "yaml_template": "._template",
+    "garbage_collect": "._core.builtin",
+    "read_only": "._core.builtin",
+    "shared_resource": "._core.builtin",
+    "take_over": "._core.builtin",
+    "Action": "._core.actions",
+    "Application": "._app.application",
+    "AppliedComponent": "._core.actions",
+    "ApplyComponent": "._core.actions",
+    "ApplyObject": "._core.actions",
+    "Catalogue": "._app.catalogue",
+    "ComponentContext": "._core.definitions",
+    "ComponentDefinition": "._core.definitions",
+    "ComponentName": "._core.params",
+    "ComponentUse": "._core.definitions",
+    "DeleteObject": "._core.actions",
+    "Fail": "._core.actions",
+    "HELM_API_VERSION": "._core.objects",
+    "HELM_KIND": "._core.objects",
+    "HttpRequest": "._core.actions",
+    "HttpResponse": "._core.actions",
+    "ListObjects": "._core.actions",
+    "LoadedApp": "._app.loader",
+    "Log": "._core.actions",
+    "Obj": "._core.objects",
+    "ObjectRef": "._core.objects",
+    "PolicyDefinition": "._core.definitions",
+    "PolicyUse": "._core.definitions",
+    "ReadConfig": "._core.actions",
+    "ReadObject": "._core.actions",
+    "Readiness": "._backends.protocol",
+    "Ref": "._core.params",
+    "RegisterConfig": "._core.actions",
+    "Rendered": "._core.definitions",
+    "StepContext": "._core.actions",
+    "StepDefinition": "._core.definitions",
+    "StepGroup": "._core.definitions",
+    "StepUse": "._core.definitions",
+    "Suspend": "._core.actions",
+    "TraitContext": "._core.definitions",
+    "TraitDefinition": "._core.definitions",
+    "TraitResult": "._core.definitions",
+    "TraitUse": "._core.definitions",
+    "WaitReady": "._core.actions",
+    "Workflow": "._app.application",
+    "WorkflowView": "._core.definitions",
+    "WorkloadType": "._core.definitions",
+    "component": "._core.definitions",
+    "env_patch": "._core.merge",
+    "find_container": "._core.merge",
+    "load_app": "._app.loader",
+    "merge": "._core.merge",
+    "policy": "._core.definitions",
+    "set_env": "._core.merge",
+    "set_image": "._core.merge",
+    "step": "._core.definitions",
+    "trait": "._core.definitions",
+    "yaml_template": "._core.template",
 }
 
 

@@ -1,5 +1,5 @@
 """``python -m pyvela``."""
 
-from ._cli import main
+from pyvela._cli.main import main
 
 raise SystemExit(main())

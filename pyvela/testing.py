@@ -33,15 +33,15 @@ from typing import Any
 import attrs
 import yaml
 
-from ._actions import Action, StepContext
-from ._app import Application
-from ._definitions import StepUse
-from ._driver import StepRun, Suspended, drive
-from ._loader import LoadedApp, load_app
-from ._objects import Obj, is_helm_release
-from ._output import to_yaml
-from ._render import RenderedObject, render_component
-from .errors import PyvelaError
+from pyvela._app.application import Application
+from pyvela._app.loader import LoadedApp, load_app
+from pyvela._app.output import to_yaml
+from pyvela._app.render import RenderedObject, render_component
+from pyvela._core.actions import Action, StepContext
+from pyvela._core.definitions import StepUse
+from pyvela._core.objects import Obj, is_helm_release
+from pyvela._workflow.driver import StepRun, Suspended, drive
+from pyvela.errors import PyvelaError
 
 __all__ = ["RenderedObjects", "StepTrace", "assert_golden", "render", "run_step"]
 

@@ -40,7 +40,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from pyvela._apollo import ApolloSettings, RetryPolicy
+from pyvela._configcentre.apollo import ApolloSettings, RetryPolicy
 
 __all__ = [
     "DEFAULT_TOKEN",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from apollo_server import ApolloServer, RecordedSleeps, apollo_server_fixture, apollo_settings
 
-from pyvela._apollo import ApolloConfigCentre
+from pyvela._configcentre.apollo import ApolloConfigCentre
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pyvela._commands_run import config_centre_for
-from pyvela._events import Recorder
-from pyvela._lifecycle import AppOps, Options
-from pyvela._loader import load_app
-from pyvela._sandbox import Sandbox, SandboxSettings
+from pyvela._app.loader import load_app
+from pyvela._backends.sandbox import Sandbox, SandboxSettings
+from pyvela._cli.run import config_centre_for
+from pyvela._workflow.events import Recorder
+from pyvela._workflow.lifecycle import AppOps, Options
 
 DEFS = ["platform_defs", "tests.sample_defs"]
 

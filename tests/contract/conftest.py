@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from pyvela._backend import Backend
-from pyvela._objects import ObjectRef
+from pyvela._backends.protocol import Backend
+from pyvela._core.objects import ObjectRef
 
 BACKENDS = ["sandbox", pytest.param("kube", marks=pytest.mark.e2e)]
 
@@ -25,7 +25,7 @@ BACKENDS = ["sandbox", pytest.param("kube", marks=pytest.mark.e2e)]
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     if request.param == "sandbox":
-        from pyvela._sandbox import Sandbox, SandboxSettings
+        from pyvela._backends.sandbox import Sandbox, SandboxSettings
 
         sandbox = Sandbox(tmp_path / "sandbox", settings=SandboxSettings(ready_delay=0.2))
         try:
@@ -33,7 +33,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         finally:
             sandbox.close()
     elif request.param == "kube":
-        from pyvela._kube import KubeBackend
+        from pyvela._backends.kube.backend import KubeBackend
 
         cluster = request.getfixturevalue("kube_cluster")
         kube = KubeBackend.connect(kubeconfig=cluster.kubeconfig, context=cluster.context)

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from pyvela import _readiness as rules
-from pyvela._backend import Backend, Readiness
-from pyvela._objects import Obj, ObjectRef
+from pyvela._backends import readiness as rules
+from pyvela._backends.protocol import Backend, Readiness
+from pyvela._core.objects import Obj, ObjectRef
 from pyvela.errors import (
     AlreadyExistsError,
     ClusterError,

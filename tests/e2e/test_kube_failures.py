@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import test_kube_support as support
 from test_kube_support import APP_ID, Seed, connect
 
-from pyvela import _readiness as rules
-from pyvela._kube import KubeBackend
-from pyvela._objects import HELM_API_VERSION, HELM_KIND, MANAGER, Obj, ObjectRef
+from pyvela._backends import readiness as rules
+from pyvela._backends.kube.backend import KubeBackend
+from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, MANAGER, Obj, ObjectRef
 from pyvela.errors import ClusterError, NotReadyError, StepTimeout, UnknownKindError
 
 seed, kube, namespace = support.seed, support.kube, support.namespace  # fixtures

@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import test_kube_support as support
 from test_kube_support import Seed, control_plane
 
-from pyvela import _readiness as rules
-from pyvela._kube import KubeBackend
-from pyvela._objects import ObjectRef
+from pyvela._backends import readiness as rules
+from pyvela._backends.kube.backend import KubeBackend
+from pyvela._core.objects import ObjectRef
 
 seed, kube, namespace = support.seed, support.kube, support.namespace  # fixtures
 HOLD = "/openapi/v1/"  # the registration's first request to Apollo's portal

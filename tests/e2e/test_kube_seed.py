@@ -19,9 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import test_kube_support as support
 from test_kube_support import APP_ID, Promoter, Seed
 
-from pyvela._kube import KubeBackend
-from pyvela._objects import ObjectRef
-from pyvela._readiness import rule_for
+from pyvela._backends.kube.backend import KubeBackend
+from pyvela._backends.readiness import rule_for
+from pyvela._core.objects import ObjectRef
 
 seed, kube, namespace = support.seed, support.kube, support.namespace  # fixtures
 

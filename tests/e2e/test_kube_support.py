@@ -24,8 +24,8 @@ sys.path.insert(0, str(HERE.parent))
 from apollo_server import DEFAULT_TOKEN, ApolloServer, start_apollo_server  # noqa: E402
 from chartrepo import CHARTS_DIR, ChartRepo  # noqa: E402
 
-from pyvela._kube import KubeBackend  # noqa: E402
-from pyvela._objects import ObjectRef  # noqa: E402
+from pyvela._backends.kube.backend import KubeBackend  # noqa: E402
+from pyvela._core.objects import ObjectRef  # noqa: E402
 
 APP_ID = "lixiang-app"
 SEED_APP = ROOT / "apps" / "lixiang.py"

@@ -1,0 +1,158 @@
+"""The catalogue: the definitions an app may use, built explicitly from modules."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import pkgutil
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import attrs
+
+from pyvela._core.builtin import BUILTINS
+from pyvela._core.definitions import (
+    AnyDefinition,
+    ComponentDefinition,
+    PolicyDefinition,
+    StepDefinition,
+    TraitDefinition,
+)
+from pyvela.errors import DefinitionError, UnknownDefinitionError
+
+DEFAULT_MODULES = ("platform_defs",)
+
+_KINDS: Mapping[type[Any], str] = {
+    ComponentDefinition: "component",
+    TraitDefinition: "trait",
+    StepDefinition: "step",
+    PolicyDefinition: "policy",
+}
+
+
+def kind_of(definition: AnyDefinition) -> str:
+    for cls, kind in _KINDS.items():
+        if isinstance(definition, cls):
+            return kind
+    raise TypeError(definition)
+
+
+@attrs.frozen
+class Catalogue:
+    """Definitions by kind and name, and where they were found.
+
+    Build one with :meth:`from_modules`; decorators never register anything themselves.
+    """
+
+    modules: tuple[str, ...]
+    definitions: Mapping[tuple[str, str], AnyDefinition]
+    files: tuple[str, ...] = ()
+
+    @classmethod
+    def from_modules(cls, modules: Iterable[str | ModuleType] = DEFAULT_MODULES) -> Catalogue:
+        """Collect every definition object in ``modules`` (packages are walked), plus builtins.
+
+        Raises:
+            DefinitionError: a module cannot be imported, or two definitions of the same
+                kind share a name (both locations are given).
+        """
+        found: dict[tuple[str, str], AnyDefinition] = {}
+        names: list[str] = []
+        files: list[str] = [str(Path(__file__).with_name("_builtin.py"))]
+        for definition in BUILTINS:
+            found[(kind_of(definition), definition.name)] = definition
+        for module in modules:
+            mod = _import(module) if isinstance(module, str) else module
+            names.append(mod.__name__)
+            files.extend(_files_of(mod))
+            for sub in _walk(mod):
+                for value in vars(sub).values():
+                    if isinstance(
+                        value, ComponentDefinition | TraitDefinition | StepDefinition | PolicyDefinition
+                    ):
+                        _add(found, value)
+        return cls(tuple(names), found, tuple(files))
+
+    def get(self, kind: str, name: str) -> AnyDefinition | None:
+        return self.definitions.get((kind, name))
+
+    def names(self, kind: str) -> list[str]:
+        return sorted(name for k, name in self.definitions if k == kind)
+
+    def require(self, definition: AnyDefinition, **context: Any) -> None:
+        """Raise UnknownDefinitionError when ``definition`` is not this catalogue's."""
+        kind = kind_of(definition)
+        if self.definitions.get((kind, definition.name)) is definition:
+            return
+        where = context.pop("where", None)
+        raise UnknownDefinitionError(
+            f"{kind} definition {definition.name!r} is not in the catalogue",
+            where=where,
+            definition=definition.name,
+            expected=f"one of: {', '.join(self.names(kind)) or 'none'} (modules: {', '.join(self.modules)})",
+            got=f"{definition.name!r} defined at {definition.where}",
+            fix="define it in a catalogue module, or add its module with --defs",
+            **context,
+        )
+
+    def fingerprint(self) -> str:
+        """A hash of the definitions and their modules' files: part of the app revision."""
+        digest = hashlib.sha256()
+        for key in sorted(self.definitions):
+            digest.update(repr(key).encode())
+        for file in sorted(set(self.files)):
+            digest.update(file.encode())
+            try:
+                digest.update(Path(file).read_bytes())
+            except OSError:
+                continue
+        return digest.hexdigest()
+
+
+def _import(name: str) -> ModuleType:
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise DefinitionError(
+            f"cannot import definitions module {name!r}: {exc}",
+            fix="install it, or run from the directory that holds it, or pass --defs MODULE",
+        ) from exc
+
+
+def _walk(module: ModuleType) -> Iterable[ModuleType]:
+    yield module
+    path = getattr(module, "__path__", None)
+    if path is None:
+        return
+    for info in pkgutil.walk_packages(path, module.__name__ + "."):
+        yield _import(info.name)
+
+
+def _add(found: dict[tuple[str, str], AnyDefinition], definition: AnyDefinition) -> None:
+    key = (kind_of(definition), definition.name)
+    other = found.get(key)
+    if other is None:
+        found[key] = definition
+    elif other is not definition:
+        raise DefinitionError(
+            f"two {key[0]} definitions are named {key[1]!r}",
+            where=definition.where,
+            got=f"also defined at {other.where}",
+            fix="rename one of them",
+        )
+
+
+def _files_of(module: ModuleType) -> list[str]:
+    """Source files whose change must change the app revision (templates included)."""
+    path = getattr(module, "__path__", None)
+    if path is not None:
+        return sorted(
+            str(f)
+            for root in path
+            for f in Path(root).rglob("*")
+            if f.is_file() and "__pycache__" not in f.parts and f.suffix not in {".pyc", ".pyo"}
+        )
+    file = getattr(module, "__file__", None)
+    return [file] if file else []

@@ -1,0 +1,242 @@
+"""Rendering: from an app's components to the objects it will apply, with ownership labels."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from pyvela._app.application import Application
+from pyvela._core.definitions import ComponentContext, ComponentUse, Rendered, TraitContext, TraitResult
+from pyvela._core.merge import merge, pod_spec
+from pyvela._core.objects import (
+    LABEL_APP,
+    LABEL_COMPONENT,
+    LABEL_MANAGED_BY,
+    LABEL_RESOURCE,
+    LABEL_TRAIT,
+    MANAGER,
+    Obj,
+    deep_copy,
+)
+from pyvela.errors import Location, PyvelaError, RenderError
+
+#: Kinds without a namespace (pyvela never sets one on them).
+CLUSTER_SCOPED = frozenset(
+    {
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "StorageClass",
+        "CustomResourceDefinition",
+        "PriorityClass",
+        "IngressClass",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+        "APIService",
+        "RuntimeClass",
+    }
+)
+
+
+@attrs.frozen(kw_only=True)
+class RenderedObject:
+    """One object to apply, and where it comes from.
+
+    Attributes:
+        component: The component it belongs to.
+        trait: The trait type that produced it (None for the workload and component outputs).
+        output: The output name (``"service"``), or None for the workload.
+        object: The object itself.
+    """
+
+    component: str
+    trait: str | None
+    output: str | None
+    object: Obj
+
+    @property
+    def is_workload(self) -> bool:
+        return self.output is None
+
+
+@attrs.frozen(kw_only=True)
+class RenderedComponent:
+    """A component's objects: the workload first, then outputs in order."""
+
+    name: str
+    objects: tuple[RenderedObject, ...]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def workload(self) -> Obj:
+        return self.objects[0].object
+
+    @property
+    def outputs(self) -> dict[str, Obj]:
+        return {o.output: o.object for o in self.objects if o.output is not None}
+
+
+def render_component(
+    app: Application,
+    use: ComponentUse[Any],
+    *,
+    revision: str = "",
+    workload_patch: Mapping[str, Any] | None = None,
+) -> RenderedComponent:
+    """Render one component: its definition, then each trait in order (patches merged by key).
+
+    Raises:
+        RenderError: naming the component, the trait and the definition's source line,
+            with the definition's own exception chained.
+    """
+    ctx = ComponentContext(
+        name=use.name, namespace=app.namespace, app_name=app.name, app_revision=f"{app.name}-{revision[:10]}"
+    )
+    result = _call(
+        use.definition.render,
+        use.params,
+        ctx,
+        component=use.name,
+        where=use.where,
+        definition=use.definition.name,
+    )
+    if isinstance(result, Rendered):
+        workload, outputs = result.workload, dict(result.outputs)
+    elif isinstance(result, dict):
+        workload, outputs = result, {}
+    else:
+        raise RenderError(
+            "a component must return a dict (the workload) or Rendered",
+            where=use.definition.where,
+            component=use.name,
+            expected="dict | Rendered",
+            got=type(result).__name__,
+        )
+    workload = deep_copy(workload)
+    expected = use.definition.workload
+    if workload.get("kind") != expected.kind or workload.get("apiVersion") != expected.api_version:
+        raise RenderError(
+            "the workload is not of the declared kind",
+            where=use.definition.where,
+            component=use.name,
+            expected=f"{expected.api_version} {expected.kind}",
+            got=f"{workload.get('apiVersion')} {workload.get('kind')}",
+        )
+    items: list[tuple[str | None, str | None, Obj]] = [(None, k, deep_copy(o)) for k, o in outputs.items()]
+    for t in use.traits:
+        tctx = TraitContext(
+            name=ctx.name,
+            namespace=ctx.namespace,
+            app_name=ctx.app_name,
+            app_revision=ctx.app_revision,
+            workload=deep_copy(workload),
+            outputs={k: o for _, k, o in items if k is not None},
+        )
+        tres = _call(
+            t.definition.render,
+            t.params,
+            tctx,
+            component=use.name,
+            trait=t.definition.name,
+            where=t.where,
+            definition=t.definition.name,
+        )
+        if not isinstance(tres, TraitResult):
+            raise RenderError(
+                "a trait must return TraitResult",
+                where=t.definition.where,
+                component=use.name,
+                trait=t.definition.name,
+                got=type(tres).__name__,
+            )
+        if tres.patch:
+            workload = merge(workload, tres.patch)
+        for name, obj in tres.outputs.items():
+            if any(k == name for _, k, _o in items):
+                raise RenderError(
+                    f"output {name!r} is produced twice",
+                    where=t.where,
+                    component=use.name,
+                    trait=t.definition.name,
+                    fix="give each trait output a distinct name",
+                )
+            items.append((t.definition.name, name, deep_copy(obj)))
+    if workload_patch:
+        workload = merge(workload, workload_patch)
+    objects = [RenderedObject(component=use.name, trait=None, output=None, object=workload)]
+    objects += [RenderedObject(component=use.name, trait=tr, output=k, object=o) for tr, k, o in items]
+    for ro in objects:
+        _own(ro, app)
+    return RenderedComponent(name=use.name, objects=tuple(objects), warnings=tuple(_port_warnings(objects)))
+
+
+def _call(fn: Any, params: Any, ctx: Any, *, where: Location, **context: Any) -> Any:
+    try:
+        return fn(params, ctx)
+    except PyvelaError as exc:
+        raise exc.with_context(**context) from None
+    except Exception as exc:
+        frames = traceback.extract_tb(exc.__traceback__)
+        last = frames[-1] if frames else None
+        raise RenderError(
+            f"{type(exc).__name__}: {exc}",
+            where=Location(last.filename, last.lineno or 0) if last else where,
+            used_at=str(where),
+            **context,
+        ) from exc
+
+
+def _own(ro: RenderedObject, app: Application) -> None:
+    obj = ro.object
+    meta = obj.setdefault("metadata", {})
+    labels = meta.setdefault("labels", {})
+    labels[LABEL_APP] = app.name
+    labels[LABEL_COMPONENT] = ro.component
+    labels[LABEL_MANAGED_BY] = MANAGER
+    if ro.trait is not None:
+        labels[LABEL_TRAIT] = ro.trait
+        labels[LABEL_RESOURCE] = ro.output or ""
+    if obj.get("kind") not in CLUSTER_SCOPED:
+        meta.setdefault("namespace", app.namespace)
+    if not meta.get("name"):
+        raise RenderError(
+            f"a {obj.get('kind')} has no metadata.name",
+            component=ro.component,
+            trait=ro.trait,
+            fix="set metadata.name (usually from ctx.name)",
+        )
+
+
+def _port_warnings(objects: list[RenderedObject]) -> list[str]:
+    """Services whose target ports no container of the workload exposes (the seed's 11001)."""
+    workload = objects[0].object
+    try:
+        spec = pod_spec(workload)
+    except RenderError:
+        return []
+    exposed = {p.get("containerPort") for c in spec.get("containers") or [] for p in c.get("ports") or []} | {
+        p.get("name") for c in spec.get("containers") or [] for p in c.get("ports") or [] if p.get("name")
+    }
+    warnings = []
+    for ro in objects[1:]:
+        if ro.object.get("kind") != "Service":
+            continue
+        for port in ro.object.get("spec", {}).get("ports") or []:
+            target = port.get("targetPort", port.get("port"))
+            if target not in exposed:
+                warnings.append(
+                    f"component {ro.component!r}: Service {ro.object['metadata']['name']!r} targets port "
+                    f"{target}, which no container of the workload exposes "
+                    f"(exposed: {', '.join(str(p) for p in sorted(exposed, key=str)) or 'none'})"
+                )
+    return warnings
+
+
+def render_app(app: Application, *, revision: str = "") -> list[RenderedComponent]:
+    """Render every component of ``app`` in order."""
+    return [render_component(app, c, revision=revision) for c in app.components]

@@ -1,0 +1,99 @@
+"""The contract between the workflow runner and a cluster (the sandbox or a real one).
+
+The runner only ever talks to a :class:`Backend`; the sandbox (``pyvela._backends.sandbox``) and
+the Kubernetes backend (``pyvela._backends.kube.backend``) both implement it, and the shared contract
+tests in ``tests/contract`` hold them to the same semantics.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+import attrs
+
+from pyvela._core.objects import Obj, ObjectRef
+
+
+@attrs.frozen
+class Readiness:
+    """The verdict of a readiness rule on one observation of an object.
+
+    Attributes:
+        ready: The object is ready; a wait on it ends.
+        message: Why it is (not) ready, for progress output ("1/2 replicas ready").
+        failed: It will not become ready by waiting (ProgressDeadlineExceeded, Job Failed):
+            a wait ends at once with :class:`~pyvela.errors.NotReadyError`.
+    """
+
+    ready: bool
+    message: str = ""
+    failed: bool = False
+
+
+#: A readiness rule: sees the live object (None while it does not exist).
+ReadinessRule = Callable[[Obj | None], Readiness]
+
+
+class Backend(Protocol):
+    """A cluster the runner can deploy to. All methods are thread-safe and blocking."""
+
+    #: Human description for the "about to change" line: "sandbox (.pyvela/sandbox.db)",
+    #: "cluster https://127.0.0.1:6443 (context kind-dev)".
+    description: str
+
+    def apply(self, obj: Mapping[str, Any], *, force: bool = False, dry_run: bool = False) -> Obj:
+        """Create or update ``obj`` (server-side apply, manager ``pyvela``); return the live object.
+
+        ``status`` in ``obj`` is ignored. Raises UnknownKindError, ConflictError (field
+        managers, unless ``force``), TransientError, ClusterError.
+        """
+        ...
+
+    def get(self, ref: ObjectRef) -> Obj | None:
+        """The live object, or None when it does not exist."""
+        ...
+
+    def list(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> list[Obj]:
+        """Objects of a kind (all namespaces when ``namespace`` is None) matching ``labels``."""
+        ...
+
+    def create(self, obj: Mapping[str, Any]) -> Obj:
+        """Create ``obj``; AlreadyExistsError if it exists."""
+        ...
+
+    def replace(self, obj: Mapping[str, Any]) -> Obj:
+        """Replace ``obj`` if ``metadata.resourceVersion`` still matches, else ConflictError."""
+        ...
+
+    def delete(self, ref: ObjectRef, *, wait: bool = True, timeout: float = 60.0) -> bool:
+        """Delete; with ``wait`` return once it is gone. False when it did not exist."""
+        ...
+
+    def wait(
+        self,
+        ref: ObjectRef,
+        rule: ReadinessRule,
+        *,
+        timeout: float,
+        on_progress: Callable[[Readiness], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Obj:
+        """Block until ``rule`` says ready, reacting to changes as they happen (no polling loop).
+
+        Calls ``on_progress`` whenever the verdict's message changes. Raises NotReadyError
+        when the rule says failed, StepTimeout after ``timeout`` seconds (with the last
+        message), WorkflowError when ``cancel`` is set.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release connections, threads and files."""
+        ...

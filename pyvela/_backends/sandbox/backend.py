@@ -1,0 +1,340 @@
+"""The sandbox cluster: a local, persisted, simulated Kubernetes behind the Backend protocol."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pyvela._backends.protocol import Readiness, ReadinessRule
+from pyvela._backends.sandbox import admission as _admission
+from pyvela._backends.sandbox.cluster import install_crd, owners_of, remove, settle, spec_of
+from pyvela._backends.sandbox.configcentre import SandboxConfigCentre
+from pyvela._backends.sandbox.controllers import controller_for
+from pyvela._backends.sandbox.kinds import (
+    BUILTIN,
+    BUILTIN_BY_KEY,
+    CRD_GROUP,
+    CRD_KIND,
+    ROLLOUT_CRD,
+    SYSTEM_NAMESPACES,
+    KindInfo,
+    split_api_version,
+    unknown_kind,
+)
+from pyvela._backends.sandbox.settings import SandboxSettings, sim_for
+from pyvela._backends.sandbox.simutil import iso
+from pyvela._backends.sandbox.store import DB_FILE, Row, Store
+from pyvela._core.objects import Obj, ObjectRef, deep_copy
+from pyvela.errors import (
+    AlreadyExistsError,
+    ClusterError,
+    ConflictError,
+    NotFoundError,
+    NotReadyError,
+    StateError,
+    StepTimeout,
+    WorkflowError,
+)
+
+ENV_ROOT = "PYVELA_SANDBOX"
+#: How often a wait checks for writes made by other processes.
+CROSS_PROCESS_POLL = 0.1
+_Mode = Literal["apply", "create", "replace"]
+
+
+def default_root() -> Path:
+    return Path(os.environ.get(ENV_ROOT) or ".pyvela")
+
+
+class Sandbox:
+    """The embedded sandbox cluster (implements :class:`~pyvela._backends.protocol.Backend`).
+
+    Args:
+        root: Its directory (created on first use); default ``$PYVELA_SANDBOX`` or ``./.pyvela``.
+            The cluster lives in ``<root>/sandbox.db``; every process using the same root
+            shares it.
+        settings: How the simulated controllers behave; default read from
+            ``<root>/sandbox.yaml`` and ``$PYVELA_SANDBOX_DELAY`` (see :class:`SandboxSettings`).
+            Given explicitly, they are used as they are.
+    """
+
+    def __init__(self, root: Path | None = None, *, settings: SandboxSettings | None = None) -> None:
+        self.root = (root if root is not None else default_root()).absolute()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StateError(f"cannot create the sandbox directory: {exc}", file=str(self.root)) from exc
+        self.settings = settings if settings is not None else SandboxSettings.load(self.root)
+        self.description = f"sandbox ({self.root})"
+        self._store = Store(self.root / DB_FILE, self._seed)
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._store.close()
+
+    def config_centre(self) -> SandboxConfigCentre:
+        """The sandbox's built-in configuration centre (same database; closing it is a no-op)."""
+        return SandboxConfigCentre(self._store)
+
+    def reset(self) -> None:
+        """Wipe every object and all configuration; start again with a fresh cluster."""
+        with self._store.write() as conn:
+            Store.wipe(conn)
+            self._seed(self._store, conn)
+
+    def _seed(self, store: Store, conn: sqlite3.Connection) -> None:
+        for name in SYSTEM_NAMESPACES:
+            self._write(conn, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}, "create")
+        self._write(conn, ROLLOUT_CRD, "create")
+        for row in Store.select(conn, "next_change IS NOT NULL", ()):
+            settle(conn, row, time.time())
+
+    # -------------------------------------------------------------------- kinds
+    def _kind(self, api_version: Any, kind: Any) -> KindInfo:
+        if not isinstance(api_version, str) or not isinstance(kind, str) or not api_version or not kind:
+            raise ClusterError(f"an object needs apiVersion and kind, got {api_version!r} and {kind!r}")
+        group, version = split_api_version(api_version)
+        info = BUILTIN_BY_KEY.get((group, kind))
+        if info is not None and version in info.versions:
+            return info
+        with self._store.cond:
+            found = self._store.conn.execute(
+                "SELECT versions, namespaced, plural FROM crd_kinds WHERE grp=? AND kind=?", (group, kind)
+            ).fetchone()
+        if found is not None and version in json.loads(found[0]):
+            return KindInfo(group, kind, tuple(json.loads(found[0])), bool(found[1]), found[2])
+        raise unknown_kind(api_version, kind, self._known())
+
+    def _known(self) -> list[KindInfo]:
+        with self._store.cond:
+            rows = self._store.conn.execute(
+                "SELECT grp, kind, versions, namespaced, plural FROM crd_kinds"
+            ).fetchall()
+        return [*BUILTIN, *(KindInfo(g, k, tuple(json.loads(v)), bool(n), p) for g, k, v, n, p in rows)]
+
+    @staticmethod
+    def _key(info: KindInfo, namespace: str | None, name: str) -> tuple[str, str, str, str]:
+        return info.group, info.kind, (namespace or "default") if info.namespaced else "", name
+
+    def _observe(self, info: KindInfo, key: tuple[str, str, str, str]) -> tuple[Row | None, float | None]:
+        store = self._store
+        with store.cond:
+            row = Store.load(store.conn, *key)
+            if row is not None and row.next_change is not None and row.next_change <= time.time():
+                with store.write() as conn:
+                    row = Store.load(conn, *key)
+                    if row is not None:
+                        settle(conn, row, time.time())
+        return row, (row.next_change if row is not None else None)
+
+    # -------------------------------------------------------------------- Backend
+    def get(self, ref: ObjectRef) -> Obj | None:
+        info = self._kind(ref.api_version, ref.kind)
+        row, _ = self._observe(info, self._key(info, ref.namespace, ref.name))
+        return None if row is None else row.to_obj()
+
+    def list(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> list[Obj]:
+        info = self._kind(api_version, kind)
+        where, args = "grp=? AND kind=?", [info.group, info.kind]
+        if namespace is not None and info.namespaced:
+            where, args = where + " AND ns=?", [*args, namespace]
+        store = self._store
+        with store.cond:
+            rows = Store.select(store.conn, where, args)
+            now = time.time()
+            if any(r.next_change is not None and r.next_change <= now for r in rows):
+                with store.write() as conn:
+                    rows = Store.select(conn, where, args)
+                    now = time.time()
+                    for row in rows:
+                        if row.next_change is not None and row.next_change <= now:
+                            settle(conn, row, now)
+        out = []
+        for row in sorted(rows, key=lambda r: (r.ns, r.name)):
+            have = row.body["metadata"].get("labels") or {}
+            if all(have.get(k) == v for k, v in (labels or {}).items()):
+                out.append(row.to_obj())
+        return out
+
+    def apply(self, obj: Mapping[str, Any], *, force: bool = False, dry_run: bool = False) -> Obj:
+        with self._store.write(dry_run=dry_run) as conn:
+            return self._write(conn, obj, "apply", dry_run=dry_run)
+
+    def create(self, obj: Mapping[str, Any]) -> Obj:
+        with self._store.write() as conn:
+            return self._write(conn, obj, "create")
+
+    def replace(self, obj: Mapping[str, Any]) -> Obj:
+        with self._store.write() as conn:
+            return self._write(conn, obj, "replace")
+
+    def delete(self, ref: ObjectRef, *, wait: bool = True, timeout: float = 60.0) -> bool:
+        """Delete (at once: there are no finalizers); dependents go too, as with the garbage collector."""
+        info = self._kind(ref.api_version, ref.kind)
+        with self._store.write() as conn:
+            row = Store.load(conn, *self._key(info, ref.namespace, ref.name))
+            if row is None:
+                return False
+            remove(conn, row)
+            Store.next_rv(conn)
+        return True
+
+    def wait(
+        self,
+        ref: ObjectRef,
+        rule: ReadinessRule,
+        *,
+        timeout: float,
+        on_progress: Callable[[Readiness], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Obj:
+        info = self._kind(ref.api_version, ref.kind)
+        key = self._key(info, ref.namespace, ref.name)
+        store = self._store
+        deadline = time.monotonic() + timeout
+        message: str | None = None
+        while True:
+            if cancel is not None and cancel.is_set():
+                raise WorkflowError(f"cancelled while waiting for {ref}", object=str(ref))
+            writes, version = store.writes, store.data_version()
+            row, next_change = self._observe(info, key)
+            obj = None if row is None else row.to_obj()
+            verdict = rule(obj)
+            if verdict.message != message:
+                message = verdict.message
+                if on_progress is not None:
+                    on_progress(verdict)
+            if verdict.failed:
+                raise NotReadyError(
+                    f"{ref} will not become ready: {verdict.message}", object=str(ref), got=verdict.message
+                )
+            if verdict.ready:
+                return obj if obj is not None else {}
+            if time.monotonic() >= deadline:
+                raise StepTimeout(
+                    f"timed out after {timeout:g}s waiting for {ref}: {verdict.message}",
+                    object=str(ref),
+                    timeout=timeout,
+                    last_message=verdict.message,
+                )
+            self._sleep(writes, version, next_change, deadline, cancel)
+
+    def _sleep(
+        self,
+        writes: int,
+        version: int,
+        next_change: float | None,
+        deadline: float,
+        cancel: threading.Event | None,
+    ) -> None:
+        """Until a write here or in another process, the next simulated change, the deadline or a cancel."""
+        store = self._store
+        while True:
+            remaining = deadline - time.monotonic()
+            if next_change is not None:
+                remaining = min(remaining, next_change - time.time())
+            if remaining <= 0:
+                return
+            with store.cond:
+                if store.writes != writes:
+                    return
+                store.cond.wait(min(remaining, CROSS_PROCESS_POLL))
+                if store.writes != writes:
+                    return
+            if (cancel is not None and cancel.is_set()) or store.data_version() != version:
+                return
+
+    # -------------------------------------------------------------------- writes
+    def _write(
+        self, conn: sqlite3.Connection, obj: Mapping[str, Any], mode: _Mode, *, dry_run: bool = False
+    ) -> Obj:
+        if not isinstance(obj, Mapping):
+            raise ClusterError(f"an object must be a mapping, got {type(obj).__name__}")
+        info = self._kind(obj.get("apiVersion"), obj.get("kind"))
+        metadata = obj.get("metadata")
+        if not isinstance(metadata, Mapping):
+            raise ClusterError(f"{info.kind}: metadata: Required value", object=info.kind)
+        if mode == "create" and not metadata.get("name") and isinstance(metadata.get("generateName"), str):
+            suffix = "".join(random.choices("bcdfghjklmnpqrstvwxz2456789", k=5))
+            obj = {**obj, "metadata": {**metadata, "name": metadata["generateName"] + suffix}}
+            metadata = obj["metadata"]
+        namespace, name = metadata.get("namespace"), metadata.get("name")
+        if not isinstance(namespace, str | None) or not isinstance(name, str | None):
+            raise ClusterError(f"{info.kind}: metadata.name and metadata.namespace must be strings")
+        key = self._key(info, namespace, name or "")
+        if info.namespaced and not Store.exists(conn, "", "Namespace", "", key[2]):
+            raise NotFoundError(
+                f'namespaces "{key[2]}" not found',
+                object=f"{info.kind} {key[2]}/{key[3]}",
+                fix="apply the Namespace first",
+            )
+        body = _admission.normalise(obj, info, key[2])
+        name, now = key[3], time.time()
+        existing = Store.load(conn, *key)
+        if existing is not None and existing.next_change is not None and existing.next_change <= now:
+            settle(conn, existing, now)
+        resource = f"{info.plural}.{info.group}" if info.group else info.plural
+        if mode == "create" and existing is not None:
+            raise AlreadyExistsError(f'{resource} "{name}" already exists', object=f"{info.kind} {name}")
+        if mode == "replace" and existing is None:
+            raise NotFoundError(f'{resource} "{name}" not found', object=f"{info.kind} {name}")
+        wanted = metadata.get("resourceVersion")
+        if wanted not in (None, "") and (existing is None or str(existing.rv) != str(wanted)):
+            raise ConflictError(
+                f'Operation cannot be fulfilled on {resource} "{name}": the object has been modified; '
+                "please apply your changes to the latest version and try again",
+                object=f"{info.kind} {name}",
+                expected=f"resourceVersion {wanted}",
+                got=f"resourceVersion {existing.rv}" if existing else "no object",
+            )
+        if info.group == "" and info.kind == "Service":
+            _admission.service(conn, body, existing.body if existing else None)
+        sim = sim_for(body, self.settings)
+        has_controller = controller_for(info.group, info.kind) is not None
+        meta = body["metadata"]
+        if existing is not None:
+            generation = existing.generation + (spec_of(body) != spec_of(existing.body))
+            meta.update(uid=existing.uid, generation=generation)
+            meta["creationTimestamp"] = existing.body["metadata"].get("creationTimestamp")
+            if body == existing.body and sim == existing.sim:
+                return existing.to_obj()
+            row = existing
+            if generation != existing.generation:
+                row.prior, row.applied_at = existing.status or {}, now
+            if has_controller and (generation != existing.generation or sim != existing.sim):
+                row.next_change = now
+            row.body, row.generation, row.owners, row.sim = body, generation, owners_of(body), sim
+        else:
+            meta.update(uid=str(uuid.uuid4()), generation=1, creationTimestamp=iso(now))
+            row = Row(*key, uid=meta["uid"], rv=0, generation=1, owners=owners_of(body),
+                      body=body, status=None, prior={}, sim=sim, applied_at=now,
+                      next_change=now if has_controller else None)  # fmt: skip
+        if dry_run:
+            preview = row.to_obj()
+            if existing is None:
+                del preview["metadata"]["resourceVersion"]
+            return deep_copy(preview)  # type: ignore[no-any-return]
+        row.rv = Store.next_rv(conn)
+        Store.save(conn, row)
+        if info.kind == CRD_KIND and info.group == CRD_GROUP:
+            install_crd(conn, body)
+        return row.to_obj()

@@ -1,0 +1,81 @@
+"""What happens to stored objects besides writes: simulated controllers bring their status
+up to date, deletion cascades (namespaces, CRDs, owner references), CRDs register kinds."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from typing import Any
+
+from pyvela._backends.sandbox import admission as _admission
+from pyvela._backends.sandbox.controllers import controller_for
+from pyvela._backends.sandbox.kinds import CRD_GROUP, CRD_KIND, SYSTEM_NAMESPACES, kind_from_crd
+from pyvela._backends.sandbox.store import Row, Store, dumps
+from pyvela._core.objects import Obj
+from pyvela.errors import ClusterError
+
+
+def spec_of(body: Mapping[str, Any]) -> dict[str, Any]:
+    """What counts as spec for metadata.generation: every top-level field but these."""
+    return {k: v for k, v in body.items() if k not in ("apiVersion", "kind", "metadata", "status")}
+
+
+def owners_of(body: Mapping[str, Any]) -> str:
+    refs = body["metadata"].get("ownerReferences")
+    uids = (
+        [r["uid"] for r in refs if isinstance(r, Mapping) and isinstance(r.get("uid"), str)]
+        if isinstance(refs, list)
+        else []
+    )
+    return f" {' '.join(uids)} " if uids else ""
+
+
+def settle(conn: sqlite3.Connection, row: Row, now: float) -> None:
+    """Bring ``row``'s status up to ``now`` and store it (a status change bumps resourceVersion)."""
+    controller = controller_for(row.grp, row.kind)
+    if controller is None:
+        status, nxt = row.status, None
+    else:
+        try:
+            status, nxt = controller(row.body, row.prior, row.applied_at, now, row.sim)
+        except Exception as exc:  # a bug in a simulated controller must not look like a hang
+            raise ClusterError(f"the sandbox's {row.kind} controller failed: {exc!r}") from exc
+    if status != row.status:
+        row.status, row.next_change, row.rv = status, nxt, Store.next_rv(conn)
+        Store.save_status(conn, row)
+    elif nxt != row.next_change:
+        row.next_change = nxt
+        Store.save_status(conn, row)
+
+
+def install_crd(conn: sqlite3.Connection, body: Obj) -> None:
+    kind = kind_from_crd(body)
+    name = body["metadata"]["name"]
+    conn.execute("DELETE FROM crd_kinds WHERE crd=?", (name,))
+    conn.execute(
+        "INSERT OR REPLACE INTO crd_kinds VALUES (?, ?, ?, ?, ?, ?)",
+        (kind.group, kind.kind, dumps(list(kind.versions)), int(kind.namespaced), kind.plural, name),
+    )
+
+
+def remove(conn: sqlite3.Connection, row: Row) -> None:
+    if row.grp == "" and row.kind == "Namespace":
+        if row.name in SYSTEM_NAMESPACES:
+            raise ClusterError(
+                f'namespaces "{row.name}" is forbidden: this namespace may not be deleted',
+                object=f"Namespace {row.name}",
+            )
+        for inner in Store.select(conn, "ns=?", (row.name,)):
+            remove(conn, inner)
+    if row.grp == CRD_GROUP and row.kind == CRD_KIND:
+        for grp, kind in conn.execute("SELECT grp, kind FROM crd_kinds WHERE crd=?", (row.name,)).fetchall():
+            for inner in Store.select(conn, "grp=? AND kind=?", (grp, kind)):
+                remove(conn, inner)
+        conn.execute("DELETE FROM crd_kinds WHERE crd=?", (row.name,))
+    if row.grp == "" and row.kind == "Service":
+        _admission.release(conn, row.ns, row.name)
+    conn.execute("DELETE FROM objects WHERE id=?", (row.id,))
+    for dependent in Store.select(conn, "owners LIKE ?", (f"% {row.uid} %",)):
+        others = [uid for uid in dependent.owners.split() if uid != row.uid]
+        if not any(conn.execute("SELECT 1 FROM objects WHERE uid=?", (uid,)).fetchone() for uid in others):
+            remove(conn, dependent)

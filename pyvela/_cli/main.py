@@ -1,0 +1,124 @@
+"""The command line: argument parsing and dispatch only; commands live in _commands.
+
+Heavy modules (rich, the runner, the Kubernetes client) are imported by the command that
+needs them, so ``--help`` and ``render`` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pyvela.errors import PyvelaError
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pyvela",
+        description="Application delivery for Kubernetes with typed Python definitions.",
+        epilog="Without --context/--kubeconfig every command targets the embedded sandbox (.pyvela/).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def app_command(name: str, help: str, *, target: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.add_argument("app", metavar="APP", help="the app file (apps/x.py)")
+        p.add_argument(
+            "--defs",
+            action="append",
+            metavar="MODULE",
+            help="definitions module for the catalogue (repeatable; default platform_defs)",
+        )
+        if target:
+            _target_args(p)
+        return p
+
+    render = app_command("render", "Print every object the app will apply (no cluster needed).", target=False)
+    render.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml")
+    render.add_argument("--component", action="append", metavar="NAME", help="only these components")
+
+    deploy = app_command("deploy", "Run the app's workflow: apply, wait, register, until it succeeds.")
+    deploy.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    deploy.add_argument(
+        "--force-conflicts",
+        action="store_true",
+        help="take over fields another field manager owns (server-side apply --force)",
+    )
+    deploy.add_argument(
+        "--wait-lock",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another deploy of the app to finish (default: refuse)",
+    )
+    deploy.add_argument("--parallel", type=int, default=8, metavar="N", help="steps run at once (default 8)")
+
+    for name, text in (
+        ("status", "Show the app's workflow, objects and health."),
+        ("history", "List the app's revisions."),
+    ):
+        p = app_command(name, text)
+        p.add_argument("-o", "--output", choices=("text", "json"), default="text")
+
+    rollback = app_command("rollback", "Re-deploy an earlier revision (default: the one before the last).")
+    rollback.add_argument("revision", nargs="?", type=int, metavar="REVISION")
+    rollback.add_argument("-o", "--output", choices=("text", "json"), default="text")
+
+    delete = app_command("delete", "Delete every object the app owns, in reverse order, and its state.")
+    delete.add_argument("-o", "--output", choices=("text", "json"), default="text")
+
+    diff = app_command("diff", "Show what a deploy would change against the live cluster (dry run).")
+    diff.add_argument("-o", "--output", choices=("text", "json"), default="text")
+
+    wf = sub.add_parser("workflow", help="Suspend, resume, terminate or restart an app's workflow.")
+    wf_sub = wf.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, text in (
+        ("suspend", "Suspend the running workflow at the next step boundary."),
+        ("resume", "Resume a suspended workflow (and run it to the end)."),
+        ("terminate", "Stop the workflow; running steps fail with reason Terminate."),
+        ("restart", "Run the workflow again from the start, or from --step."),
+    ):
+        p = wf_sub.add_parser(action, help=text, description=text)
+        p.add_argument("app", metavar="APP")
+        p.add_argument("--defs", action="append", metavar="MODULE")
+        p.add_argument("--step", metavar="STEP", help="(restart) the step to restart from")
+        p.add_argument("-o", "--output", choices=("text", "json"), default="text")
+        _target_args(p)
+
+    defs = sub.add_parser("defs", help="List the catalogue's definitions, or show one with its parameters.")
+    defs.add_argument("name", nargs="?", metavar="NAME", help="a definition to show")
+    defs.add_argument("--defs", action="append", metavar="MODULE", help="catalogue module (repeatable)")
+    defs.add_argument("-o", "--output", choices=("text", "json"), default="text")
+
+    sandbox = sub.add_parser("sandbox", help="Manage the embedded sandbox cluster.")
+    sandbox_sub = sandbox.add_subparsers(dest="action", required=True, metavar="ACTION")
+    reset = sandbox_sub.add_parser("reset", help="Delete everything in the sandbox.")
+    reset.add_argument("--sandbox", metavar="DIR")
+    return parser
+
+
+def _target_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--context", metavar="NAME", help="kubeconfig context of a real cluster")
+    p.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file of a real cluster")
+    p.add_argument("--in-cluster", action="store_true", help="use the pod's service account")
+    p.add_argument("--sandbox", metavar="DIR", help="sandbox directory (default .pyvela or $PYVELA_SANDBOX)")
+    p.add_argument("-n", "--namespace", metavar="NS", help="override the app's namespace")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    args = _parser().parse_args(argv)
+    from pyvela._cli import commands as _commands
+
+    try:
+        return _commands.dispatch(args)
+    except PyvelaError as exc:
+        _commands.report_error(exc, args)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted: the workflow state is saved; re-run to resume", file=sys.stderr)
+        return 130

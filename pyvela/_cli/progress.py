@@ -1,0 +1,141 @@
+"""Live progress on the terminal (rich): steps with phase and elapsed time, objects, waits."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from pyvela._workflow.events import Event
+
+STYLE = {
+    "pending": "dim",
+    "running": "cyan",
+    "succeeded": "green",
+    "failed": "bold red",
+    "skipped": "yellow",
+    "suspending": "magenta",
+}
+
+
+class Progress:
+    """An event sink drawing a live step table on a terminal, or plain lines elsewhere (CI logs)."""
+
+    def __init__(self, console: Console, steps: list[tuple[str, str]]) -> None:
+        self.console = console
+        self.rows: dict[str, dict[str, Any]] = {
+            name: {"type": kind, "phase": "pending", "detail": "", "start": None, "elapsed": None}
+            for name, kind in steps
+        }
+        self._lock = threading.Lock()
+        self._live: Live | None = None
+        self._t0 = time.monotonic()
+
+    def __enter__(self) -> Progress:
+        if self.console.is_terminal:
+            # get_renderable: the table is rebuilt on every refresh, so running steps' times tick.
+            self._live = Live(
+                console=self.console, get_renderable=self._table, refresh_per_second=8, transient=False
+            )
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.refresh()
+            self._live.__exit__(None, None, None)
+
+    def emit(self, event: Event) -> None:
+        with self._lock:
+            row = self.rows.get(event.step or "")
+            if row is not None:
+                if event.kind == "step-started":
+                    row.update(phase="running", start=event.at, detail="")
+                elif event.kind == "step-finished":
+                    row.update(phase=event.data.get("phase", row["phase"]), elapsed=event.data.get("elapsed"))
+                    reason = event.data.get("reason")
+                    row["detail"] = (f"{reason}: " if reason else "") + (event.message.splitlines() or [""])[
+                        0
+                    ]
+                elif event.kind in ("waiting", "ready", "log", "applied"):
+                    row["detail"] = event.message
+            line = self._line(event)
+        if line is not None:
+            self.console.print(line, highlight=False)
+        if self._live is not None:
+            self._live.refresh()
+
+    def _line(self, event: Event) -> Text | None:
+        stamp = f"{time.monotonic() - self._t0:6.2f}s"
+        who = f"{event.step}: " if event.step else ""
+        if event.kind in (
+            "applied",
+            "pruned",
+            "deleted",
+            "log",
+            "ready",
+            "resumed",
+            "up-to-date",
+            "run-started",
+        ):
+            return Text(f"{stamp} {who}{event.message}", style="dim" if event.kind == "applied" else "")
+        if event.kind == "waiting" and not self.console.is_terminal:
+            return Text(f"{stamp} {who}{event.message}")
+        if event.kind == "step-finished" and not self.console.is_terminal:
+            phase = event.data.get("phase", "")
+            return Text(
+                f"{stamp} {who}{phase} {event.data.get('reason') or ''}".rstrip(), style=STYLE.get(phase, "")
+            )
+        if event.kind == "step-started" and not self.console.is_terminal:
+            return Text(f"{stamp} {who}running ({event.message})")
+        return None
+
+    def _table(self) -> Table:
+        table = Table(show_header=True, header_style="bold", expand=False, box=None, pad_edge=False)
+        for col in ("step", "type", "phase", "time", "detail"):
+            table.add_column(col, overflow="fold" if col == "detail" else "ellipsis")
+        now = time.monotonic()
+        for name, row in self.rows.items():
+            elapsed = row["elapsed"]
+            if elapsed is None and row["start"] is not None and row["phase"] == "running":
+                elapsed = now - row["start"]
+            table.add_row(
+                name,
+                row["type"],
+                Text(row["phase"], style=STYLE.get(row["phase"], "")),
+                f"{elapsed:.1f}s" if elapsed is not None else "",
+                row["detail"],
+            )
+        return table
+
+
+def summary(console: Console, result: Mapping[str, Any]) -> None:
+    """The final word: phase, revision, each step's phase and outputs."""
+    phase = result["phase"]
+    style = "green" if phase == "succeeded" else ("yellow" if phase == "suspended" else "bold red")
+    head = f"{result['app']} revision {result['revision']}: {phase}"
+    if result.get("upToDate"):
+        head = f"{result['app']} revision {result['revision']} is up to date: nothing to do"
+    console.print(Text(head, style=style))
+    if result.get("message") and not result.get("upToDate"):
+        console.print(result["message"], highlight=False)
+    for name, st in result.get("steps", {}).items():
+        outputs = st.get("outputs") or {}
+        out = "  " + ", ".join(f"{k}={v}" for k, v in outputs.items()) if outputs else ""
+        line = Text(f"  {name}: ")
+        line.append(st.get("phase") or "", style=STYLE.get(st.get("phase") or "", ""))
+        if st.get("reason"):
+            line.append(f" ({st['reason']})")
+        line.append(out)
+        console.print(line, highlight=False)
+        if st.get("phase") == "failed" and st.get("message"):
+            for msg_line in str(st["message"]).splitlines():
+                console.print(f"      {msg_line}", highlight=False, style="red")
+    for p in result.get("pruned") or []:
+        console.print(f"  removed {p}", highlight=False)

@@ -1,0 +1,314 @@
+"""CLI commands that talk to a cluster: deploy, status, history, rollback, delete, workflow, diff."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from pyvela._app.loader import LoadedApp, load_app
+from pyvela._backends.protocol import Backend
+from pyvela._configcentre.protocol import ConfigCentre
+from pyvela._workflow.events import Fanout, Recorder
+from pyvela._workflow.executor import ConfigSettings
+from pyvela._workflow.lifecycle import AppOps, Options, RunResult
+from pyvela.errors import ClusterError, ConfigCentreError
+
+EXIT_SUSPENDED = 3
+
+
+def open_backend(args: argparse.Namespace) -> Backend:
+    """The sandbox unless a real cluster is named: never a real cluster by accident."""
+    if (
+        getattr(args, "context", None)
+        or getattr(args, "kubeconfig", None)
+        or getattr(args, "in_cluster", False)
+    ):
+        try:
+            from pyvela._backends.kube.backend import KubeBackend
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ClusterError(
+                f"the Kubernetes backend cannot be loaded: {exc}", fix="pip install kubernetes"
+            ) from exc
+        backend: Backend = KubeBackend.connect(
+            context=args.context, kubeconfig=args.kubeconfig, in_cluster=args.in_cluster
+        )
+        return backend
+    from pyvela._backends.sandbox import Sandbox
+
+    sandbox: Backend = Sandbox(Path(args.sandbox) if getattr(args, "sandbox", None) else None)
+    return sandbox
+
+
+def config_centre_for(
+    backend: Backend, loaded: LoadedApp
+) -> tuple[Callable[[], ConfigCentre], ConfigSettings]:
+    """Apollo when the app module or the environment configures it; else the sandbox's own centre."""
+    from pyvela._configcentre.apollo import ApolloConfigCentre, ApolloSettings
+
+    settings = getattr(loaded.module, "apollo", None)
+    if not isinstance(settings, ApolloSettings):
+        settings = ApolloSettings.from_env(os.environ)
+    if settings is not None:
+        chosen = settings
+        for var, field in (
+            ("PYVELA_APOLLO_TOKEN_SECRET", "token_provider"),
+            ("PYVELA_APOLLO_SECRET_SECRET", "secret_provider"),
+        ):
+            where = os.environ.get(var)
+            if where:
+                provider = secret_provider(backend, where, var)
+                chosen = (
+                    attrs.evolve(chosen, token_provider=provider)
+                    if field == "token_provider"
+                    else attrs.evolve(chosen, secret_provider=provider)
+                )
+        config = ConfigSettings(
+            app_id=chosen.app_id or loaded.app.name, env=chosen.env, namespace=chosen.namespace
+        )
+        return (lambda: ApolloConfigCentre(chosen)), config
+    config = ConfigSettings(app_id=loaded.app.name)
+    factory = getattr(backend, "config_centre", None)
+    if factory is not None:
+        return factory, config
+
+    def missing() -> ConfigCentre:
+        raise ConfigCentreError(
+            f"no configuration centre is configured for {backend.description}",
+            fix="set PYVELA_APOLLO_PORTAL_URL and PYVELA_APOLLO_CONFIG_URL (and PYVELA_APOLLO_TOKEN), "
+            "or define `apollo = ApolloSettings(...)` in the app module",
+        )
+
+    return missing, config
+
+
+def secret_provider(backend: Backend, where: str, var: str) -> Callable[[], str | None]:
+    """Read a credential from a Kubernetes Secret (``namespace/name/key``) each time it is needed.
+
+    The value is never kept: it is fetched per use, so it cannot leak into state or logs.
+    """
+    parts = where.split("/")
+    if len(parts) != 3 or not all(parts):
+        raise ConfigCentreError(
+            f"{var} must be namespace/name/key", got=repr(where), fix=f"e.g. {var}=default/apollo/token"
+        )
+    namespace, name, key = parts
+
+    def read() -> str | None:
+        from pyvela._core.objects import ObjectRef
+
+        secret = backend.get(ObjectRef("v1", "Secret", namespace, name))
+        if secret is None or key not in (secret.get("data") or {}):
+            raise ConfigCentreError(
+                f"the Secret {namespace}/{name} has no key {key!r} (from {var})",
+                fix="create it, e.g. kubectl create secret generic ...",
+            )
+        return base64.b64decode(secret["data"][key]).decode()
+
+    return read
+
+
+def _ops(args: argparse.Namespace, backend: Backend, events: Any) -> AppOps:
+    loaded = load_app(args.app, defs=args.defs)
+    centre, config = config_centre_for(backend, loaded)
+    options = Options(
+        parallel=getattr(args, "parallel", 8),
+        wait_lock=getattr(args, "wait_lock", 0.0),
+        force_conflicts=getattr(args, "force_conflicts", False),
+    )
+    return AppOps(
+        backend,
+        loaded,
+        events=events,
+        config_centre=centre,
+        config=config,
+        namespace=args.namespace,
+        options=options,
+    )
+
+
+def _console(stderr: bool) -> Any:
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    # Logs (CI, pipes) get long lines rather than rich's 80-column wrapping.
+    return Console(stderr=stderr, highlight=False, width=None if stream.isatty() else 200)
+
+
+def _run_with_progress(args: argparse.Namespace, what: str, call: Callable[[AppOps], RunResult]) -> int:
+    from pyvela._cli.progress import Progress, summary
+
+    as_json = args.output == "json"
+    console = _console(stderr=as_json)
+    backend = open_backend(args)
+    try:
+        recorder = Recorder()
+        events = Fanout(recorder)
+        ops = _ops(args, backend, events)
+        steps = [(n, ops.loaded.plan.steps[n].use.definition.name) for n in ops.loaded.plan.order]
+        console.print(
+            f"{what} [bold]{ops.app}[/bold] (revision {ops.loaded.revision}) to {backend.description}, "
+            f"namespace {ops.namespace}"
+        )
+        progress = Progress(console, steps)
+        events.sinks = (recorder, progress)
+        with progress:
+            result = call(ops)
+        data = result.to_dict()
+        if as_json:
+            data["events"] = [{"kind": e.kind, "step": e.step, "message": e.message} for e in recorder.events]
+            print(json.dumps(data, indent=2, default=str))
+        else:
+            summary(console, data)
+    finally:
+        backend.close()
+    if result.phase == "suspended":
+        return EXIT_SUSPENDED
+    return 0 if result.ok or result.phase == "deleted" else 1
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    return _run_with_progress(args, "deploying", lambda ops: ops.deploy())
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    return _run_with_progress(args, "rolling back", lambda ops: ops.rollback(args.revision))
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    return _run_with_progress(args, "deleting", lambda ops: ops.delete())
+
+
+def cmd_workflow(args: argparse.Namespace) -> int:
+    calls: dict[str, Callable[[AppOps], RunResult]] = {
+        "resume": lambda ops: ops.resume(),
+        "restart": lambda ops: ops.restart(args.step),
+        "suspend": lambda ops: ops.request("suspend"),
+        "terminate": lambda ops: ops.request("terminate"),
+    }
+    code = _run_with_progress(args, f"workflow {args.action}:", calls[args.action])
+    if args.action in ("suspend", "terminate"):
+        return 0  # the request itself succeeded; the workflow's phase is in the output
+    return code
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    backend = open_backend(args)
+    try:
+        ops = _ops(args, backend, Recorder())
+        data = ops.status()
+    finally:
+        backend.close()
+    if args.output == "json":
+        print(json.dumps(data, indent=2, default=str))
+        return 0
+    from rich.table import Table
+
+    console = _console(stderr=False)
+    console.print(
+        f"[bold]{data['app']}[/bold] on {data['target']}, namespace {data['namespace']}: "
+        f"revision {data['revision']} ({data['kind']}) [bold]{data['phase']}[/bold]"
+    )
+    if data["message"]:
+        console.print(data["message"])
+    steps = Table("step", "phase", "reason", "time", "outputs", box=None, header_style="bold")
+    for name, st in data["steps"].items():
+        outs = ", ".join(f"{k}={v}" for k, v in (st.get("outputs") or {}).items())
+        elapsed = f"{st['elapsed']:.1f}s" if isinstance(st.get("elapsed"), int | float) else ""
+        steps.add_row(name, st["phase"], st.get("reason") or "", elapsed, outs)
+    console.print(steps)
+    objects = Table("object", "component", "health", "details", box=None, header_style="bold")
+    for o in data["objects"]:
+        ref = o["object"]
+        live = o["live"]
+        details = []
+        if live.get("clusterIP"):
+            details.append(f"clusterIP={live['clusterIP']}")
+        for cname, c in (live.get("containers") or {}).items():
+            env = " ".join(f"{k}={v}" for k, v in c["env"].items() if k in ("BackendIP", "RUNTIME_CLUSTER"))
+            details.append(f"{cname}: {c['image']} {env}".strip())
+        health = ("ready" if o["ready"] else "not ready") + (f" ({o['message']})" if o["message"] else "")
+        objects.add_row(f"{ref['kind']}/{ref['name']}", o["component"] or "", health, "; ".join(details))
+    console.print(objects)
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    backend = open_backend(args)
+    try:
+        rows = _ops(args, backend, Recorder()).history()
+    finally:
+        backend.close()
+    if args.output == "json":
+        print(json.dumps(rows, indent=2))
+        return 0
+    from rich.table import Table
+
+    table = Table(
+        "revision", "kind", "phase", "started", "finished", "hash", "message", box=None, header_style="bold"
+    )
+    for r in rows:
+        kind = r["kind"] + (f" of {r['rollback_of']}" if r.get("rollback_of") else "")
+        table.add_row(
+            str(r["number"]),
+            kind,
+            r["phase"],
+            r["started"] or "",
+            r["finished"] or "",
+            r["hash"],
+            r["message"] or "",
+        )
+    _console(stderr=False).print(table)
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from pyvela._cli.diff import diff_app
+
+    backend = open_backend(args)
+    try:
+        loaded = load_app(args.app, defs=args.defs)
+        changes = diff_app(loaded, backend, namespace=args.namespace)
+    finally:
+        backend.close()
+    if args.output == "json":
+        print(json.dumps(changes, indent=2))
+    else:
+        for c in changes:
+            print(f"{c['change']:>9}  {c['object']}")
+            if c.get("diff"):
+                sys.stdout.write(c["diff"])
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from pyvela._backends.sandbox import Sandbox
+
+    sandbox = Sandbox(Path(args.sandbox) if args.sandbox else None)
+    try:
+        sandbox.reset()
+        print(f"reset {sandbox.description}")
+    finally:
+        sandbox.close()
+    return 0
+
+
+def dispatch_run(args: argparse.Namespace) -> int:
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "deploy": cmd_deploy,
+        "status": cmd_status,
+        "history": cmd_history,
+        "rollback": cmd_rollback,
+        "delete": cmd_delete,
+        "workflow": cmd_workflow,
+        "diff": cmd_diff,
+        "sandbox": cmd_sandbox,
+    }
+    return handlers[args.command](args)

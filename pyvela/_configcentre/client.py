@@ -1,0 +1,410 @@
+"""A synchronous client for Apollo's documented HTTP APIs.
+
+Two services: the portal's Open API (``{portal}/openapi/v1``, token in the
+``Authorization`` header) edits items and publishes releases; the config service
+(``{config}/configs/...``, optionally signed with the app's access key) serves what was
+released. Failures become :mod:`pyvela.errors` exceptions; 429, 5xx and connection errors
+are retried with exponential backoff first.
+
+Credentials are resolved per request and never stored, logged or put in an exception;
+exceptions are raised outside ``except`` blocks so they do not chain to an httpx error
+whose request still carries the headers.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+from urllib.parse import quote
+
+import httpx
+
+from pyvela._configcentre.errors import (
+    Service,
+    error_for,
+    json_object,
+    key_label,
+    redact,
+    retry_after_seconds,
+    server_message_suffix,
+)
+from pyvela._configcentre.models import ApolloConfig, ApolloItem, ApolloNamespace, ApolloRelease
+from pyvela._configcentre.protocol import ConfigTarget
+from pyvela._configcentre.settings import ApolloSettings, _Secret, apollo_signature
+from pyvela.errors import ConfigAuthError, ConfigCentreError, ConfigNotFoundError, ConfigTransientError
+
+__all__ = ["ApolloClient"]
+
+log = logging.getLogger("pyvela.apollo")
+
+#: Failures after which the server may already have applied the request.
+_AMBIGUOUS_TRANSPORT = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.RemoteProtocolError)
+_RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+class ApolloClient:
+    """Apollo's Open API and config service, with error mapping and retries.
+
+    Args:
+        settings: Where Apollo is and where the credentials come from.
+        transport: An httpx transport (tests use a mock or the loopback server).
+        sleep: Called for backoff delays.
+        clock: Seconds since the epoch; signs config-service requests.
+    """
+
+    def __init__(
+        self,
+        settings: ApolloSettings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self._sleep = sleep
+        self._clock = clock
+        self._http = httpx.Client(timeout=settings.timeout, transport=transport, follow_redirects=False)
+
+    def __repr__(self) -> str:
+        return f"ApolloClient(portal={self.settings.portal_url!r}, config={self.settings.config_url!r})"
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self._http.close()
+
+    def __enter__(self) -> ApolloClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- Open API (portal) ------------------------------------------------------------
+
+    def get_item(self, target: ConfigTarget, key: str) -> ApolloItem:
+        """One item as edited in the portal (published or not); ConfigNotFoundError if absent."""
+        response = self._call("GET", self._item_path(target, key), what="read item", target=target, key=key)
+        data = json_object(response, allow_empty=True)
+        if data is None:
+            raise ConfigNotFoundError(
+                f"Apollo has no item {key!r} in {target}",
+                fix="write it first (register) or check the key",
+                target=str(target),
+                key=key,
+            )
+        return ApolloItem.from_json(data)
+
+    def put_item(
+        self, target: ConfigTarget, key: str, value: str, *, comment: str = "", create: bool = True
+    ) -> None:
+        """Create or update one item (unpublished until :meth:`publish_release`)."""
+        operator = self.settings.operator
+        body = {
+            "key": key,
+            "value": value,
+            "comment": comment,
+            "dataChangeLastModifiedBy": operator,
+            "dataChangeCreatedBy": operator,
+        }
+        params = {"createIfNotExists": "true" if create else "false"}
+        self._call(
+            "PUT",
+            self._item_path(target, key),
+            what="write item",
+            target=target,
+            key=key,
+            params=params,
+            body=body,
+        )
+
+    def delete_item(self, target: ConfigTarget, key: str) -> None:
+        """Delete one item (unpublished until :meth:`publish_release`); ConfigNotFoundError if absent."""
+
+        def already_deleted() -> bool:
+            # A retry after a failure that deleted anyway would answer 404.
+            try:
+                self.get_item(target, key)
+            except ConfigNotFoundError:
+                return True
+            return False
+
+        self._send(
+            "DELETE",
+            self._item_path(target, key),
+            what="delete item",
+            target=target,
+            key=key,
+            params={"operator": self.settings.operator},
+            ambiguous_check=already_deleted,
+        )
+
+    def get_namespace(self, target: ConfigTarget) -> ApolloNamespace:
+        """The namespace with its current items, unpublished edits included."""
+        response = self._call("GET", self._namespace_path(target), what="read namespace", target=target)
+        data = json_object(response, allow_empty=True)
+        if data is None:
+            raise ConfigNotFoundError(
+                f"Apollo returned no namespace for {target}",
+                fix="check that the token may read this namespace",
+                target=str(target),
+            )
+        return ApolloNamespace.from_json(data)
+
+    def latest_release(self, target: ConfigTarget) -> ApolloRelease | None:
+        """The latest active release, or None before the first one."""
+        path = self._namespace_path(target) + "/releases/latest"
+        response = self._call("GET", path, what="read latest release", target=target)
+        data = json_object(response, allow_empty=True)
+        return None if data is None else ApolloRelease.from_json(data)
+
+    def publish_release(
+        self,
+        target: ConfigTarget,
+        *,
+        title: str,
+        comment: str = "",
+        previous: ApolloRelease | Literal["unknown"] | None = "unknown",
+    ) -> ApolloRelease:
+        """Publish the namespace's current items as a new release.
+
+        Publishing is not idempotent, so a failure after which Apollo may have published
+        anyway (5xx, read timeout) is not blindly retried: the latest release is compared
+        with ``previous`` (the latest release before this call; fetched when "unknown")
+        and a release that landed is returned instead of publishing twice.
+        """
+        if previous == "unknown":
+            previous = self.latest_release(target)
+        before = previous
+        landed: list[ApolloRelease] = []
+
+        def already_published() -> bool:
+            latest = self.latest_release(target)
+            if latest is not None and latest != before:
+                landed.append(latest)
+                return True
+            return False
+
+        body = {"releaseTitle": title, "releaseComment": comment, "releasedBy": self.settings.operator}
+        response = self._send(
+            "POST",
+            self._namespace_path(target) + "/releases",
+            what="publish release",
+            target=target,
+            body=body,
+            ambiguous_check=already_published,
+        )
+        if response is None:
+            return landed[0]
+        data = json_object(response, allow_empty=True)
+        if data is None:
+            latest = self.latest_release(target)
+            if latest is None:
+                raise ConfigCentreError(
+                    f"Apollo accepted the release of {target} but shows no release",
+                    fix="check the namespace in the Apollo portal",
+                    target=str(target),
+                )
+            return latest
+        return ApolloRelease.from_json(data)
+
+    # -- config service (readers) -------------------------------------------------------
+
+    def read_config(self, target: ConfigTarget, *, release_key: str | None = None) -> ApolloConfig | None:
+        """The released configuration as readers see it; None when ``release_key`` is current.
+
+        Raises ConfigNotFoundError before the first release.
+        """
+        if self.settings.config_url is None:
+            raise ConfigCentreError(
+                f"cannot read {target}: no Apollo config service URL is configured",
+                expected="a config service URL",
+                got="none",
+                fix="set PYVELA_APOLLO_CONFIG_URL to the config service of env "
+                f"{target.env} (e.g. http://apollo-configservice:8080)",
+                target=str(target),
+            )
+        path = "/configs/" + "/".join(_seg(s) for s in (target.app_id, target.cluster, target.namespace))
+        params: dict[str, str] = {}
+        if release_key is not None:
+            params["releaseKey"] = release_key
+        if self.settings.client_ip is not None:
+            params["ip"] = self.settings.client_ip
+        response = self._call(
+            "GET", path, what="read configuration", target=target, params=params, service="config"
+        )
+        if response.status_code == 304:
+            return None
+        data = json_object(response, allow_empty=False)
+        assert data is not None
+        return ApolloConfig.from_json(data)
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    def _namespace_path(self, target: ConfigTarget) -> str:
+        return (
+            f"/openapi/v1/envs/{_seg(target.env)}/apps/{_seg(target.app_id)}"
+            f"/clusters/{_seg(target.cluster)}/namespaces/{_seg(target.namespace)}"
+        )
+
+    def _item_path(self, target: ConfigTarget, key: str) -> str:
+        if "/" in key or "\\" in key:
+            # Servlet containers reject encoded slashes in a path; Apollo's encodedItems
+            # endpoints take the key base64-encoded instead.
+            encoded = base64.urlsafe_b64encode(key.encode()).decode("ascii")
+            return f"{self._namespace_path(target)}/encodedItems/{encoded}"
+        return f"{self._namespace_path(target)}/items/{_seg(key)}"
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        target: ConfigTarget,
+        key: str | None = None,
+        params: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | None = None,
+        service: Service = "portal",
+    ) -> httpx.Response:
+        response = self._send(
+            method, path, what=what, target=target, key=key, params=params, body=body, service=service
+        )
+        if response is None:  # only a check can make _send give up without a response
+            raise AssertionError("no response without an ambiguity check")
+        return response
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        target: ConfigTarget,
+        key: str | None = None,
+        params: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | None = None,
+        service: Service = "portal",
+        ambiguous_check: Callable[[], bool] | None = None,
+    ) -> httpx.Response | None:
+        """Send with retries; the response, or None when ``ambiguous_check`` found it applied.
+
+        Returns 2xx and 304 responses; raises the mapped error for every other status.
+        """
+        policy = self.settings.retry
+        started = time.monotonic()
+        failure = ""
+        for attempt in range(1, policy.attempts + 1):
+            secrets: list[_Secret] = []
+            request = self._build(method, path, service, params, body, secrets)
+            retry_after: float | None = None
+            transport_error: str | None = None
+            ambiguous = False
+            response: httpx.Response | None = None
+            try:
+                response = self._http.send(request)
+            except httpx.TransportError as exc:
+                transport_error = redact(f"{type(exc).__name__}: {exc}", secrets)
+                ambiguous = isinstance(exc, _AMBIGUOUS_TRANSPORT)
+            if response is not None:
+                response.read()
+                status = response.status_code
+                log.debug("apollo %s %s -> %d (attempt %d)", method, path, status, attempt)
+                if status not in _RETRYABLE_STATUS:
+                    if 200 <= status < 300 or status == 304:
+                        return response
+                    raise error_for(response, self.settings, what, target, key, service, secrets)
+                failure = f"HTTP {status}{server_message_suffix(response, secrets)}"
+                retry_after = retry_after_seconds(response)
+                # A rate limiter rejects before the request is processed.
+                ambiguous = status != 429
+            else:
+                failure = transport_error or "transport error"
+                log.debug("apollo %s %s failed: %s (attempt %d)", method, path, failure, attempt)
+
+            elapsed = time.monotonic() - started
+            if attempt == policy.attempts or elapsed >= policy.total_timeout:
+                break
+            if ambiguous and ambiguous_check is not None and ambiguous_check():
+                log.info("apollo %s for %s was applied despite %s", what, target, failure)
+                return None
+            delay = min(policy.delay(attempt, retry_after), max(0.0, policy.total_timeout - elapsed))
+            log.warning(
+                "apollo %s for %s failed (%s); retry %d/%d in %.2fs",
+                what,
+                target,
+                failure,
+                attempt,
+                policy.attempts - 1,
+                delay,
+            )
+            self._sleep(delay)
+        elapsed = time.monotonic() - started
+        if ambiguous and ambiguous_check is not None and ambiguous_check():
+            return None
+        raise ConfigTransientError(
+            f"Apollo {what} for {target}{key_label(key)} kept failing: "
+            f"{attempt} attempt(s) in {elapsed:.1f}s",
+            expected="a 2xx answer",
+            got=failure,
+            fix=f"check that Apollo at {self._base(service)} is up and not rate limiting, then retry",
+            target=str(target),
+            key=key,
+        )
+
+    def _base(self, service: Service) -> str:
+        return self.settings.portal_url if service == "portal" else (self.settings.config_url or "")
+
+    def _build(
+        self,
+        method: str,
+        path: str,
+        service: Service,
+        params: Mapping[str, str] | None,
+        body: Mapping[str, Any] | None,
+        secrets: list[_Secret],
+    ) -> httpx.Request:
+        headers = httpx.Headers({"Accept": "application/json"})
+        content: bytes | None = None
+        if body is not None:
+            content = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json;charset=UTF-8"
+        request = self._http.build_request(
+            method, self._base(service) + path, params=params, content=content, headers=headers
+        )
+        if service == "portal":
+            token = self.settings._token()
+            if token is None:
+                raise ConfigAuthError(
+                    "no Apollo Open API token is configured",
+                    expected=f"a token in {self.settings._token_source()}",
+                    got="nothing",
+                    fix=f"set {self.settings._token_source()} to the token of an Apollo third-party "
+                    f"app (created at {self.settings.portal_url}/open/manage.html)",
+                )
+            secrets.append(token)
+            # Personal access tokens use the Bearer scheme; consumer tokens go as they are.
+            scheme = "Bearer " if token.reveal().startswith("apollo_pat_") else ""
+            request.headers["Authorization"] = scheme + token.reveal()
+        else:
+            secret = self.settings._secret()
+            if secret is not None:
+                secrets.append(secret)
+                # Sign what goes on the wire: the server checks its raw URI and query string.
+                timestamp = str(int(self._clock() * 1000))
+                path_with_query = request.url.raw_path.decode("ascii")
+                signature = apollo_signature(timestamp, path_with_query, secret.reveal())
+                request.headers["Authorization"] = f"Apollo {_app_id_from(path)}:{signature}"
+                request.headers["Timestamp"] = timestamp
+        return request
+
+
+def _seg(text: str) -> str:
+    return quote(text, safe="")
+
+
+def _app_id_from(config_path: str) -> str:
+    # "/configs/{appId}/..." as sent (already percent-encoded, as the server extracts it).
+    return config_path.split("/")[2]

@@ -1,0 +1,209 @@
+"""Driving one step: send action results into its coroutine until it returns its outputs.
+
+No event loop is involved: a step is a coroutine over pyvela actions, so the driver (or
+a test) steps it with ``send``. Journaled actions (non-idempotent side effects) reuse
+their recorded result when a killed run is resumed; everything else runs again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+import traceback
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import attrs
+
+from pyvela._core import actions as a
+from pyvela._workflow.executor import DECODERS, encode_result
+from pyvela.errors import (
+    Location,
+    PyvelaError,
+    StepError,
+    StepTimeout,
+    WorkflowError,
+)
+
+
+class Suspended(Exception):
+    """Raised inside the driver when a step suspends the workflow (not an error)."""
+
+
+def fingerprint(action: a.Action[Any]) -> str:
+    """Identifies an action by type and fields, to match it against the journal on replay."""
+    fields = attrs.asdict(
+        action,  # type: ignore[arg-type]
+        recurse=True,
+        value_serializer=lambda _i, _f, v: v if not callable(v) else repr(v),
+    )
+    text = type(action).__name__ + json.dumps(fields, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@attrs.define
+class StepRun:
+    """What the driver needs from, and reports to, the runner for one step."""
+
+    name: str
+    definition: str
+    journal: list[dict[str, Any]]
+    resumed: bool = False
+    retries: int = 5
+    backoff: float = 0.2
+    on_journal: Callable[[list[dict[str, Any]]], None] = lambda _journal: None
+
+
+def drive(
+    coro: Coroutine[Any, Any, Any],
+    run: StepRun,
+    perform: Callable[[a.Action[Any]], Any],
+    *,
+    deadline: float,
+    cancel: threading.Event,
+    where: Location | None = None,
+    observe: Callable[[a.Action[Any]], None] | None = None,
+) -> Any:
+    """Run ``coro`` to completion; returns its return value.
+
+    Raises:
+        Suspended: the step awaits ``suspend()`` and was not resumed yet.
+        StepTimeout, StepError, WorkflowError, PyvelaError: the step failed.
+    """
+    index = 0
+    send: Any = None
+    throw: BaseException | None = None
+    try:
+        while True:
+            try:
+                action = coro.throw(throw) if throw is not None else coro.send(send)
+            except StopIteration as stop:
+                return stop.value
+            except PyvelaError:
+                raise
+            except Exception as exc:
+                raise _user_error(exc, run, where) from exc
+            throw, send = None, None
+            if not isinstance(action, a.Action):
+                raise StepError(
+                    f"step awaited {type(action).__name__}, which is not a pyvela action",
+                    step=run.name,
+                    definition=run.definition,
+                    where=where,
+                    fix="await only the context's actions (ctx.apply_component, ctx.wait_ready, ...); "
+                    "steps must not use asyncio or do I/O themselves",
+                )
+            if observe is not None:
+                observe(action)
+            if cancel.is_set():
+                raise WorkflowError("the workflow was terminated", step=run.name, reason="Terminate")
+            if time.monotonic() >= deadline:
+                raise StepTimeout(
+                    f"step did not finish in time (before {action.describe()})",
+                    step=run.name,
+                    reason="Timeout",
+                )
+            try:
+                send = _one(action, index, run, perform, deadline, cancel)
+            except Suspended:
+                raise
+            except PyvelaError as exc:
+                exc.with_context(step=run.name)
+                if isinstance(exc, StepTimeout | WorkflowError):
+                    raise
+                # Let the step handle the failure if it wants to (try/except around await).
+                throw = exc
+            index += 1
+    finally:
+        coro.close()
+
+
+def _one(
+    action: a.Action[Any],
+    index: int,
+    run: StepRun,
+    perform: Callable[[a.Action[Any]], Any],
+    deadline: float,
+    cancel: threading.Event,
+) -> Any:
+    if isinstance(action, a.Fail):
+        raise StepError(action.message, step=run.name, reason="Failed")
+    if isinstance(action, a.Suspend):
+        return _suspend(action, run, deadline, cancel)
+    if action.journaled:
+        fp = fingerprint(action)
+        if index < len(run.journal) and run.journal[index].get("fingerprint") == fp:
+            data = run.journal[index].get("result")
+            decode = DECODERS.get(type(action))
+            return decode(data) if decode else data
+        del run.journal[index:]
+    result = _with_retries(action, run, perform, deadline, cancel)
+    if action.journaled:
+        run.journal.append(
+            {
+                "index": index,
+                "action": action.describe(),
+                "fingerprint": fingerprint(action),
+                "result": encode_result(result),
+            }
+        )
+        # Persist before the step goes on: a kill now must not repeat this side effect.
+        run.on_journal(list(run.journal))
+    return result
+
+
+def _with_retries(
+    action: a.Action[Any],
+    run: StepRun,
+    perform: Callable[[a.Action[Any]], Any],
+    deadline: float,
+    cancel: threading.Event,
+) -> Any:
+    attempt = 0
+    while True:
+        try:
+            return perform(action)
+        except PyvelaError as exc:
+            if not exc.transient:
+                raise
+            attempt += 1
+            delay = run.backoff * (2 ** (attempt - 1))
+            if attempt > run.retries or time.monotonic() + delay >= deadline:
+                raise StepError(
+                    f"{action.describe()} failed after {attempt} attempt(s): {exc.message}",
+                    step=run.name,
+                    reason="FailedAfterRetries",
+                ) from exc
+            if cancel.wait(delay):
+                raise WorkflowError("the workflow was terminated", step=run.name, reason="Terminate") from exc
+
+
+def _suspend(action: a.Suspend, run: StepRun, deadline: float, cancel: threading.Event) -> None:
+    if run.resumed:
+        return None
+    if action.duration is None:
+        raise Suspended(run.name)
+    end = min(time.monotonic() + action.duration, deadline)
+    if cancel.wait(max(0.0, end - time.monotonic())):
+        raise WorkflowError("the workflow was terminated", step=run.name, reason="Terminate")
+    return None
+
+
+def _user_error(exc: Exception, run: StepRun, where: Location | None) -> StepError:
+    frames = traceback.extract_tb(exc.__traceback__)
+    user = [f for f in frames if "/pyvela/_" not in f.filename.replace("\\", "/")]
+    last = user[-1] if user else (frames[-1] if frames else None)
+    tb = "".join(
+        traceback.format_exception(type(exc), exc, exc.__traceback__.tb_next if exc.__traceback__ else None)
+    )
+    err = StepError(
+        f"step raised {type(exc).__name__}: {exc}",
+        where=Location(last.filename, last.lineno or 0) if last else where,
+        step=run.name,
+        definition=run.definition,
+        reason="Error",
+    )
+    err.traceback = tb  # type: ignore[attr-defined]
+    return err

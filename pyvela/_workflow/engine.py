@@ -1,0 +1,355 @@
+"""The workflow engine: one revision's step graph, run with bounded parallelism.
+
+Steps become runnable when their dependencies are done; their ``if`` condition decides
+between running and skipping. Every transition is persisted (batched per scheduling
+round, and at once after a journaled side effect) before the engine acts on it, so a run
+killed at any point resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import attrs
+
+from pyvela._app.application import PlannedStep
+from pyvela._app.loader import LoadedApp
+from pyvela._core.actions import StepContext
+from pyvela._core.definitions import WorkflowView
+from pyvela._core.params import Ref, check_value, param_fields, type_name
+from pyvela._workflow.driver import StepRun, Suspended, drive
+from pyvela._workflow.events import Event, EventSink
+from pyvela._workflow.executor import Executor
+from pyvela._workflow.state import now_iso
+from pyvela.errors import PyvelaError, StepError, StepTimeout
+
+PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED, SUSPENDING = (
+    "pending",
+    "running",
+    "succeeded",
+    "failed",
+    "skipped",
+    "suspending",
+)
+DONE = frozenset({SUCCEEDED, FAILED, SKIPPED})
+
+
+def new_step_state() -> dict[str, Any]:
+    return {
+        "phase": PENDING,
+        "reason": "",
+        "message": "",
+        "outputs": {},
+        "journal": [],
+        "resumed": False,
+        "started": None,
+        "finished": None,
+        "elapsed": None,
+        "attempts": 0,
+    }
+
+
+@attrs.define
+class Outcome:
+    phase: str
+    reason: str = ""
+    message: str = ""
+    outputs: dict[str, Any] = attrs.field(factory=dict)
+    traceback: str | None = None
+
+
+class Engine:
+    """Runs the steps of one revision record (``rev["steps"]`` is updated in place)."""
+
+    def __init__(
+        self,
+        loaded: LoadedApp,
+        executor: Executor,
+        rev: dict[str, Any],
+        *,
+        events: EventSink,
+        save: Callable[[], None],
+        state_lock: threading.RLock,
+        parallel: int = 8,
+        retries: int = 5,
+        backoff: float = 0.2,
+    ) -> None:
+        self.loaded = loaded
+        self.plan = loaded.plan
+        self.executor = executor
+        self.rev = rev
+        self.steps: dict[str, dict[str, Any]] = rev["steps"]
+        self.events = events
+        self.save = save
+        self.lock = state_lock
+        self.parallel = max(1, parallel)
+        self.retries = retries
+        self.backoff = backoff
+        self.cancel = threading.Event()
+        self.suspend_requested = threading.Event()
+        self._done: queue.Queue[tuple[str, Outcome]] = queue.Queue()
+        self._started: dict[str, float] = {}
+        self._components = {c.name: c.params for c in loaded.app.components}
+
+    def run(self) -> str:
+        """Run until nothing can run; returns the revision phase (succeeded/failed/suspended/terminated)."""
+        pending = [n for n in self.plan.order if self.steps[n]["phase"] in (PENDING, RUNNING)]
+        for name in pending:
+            self.steps[name]["phase"] = PENDING
+        running: set[str] = set()
+        with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="pyvela-step") as pool:
+            while True:
+                changed = self._schedule(pending, running, pool)
+                if changed:
+                    self._save()
+                if not running:
+                    break
+                batch = [self._done.get()]
+                while True:
+                    try:
+                        batch.append(self._done.get_nowait())
+                    except queue.Empty:
+                        break
+                for name, outcome in batch:
+                    running.discard(name)
+                    self._finish(name, outcome)
+                self._save()
+        return self._phase()
+
+    # ------------------------------------------------------------------ scheduling
+
+    def _schedule(self, pending: list[str], running: set[str], pool: ThreadPoolExecutor) -> bool:
+        changed = False
+        progress = True
+        while progress:
+            progress = False
+            for name in list(pending):
+                if self.cancel.is_set():
+                    self._set(name, SKIPPED, "Terminate", "the workflow was terminated")
+                    pending.remove(name)
+                    changed = progress = True
+                    continue
+                if self.suspend_requested.is_set() or len(running) >= self.parallel:
+                    continue
+                planned = self.plan.steps[name]
+                deps = [self.steps[d]["phase"] for d in planned.dependencies]
+                if any(p not in DONE for p in deps):
+                    continue
+                run_it, reason = self._decide(planned)
+                pending.remove(name)
+                changed = progress = True
+                if not run_it:
+                    self._set(name, SKIPPED, reason, "skipped: " + reason)
+                    continue
+                self._start(name, planned, pool)
+                running.add(name)
+        return changed
+
+    def _decide(self, planned: PlannedStep) -> tuple[bool, str]:
+        phases = {d: self.steps[d]["phase"] for d in planned.dependencies}
+        cond = planned.condition
+        if cond == "always":
+            return True, ""
+        if cond == "on-success":
+            bad = [d for d, p in phases.items() if p != SUCCEEDED]
+            return (not bad), (f"DependencyNotSucceeded ({', '.join(sorted(bad))})" if bad else "")
+        if callable(cond):
+            with self.lock:
+                view = WorkflowView(
+                    phases={n: s["phase"] for n, s in self.steps.items()},
+                    outputs={n: dict(s.get("outputs") or {}) for n, s in self.steps.items()},
+                )
+            try:
+                ok = bool(cond(view))
+            except Exception as exc:
+                return False, f"ConditionError ({type(exc).__name__}: {exc})"
+            return ok, "" if ok else "ConditionNotMet"
+        return False, f"UnknownCondition ({cond!r})"
+
+    def _set(self, name: str, phase: str, reason: str = "", message: str = "") -> None:
+        with self.lock:
+            st = self.steps[name]
+            st.update(phase=phase, reason=reason, message=message)
+            if phase in DONE or phase == SUSPENDING:
+                st["finished"] = now_iso()
+        data: dict[str, Any] = {"phase": phase, "reason": reason}
+        if name in self._started:
+            data["elapsed"] = round(time.monotonic() - self._started[name], 3)
+            with self.lock:
+                self.steps[name]["elapsed"] = data["elapsed"]
+        self.events.emit(
+            Event(
+                kind="step-finished" if phase != RUNNING else "step-started",
+                step=name,
+                message=message,
+                data=data,
+            )
+        )
+
+    def _start(self, name: str, planned: PlannedStep, pool: ThreadPoolExecutor) -> None:
+        with self.lock:
+            st = self.steps[name]
+            st.update(phase=RUNNING, reason="", message="", started=now_iso(), finished=None)
+            st["attempts"] = int(st.get("attempts") or 0) + 1
+            journal = list(st.get("journal") or [])
+            resumed = bool(st.get("resumed"))
+        self._started[name] = time.monotonic()
+        self.events.emit(
+            Event(
+                kind="step-started",
+                step=name,
+                message=planned.use.definition.name,
+                data={"type": planned.use.definition.name},
+            )
+        )
+        pool.submit(self._worker, name, planned, journal, resumed)
+
+    def _finish(self, name: str, outcome: Outcome) -> None:
+        with self.lock:
+            st = self.steps[name]
+            st["outputs"] = outcome.outputs
+            if outcome.traceback:
+                st["traceback"] = outcome.traceback
+        self._set(name, outcome.phase, outcome.reason, outcome.message)
+
+    def _phase(self) -> str:
+        phases = [self.steps[n]["phase"] for n in self.plan.order]
+        if self.cancel.is_set():
+            return "terminated"
+        if SUSPENDING in phases or (self.suspend_requested.is_set() and PENDING in phases):
+            return "suspended"
+        if all(p in (SUCCEEDED, SKIPPED) for p in phases) and FAILED not in phases:
+            return "succeeded"
+        return "failed"
+
+    def _save(self) -> None:
+        with self.lock:
+            self.save()
+
+    # ------------------------------------------------------------------ one step
+
+    def _worker(self, name: str, planned: PlannedStep, journal: list[dict[str, Any]], resumed: bool) -> None:
+        try:
+            outcome = self._run_step(name, planned, journal, resumed)
+        except BaseException as exc:  # a runner bug must still end the step, never hang the run
+            outcome = Outcome(
+                FAILED,
+                "Error",
+                f"internal error: {type(exc).__name__}: {exc}",
+                traceback=traceback.format_exc(),
+            )
+        self._done.put((name, outcome))
+
+    def _journal(self, name: str, journal: list[dict[str, Any]]) -> None:
+        with self.lock:
+            self.steps[name]["journal"] = journal
+            self.save()
+
+    def _run_step(
+        self, name: str, planned: PlannedStep, journal: list[dict[str, Any]], resumed: bool
+    ) -> Outcome:
+        use = planned.use
+        deadline = time.monotonic() + planned.timeout
+        try:
+            params = self._resolve(name, planned)
+            ctx = StepContext(
+                step_name=name,
+                app_name=self.loaded.app.name,
+                namespace=self.executor.namespace,
+                app_revision=f"{self.loaded.app.name}-{self.loaded.revision[:10]}",
+                components=self._components,
+            )
+            run = StepRun(
+                name=name,
+                definition=use.definition.name,
+                journal=journal,
+                resumed=resumed,
+                retries=use.retries or self.retries,
+                backoff=self.backoff,
+                on_journal=lambda j: self._journal(name, j),
+            )
+            result = drive(
+                use.definition.run(params, ctx),
+                run,
+                lambda action: self.executor.perform(
+                    action, step=name, deadline=deadline, cancel=self.cancel
+                ),
+                deadline=deadline,
+                cancel=self.cancel,
+                where=use.where,
+            )
+            return Outcome(SUCCEEDED, outputs=self._outputs(name, use, result))
+        except Suspended:
+            return Outcome(SUSPENDING, "Suspend", "waiting for `pyvela workflow resume`")
+        except StepTimeout as exc:
+            return Outcome(FAILED, "Timeout", f"{exc.message} (timeout {planned.timeout:g}s)")
+        except PyvelaError as exc:
+            reason = (
+                "Terminate" if self.cancel.is_set() else str(exc.context.get("reason") or type(exc).__name__)
+            )
+            return Outcome(FAILED, reason, str(exc), traceback=getattr(exc, "traceback", None))
+
+    def _resolve(self, name: str, planned: PlannedStep) -> Any:
+        params = planned.use.params
+        updates = {}
+        types = param_fields(type(params))
+        for field in attrs.fields(type(params)):
+            ref = getattr(params, field.name)
+            if not isinstance(ref, Ref):
+                continue
+            with self.lock:
+                outputs = self.steps[ref.step].get("outputs") or {}
+            if ref.field not in outputs:
+                raise StepError(
+                    f"input {field.name!r} refers to {ref}, which step {ref.step!r} did not produce",
+                    where=planned.use.where,
+                    step=name,
+                    parameter=field.name,
+                    reason="InputMissing",
+                )
+            value = outputs[ref.field]
+            tp = types[field.alias or field.name][0]
+            if not check_value(value, tp):
+                raise StepError(
+                    f"input {field.name!r} from {ref} has the wrong type",
+                    where=planned.use.where,
+                    step=name,
+                    parameter=field.name,
+                    expected=type_name(tp),
+                    got=repr(value),
+                    reason="InputType",
+                )
+            updates[field.name] = value
+        return attrs.evolve(params, **updates) if updates else params
+
+    def _outputs(self, name: str, use: Any, result: Any) -> dict[str, Any]:
+        expected = use.definition.outputs_type
+        if expected is None:
+            return {}
+        if not isinstance(result, expected):
+            raise StepError(
+                "step returned the wrong outputs",
+                step=name,
+                expected=expected.__qualname__,
+                got=type(result).__name__,
+                where=use.definition.where,
+            )
+        data: dict[str, Any] = attrs.asdict(result)
+        return data
+
+
+def reset_steps(steps: Mapping[str, dict[str, Any]], names: list[str], *, keep_journal: bool) -> None:
+    """Make ``names`` pending again (a resume keeps journals; a restart clears them)."""
+    for n in names:
+        st = steps[n]
+        journal = st.get("journal") if keep_journal else []
+        resumed = st.get("resumed") if keep_journal else False
+        attempts = st.get("attempts") or 0
+        st.clear()
+        st.update(new_step_state(), journal=journal or [], resumed=bool(resumed), attempts=attempts)

@@ -1,0 +1,376 @@
+"""Performing the actions steps yield: the only place a step's intent becomes I/O."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from pyvela._app.loader import LoadedApp
+from pyvela._app.render import CLUSTER_SCOPED, render_component
+from pyvela._backends.protocol import Backend, Readiness
+from pyvela._backends.readiness import rule_for
+from pyvela._configcentre.protocol import ConfigCentre, ConfigTarget
+from pyvela._core import actions as a
+from pyvela._core.objects import LABEL_APP, LABEL_MANAGED_BY, MANAGER, Obj, ObjectRef, deep_copy
+from pyvela._workflow.events import Event, EventSink
+from pyvela._workflow.policies import ANNOTATION_SHARED_BY, ResourcePolicies, share, sharers
+from pyvela.errors import ConfigCentreError, NotFoundError, OwnershipError, StepError, TransientError
+
+
+@attrs.frozen(kw_only=True)
+class ConfigSettings:
+    """Defaults for config-centre targets (Apollo appId/env/namespace)."""
+
+    app_id: str
+    env: str = "DEV"
+    namespace: str = "application"
+
+
+class Inventory:
+    """The objects a revision applied, with their manifests (for prune, delete and rollback)."""
+
+    def __init__(self, entries: list[dict[str, Any]] | None = None) -> None:
+        self._lock = threading.Lock()
+        self.entries: dict[ObjectRef, dict[str, Any]] = {}
+        for e in entries or []:
+            self.entries[ObjectRef.from_dict(e["ref"])] = e
+
+    def add(
+        self,
+        ref: ObjectRef,
+        *,
+        component: str | None,
+        trait: str | None,
+        manifest: Obj,
+        patch: Mapping[str, Any] | None = None,
+    ) -> None:
+        entry: dict[str, Any] = {
+            "ref": ref.to_dict(),
+            "component": component,
+            "trait": trait,
+            "manifest": manifest,
+        }
+        if patch:
+            entry["patch"] = deep_copy(dict(patch))  # a step's workload patch, replayed by `diff`
+        with self._lock:
+            self.entries[ref] = entry
+
+    def to_data(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.entries.values())
+
+
+class Executor:
+    """Performs actions for one run. Thread-safe: steps run in parallel workers."""
+
+    def __init__(
+        self,
+        loaded: LoadedApp,
+        backend: Backend,
+        *,
+        events: EventSink,
+        inventory: Inventory,
+        config_centre: Callable[[], ConfigCentre],
+        config: ConfigSettings,
+        namespace: str,
+        force_conflicts: bool = False,
+        policies: ResourcePolicies | None = None,
+    ) -> None:
+        self.loaded = loaded
+        self.backend = backend
+        self.events = events
+        self.inventory = inventory
+        self._config_centre = config_centre
+        self._centre: ConfigCentre | None = None
+        self.config = config
+        self.namespace = namespace
+        self.force_conflicts = force_conflicts
+        self.policies = policies or ResourcePolicies(())
+        self.me = f"{namespace}/{loaded.app.name}"
+        self._http: Any = None
+        self._lock = threading.Lock()
+        self._namespace_ready = False
+
+    # ------------------------------------------------------------------ dispatch
+
+    def perform(self, action: a.Action[Any], *, step: str, deadline: float, cancel: threading.Event) -> Any:
+        """Perform ``action`` for ``step``; returns its result (JSON-friendly where journaled)."""
+        remaining = max(0.0, deadline - time.monotonic())
+        match action:
+            case a.ApplyComponent():
+                return self.apply_component(action, step)
+            case a.ApplyObject():
+                return self.apply_object(dict(action.object), step=step, component=None, trait=None)
+            case a.ReadObject():
+                return self.backend.get(action.ref)
+            case a.ListObjects():
+                return self.backend.list(action.api_version, action.kind, action.namespace, action.labels)
+            case a.DeleteObject():
+                return self.backend.delete(action.ref, wait=True, timeout=remaining)
+            case a.WaitReady():
+                timeout = remaining if action.timeout is None else min(action.timeout, remaining)
+                return self.wait_ready(action, step=step, timeout=timeout, cancel=cancel)
+            case a.HttpRequest():
+                return self.http(action, timeout=remaining)
+            case a.RegisterConfig():
+                return self.register(action, step)
+            case a.ReadConfig():
+                return dict(self.centre().read(self.target(action.cluster, action.namespace)))
+            case a.Log():
+                self.events.emit(Event(kind="log", step=step, message=action.message))
+                return None
+        raise StepError(f"the runner cannot perform {type(action).__name__}", step=step)
+
+    # ------------------------------------------------------------------ objects
+
+    def ensure_namespace(self) -> None:
+        with self._lock:
+            if self._namespace_ready:
+                return
+            ref = ObjectRef("v1", "Namespace", "", self.namespace)
+            if self.backend.get(ref) is None:
+                self.backend.apply(
+                    {
+                        "apiVersion": "v1",
+                        "kind": "Namespace",
+                        "metadata": {"name": self.namespace, "labels": {LABEL_MANAGED_BY: MANAGER}},
+                    }
+                )
+                self.events.emit(
+                    Event(
+                        kind="applied",
+                        message=f"created Namespace {self.namespace}",
+                        data={"object": ref.to_dict(), "change": "created"},
+                    )
+                )
+            self._namespace_ready = True
+
+    def apply_object(
+        self,
+        obj: Obj,
+        *,
+        step: str | None,
+        component: str | None,
+        trait: str | None,
+        patch: Mapping[str, Any] | None = None,
+    ) -> Obj:
+        """Apply one object after the ownership check; record it in the inventory."""
+        ref = ObjectRef.of(obj)
+        if ref.kind not in CLUSTER_SCOPED:
+            obj.setdefault("metadata", {}).setdefault("namespace", self.namespace)
+            ref = ObjectRef.of(obj)
+            self.ensure_namespace()
+        labels = obj.setdefault("metadata", {}).setdefault("labels", {})
+        labels.setdefault(LABEL_APP, self.loaded.app.name)
+        labels.setdefault(LABEL_MANAGED_BY, MANAGER)
+        live = self.backend.get(ref)
+        if self.policies.read_only(ref, component):
+            return self._read_only(live, ref, step=step, component=component)
+        shared = self.policies.shared(ref, component)
+        if shared:
+            share(obj, live, self.me)
+        elif live is not None:
+            self._check_owner(live, ref, component)
+            if sharers(live):  # other apps share it: their claim must survive this apply
+                annotations = obj["metadata"].setdefault("annotations", {})
+                annotations[ANNOTATION_SHARED_BY] = ",".join(sharers(live))
+        applied = self.backend.apply(obj, force=self.force_conflicts)
+        change = (
+            "created"
+            if live is None
+            else (
+                "unchanged"
+                if applied["metadata"].get("resourceVersion") == live["metadata"].get("resourceVersion")
+                else "configured"
+            )
+        )
+        self.inventory.add(ref, component=component, trait=trait, manifest=deep_copy(obj), patch=patch)
+        self.events.emit(
+            Event(
+                kind="applied",
+                step=step,
+                message=f"{ref} {change}",
+                data={"object": ref.to_dict(), "change": change, "component": component},
+            )
+        )
+        return applied
+
+    def _read_only(self, live: Obj | None, ref: ObjectRef, *, step: str | None, component: str | None) -> Obj:
+        if live is None:
+            raise NotFoundError(
+                f"{ref} is read-only for this app (read-only policy) but does not exist",
+                object=str(ref),
+                component=component,
+                fix="create it first, or remove it from the read-only policy",
+            )
+        self.events.emit(
+            Event(
+                kind="applied",
+                step=step,
+                message=f"{ref} read (read-only policy)",
+                data={"object": ref.to_dict(), "change": "read-only", "component": component},
+            )
+        )
+        return live
+
+    def _check_owner(self, live: Obj, ref: ObjectRef, component: str | None) -> None:
+        labels = (live.get("metadata") or {}).get("labels") or {}
+        owner = labels.get(LABEL_APP)
+        if owner == self.loaded.app.name and labels.get(LABEL_MANAGED_BY) == MANAGER:
+            return
+        if self.policies.take_over(ref, component):
+            return
+        raise OwnershipError(
+            f"{ref} already exists and is not owned by app {self.loaded.app.name!r}",
+            object=str(ref),
+            component=component,
+            got=f"owned by {owner!r}" if owner else "no pyvela ownership labels (created by someone else)",
+            fix="rename the component, delete the object, or add a take-over or shared-resource policy",
+        )
+
+    def apply_component(self, action: a.ApplyComponent, step: str) -> a.AppliedComponent:
+        use = self.loaded.app.component(action.component)
+        rendered = render_component(
+            self.loaded.app, use, revision=self.loaded.revision, workload_patch=action.workload_patch
+        )
+        workload: Obj | None = None
+        outputs: dict[str, Obj] = {}
+        # Namespaces and CRDs first: the objects that need them must not race them.
+        order = sorted(
+            rendered.objects,
+            key=lambda o: o.object.get("kind") not in {"Namespace", "CustomResourceDefinition"},
+        )
+        for ro in order:
+            live = self.apply_object(
+                deep_copy(ro.object),
+                step=step,
+                component=use.name,
+                trait=ro.trait,
+                patch=action.workload_patch if ro.output is None else None,
+            )
+            if ro.object.get("kind") == "CustomResourceDefinition":
+                self.backend.wait(
+                    ObjectRef.of(live),
+                    rule_for("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
+                    timeout=60.0,
+                )
+            if ro.output is None:
+                workload = live
+            else:
+                outputs[ro.output] = live
+        assert workload is not None
+        return a.AppliedComponent(component=use.name, workload=workload, outputs=outputs)
+
+    def wait_ready(self, action: a.WaitReady, *, step: str, timeout: float, cancel: threading.Event) -> Obj:
+        rule = action.rule or rule_for(action.ref.api_version, action.ref.kind)
+        self.events.emit(
+            Event(
+                kind="waiting",
+                step=step,
+                message=f"waiting for {action.ref}",
+                data={"object": action.ref.to_dict()},
+            )
+        )
+
+        def progress(r: Readiness) -> None:
+            self.events.emit(
+                Event(
+                    kind="waiting",
+                    step=step,
+                    message=f"{action.ref.name}: {r.message}",
+                    data={"object": action.ref.to_dict(), "ready": r.ready},
+                )
+            )
+
+        live = self.backend.wait(action.ref, rule, timeout=timeout, on_progress=progress, cancel=cancel)
+        self.events.emit(
+            Event(
+                kind="ready",
+                step=step,
+                message=f"{action.ref} is ready",
+                data={"object": action.ref.to_dict()},
+            )
+        )
+        return live
+
+    # ------------------------------------------------------------------ outside world
+
+    def http(self, action: a.HttpRequest, *, timeout: float) -> a.HttpResponse:
+        import httpx
+
+        with self._lock:
+            if self._http is None:
+                self._http = httpx.Client(timeout=httpx.Timeout(30.0), follow_redirects=True)
+        try:
+            response = self._http.request(
+                action.method,
+                action.url,
+                json=action.json,
+                headers=dict(action.headers),
+                timeout=min(30.0, max(timeout, 0.1)),
+            )
+        except httpx.TransportError as exc:
+            raise TransientError(f"{action.describe()} failed: {type(exc).__name__}") from exc
+        if response.status_code == 429 or response.status_code >= 500:
+            raise TransientError(f"{action.describe()} answered {response.status_code}")
+        return a.HttpResponse(status=response.status_code, headers=dict(response.headers), text=response.text)
+
+    def centre(self) -> ConfigCentre:
+        with self._lock:
+            if self._centre is None:
+                self._centre = self._config_centre()
+            return self._centre
+
+    def target(self, cluster: str | None, namespace: str | None) -> ConfigTarget:
+        return ConfigTarget(
+            app_id=self.config.app_id,
+            env=self.config.env,
+            cluster=cluster or "default",
+            namespace=namespace or self.config.namespace,
+        )
+
+    def register(self, action: a.RegisterConfig, step: str) -> dict[str, Any]:
+        target = self.target(action.cluster, action.namespace)
+        title = action.release_title or f"{self.loaded.app.name} {step}"
+        try:
+            release = self.centre().register(
+                target,
+                action.items,
+                release_title=title,
+                comment=f"pyvela {self.loaded.app.name} step {step}",
+            )
+        except ConfigCentreError as exc:
+            raise exc.with_context(step=step) from None
+        self.events.emit(
+            Event(
+                kind="log",
+                step=step,
+                message=f"registered {len(action.items)} item(s) in {target} "
+                + ("(published " + release.release_key + ")" if release.changed else "(already published)"),
+            )
+        )
+        return {"release_key": release.release_key, "changed": release.changed, "items": dict(release.items)}
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+        if self._centre is not None:
+            self._centre.close()
+
+
+#: How journaled results come back to life on replay.
+DECODERS: Mapping[type[Any], Callable[[Any], Any]] = {
+    a.HttpRequest: lambda d: a.HttpResponse(**d),
+}
+
+
+def encode_result(result: Any) -> Any:
+    if isinstance(result, a.HttpResponse):
+        return {"status": result.status, "headers": dict(result.headers), "text": result.text}
+    if isinstance(result, a.AppliedComponent):
+        return result.to_data()
+    return result

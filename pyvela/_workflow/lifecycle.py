@@ -1,0 +1,575 @@
+"""An app's life on a cluster: deploy (new revision or resume), restart, suspend/resume,
+terminate, rollback, delete, prune, history and status, all on the in-cluster state record.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from pyvela._app.loader import LoadedApp
+from pyvela._app.render import render_app
+from pyvela._backends.protocol import Backend, Readiness
+from pyvela._backends.readiness import rule_for
+from pyvela._configcentre.protocol import ConfigCentre
+from pyvela._core.objects import LABEL_MANAGED_BY, MANAGER, ObjectRef
+from pyvela._workflow.control import ControlWatcher, summary
+from pyvela._workflow.engine import (
+    DONE,
+    FAILED,
+    PENDING,
+    SKIPPED,
+    SUSPENDING,
+    Engine,
+    new_step_state,
+    reset_steps,
+)
+from pyvela._workflow.events import Event, EventSink
+from pyvela._workflow.executor import ConfigSettings, Executor, Inventory
+from pyvela._workflow.policies import ResourcePolicies, release
+from pyvela._workflow.state import HISTORY_LIMIT, AppLock, StateStore, control_ref, new_record, now_iso
+from pyvela.errors import PyvelaError, StateError, WorkflowError
+
+
+@attrs.frozen(kw_only=True)
+class Options:
+    """How a run behaves (CLI flags)."""
+
+    parallel: int = 8
+    wait_lock: float = 0.0
+    force_conflicts: bool = False
+    retries: int = 5
+    backoff: float = 0.2
+
+
+@attrs.frozen(kw_only=True)
+class RunResult:
+    """The outcome of a run, for the summary and ``-o json``."""
+
+    app: str
+    namespace: str
+    target: str
+    revision: int
+    hash: str
+    phase: str
+    up_to_date: bool = False
+    message: str = ""
+    steps: Mapping[str, Any] = attrs.field(factory=dict)
+    pruned: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.phase == "succeeded"
+
+    def to_dict(self) -> dict[str, Any]:
+        steps = {
+            n: {
+                k: s.get(k)
+                for k in (
+                    "phase",
+                    "reason",
+                    "message",
+                    "outputs",
+                    "elapsed",
+                    "started",
+                    "finished",
+                    "attempts",
+                )
+            }
+            for n, s in self.steps.items()
+        }
+        return {
+            "ok": self.ok,
+            "app": self.app,
+            "namespace": self.namespace,
+            "target": self.target,
+            "revision": self.revision,
+            "hash": self.hash,
+            "phase": self.phase,
+            "upToDate": self.up_to_date,
+            "message": self.message,
+            "steps": steps,
+            "pruned": list(self.pruned),
+        }
+
+
+class AppOps:
+    """Operations on one app on one backend, each under the app's lock."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        loaded: LoadedApp,
+        *,
+        events: EventSink,
+        config_centre: Callable[[], ConfigCentre],
+        config: ConfigSettings | None = None,
+        namespace: str | None = None,
+        options: Options | None = None,
+    ) -> None:
+        self.backend = backend
+        if namespace and namespace != loaded.app.namespace:
+            # `-n` moves the whole app (its objects, state and lock), as kubectl's does.
+            loaded = attrs.evolve(loaded, app=attrs.evolve(loaded.app, namespace=namespace))
+        self.loaded = loaded
+        self.app = loaded.app.name
+        self.namespace = namespace or loaded.app.namespace
+        self.events = events
+        self.config_centre = config_centre
+        self.config = config or ConfigSettings(app_id=self.app)
+        self.options = options or Options()
+        self.store = StateStore(backend, self.app, self.namespace)
+        self._state_lock = threading.RLock()
+
+    # ------------------------------------------------------------------ helpers
+
+    def _policy(self, name: str) -> Any:
+        for p in self.loaded.app.policies:
+            if p.definition.name == name:
+                return p.params
+        return None
+
+    def _nothing(self, message: str) -> RunResult:
+        return RunResult(
+            app=self.app,
+            namespace=self.namespace,
+            target=self.backend.description,
+            revision=0,
+            hash="",
+            phase="deleted",
+            message=message,
+        )
+
+    def _locked(self, fn: Callable[[], RunResult], *, create_namespace: bool = True) -> RunResult:
+        namespace = ObjectRef("v1", "Namespace", "", self.namespace)
+        if self.backend.get(namespace) is None:
+            if not create_namespace:
+                return self._nothing(f"namespace {self.namespace!r} does not exist: nothing to do")
+            # The lock and the state live in the app's namespace, so it must exist first.
+            self.backend.apply(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Namespace",
+                    "metadata": {"name": self.namespace, "labels": {LABEL_MANAGED_BY: MANAGER}},
+                }
+            )
+        lock = AppLock(self.backend, self.app, self.namespace)
+        lock.acquire(wait=self.options.wait_lock)
+        try:
+            return fn()
+        finally:
+            lock.release()
+
+    def _result(
+        self,
+        rev: Mapping[str, Any],
+        *,
+        up_to_date: bool = False,
+        message: str = "",
+        pruned: tuple[str, ...] = (),
+    ) -> RunResult:
+        return RunResult(
+            app=self.app,
+            namespace=self.namespace,
+            target=self.backend.description,
+            revision=int(rev["number"]),
+            hash=str(rev["hash"]),
+            phase=str(rev["phase"]),
+            up_to_date=up_to_date,
+            message=message or str(rev.get("message") or ""),
+            steps=rev.get("steps") or {},
+            pruned=pruned,
+        )
+
+    def _executor(self, inventory: Inventory) -> Executor:
+        return Executor(
+            self.loaded,
+            self.backend,
+            events=self.events,
+            inventory=inventory,
+            config_centre=self.config_centre,
+            config=self.config,
+            namespace=self.namespace,
+            force_conflicts=self.options.force_conflicts,
+            policies=ResourcePolicies((p.definition.name, p.params) for p in self.loaded.app.policies),
+        )
+
+    def _load(self) -> dict[str, Any]:
+        return self.store.load() or new_record(self.app, self.namespace)
+
+    def _new_revision(self, record: dict[str, Any], kind: str = "deploy") -> dict[str, Any]:
+        number = max((int(r["number"]) for r in record["revisions"]), default=0) + 1
+        planned = []
+        for rc in render_app(self.loaded.app, revision=self.loaded.revision):
+            planned += [
+                {"ref": ObjectRef.of(o.object).to_dict(), "component": o.component, "trait": o.trait}
+                for o in rc.objects
+            ]
+        rev = {
+            "number": number,
+            "hash": self.loaded.revision,
+            "kind": kind,
+            "phase": "running",
+            "started": now_iso(),
+            "finished": None,
+            "spec": self.loaded.spec,
+            "message": "",
+            "planned": planned,
+            "inventory": [],
+            "steps": {n: new_step_state() for n in self.loaded.plan.order},
+        }
+        record["revisions"].append(rev)
+        del record["revisions"][:-HISTORY_LIMIT]
+        return rev
+
+    # ------------------------------------------------------------------ deploy & friends
+
+    def deploy(self) -> RunResult:
+        """Deploy: a no-op when up to date, a resume after a kill or failure, else a new revision."""
+        return self._locked(self._deploy)
+
+    def _deploy(self) -> RunResult:
+        record = self._load()
+        latest = record["revisions"][-1] if record["revisions"] else None
+        if latest is not None and latest["hash"] == self.loaded.revision and latest.get("kind") == "deploy":
+            phase = latest["phase"]
+            if phase == "succeeded":
+                self.events.emit(
+                    Event(kind="up-to-date", message=f"revision {latest['number']} is up to date")
+                )
+                return self._result(latest, up_to_date=True, message="up to date")
+            if phase == "suspended":
+                return self._result(latest, message="the workflow is suspended: run `pyvela workflow resume`")
+            if phase == "terminated":
+                return self._result(
+                    latest, message="the workflow was terminated: run `pyvela workflow restart`"
+                )
+            # A killed or failed run of the same revision resumes: finished steps keep their
+            # outputs, interrupted ones replay their journal, failed and skipped ones run again.
+            redo = [n for n, s in latest["steps"].items() if s["phase"] not in ("succeeded",)]
+            reset_steps(latest["steps"], redo, keep_journal=True)
+            latest["phase"] = "running"
+            self.events.emit(Event(kind="resumed", message=f"resuming revision {latest['number']}"))
+            return self._run(record, latest)
+        rev = self._new_revision(record)
+        return self._run(record, rev)
+
+    def resume(self) -> RunResult:
+        """Resume a suspended workflow: suspended steps continue past their suspend."""
+
+        def go() -> RunResult:
+            record, rev = self._current()
+            if rev["phase"] != "suspended":
+                return self._result(rev, message=f"nothing to resume: the workflow is {rev['phase']}")
+            for st in rev["steps"].values():
+                if st["phase"] == SUSPENDING:
+                    st["resumed"] = True
+            reset_steps(
+                rev["steps"],
+                [n for n, s in rev["steps"].items() if s["phase"] != "succeeded"],
+                keep_journal=True,
+            )
+            rev["phase"] = "running"
+            return self._run(record, rev)
+
+        return self._locked(go)
+
+    def restart(self, step: str | None = None) -> RunResult:
+        """Run the current revision again from the start, or from ``step`` and its dependants."""
+
+        def go() -> RunResult:
+            record = self._load()
+            if not record["revisions"] or record["revisions"][-1]["hash"] != self.loaded.revision:
+                rev = self._new_revision(record)
+                return self._run(record, rev)
+            rev = record["revisions"][-1]
+            if step is None:
+                names = list(rev["steps"])
+            else:
+                if step not in rev["steps"]:
+                    raise WorkflowError(f"no step named {step!r}", expected=", ".join(rev["steps"]), got=step)
+                names = [step, *self._dependants(step)]
+            reset_steps(rev["steps"], names, keep_journal=False)
+            rev["phase"] = "running"
+            return self._run(record, rev)
+
+        return self._locked(go)
+
+    def _dependants(self, step: str) -> list[str]:
+        out: list[str] = []
+        frontier = {step}
+        for name in self.loaded.plan.order:
+            if self.loaded.plan.steps[name].dependencies & frontier:
+                frontier.add(name)
+                out.append(name)
+        return out
+
+    def _current(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        record = self.store.load()
+        if not record or not record["revisions"]:
+            raise StateError(
+                f"app {self.app!r} was never deployed to {self.backend.description}",
+                fix="run `pyvela deploy` first",
+            )
+        return record, record["revisions"][-1]
+
+    def _run(self, record: dict[str, Any], rev: dict[str, Any]) -> RunResult:
+        inventory = Inventory(rev.get("inventory"))
+
+        def save() -> None:
+            rev["inventory"] = inventory.to_data()
+            self.store.save(record)
+
+        executor = self._executor(inventory)
+        engine = Engine(
+            self.loaded,
+            executor,
+            rev,
+            events=self.events,
+            save=save,
+            state_lock=self._state_lock,
+            parallel=self.options.parallel,
+            retries=self.options.retries,
+            backoff=self.options.backoff,
+        )
+        with self._state_lock:
+            save()  # the pending revision is recorded before anything is applied
+        self.events.emit(
+            Event(
+                kind="run-started",
+                message=f"revision {rev['number']} on {self.backend.description}",
+                data={"revision": rev["number"], "target": self.backend.description},
+            )
+        )
+        watcher = ControlWatcher(self.backend, self.app, self.namespace, engine)
+        watcher.start()
+        try:
+            phase = engine.run()
+        finally:
+            watcher.stop()
+            executor.close()
+        pruned: tuple[str, ...] = ()
+        with self._state_lock:
+            rev["phase"] = phase
+            rev["finished"] = now_iso() if phase in ("succeeded", "failed", "terminated") else None
+            failed = [n for n, s in rev["steps"].items() if s["phase"] == FAILED]
+            rev["message"] = f"failed steps: {', '.join(failed)}" if failed else ""
+            save()
+        if phase == "succeeded":
+            pruned = self._prune(record, rev)
+        self.events.emit(Event(kind="run-finished", message=phase, data={"phase": phase}))
+        return self._result(rev, pruned=pruned)
+
+    # ------------------------------------------------------------------ prune / delete / rollback
+
+    def _prune(self, record: dict[str, Any], rev: dict[str, Any]) -> tuple[str, ...]:
+        gc = self._policy("garbage-collect")
+        keep = {ObjectRef.from_dict(e["ref"]) for e in rev["inventory"]}
+        stale: list[ObjectRef] = []
+        # Everything applied since the last success (inclusive) that this revision no longer
+        # has; older revisions' objects were pruned by that success already.
+        for old in reversed(record["revisions"]):
+            if old is rev:
+                continue
+            for e in reversed(old.get("inventory") or []):
+                ref = ObjectRef.from_dict(e["ref"])
+                if ref not in keep and ref not in stale:
+                    stale.append(ref)
+            if old["phase"] == "succeeded":
+                break
+        if not stale or (gc is not None and gc.keep_legacy):
+            return ()
+        for ref in stale:
+            outcome = self._remove(ref)
+            if outcome != "absent":
+                self.events.emit(
+                    Event(kind="pruned", message=f"pruned {ref} ({outcome})", data={"object": ref.to_dict()})
+                )
+        return tuple(str(r) for r in stale)
+
+    def _remove(self, ref: ObjectRef) -> str:
+        """Delete an object this app applied; one that other apps share only loses this app's share."""
+        return release(self.backend, ref, f"{self.namespace}/{self.app}")
+
+    def delete(self) -> RunResult:
+        """Delete everything the app owns (reverse order of application), then its state."""
+
+        def go() -> RunResult:
+            record = self.store.load()
+            if record is None:
+                return self._nothing("nothing to delete")
+            refs: list[ObjectRef] = []
+            for rev in reversed(record["revisions"]):
+                for e in reversed((rev.get("inventory") or []) + (rev.get("planned") or [])):
+                    ref = ObjectRef.from_dict(e["ref"])
+                    if ref not in refs and ref.kind != "Namespace":
+                        refs.append(ref)
+            deleted = []
+            for ref in refs:
+                if self._remove(ref) == "deleted":
+                    deleted.append(str(ref))
+                    self.events.emit(
+                        Event(kind="deleted", message=f"deleted {ref}", data={"object": ref.to_dict()})
+                    )
+            self.backend.delete(control_ref(self.app, self.namespace), wait=False)
+            self.store.delete()
+            none: dict[str, Any] = {"number": 0, "hash": ""}
+            last: dict[str, Any] = record["revisions"][-1] if record["revisions"] else none
+            return RunResult(
+                app=self.app,
+                namespace=self.namespace,
+                target=self.backend.description,
+                revision=int(last["number"]),
+                hash=str(last["hash"]),
+                phase="deleted",
+                message=f"deleted {len(deleted)} object(s)",
+                pruned=tuple(deleted),
+            )
+
+        return self._locked(go, create_namespace=False)
+
+    def rollback(self, number: int | None = None) -> RunResult:
+        """Re-apply the objects of an earlier succeeded revision, wait for them, prune the rest."""
+
+        def go() -> RunResult:
+            record, current = self._current()
+            candidates = [r for r in record["revisions"] if r["phase"] == "succeeded" and r is not current]
+            if number is not None:
+                candidates = [r for r in record["revisions"] if int(r["number"]) == number]
+            if not candidates:
+                known = ", ".join(f"{r['number']} ({r['phase']})" for r in record["revisions"])
+                raise StateError(
+                    "no revision to roll back to",
+                    expected="an earlier succeeded revision",
+                    got=known or "no revisions",
+                    fix="pass a revision number from `pyvela history`",
+                )
+            target = candidates[-1]
+            rev: dict[str, Any] = {
+                "number": max(int(r["number"]) for r in record["revisions"]) + 1,
+                "hash": target["hash"],
+                "kind": "rollback",
+                "rollback_of": target["number"],
+                "phase": "running",
+                "started": now_iso(),
+                "finished": None,
+                "spec": target.get("spec"),
+                "message": f"rollback to revision {target['number']}",
+                "inventory": [],
+                "steps": target.get("steps", {}),
+            }
+            record["revisions"].append(rev)
+            del record["revisions"][:-HISTORY_LIMIT]
+            self.store.save(record)
+            inventory = Inventory()
+            executor = self._executor(inventory)
+            try:
+                entries = target.get("inventory") or []
+                entries = sorted(
+                    entries, key=lambda e: e["ref"]["kind"] not in ("Namespace", "CustomResourceDefinition")
+                )
+                for e in entries:
+                    executor.apply_object(
+                        dict(e["manifest"]), step=None, component=e.get("component"), trait=e.get("trait")
+                    )
+                for e in entries:
+                    ref = ObjectRef.from_dict(e["ref"])
+                    self.backend.wait(ref, rule_for(ref.api_version, ref.kind), timeout=600.0)
+                rev["phase"] = "succeeded"
+            except PyvelaError as exc:
+                rev["phase"], rev["message"] = "failed", str(exc)
+            finally:
+                executor.close()
+                rev["inventory"] = inventory.to_data()
+                rev["finished"] = now_iso()
+                self.store.save(record)
+            pruned = self._prune(record, rev) if rev["phase"] == "succeeded" else ()
+            return self._result(rev, pruned=pruned)
+
+        return self._locked(go)
+
+    # ------------------------------------------------------------------ control of a running workflow
+
+    def request(self, action: str) -> RunResult:
+        """Suspend or terminate: signal the running deploy, or change the record if none runs."""
+        lock = AppLock(self.backend, self.app, self.namespace)
+        try:
+            lock.acquire(wait=0.0)
+        except PyvelaError:
+            cm = {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": control_ref(self.app, self.namespace).name, "namespace": self.namespace},
+                "data": {"action": action, "at": now_iso()},
+            }
+            self.backend.apply(cm)
+            record, rev = self._current()
+            return self._result(rev, message=f"{action} requested from the running deploy")
+        try:
+            record, rev = self._current()
+            if rev["phase"] in ("succeeded", "failed", "terminated") and action == "suspend":
+                return self._result(rev, message=f"nothing to suspend: the workflow is {rev['phase']}")
+            if action == "suspend":
+                rev["phase"] = "suspended"
+            else:
+                for st in rev["steps"].values():
+                    if st["phase"] not in DONE:
+                        st.update(phase=SKIPPED if st["phase"] == PENDING else FAILED, reason="Terminate")
+                rev["phase"], rev["finished"] = "terminated", now_iso()
+            self.store.save(record)
+            return self._result(rev, message=f"workflow {rev['phase']}")
+        finally:
+            lock.release()
+
+    # ------------------------------------------------------------------ reading
+
+    def history(self) -> list[dict[str, Any]]:
+        record = self.store.load()
+        if record is None:
+            return []
+        return [
+            {
+                k: r.get(k)
+                for k in ("number", "hash", "kind", "phase", "started", "finished", "message", "rollback_of")
+            }
+            for r in record["revisions"]
+        ]
+
+    def status(self) -> dict[str, Any]:
+        """Steps of the latest revision, and every owned object with its live health."""
+        _record, rev = self._current()
+        objects = []
+        for e in rev.get("inventory") or []:
+            ref = ObjectRef.from_dict(e["ref"])
+            live = self.backend.get(ref)
+            verdict = (
+                rule_for(ref.api_version, ref.kind)(live) if live is not None else Readiness(False, "missing")
+            )
+            objects.append(
+                {
+                    "object": ref.to_dict(),
+                    "component": e.get("component"),
+                    "trait": e.get("trait"),
+                    "ready": verdict.ready,
+                    "message": verdict.message,
+                    "live": summary(live),
+                }
+            )
+        return {
+            "app": self.app,
+            "namespace": self.namespace,
+            "target": self.backend.description,
+            "revision": rev["number"],
+            "hash": rev["hash"],
+            "kind": rev.get("kind"),
+            "phase": rev["phase"],
+            "message": rev.get("message") or "",
+            "steps": {
+                n: {k: s.get(k) for k in ("phase", "reason", "message", "outputs", "elapsed")}
+                for n, s in rev["steps"].items()
+            },
+            "objects": objects,
+        }

@@ -1,0 +1,282 @@
+"""Workflow state, kept in the target cluster itself (a Secret per app, like Helm's releases).
+
+The record holds every revision (app spec, phase, inventory of applied objects), and for
+the current one each step's phase, outputs and action journal. It is written through
+the backend with a resourceVersion precondition, so a concurrent writer is detected,
+and a record that is not pyvela's (or not this app's) is refused, never overwritten.
+A Lease guards against two runs of the same app at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import gzip
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pyvela._backends.protocol import Backend
+from pyvela._core.objects import LABEL_APP, LABEL_MANAGED_BY, MANAGER, Obj, ObjectRef
+from pyvela.errors import AlreadyExistsError, ConflictError, LockedError, StateError
+
+FORMAT = 1
+STATE_TYPE = "pyvela.dev/app-state"
+HISTORY_LIMIT = 10
+LEASE_SECONDS = 30
+
+
+def state_ref(app: str, namespace: str) -> ObjectRef:
+    return ObjectRef("v1", "Secret", namespace, f"pyvela-app.{app}")
+
+
+def lease_ref(app: str, namespace: str) -> ObjectRef:
+    return ObjectRef("coordination.k8s.io/v1", "Lease", namespace, f"pyvela-lock.{app}")
+
+
+def control_ref(app: str, namespace: str) -> ObjectRef:
+    return ObjectRef("v1", "ConfigMap", namespace, f"pyvela-control.{app}")
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def new_record(app: str, namespace: str) -> dict[str, Any]:
+    return {"format": FORMAT, "app": app, "namespace": namespace, "revisions": []}
+
+
+class StateStore:
+    """Reads and writes one app's state record through a backend."""
+
+    def __init__(self, backend: Backend, app: str, namespace: str) -> None:
+        self.backend = backend
+        self.app = app
+        self.namespace = namespace
+        self.ref = state_ref(app, namespace)
+        self._resource_version: str | None = None
+        self._lock = threading.Lock()
+
+    def load(self) -> dict[str, Any] | None:
+        """The record, or None when the app was never deployed here.
+
+        Raises:
+            StateError: the Secret is not a pyvela state record of this app, or is corrupt.
+        """
+        live = self.backend.get(self.ref)
+        if live is None:
+            self._resource_version = None
+            return None
+        record = decode(live, self.app, self.ref)
+        self._resource_version = live["metadata"].get("resourceVersion")
+        return record
+
+    def save(self, record: Mapping[str, Any]) -> None:
+        """Write the record; ConflictError when someone else wrote it since we read it."""
+        with self._lock:
+            obj = encode(record, self.app, self.ref)
+            if self._resource_version is None:
+                try:
+                    live = self.backend.create(obj)
+                except AlreadyExistsError as exc:
+                    raise StateError(
+                        "the state record appeared while this run was starting",
+                        object=str(self.ref),
+                        fix="another pyvela run is deploying this app; re-run later",
+                    ) from exc
+            else:
+                obj["metadata"]["resourceVersion"] = self._resource_version
+                try:
+                    live = self.backend.replace(obj)
+                except ConflictError as exc:
+                    raise StateError(
+                        "the state record was changed by someone else during this run",
+                        object=str(self.ref),
+                        fix="check who else deploys this app; re-run to resume",
+                    ) from exc
+            self._resource_version = live["metadata"].get("resourceVersion")
+
+    def delete(self) -> None:
+        self.backend.delete(self.ref, wait=False)
+        self._resource_version = None
+
+
+def encode(record: Mapping[str, Any], app: str, ref: ObjectRef) -> Obj:
+    # gzip level 1: the record is written after every transition; speed beats size here.
+    raw = gzip.compress(json.dumps(record, separators=(",", ":"), default=str).encode(), compresslevel=1)
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": STATE_TYPE,
+        "metadata": {
+            "name": ref.name,
+            "namespace": ref.namespace,
+            "labels": {LABEL_MANAGED_BY: MANAGER, LABEL_APP: app, "owner": MANAGER},
+        },
+        "data": {"state": base64.b64encode(raw).decode()},
+    }
+
+
+def decode(live: Mapping[str, Any], app: str, ref: ObjectRef) -> dict[str, Any]:
+    labels = (live.get("metadata") or {}).get("labels") or {}
+    fix = f"inspect it; delete the Secret {ref.namespace}/{ref.name} only if it is not needed"
+    if live.get("type") != STATE_TYPE or labels.get(LABEL_MANAGED_BY) != MANAGER:
+        raise StateError(
+            f"Secret {ref.namespace}/{ref.name} exists but is not a pyvela state record; "
+            "refusing to overwrite it",
+            object=str(ref),
+            expected=f"type {STATE_TYPE}",
+            got=f"type {live.get('type')!r}",
+            fix=fix,
+        )
+    try:
+        data = (live.get("data") or {})["state"]
+        record: dict[str, Any] = json.loads(gzip.decompress(base64.b64decode(data)))
+    except Exception as exc:
+        raise StateError(
+            "the state record is corrupt and cannot be read; refusing to overwrite it",
+            object=str(ref),
+            got=f"{type(exc).__name__}: {exc}",
+            fix=fix,
+        ) from exc
+    if (
+        record.get("format") != FORMAT
+        or record.get("app") != app
+        or not isinstance(record.get("revisions"), list)
+    ):
+        raise StateError(
+            "the state record belongs to another app or format; refusing to overwrite it",
+            object=str(ref),
+            expected=f"app {app!r}, format {FORMAT}",
+            got=f"app {record.get('app')!r}, format {record.get('format')!r}",
+            fix=fix,
+        )
+    return record
+
+
+class AppLock:
+    """A Lease held while a run changes the app; renewed in the background.
+
+    A lease whose holder died (its renew time is older than the lease duration, or the
+    holder is a process on this host that no longer exists) is taken over.
+    """
+
+    def __init__(self, backend: Backend, app: str, namespace: str, *, duration: int = LEASE_SECONDS) -> None:
+        self.backend = backend
+        self.ref = lease_ref(app, namespace)
+        self.duration = duration
+        self.identity = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._live: Obj | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._mutex = threading.Lock()
+
+    def acquire(self, wait: float = 0.0) -> None:
+        """Take the lease, waiting up to ``wait`` seconds; LockedError otherwise."""
+        deadline = time.monotonic() + wait
+        while True:
+            holder = self._try()
+            if holder is None:
+                break
+            if time.monotonic() >= deadline:
+                raise LockedError(
+                    f"another pyvela run ({holder}) is changing this app",
+                    object=str(self.ref),
+                    fix="wait for it to finish, or pass --wait-lock SECONDS",
+                )
+            time.sleep(min(0.5, max(0.05, deadline - time.monotonic())))
+        self._thread = threading.Thread(target=self._renew_loop, name="pyvela-lease", daemon=True)
+        self._thread.start()
+
+    def _body(self, resource_version: str | None = None) -> Obj:
+        meta: dict[str, Any] = {
+            "name": self.ref.name,
+            "namespace": self.ref.namespace,
+            "labels": {LABEL_MANAGED_BY: MANAGER},
+        }
+        if resource_version:
+            meta["resourceVersion"] = resource_version
+        return {
+            "apiVersion": self.ref.api_version,
+            "kind": "Lease",
+            "metadata": meta,
+            "spec": {
+                "holderIdentity": self.identity,
+                "leaseDurationSeconds": self.duration,
+                "renewTime": now_iso(),
+                "acquireTime": now_iso(),
+            },
+        }
+
+    def _try(self) -> str | None:
+        try:
+            self._live = self.backend.create(self._body())
+            return None
+        except AlreadyExistsError:
+            pass
+        live = self.backend.get(self.ref)
+        if live is None:
+            return self._try()
+        spec = live.get("spec") or {}
+        holder = str(spec.get("holderIdentity") or "")
+        if holder and not _expired(spec) and _alive(holder):
+            return holder
+        try:
+            self._live = self.backend.replace(self._body(live["metadata"].get("resourceVersion")))
+            return None
+        except ConflictError:
+            return holder or "unknown"
+
+    def _renew_loop(self) -> None:
+        while not self._stop.wait(self.duration / 3):
+            with self._mutex:
+                if self._live is None:
+                    return
+                body = self._body(self._live["metadata"].get("resourceVersion"))
+                body["spec"]["acquireTime"] = (self._live.get("spec") or {}).get("acquireTime", now_iso())
+                try:
+                    self._live = self.backend.replace(body)
+                except Exception:  # the next renewal retries; expiry is the safety net
+                    continue
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        with self._mutex:
+            if self._live is not None:
+                # An expired lease is harmless; never mask the run's own outcome.
+                with contextlib.suppress(Exception):
+                    self.backend.delete(self.ref, wait=False)
+                self._live = None
+
+
+def _expired(spec: Mapping[str, Any]) -> bool:
+    renew = spec.get("renewTime")
+    if not renew:
+        return True
+    try:
+        at = datetime.strptime(str(renew), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    except ValueError:
+        return True
+    return (datetime.now(UTC) - at).total_seconds() > float(spec.get("leaseDurationSeconds") or LEASE_SECONDS)
+
+
+def _alive(holder: str) -> bool:
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
