@@ -1,7 +1,7 @@
 """Parameter types shared by the standard components and traits (env vars, probes, volumes).
 
 Nested parameter classes are checked as a whole when the definition's parameters are
-built: :class:`Checked` walks every nested value with typeguard (every item of every
+built: :class:`Params` walks every nested value with typeguard (every item of every
 collection), so ``EnvVar(name=3)`` inside ``webservice(env=...)`` is a ParameterError at
 the call site, not a broken manifest at apply time.
 """
@@ -24,12 +24,24 @@ ExposeType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
 EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
-def _check_tree(value: Any, path: str) -> None:
+_HINTS: dict[type[Any], dict[str, Any]] = {}
+_ALL_ITEMS = typeguard.CollectionCheckStrategy.ALL_ITEMS
+
+
+def _hints(cls: type[Any]) -> dict[str, Any]:
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = typing.get_type_hints(cls)
+    return hints
+
+
+def _walk(value: Any, path: str) -> None:
+    """Type-check the fields of nested parameter objects, then their cross-field rules."""
     if attrs.has(type(value)):
-        hints = typing.get_type_hints(type(value))
+        hints = _hints(type(value))
         for field in attrs.fields(type(value)):
             item = getattr(value, field.name)
-            here = f"{path}.{field.name}" if path else field.name
+            here = f"{path}.{field.name}"
             try:
                 typeguard.check_type(
                     item,
@@ -38,29 +50,39 @@ def _check_tree(value: Any, path: str) -> None:
                 )
             except typeguard.TypeCheckError as exc:
                 raise TypeError(f"{here}: {exc} (got {item!r:.80})") from None
-            _check_tree(item, here)
+            _walk(item, here)
+        if isinstance(value, Checked):
+            value.validate()
     elif isinstance(value, tuple | list):
         for i, item in enumerate(value):
-            _check_tree(item, f"{path}[{i}]")
+            _walk(item, f"{path}[{i}]")
     elif isinstance(value, Mapping):
         for key, item in value.items():
-            _check_tree(item, f"{path}[{key!r}]")
+            _walk(item, f"{path}[{key!r}]")
 
 
 class Checked:
-    """Mixin for parameter classes: type-checks nested values, then runs ``validate``.
+    """Base of nested parameter classes: ``validate`` holds their cross-field rules.
 
-    pyvela turns the TypeError/ValueError raised here into a ParameterError that names
-    the call site and the definition.
+    They are checked as part of the definition's parameters (see :class:`Params`), so a
+    mistake deep inside ``webservice(...)`` is reported at that call site.
+    """
+
+    def validate(self) -> None:
+        """Cross-field rules (overridden where KubeVela's CUE has them)."""
+
+
+class Params(Checked):
+    """Base of a definition's parameter class: checks every nested value when built.
+
+    The top-level fields were already checked by pyvela; pyvela turns the TypeError or
+    ValueError raised here into a ParameterError naming the call site and definition.
     """
 
     def __attrs_post_init__(self) -> None:
         for field in attrs.fields(typing.cast(Any, type(self))):
-            _check_tree(getattr(self, field.name), field.name)
+            _walk(getattr(self, field.name), field.name)
         self.validate()
-
-    def validate(self) -> None:
-        """Cross-field rules (overridden where KubeVela's CUE has them)."""
 
 
 # --------------------------------------------------------------------------- env

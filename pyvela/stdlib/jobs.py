@@ -10,7 +10,7 @@ import attrs
 from pyvela import ComponentContext, Obj, WorkloadType, component
 
 from ._pod import add_volumes, container, pod_metadata, pod_spec_extras
-from ._types import Checked, EnvVar, HealthProbe, HostAlias, PullPolicy
+from ._types import EnvVar, HealthProbe, HostAlias, Params, PullPolicy
 from ._volumes import Volume, VolumeMounts
 
 JOB = WorkloadType(api_version="batch/v1", kind="Job")
@@ -18,7 +18,7 @@ CRON_JOB = WorkloadType(api_version="batch/v1", kind="CronJob")
 
 
 @attrs.frozen(kw_only=True)
-class TaskParams(Checked):
+class TaskParams(Params):
     """Parameters of ``task``.
 
     Attributes:
@@ -89,7 +89,7 @@ def task(p: TaskParams, ctx: ComponentContext) -> Obj:
 
 
 @attrs.frozen(kw_only=True)
-class CronTaskParams(Checked):
+class CronTaskParams(Params):
     """Parameters of ``cron-task``.
 
     Attributes:

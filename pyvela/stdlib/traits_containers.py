@@ -10,7 +10,7 @@ import attrs
 from pyvela import TraitContext, TraitResult, trait
 
 from ._patch import Patch, container, on_containers, replacing
-from ._types import EMPTY, Checked, Protocol
+from ._types import EMPTY, Checked, Params, Protocol
 
 POD_WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
 
@@ -57,7 +57,7 @@ class EnvPatch(Checked):
 
 
 @attrs.frozen(kw_only=True)
-class EnvParams(EnvPatch):
+class EnvParams(EnvPatch, Params):
     """Parameters of ``env``: one container's changes, or ``containers`` for several.
 
     Attributes:
@@ -134,7 +134,7 @@ class CommandPatch(Checked):
 
 
 @attrs.frozen(kw_only=True)
-class CommandParams(CommandPatch):
+class CommandParams(CommandPatch, Params):
     """Parameters of ``command``: one container's changes, or ``containers`` for several.
 
     Attributes:
@@ -188,7 +188,7 @@ class ImagePatch(Checked):
 
 
 @attrs.frozen(kw_only=True)
-class ContainerImageParams(Checked):
+class ContainerImageParams(Params):
     """Parameters of ``container-image``: ``image`` for one container, or ``containers``.
 
     Attributes:
@@ -268,7 +268,7 @@ class PortsPatch(Checked):
 
 
 @attrs.frozen(kw_only=True)
-class ContainerPortsParams(PortsPatch):
+class ContainerPortsParams(PortsPatch, Params):
     """Parameters of ``container-ports``: one container's ports, or ``containers`` for several.
 
     Attributes:

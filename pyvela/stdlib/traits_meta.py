@@ -11,12 +11,12 @@ import attrs
 from pyvela import TraitContext, TraitResult, trait
 
 from ._patch import Patch, containers, on_pod_spec
-from ._types import Checked, HostAlias, host_aliases
+from ._types import Checked, HostAlias, Params, host_aliases
 from .traits_containers import POD_WORKLOADS
 
 
 @attrs.frozen(kw_only=True)
-class ScalerParams(Checked):
+class ScalerParams(Params):
     """Parameters of ``scaler``.
 
     Attributes:
@@ -50,7 +50,7 @@ def _get(obj: Any, *path: str) -> Any:
 
 
 @attrs.frozen(kw_only=True)
-class LabelsParams(Checked):
+class LabelsParams(Params):
     """Parameters of ``labels`` (KubeVela's properties are the map itself).
 
     Attributes:
@@ -75,7 +75,7 @@ def labels(p: LabelsParams, ctx: TraitContext) -> TraitResult:
 
 
 @attrs.frozen(kw_only=True)
-class AnnotationsParams(Checked):
+class AnnotationsParams(Params):
     """Parameters of ``annotations`` (KubeVela's properties are the map itself).
 
     Attributes:
@@ -139,7 +139,7 @@ class ResourceAmounts(Checked):
 
 
 @attrs.frozen(kw_only=True)
-class ResourceParams(Checked):
+class ResourceParams(Params):
     """Parameters of ``resource``: ``cpu``/``memory`` for both, or ``requests``/``limits``.
 
     Attributes:
@@ -201,7 +201,7 @@ def resource(p: ResourceParams, ctx: TraitContext) -> TraitResult:
 
 
 @attrs.frozen(kw_only=True)
-class HostAliasParams(Checked):
+class HostAliasParams(Params):
     """Parameters of ``hostalias``.
 
     Attributes:
@@ -319,7 +319,7 @@ def _handler(h: LifecycleHandler) -> dict[str, Any]:
 
 
 @attrs.frozen(kw_only=True)
-class LifecycleParams(Checked):
+class LifecycleParams(Params):
     """Parameters of ``lifecycle``.
 
     Attributes:

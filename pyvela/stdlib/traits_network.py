@@ -11,13 +11,13 @@ import attrs
 from pyvela import Obj, TraitContext, TraitResult, trait
 
 from ._pod import LABEL_COMPONENT
-from ._types import EMPTY, Checked, Protocol
+from ._types import EMPTY, Checked, Params, Protocol
 
 SCALABLE = ("Deployment", "StatefulSet")
 
 
 @attrs.frozen(kw_only=True)
-class GatewayParams(Checked):
+class GatewayParams(Params):
     """Parameters of ``gateway``.
 
     Attributes:
@@ -132,7 +132,7 @@ class ExposePort(Checked):
 
 
 @attrs.frozen(kw_only=True)
-class ExposeParams(Checked):
+class ExposeParams(Params):
     """Parameters of ``expose``.
 
     Attributes:
@@ -182,7 +182,7 @@ def expose(p: ExposeParams, ctx: TraitContext) -> TraitResult:
 
 
 @attrs.frozen(kw_only=True)
-class PureIngressParams(Checked):
+class PureIngressParams(Params):
     """Parameters of ``pure-ingress``.
 
     Attributes:
@@ -248,7 +248,7 @@ class PodMetric(Checked):
 
 
 @attrs.frozen(kw_only=True)
-class HpaParams(Checked):
+class HpaParams(Params):
     """Parameters of ``hpa``.
 
     Attributes:
@@ -306,7 +306,7 @@ def hpa(p: HpaParams, ctx: TraitContext) -> TraitResult:
 
 
 @attrs.frozen(kw_only=True)
-class CpuScalerParams(Checked):
+class CpuScalerParams(Params):
     """Parameters of ``cpuscaler``.
 
     Attributes:

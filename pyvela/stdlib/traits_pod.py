@@ -11,7 +11,7 @@ import attrs
 from pyvela import TraitContext, TraitResult, trait
 
 from ._patch import Patch, container, on_containers, on_pod_spec
-from ._types import Checked, EnvVar, HealthProbe, PullPolicy, env_list, probe
+from ._types import Checked, EnvVar, HealthProbe, Params, PullPolicy, env_list, probe
 from .traits_containers import POD_WORKLOADS
 
 
@@ -29,7 +29,7 @@ class SharedVolume(Checked):
 
 
 @attrs.frozen(kw_only=True)
-class SidecarParams(Checked):
+class SidecarParams(Params):
     """Parameters of ``sidecar``.
 
     Attributes:
@@ -89,7 +89,7 @@ class ExtraVolumeMount(Checked):
 
 
 @attrs.frozen(kw_only=True)
-class InitContainerParams(Checked):
+class InitContainerParams(Params):
     """Parameters of ``init-container``.
 
     Attributes:
@@ -192,7 +192,7 @@ class UpdateStrategy(Checked):
 
 
 @attrs.frozen(kw_only=True)
-class UpdateStrategyParams(Checked):
+class UpdateStrategyParams(Params):
     """Parameters of ``k8s-update-strategy``.
 
     Attributes:

@@ -9,7 +9,7 @@ import attrs
 from pyvela import Obj, TraitContext, TraitResult, trait
 
 from ._patch import Patch, container, on_containers, on_pod_spec
-from ._types import Checked
+from ._types import Checked, Params
 from .traits_containers import POD_WORKLOADS, _no_single_form, _targets
 
 # --------------------------------------------------------------------------- security
@@ -42,7 +42,7 @@ class Profile(Checked):
 
 
 @attrs.frozen(kw_only=True)
-class PodSecurityContextParams(Checked):
+class PodSecurityContextParams(Params):
     """Parameters of ``podsecuritycontext``.
 
     Attributes:
@@ -108,7 +108,7 @@ class SecurityContextPatch(Checked):
 
 
 @attrs.frozen(kw_only=True)
-class SecurityContextParams(SecurityContextPatch):
+class SecurityContextParams(SecurityContextPatch, Params):
     """Parameters of ``securitycontext``: one container's, or ``containers`` for several.
 
     Attributes:
@@ -191,7 +191,7 @@ def _rules(privileges: list[Privilege]) -> list[dict[str, Any]]:
 
 
 @attrs.frozen(kw_only=True)
-class ServiceAccountParams(Checked):
+class ServiceAccountParams(Params):
     """Parameters of ``service-account``.
 
     Attributes:

@@ -10,7 +10,7 @@ import attrs
 from pyvela import ComponentContext, Obj, Rendered, WorkloadType, component
 
 from ._pod import LABEL_COMPONENT, add_volumes, container, pod_metadata, pod_spec_extras, service
-from ._types import Checked, EnvVar, ExposeType, HealthProbe, HostAlias, Protocol, PullPolicy
+from ._types import Checked, EnvVar, ExposeType, HealthProbe, HostAlias, Params, Protocol, PullPolicy
 from ._volumes import Volume, VolumeMounts
 
 DEPLOYMENT = WorkloadType(api_version="apps/v1", kind="Deployment")
@@ -46,7 +46,7 @@ def _port_name(p: Port) -> str:
 
 
 @attrs.frozen(kw_only=True)
-class WebserviceParams(Checked):
+class WebserviceParams(Params):
     """Parameters of ``webservice``.
 
     Attributes:
@@ -106,8 +106,9 @@ def webservice(p: WebserviceParams, ctx: ComponentContext) -> Obj | Rendered:
     """A long-running, scalable service with a stable network endpoint (a Deployment).
 
     Ports with ``expose`` get a Service named after the component (output
-    ``webserviceExpose``). Follows KubeVela v1.10.1
-    vela-templates/definitions/internal/component/webservice.cue.
+    ``webserviceExpose``).
+
+    Follows KubeVela v1.10.1 vela-templates/definitions/internal/component/webservice.cue.
     """
     ports: list[dict[str, Any]] | None = None
     if p.ports is not None:
@@ -166,7 +167,7 @@ def webservice(p: WebserviceParams, ctx: ComponentContext) -> Obj | Rendered:
 
 
 @attrs.frozen(kw_only=True)
-class WorkerParams(Checked):
+class WorkerParams(Params):
     """Parameters of ``worker``.
 
     Attributes:
@@ -237,7 +238,7 @@ class DaemonPort(Checked):
 
 
 @attrs.frozen(kw_only=True)
-class DaemonParams(Checked):
+class DaemonParams(Params):
     """Parameters of ``daemon``.
 
     Attributes:
