@@ -189,8 +189,11 @@ def resource(p: ResourceParams, ctx: TraitContext) -> TraitResult:
         return TraitResult()
     name = first[0]["name"]
     # KubeVela's patch has no container name, so it lands on the first container, and
-    # retainKeys replaces requests/limits as a whole.
-    items = [{"name": name, "resources": dict.fromkeys(new)}, {"name": name, "resources": new}]
+    # retainKeys replaces requests/limits as a whole. With only one of cpu/memory KubeVela
+    # renders nothing at all; here that one amount is merged in and the other kept.
+    items: list[Patch] = [{"name": name, "resources": new}]
+    if len(both) != 1 or p.requests is not None or p.limits is not None:
+        items.insert(0, {"name": name, "resources": dict.fromkeys(new)})
     patch: Patch = {"containers": items}
     for key in reversed(path):
         patch = {key: patch}
