@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
+
 from pyvela.errors import RenderError
 
 Patch = dict[str, Any]
@@ -64,3 +66,24 @@ def replacing(name: str, fields: Mapping[str, Any], *, key: str = "name") -> lis
 def main_container(default: str, given: str) -> str:
     """KubeVela's ``containerName``: empty means the container named after the component."""
     return given or default
+
+
+def targets(ctx: Any, single: Any, many: tuple[Any, ...] | None, what: str) -> list[Any]:
+    """KubeVela's two parameter forms: one patch for the main container, or ``containers``."""
+    if many is None:
+        name = single.container_name or ctx.name
+        return [attrs.evolve(single, container_name=name)]
+    for item in many:
+        if not item.container_name:
+            raise ValueError(f"container_name must be set for each of {what}")
+    return list(many)
+
+
+def no_single_form(params: Any, single: type[Any], what: str) -> None:
+    if params.containers is None:
+        return
+    for field in attrs.fields(single):
+        if getattr(params, field.name) != field.default:
+            raise ValueError(
+                f"{field.name} cannot be combined with containers (give it per container in {what})"
+            )

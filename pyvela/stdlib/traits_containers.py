@@ -9,31 +9,10 @@ import attrs
 
 from pyvela import TraitContext, TraitResult, trait
 
-from ._patch import Patch, container, on_containers, replacing
+from ._patch import Patch, container, no_single_form, on_containers, replacing, targets
 from ._types import EMPTY, Checked, Params, Protocol
 
 POD_WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
-
-
-def _targets(ctx: TraitContext, single: Any, many: tuple[Any, ...] | None, what: str) -> list[Any]:
-    """KubeVela's two parameter forms: one patch for the main container, or ``containers``."""
-    if many is None:
-        name = single.container_name or ctx.name
-        return [attrs.evolve(single, container_name=name)]
-    for item in many:
-        if not item.container_name:
-            raise ValueError(f"container_name must be set for each of {what}")
-    return list(many)
-
-
-def _no_single_form(params: Any, single: type[Any], what: str) -> None:
-    if params.containers is None:
-        return
-    for field in attrs.fields(single):
-        if getattr(params, field.name) != field.default:
-            raise ValueError(
-                f"{field.name} cannot be combined with containers (give it per container in {what})"
-            )
 
 
 # --------------------------------------------------------------------------- env
@@ -67,7 +46,7 @@ class EnvParams(EnvPatch, Params):
     containers: tuple[EnvPatch, ...] | None = None
 
     def validate(self) -> None:
-        _no_single_form(self, EnvPatch, "containers")
+        no_single_form(self, EnvPatch, "containers")
 
 
 def _env_for(base: Mapping[str, Any], p: EnvPatch) -> list[dict[str, Any]]:
@@ -101,7 +80,7 @@ def env(p: EnvParams, ctx: TraitContext) -> TraitResult:
     Follows KubeVela v1.10.1 vela-templates/definitions/internal/trait/env.cue.
     """
     items: list[Patch] = []
-    for target in _targets(ctx, p, p.containers, "containers"):
+    for target in targets(ctx, p, p.containers, "containers"):
         base = container(ctx.workload, target.container_name, trait="env")
         items += replacing(target.container_name, {"env": _env_for(base, target)})
     return TraitResult(patch=on_containers(items))
@@ -145,7 +124,7 @@ class CommandParams(CommandPatch, Params):
 
     def validate(self) -> None:
         super().validate()
-        _no_single_form(self, CommandPatch, "containers")
+        no_single_form(self, CommandPatch, "containers")
 
 
 @trait(name="command", params=CommandParams, applies_to=POD_WORKLOADS)
@@ -155,7 +134,7 @@ def command(p: CommandParams, ctx: TraitContext) -> TraitResult:
     Follows KubeVela v1.10.1 vela-templates/definitions/internal/trait/command.cue.
     """
     items: list[Patch] = []
-    for t in _targets(ctx, p, p.containers, "containers"):
+    for t in targets(ctx, p, p.containers, "containers"):
         base = container(ctx.workload, t.container_name, trait="command")
         current = list(t.args) if t.args is not None else list(base.get("args") or [])
         dropped = set(t.del_args or ())
@@ -221,11 +200,11 @@ def container_image(p: ContainerImageParams, ctx: TraitContext) -> TraitResult:
         one = ImagePatch(
             image=p.image, container_name=p.container_name or ctx.name, image_pull_policy=p.image_pull_policy
         )
-        targets = [one]
+        chosen = [one]
     else:
-        targets = _targets(ctx, None, p.containers, "containers")
+        chosen = targets(ctx, None, p.containers, "containers")
     items: list[Patch] = []
-    for t in targets:
+    for t in chosen:
         container(ctx.workload, t.container_name, trait="container-image")
         item: Patch = {"name": t.container_name, "image": t.image}
         if t.image_pull_policy:
@@ -278,7 +257,7 @@ class ContainerPortsParams(PortsPatch, Params):
     containers: tuple[PortsPatch, ...] | None = None
 
     def validate(self) -> None:
-        _no_single_form(self, PortsPatch, "containers")
+        no_single_form(self, PortsPatch, "containers")
 
 
 def _host(port: ContainerPort | None) -> dict[str, Any]:
@@ -318,7 +297,7 @@ def container_ports(p: ContainerPortsParams, ctx: TraitContext) -> TraitResult:
     Follows KubeVela v1.10.1 vela-templates/definitions/internal/trait/container-ports.cue.
     """
     items: list[Patch] = []
-    for t in _targets(ctx, p, p.containers, "containers"):
+    for t in targets(ctx, p, p.containers, "containers"):
         base = container(ctx.workload, t.container_name, trait="container-ports")
         items += replacing(t.container_name, {"ports": _ports_for(base, t)})
     return TraitResult(patch=on_containers(items))

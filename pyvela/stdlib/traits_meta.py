@@ -113,12 +113,12 @@ def annotations(p: AnnotationsParams, ctx: TraitContext) -> TraitResult:
 
 # --------------------------------------------------------------------------- resource
 
-_MEMORY = re.compile(r"^([1-9][0-9]{0,63})(E|P|T|G|M|K|Ei|Pi|Ti|Gi|Mi|Ki)$")
+QUANTITY = re.compile(r"^([1-9][0-9]{0,63})(E|P|T|G|M|K|Ei|Pi|Ti|Gi|Mi|Ki)$")
 Cpu = int | float | str
 
 
 def _check_memory(value: str | None) -> None:
-    if value is not None and not _MEMORY.match(value):
+    if value is not None and not QUANTITY.match(value):
         raise ValueError(f"memory {value!r} is not a quantity like 512Mi or 2G")
 
 

@@ -10,8 +10,8 @@ import attrs
 
 from pyvela import TraitContext, TraitResult, trait
 
-from ._patch import Patch, container, on_containers, on_pod_spec
-from ._types import Checked, EnvVar, HealthProbe, Params, PullPolicy, env_list, probe
+from ._patch import Patch, container, on_containers, on_pod_spec, targets
+from ._types import Checked, EnvVar, ExecAction, HealthProbe, HttpHeader, Params, PullPolicy, env_list, probe
 from .traits_containers import POD_WORKLOADS
 
 
@@ -232,3 +232,142 @@ def k8s_update_strategy(p: UpdateStrategyParams, ctx: TraitContext) -> TraitResu
         new["rollingUpdate"] = rolling
     current = (ctx.workload.get("spec") or {}).get(field)
     return TraitResult(patch={"spec": {field: _replacing_map(current, new)}})
+
+
+# --------------------------------------------------------------------------- startup-probe
+
+
+@attrs.frozen(kw_only=True)
+class StartupHttpGet(Checked):
+    """Send an HTTP GET to the container.
+
+    Attributes:
+        port: The port.
+        path: The request path.
+        host: The host to connect to (default: the pod IP).
+        scheme: ``HTTP`` or ``HTTPS`` (Kubernetes' default: HTTP).
+        http_headers: Extra request headers.
+    """
+
+    port: int
+    path: str | None = None
+    host: str | None = None
+    scheme: Literal["HTTP", "HTTPS"] | None = None
+    http_headers: tuple[HttpHeader, ...] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class GrpcAction(Checked):
+    """Call the gRPC health service of the container.
+
+    Attributes:
+        port: The port.
+        service: The service name reported on (default: the server's overall health).
+    """
+
+    port: int
+    service: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class StartupTcpSocket(Checked):
+    """Open a TCP connection to the container.
+
+    Attributes:
+        port: The port.
+        host: The host to connect to (default: the pod IP).
+    """
+
+    port: int
+    host: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class StartupProbePatch(Checked):
+    """A startup probe for one container: until it passes, the other probes wait.
+
+    Attributes:
+        container_name: The container (default: the one named after the component).
+        initial_delay_seconds: Seconds after the container starts before the first check.
+        period_seconds: Seconds between checks.
+        timeout_seconds: Seconds before a check counts as failed.
+        success_threshold: Passing checks in a row needed.
+        failure_threshold: Failing checks in a row before the container is restarted.
+        termination_grace_period_seconds: Grace period for stopping a container that failed.
+        exec: Run a command.
+        http_get: Send an HTTP GET request.
+        grpc: Call the gRPC health service.
+        tcp_socket: Open a TCP connection.
+    """
+
+    container_name: str = ""
+    initial_delay_seconds: int = 0
+    period_seconds: int = 10
+    timeout_seconds: int = 1
+    success_threshold: int = 1
+    failure_threshold: int = 3
+    termination_grace_period_seconds: int | None = None
+    exec: ExecAction | None = None
+    http_get: StartupHttpGet | None = None
+    grpc: GrpcAction | None = None
+    tcp_socket: StartupTcpSocket | None = None
+
+
+@attrs.frozen(kw_only=True)
+class StartupProbeParams(StartupProbePatch, Params):
+    """Parameters of ``startup-probe``: one container's probe, or ``probes`` for several.
+
+    Attributes:
+        probes: Probes of several containers (each names its container).
+    """
+
+    probes: tuple[StartupProbePatch, ...] | None = None
+
+    def validate(self) -> None:
+        if self.probes is not None:
+            for field in attrs.fields(StartupProbePatch):
+                if getattr(self, field.name) != field.default:
+                    raise ValueError(f"{field.name} cannot be combined with probes (give it per probe)")
+
+
+def _some(**fields: Any) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _startup_probe(t: StartupProbePatch) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if t.exec is not None:
+        out["exec"] = {"command": list(t.exec.command)}
+    if t.http_get is not None:
+        g = t.http_get
+        get = _some(path=g.path, port=g.port, host=g.host, scheme=g.scheme)
+        if g.http_headers is not None:
+            get["httpHeaders"] = [{"name": h.name, "value": h.value} for h in g.http_headers]
+        out["httpGet"] = get
+    if t.grpc is not None:
+        out["grpc"] = _some(port=t.grpc.port, service=t.grpc.service)
+    if t.tcp_socket is not None:
+        out["tcpSocket"] = _some(port=t.tcp_socket.port, host=t.tcp_socket.host)
+    out.update(
+        initialDelaySeconds=t.initial_delay_seconds,
+        periodSeconds=t.period_seconds,
+        timeoutSeconds=t.timeout_seconds,
+        successThreshold=t.success_threshold,
+        failureThreshold=t.failure_threshold,
+    )
+    if t.termination_grace_period_seconds is not None:
+        out["terminationGracePeriodSeconds"] = t.termination_grace_period_seconds
+    return out
+
+
+@trait(name="startup-probe", params=StartupProbeParams, applies_to=POD_WORKLOADS)
+def startup_probe(p: StartupProbeParams, ctx: TraitContext) -> TraitResult:
+    """Add a startup probe to containers.
+
+    Follows KubeVela v1.10.1 vela-templates/definitions/internal/trait/startup-probe.cue.
+    """
+    items: list[Patch] = []
+    for t in targets(ctx, p, p.probes, "probes"):
+        container(ctx.workload, t.container_name, trait="startup-probe")
+        items.append({"name": t.container_name, "startupProbe": _startup_probe(t)})
+    return TraitResult(patch=on_containers(items))

@@ -8,9 +8,9 @@ import attrs
 
 from pyvela import Obj, TraitContext, TraitResult, trait
 
-from ._patch import Patch, container, on_containers, on_pod_spec
+from ._patch import Patch, container, no_single_form, on_containers, on_pod_spec, targets
 from ._types import Checked, Params
-from .traits_containers import POD_WORKLOADS, _no_single_form, _targets
+from .traits_containers import POD_WORKLOADS
 
 # --------------------------------------------------------------------------- security
 
@@ -118,7 +118,7 @@ class SecurityContextParams(SecurityContextPatch, Params):
     containers: tuple[SecurityContextPatch, ...] | None = None
 
     def validate(self) -> None:
-        _no_single_form(self, SecurityContextPatch, "containers")
+        no_single_form(self, SecurityContextPatch, "containers")
 
 
 @trait(name="securitycontext", params=SecurityContextParams, applies_to=POD_WORKLOADS)
@@ -128,7 +128,7 @@ def securitycontext(p: SecurityContextParams, ctx: TraitContext) -> TraitResult:
     Follows KubeVela v1.10.1 vela-templates/definitions/internal/trait/securitycontext.cue.
     """
     items: list[Patch] = []
-    for t in _targets(ctx, p, p.containers, "containers"):
+    for t in targets(ctx, p, p.containers, "containers"):
         container(ctx.workload, t.container_name, trait="securitycontext")
         caps: dict[str, Any] = {}
         if t.add_capabilities is not None:

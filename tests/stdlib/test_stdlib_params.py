@@ -27,6 +27,7 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "init-container": {"name": "n", "image": "i", "app_mount_path": "/a", "init_mount_path": "/b"},
     "hostalias": {"host_aliases": ()},
     "service-account": {"name": "sa"},
+    "topologyspreadconstraints": {"constraints": ()},
 }
 
 DEFINITIONS = [v for v in vars(s).values() if isinstance(v, ComponentDefinition | TraitDefinition)]
@@ -49,7 +50,7 @@ def call(definition: Any, **params: Any) -> Any:
 
 def test_every_definition_is_covered() -> None:
     names = sorted(d.name for d in DEFINITIONS)
-    assert len(names) == 26
+    assert len(names) == 30
     assert "webservice" in names and "gateway" in names
 
 
@@ -132,6 +133,27 @@ def test_nested_values_are_checked_at_the_call_site(make: Any, words: str) -> No
             lambda: s.lifecycle(post_start=s.LifecycleHandler(tcp_socket=s.LifecycleTcpSocket(port=70000))),
             "1-65535",
         ),
+        (
+            lambda: s.affinity(
+                node_affinity=s.NodeAffinity(
+                    preferred=(s.PreferredNode(weight=0, preference=s.NodeSelectorTerm()),)
+                )
+            ),
+            "not in 1-100",
+        ),
+        (
+            lambda: s.storage(
+                pvc=(
+                    s.StoragePvc(
+                        name="p",
+                        mount_path="/p",
+                        resources=s.PvcResources(requests=s.StorageAmount(storage="big")),
+                    ),
+                )
+            ),
+            "not a quantity",
+        ),
+        (lambda: s.startup_probe(period_seconds=3, probes=()), "cannot be combined with probes"),
     ],
 )
 def test_cross_field_rules(make: Any, words: str) -> None:
