@@ -42,23 +42,19 @@ if TYPE_CHECKING:
         PolicyDefinition,
         PolicyUse,
         Rendered,
-        StepDefinition,
-        StepGroup,
-        StepUse,
         TraitContext,
         TraitDefinition,
         TraitResult,
         TraitUse,
-        WorkflowView,
         WorkloadType,
         component,
         policy,
-        step,
         trait,
     )
     from pyvela._core.merge import env_patch, find_container, merge, set_env, set_image
     from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, Obj, ObjectRef
     from pyvela._core.params import ComponentName, Ref
+    from pyvela._core.steps import StepDefinition, StepGroup, StepUse, WorkflowView, step
     from pyvela._core.template import yaml_template
 
 _LAZY = {
@@ -96,9 +92,9 @@ _LAZY = {
     "RegisterConfig": "._core.actions",
     "Rendered": "._core.definitions",
     "StepContext": "._core.actions",
-    "StepDefinition": "._core.definitions",
-    "StepGroup": "._core.definitions",
-    "StepUse": "._core.definitions",
+    "StepDefinition": "._core.steps",
+    "StepGroup": "._core.steps",
+    "StepUse": "._core.steps",
     "Suspend": "._core.actions",
     "TraitContext": "._core.definitions",
     "TraitDefinition": "._core.definitions",
@@ -106,7 +102,7 @@ _LAZY = {
     "TraitUse": "._core.definitions",
     "WaitReady": "._core.actions",
     "Workflow": "._app.application",
-    "WorkflowView": "._core.definitions",
+    "WorkflowView": "._core.steps",
     "WorkloadType": "._core.definitions",
     "component": "._core.definitions",
     "env_patch": "._core.merge",
@@ -116,7 +112,7 @@ _LAZY = {
     "policy": "._core.definitions",
     "set_env": "._core.merge",
     "set_image": "._core.merge",
-    "step": "._core.definitions",
+    "step": "._core.steps",
     "trait": "._core.definitions",
     "yaml_template": "._core.template",
 }

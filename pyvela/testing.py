@@ -38,8 +38,8 @@ from pyvela._app.loader import LoadedApp, load_app
 from pyvela._app.output import to_yaml
 from pyvela._app.render import RenderedObject, render_component
 from pyvela._core.actions import Action, StepContext
-from pyvela._core.definitions import StepUse
 from pyvela._core.objects import Obj, is_helm_release
+from pyvela._core.steps import StepUse
 from pyvela._workflow.driver import StepRun, Suspended, drive
 from pyvela.errors import PyvelaError
 

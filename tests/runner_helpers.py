@@ -9,7 +9,8 @@ from pyvela._app.loader import load_app
 from pyvela._backends.sandbox import Sandbox, SandboxSettings
 from pyvela._cli.run import config_centre_for
 from pyvela._workflow.events import Recorder
-from pyvela._workflow.lifecycle import AppOps, Options
+from pyvela._workflow.lifecycle import AppOps
+from pyvela._workflow.results import Options
 
 DEFS = ["platform_defs", "tests.sample_defs"]
 

@@ -11,9 +11,10 @@ import attrs
 
 from pyvela._app.catalogue import Catalogue
 from pyvela._core.builtin import apply_component
-from pyvela._core.definitions import ComponentUse, Condition, PolicyUse, StepGroup, StepUse
+from pyvela._core.definitions import ComponentUse, PolicyUse
 from pyvela._core.graph import find_cycle, topo_order
 from pyvela._core.params import Ref, caller_location, component_names_in, params_to_data
+from pyvela._core.steps import Condition, StepGroup, StepUse
 from pyvela.errors import (
     AppError,
     CycleError,

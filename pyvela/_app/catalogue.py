@@ -13,14 +13,16 @@ from typing import Any
 import attrs
 
 from pyvela._core.builtin import BUILTINS
-from pyvela._core.definitions import (
-    AnyDefinition,
-    ComponentDefinition,
-    PolicyDefinition,
-    StepDefinition,
-    TraitDefinition,
-)
+from pyvela._core.definitions import ComponentDefinition, PolicyDefinition, TraitDefinition
+from pyvela._core.steps import StepDefinition
 from pyvela.errors import DefinitionError, UnknownDefinitionError
+
+AnyDefinition = (
+    ComponentDefinition[Any, Any]
+    | TraitDefinition[Any, Any]
+    | StepDefinition[Any, Any, Any]
+    | PolicyDefinition[Any, Any]
+)
 
 DEFAULT_MODULES = ("platform_defs",)
 

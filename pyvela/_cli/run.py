@@ -18,7 +18,8 @@ from pyvela._backends.protocol import Backend
 from pyvela._configcentre.protocol import ConfigCentre
 from pyvela._workflow.events import Fanout, Recorder
 from pyvela._workflow.executor import ConfigSettings
-from pyvela._workflow.lifecycle import AppOps, Options, RunResult
+from pyvela._workflow.lifecycle import AppOps
+from pyvela._workflow.results import Options, RunResult
 from pyvela.errors import ClusterError, ConfigCentreError
 
 EXIT_SUSPENDED = 3

@@ -13,13 +13,11 @@ whose request still carries the headers.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
-from urllib.parse import quote
 
 import httpx
 
@@ -33,6 +31,7 @@ from pyvela._configcentre.errors import (
     server_message_suffix,
 )
 from pyvela._configcentre.models import ApolloConfig, ApolloItem, ApolloNamespace, ApolloRelease
+from pyvela._configcentre.paths import app_id_from, config_path, item_path, namespace_path
 from pyvela._configcentre.protocol import ConfigTarget
 from pyvela._configcentre.settings import ApolloSettings, _Secret, apollo_signature
 from pyvela.errors import ConfigAuthError, ConfigCentreError, ConfigNotFoundError, ConfigTransientError
@@ -86,7 +85,7 @@ class ApolloClient:
 
     def get_item(self, target: ConfigTarget, key: str) -> ApolloItem:
         """One item as edited in the portal (published or not); ConfigNotFoundError if absent."""
-        response = self._call("GET", self._item_path(target, key), what="read item", target=target, key=key)
+        response = self._call("GET", item_path(target, key), what="read item", target=target, key=key)
         data = json_object(response, allow_empty=True)
         if data is None:
             raise ConfigNotFoundError(
@@ -112,7 +111,7 @@ class ApolloClient:
         params = {"createIfNotExists": "true" if create else "false"}
         self._call(
             "PUT",
-            self._item_path(target, key),
+            item_path(target, key),
             what="write item",
             target=target,
             key=key,
@@ -133,7 +132,7 @@ class ApolloClient:
 
         self._send(
             "DELETE",
-            self._item_path(target, key),
+            item_path(target, key),
             what="delete item",
             target=target,
             key=key,
@@ -143,7 +142,7 @@ class ApolloClient:
 
     def get_namespace(self, target: ConfigTarget) -> ApolloNamespace:
         """The namespace with its current items, unpublished edits included."""
-        response = self._call("GET", self._namespace_path(target), what="read namespace", target=target)
+        response = self._call("GET", namespace_path(target), what="read namespace", target=target)
         data = json_object(response, allow_empty=True)
         if data is None:
             raise ConfigNotFoundError(
@@ -155,7 +154,7 @@ class ApolloClient:
 
     def latest_release(self, target: ConfigTarget) -> ApolloRelease | None:
         """The latest active release, or None before the first one."""
-        path = self._namespace_path(target) + "/releases/latest"
+        path = namespace_path(target) + "/releases/latest"
         response = self._call("GET", path, what="read latest release", target=target)
         data = json_object(response, allow_empty=True)
         return None if data is None else ApolloRelease.from_json(data)
@@ -190,7 +189,7 @@ class ApolloClient:
         body = {"releaseTitle": title, "releaseComment": comment, "releasedBy": self.settings.operator}
         response = self._send(
             "POST",
-            self._namespace_path(target) + "/releases",
+            namespace_path(target) + "/releases",
             what="publish release",
             target=target,
             body=body,
@@ -226,7 +225,7 @@ class ApolloClient:
                 f"{target.env} (e.g. http://apollo-configservice:8080)",
                 target=str(target),
             )
-        path = "/configs/" + "/".join(_seg(s) for s in (target.app_id, target.cluster, target.namespace))
+        path = config_path(target)
         params: dict[str, str] = {}
         if release_key is not None:
             params["releaseKey"] = release_key
@@ -242,20 +241,6 @@ class ApolloClient:
         return ApolloConfig.from_json(data)
 
     # -- plumbing -----------------------------------------------------------------------
-
-    def _namespace_path(self, target: ConfigTarget) -> str:
-        return (
-            f"/openapi/v1/envs/{_seg(target.env)}/apps/{_seg(target.app_id)}"
-            f"/clusters/{_seg(target.cluster)}/namespaces/{_seg(target.namespace)}"
-        )
-
-    def _item_path(self, target: ConfigTarget, key: str) -> str:
-        if "/" in key or "\\" in key:
-            # Servlet containers reject encoded slashes in a path; Apollo's encodedItems
-            # endpoints take the key base64-encoded instead.
-            encoded = base64.urlsafe_b64encode(key.encode()).decode("ascii")
-            return f"{self._namespace_path(target)}/encodedItems/{encoded}"
-        return f"{self._namespace_path(target)}/items/{_seg(key)}"
 
     def _call(
         self,
@@ -396,15 +381,6 @@ class ApolloClient:
                 timestamp = str(int(self._clock() * 1000))
                 path_with_query = request.url.raw_path.decode("ascii")
                 signature = apollo_signature(timestamp, path_with_query, secret.reveal())
-                request.headers["Authorization"] = f"Apollo {_app_id_from(path)}:{signature}"
+                request.headers["Authorization"] = f"Apollo {app_id_from(path)}:{signature}"
                 request.headers["Timestamp"] = timestamp
         return request
-
-
-def _seg(text: str) -> str:
-    return quote(text, safe="")
-
-
-def _app_id_from(config_path: str) -> str:
-    # "/configs/{appId}/..." as sent (already percent-encoded, as the server extracts it).
-    return config_path.split("/")[2]

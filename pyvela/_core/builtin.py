@@ -5,9 +5,10 @@ from __future__ import annotations
 import attrs
 
 from pyvela._core.actions import StepContext
-from pyvela._core.definitions import policy, step
+from pyvela._core.definitions import policy
 from pyvela._core.params import ComponentName
 from pyvela._core.selectors import ResourceSelector
+from pyvela._core.steps import step
 
 
 @attrs.frozen(kw_only=True)

@@ -8,16 +8,15 @@ check it; at run time :func:`~pyvela._core.params.build_params` checks it again.
 
 from __future__ import annotations
 
-import inspect
-import typing
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Generic, ParamSpec, TypeVar
 
 import attrs
 
 from pyvela._core.objects import Obj
-from pyvela._core.params import Ref, build_params, caller_location, check_params_class, param_schema
-from pyvela.errors import DefinitionError, Location
+from pyvela._core.params import check_params_class
+from pyvela._core.schema import Schema, check_name, checked_call, describe, where_of
+from pyvela.errors import Location
 
 P = ParamSpec("P")
 ParamsT = TypeVar("ParamsT")
@@ -78,48 +77,11 @@ class TraitResult:
     patch: Mapping[str, Any] | None = None
 
 
-def _checked(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], **context: Any) -> tuple[Any, Location]:
-    """Build a definition's parameters at its call site (two frames up: the app's line)."""
-    where = caller_location(3)
-    return build_params(typing.cast(type[Any], cls), args, kwargs, where=where, **context), where
-
-
-class _Schema:
-    """Gives every definition its parameter schema (for ``pyvela defs`` and tooling)."""
-
-    params: Any
-
-    def schema(self) -> dict[str, dict[str, Any]]:
-        """``{parameter: {"type", "required", "default"?, "description"?}}``."""
-        return param_schema(self.params)
-
-
-def _describe(fn: Callable[..., Any]) -> str:
-    return inspect.cleandoc(fn.__doc__ or "").strip()
-
-
-def _where(fn: Callable[..., Any]) -> Location:
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return Location("<unknown>", 0)
-    return Location(code.co_filename, code.co_firstlineno)
-
-
-def _check_name(name: str, where: Location) -> None:
-    if not name or not all(ch.isalnum() or ch in "-." for ch in name) or name != name.lower():
-        raise DefinitionError(
-            f"definition name {name!r} is not a lowercase DNS-style name",
-            where=where,
-            expected="lowercase letters, digits, '-' and '.'",
-            got=repr(name),
-        )
-
-
 # --------------------------------------------------------------------------- components
 
 
 @attrs.frozen(eq=False)
-class ComponentDefinition(_Schema, Generic[P, ParamsT]):
+class ComponentDefinition(Schema, Generic[P, ParamsT]):
     """A component type: renders a workload (plus optional auxiliary objects)."""
 
     name: str
@@ -131,7 +93,7 @@ class ComponentDefinition(_Schema, Generic[P, ParamsT]):
 
     def __call__(self, name: str, /, *args: P.args, **kwargs: P.kwargs) -> ComponentUse[ParamsT]:
         """Use this component in an app under instance name ``name``."""
-        params, where = _checked(self.params, args, kwargs, component=name, definition=self.name)
+        params, where = checked_call(self.params, args, kwargs, component=name, definition=self.name)
         return ComponentUse(name=name, definition=self, params=params, where=where)
 
 
@@ -173,10 +135,10 @@ def component(
     def decorate(
         fn: Callable[[ParamsT, ComponentContext], Obj | Rendered],
     ) -> ComponentDefinition[P, ParamsT]:
-        where = _where(fn)
-        _check_name(name, where)
+        where = where_of(fn)
+        check_name(name, where)
         check_params_class(params, definition=name, where=where)
-        return ComponentDefinition(name, params, fn, workload, _describe(fn), where)
+        return ComponentDefinition(name, params, fn, workload, describe(fn), where)
 
     return decorate
 
@@ -185,7 +147,7 @@ def component(
 
 
 @attrs.frozen(eq=False)
-class TraitDefinition(_Schema, Generic[P, ParamsT]):
+class TraitDefinition(Schema, Generic[P, ParamsT]):
     """A trait type: adds objects to a component and/or patches its workload."""
 
     name: str
@@ -197,7 +159,7 @@ class TraitDefinition(_Schema, Generic[P, ParamsT]):
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> TraitUse[ParamsT]:
         """Attach this trait with these parameters (see ``ComponentUse.with_traits``)."""
-        params, where = _checked(self.params, args, kwargs, trait=self.name)
+        params, where = checked_call(self.params, args, kwargs, trait=self.name)
         return TraitUse(definition=self, params=params, where=where)
 
 
@@ -222,187 +184,10 @@ def trait(
     """
 
     def decorate(fn: Callable[[ParamsT, TraitContext], TraitResult]) -> TraitDefinition[P, ParamsT]:
-        where = _where(fn)
-        _check_name(name, where)
+        where = where_of(fn)
+        check_name(name, where)
         check_params_class(params, definition=name, where=where)
-        return TraitDefinition(name, params, fn, tuple(applies_to), _describe(fn), where)
-
-    return decorate
-
-
-# --------------------------------------------------------------------------- steps
-
-
-StepFn = Callable[[ParamsT, Any], Coroutine[Any, Any, OutT]]
-
-
-@attrs.frozen(eq=False)
-class StepDefinition(_Schema, Generic[P, ParamsT, OutT]):
-    """A workflow step type: an ``async`` function that awaits actions and returns outputs."""
-
-    name: str
-    params: Callable[P, ParamsT]
-    run: StepFn[ParamsT, OutT]
-    outputs_type: Any
-    description: str
-    where: Location
-
-    def __call__(self, name: str, /, *args: P.args, **kwargs: P.kwargs) -> StepUse[ParamsT, OutT]:
-        """Use this step in an app's workflow under step name ``name``."""
-        params, where = _checked(self.params, args, kwargs, step=name, definition=self.name)
-        return StepUse(name=name, definition=self, params=params, where=where)
-
-
-@attrs.frozen
-class WorkflowView:
-    """What a ``when`` predicate sees: the phases and outputs of the steps so far.
-
-    Example: ``notify.when(lambda wf: wf.phase("apply-base-service") == "failed")`` or
-    ``check.when(lambda wf: wf.output(base.outputs.cluster_ip) != "")``.
-    """
-
-    phases: Mapping[str, str]
-    outputs: Mapping[str, Mapping[str, Any]]
-
-    def phase(self, step: str | StepUse[Any, Any] | StepGroup) -> str:
-        """``pending``, ``running``, ``succeeded``, ``failed``, ``skipped`` or ``suspending``."""
-        return self.phases[step if isinstance(step, str) else step.name]
-
-    def succeeded(self, step: str | StepUse[Any, Any] | StepGroup) -> bool:
-        return self.phase(step) == "succeeded"
-
-    def output(self, ref: Any) -> Any:
-        """The value behind a step output reference (``step.outputs.field``); None if not produced."""
-        if not isinstance(ref, Ref):
-            raise TypeError(f"expected a step output reference, got {type(ref).__name__}")
-        return (self.outputs.get(ref.step) or {}).get(ref.field)
-
-
-#: When a step runs: after its dependencies succeeded (default), always, or a predicate
-#: over the workflow so far.
-Condition = str | Callable[[WorkflowView], bool]
-
-
-@attrs.frozen(kw_only=True, eq=False)
-class StepUse(Generic[ParamsT, OutT]):
-    """A step in an app's workflow."""
-
-    name: str
-    definition: StepDefinition[..., ParamsT, OutT]
-    params: ParamsT
-    where: Location
-    dependencies: tuple[str, ...] = ()
-    condition: Condition = "on-success"
-    timeout: float | None = None
-    retries: int = 0
-
-    @property
-    def outputs(self) -> OutT:
-        """This step's outputs, as references for later steps' parameters."""
-        return typing.cast(OutT, _OutputsProxy(self.name, self.definition.outputs_type))
-
-    def after(self, *steps: StepUse[Any, Any] | StepGroup | str) -> StepUse[ParamsT, OutT]:
-        """A copy that runs only after ``steps`` (KubeVela's dependsOn)."""
-        names = tuple(s if isinstance(s, str) else s.name for s in steps)
-        return attrs.evolve(self, dependencies=self.dependencies + names)
-
-    def when(self, condition: Condition) -> StepUse[ParamsT, OutT]:
-        """A copy with a run condition: ``"always"``, ``"on-success"`` or a predicate."""
-        return attrs.evolve(self, condition=condition)
-
-    def with_timeout(self, seconds: float) -> StepUse[ParamsT, OutT]:
-        """A copy with its own timeout (the workflow default otherwise)."""
-        return attrs.evolve(self, timeout=float(seconds))
-
-    def with_retries(self, retries: int) -> StepUse[ParamsT, OutT]:
-        """A copy retried up to ``retries`` times on transient errors, with backoff."""
-        return attrs.evolve(self, retries=int(retries))
-
-
-class _OutputsProxy:
-    """Hands out :class:`Ref` objects for the fields of a step's outputs class."""
-
-    def __init__(self, step: str, outputs_type: Any) -> None:
-        self._step = step
-        self._type = outputs_type
-
-    def __getattr__(self, field: str) -> Ref:
-        if field.startswith("_"):
-            raise AttributeError(field)
-        where = caller_location()
-        if self._type is None or not attrs.has(self._type):
-            raise DefinitionError(
-                f"step {self._step!r} has no outputs to reference",
-                where=where,
-                step=self._step,
-                fix="return an attrs outputs class from the step function",
-            )
-        hints = typing.get_type_hints(self._type)
-        if field not in hints:
-            raise DefinitionError(
-                f"step {self._step!r} has no output {field!r}",
-                where=where,
-                step=self._step,
-                expected="one of " + ", ".join(hints),
-                got=repr(field),
-            )
-        return Ref(self._step, field, hints[field], where)
-
-
-@attrs.frozen(kw_only=True, eq=False)
-class StepGroup:
-    """Steps that run as one unit, in their own mode."""
-
-    name: str
-    steps: tuple[StepUse[Any, Any], ...]
-    mode: str = "DAG"
-    dependencies: tuple[str, ...] = ()
-    condition: Condition = "on-success"
-    timeout: float | None = None
-    where: Location = attrs.field(factory=lambda: caller_location(3))
-
-    def after(self, *steps: StepUse[Any, Any] | StepGroup | str) -> StepGroup:
-        names = tuple(s if isinstance(s, str) else s.name for s in steps)
-        return attrs.evolve(self, dependencies=self.dependencies + names)
-
-
-def step(
-    *, name: str, params: Callable[P, ParamsT]
-) -> Callable[[StepFn[ParamsT, OutT]], StepDefinition[P, ParamsT, OutT]]:
-    """Make a workflow step definition from an ``async`` function.
-
-    The function receives its parameters and a :class:`~pyvela.StepContext`, awaits the
-    context's actions (the runner performs them) and returns an attrs outputs class, or
-    None. It must not do I/O itself, so a test can drive it with canned results.
-    """
-
-    def decorate(fn: StepFn[ParamsT, OutT]) -> StepDefinition[P, ParamsT, OutT]:
-        where = _where(fn)
-        _check_name(name, where)
-        if not inspect.iscoroutinefunction(fn):
-            raise DefinitionError(
-                f"step {name!r} must be an async function",
-                where=where,
-                definition=name,
-                fix="write `async def` and `await` the context's actions",
-            )
-        check_params_class(params, definition=name, where=where)
-        raw = fn.__annotations__.get("return")
-        try:
-            # Only the return annotation matters here; a step defined in a function (tests)
-            # may have parameter annotations that cannot be resolved from module globals.
-            out = None if raw in (None, "None") else typing.get_type_hints(fn).get("return")
-        except Exception as exc:
-            raise DefinitionError(f"cannot resolve the return annotation: {exc}", where=where) from exc
-        out = None if out is type(None) else out
-        if out is not None and not attrs.has(out):
-            raise DefinitionError(
-                f"step {name!r} must return an attrs outputs class or None",
-                where=where,
-                got=repr(out),
-                definition=name,
-            )
-        return StepDefinition(name, params, fn, out, _describe(fn), where)
+        return TraitDefinition(name, params, fn, tuple(applies_to), describe(fn), where)
 
     return decorate
 
@@ -411,7 +196,7 @@ def step(
 
 
 @attrs.frozen(eq=False)
-class PolicyDefinition(_Schema, Generic[P, ParamsT]):
+class PolicyDefinition(Schema, Generic[P, ParamsT]):
     """A policy type (data model only: the runner reads the ones it knows)."""
 
     name: str
@@ -420,7 +205,7 @@ class PolicyDefinition(_Schema, Generic[P, ParamsT]):
     where: Location
 
     def __call__(self, name: str, /, *args: P.args, **kwargs: P.kwargs) -> PolicyUse[ParamsT]:
-        params, where = _checked(self.params, args, kwargs, definition=self.name)
+        params, where = checked_call(self.params, args, kwargs, definition=self.name)
         return PolicyUse(name=name, definition=self, params=params, where=where)
 
 
@@ -440,17 +225,9 @@ def policy(
     """Make a policy definition; the decorated function only carries its docstring."""
 
     def decorate(fn: Callable[..., Any]) -> PolicyDefinition[P, ParamsT]:
-        where = _where(fn)
-        _check_name(name, where)
+        where = where_of(fn)
+        check_name(name, where)
         check_params_class(params, definition=name, where=where)
-        return PolicyDefinition(name, params, _describe(fn), where)
+        return PolicyDefinition(name, params, describe(fn), where)
 
     return decorate
-
-
-AnyDefinition = (
-    ComponentDefinition[Any, Any]
-    | TraitDefinition[Any, Any]
-    | StepDefinition[Any, Any, Any]
-    | PolicyDefinition[Any, Any]
-)

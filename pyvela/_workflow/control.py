@@ -1,38 +1,20 @@
-"""Helpers of the lifecycle: live summaries for ``status``, and the control channel that
-lets another process suspend or terminate a running deploy.
+"""The control channel that lets another process suspend or terminate a running deploy (or
+changes the record itself when no deploy runs).
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyvela._backends.protocol import Backend, Readiness
 from pyvela._core.objects import Obj
-from pyvela._workflow.engine import Engine
-from pyvela._workflow.state import control_ref
+from pyvela._workflow.engine import DONE, FAILED, PENDING, SKIPPED, Engine
+from pyvela._workflow.state import AppLock, control_ref, now_iso
 from pyvela.errors import PyvelaError
 
-
-def summary(live: Obj | None) -> dict[str, Any]:
-    """The live fields a status reader wants: clusterIP, images and env of workloads."""
-    if live is None:
-        return {}
-    out: dict[str, Any] = {}
-    spec = live.get("spec") or {}
-    if live.get("kind") == "Service":
-        out["clusterIP"] = spec.get("clusterIP")
-    template = (spec.get("template") or {}).get("spec") or {}
-    containers = template.get("containers") or []
-    if containers:
-        out["containers"] = {
-            c.get("name"): {
-                "image": c.get("image"),
-                "env": {v["name"]: v["value"] for v in c.get("env") or [] if "value" in v},
-            }
-            for c in containers
-        }
-    return out
+if TYPE_CHECKING:
+    from pyvela._workflow.view import AppView
 
 
 class ControlWatcher:
@@ -72,3 +54,39 @@ class ControlWatcher:
                 self.engine.cancel.set()
             elif action == "suspend":
                 self.engine.suspend_requested.set()
+
+
+def request_control(view: AppView, action: str) -> tuple[dict[str, Any], str]:
+    """Ask for ``suspend`` or ``terminate``: (the latest revision, what was done).
+
+    A deploy holding the app's lock is sent the request through the control ConfigMap (it
+    watches it); otherwise the record itself is changed, under the lock.
+    """
+    backend, store = view.backend, view.store
+    lock = AppLock(backend, store.app, store.namespace)
+    try:
+        lock.acquire(wait=0.0)
+    except PyvelaError:
+        cm = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": control_ref(store.app, store.namespace).name, "namespace": store.namespace},
+            "data": {"action": action, "at": now_iso()},
+        }
+        backend.apply(cm)
+        return view.current()[1], f"{action} requested from the running deploy"
+    try:
+        record, rev = view.current()
+        if rev["phase"] in ("succeeded", "failed", "terminated") and action == "suspend":
+            return rev, f"nothing to suspend: the workflow is {rev['phase']}"
+        if action == "suspend":
+            rev["phase"] = "suspended"
+        else:
+            for st in rev["steps"].values():
+                if st["phase"] not in DONE:
+                    st.update(phase=SKIPPED if st["phase"] == PENDING else FAILED, reason="Terminate")
+            rev["phase"], rev["finished"] = "terminated", now_iso()
+        store.save(record)
+        return rev, f"workflow {rev['phase']}"
+    finally:
+        lock.release()

@@ -21,8 +21,8 @@ import attrs
 from pyvela._app.application import PlannedStep
 from pyvela._app.loader import LoadedApp
 from pyvela._core.actions import StepContext
-from pyvela._core.definitions import WorkflowView
 from pyvela._core.params import Ref, check_value, param_fields, type_name
+from pyvela._core.steps import WorkflowView
 from pyvela._workflow.driver import StepRun, Suspended, drive
 from pyvela._workflow.events import Event, EventSink
 from pyvela._workflow.executor import Executor

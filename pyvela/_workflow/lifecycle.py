@@ -1,5 +1,7 @@
 """An app's life on a cluster: deploy (new revision or resume), restart, suspend/resume,
-terminate, rollback, delete, prune, history and status, all on the in-cluster state record.
+terminate, rollback, delete and prune, all on the in-cluster state record.
+
+What each revision holds is built in ``revisions``; reading (history, status) is ``view``.
 """
 
 from __future__ import annotations
@@ -11,89 +13,25 @@ from typing import Any
 import attrs
 
 from pyvela._app.loader import LoadedApp
-from pyvela._app.render import render_app
-from pyvela._backends.protocol import Backend, Readiness
+from pyvela._backends.protocol import Backend
 from pyvela._backends.readiness import rule_for
 from pyvela._configcentre.protocol import ConfigCentre
 from pyvela._core.objects import LABEL_MANAGED_BY, MANAGER, ObjectRef
-from pyvela._workflow.control import ControlWatcher, summary
+from pyvela._workflow.control import ControlWatcher, request_control
 from pyvela._workflow.engine import (
-    DONE,
     FAILED,
-    PENDING,
-    SKIPPED,
     SUSPENDING,
     Engine,
-    new_step_state,
     reset_steps,
 )
 from pyvela._workflow.events import Event, EventSink
 from pyvela._workflow.executor import ConfigSettings, Executor, Inventory
 from pyvela._workflow.policies import ResourcePolicies, release
-from pyvela._workflow.state import HISTORY_LIMIT, AppLock, StateStore, control_ref, new_record, now_iso
+from pyvela._workflow.results import Options, RunResult
+from pyvela._workflow.revisions import new_revision, owned_objects, rollback_revision, stale_objects
+from pyvela._workflow.state import AppLock, StateStore, control_ref, new_record, now_iso
+from pyvela._workflow.view import AppView
 from pyvela.errors import PyvelaError, StateError, WorkflowError
-
-
-@attrs.frozen(kw_only=True)
-class Options:
-    """How a run behaves (CLI flags)."""
-
-    parallel: int = 8
-    wait_lock: float = 0.0
-    force_conflicts: bool = False
-    retries: int = 5
-    backoff: float = 0.2
-
-
-@attrs.frozen(kw_only=True)
-class RunResult:
-    """The outcome of a run, for the summary and ``-o json``."""
-
-    app: str
-    namespace: str
-    target: str
-    revision: int
-    hash: str
-    phase: str
-    up_to_date: bool = False
-    message: str = ""
-    steps: Mapping[str, Any] = attrs.field(factory=dict)
-    pruned: tuple[str, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return self.phase == "succeeded"
-
-    def to_dict(self) -> dict[str, Any]:
-        steps = {
-            n: {
-                k: s.get(k)
-                for k in (
-                    "phase",
-                    "reason",
-                    "message",
-                    "outputs",
-                    "elapsed",
-                    "started",
-                    "finished",
-                    "attempts",
-                )
-            }
-            for n, s in self.steps.items()
-        }
-        return {
-            "ok": self.ok,
-            "app": self.app,
-            "namespace": self.namespace,
-            "target": self.target,
-            "revision": self.revision,
-            "hash": self.hash,
-            "phase": self.phase,
-            "upToDate": self.up_to_date,
-            "message": self.message,
-            "steps": steps,
-            "pruned": list(self.pruned),
-        }
 
 
 class AppOps:
@@ -200,31 +138,6 @@ class AppOps:
     def _load(self) -> dict[str, Any]:
         return self.store.load() or new_record(self.app, self.namespace)
 
-    def _new_revision(self, record: dict[str, Any], kind: str = "deploy") -> dict[str, Any]:
-        number = max((int(r["number"]) for r in record["revisions"]), default=0) + 1
-        planned = []
-        for rc in render_app(self.loaded.app, revision=self.loaded.revision):
-            planned += [
-                {"ref": ObjectRef.of(o.object).to_dict(), "component": o.component, "trait": o.trait}
-                for o in rc.objects
-            ]
-        rev = {
-            "number": number,
-            "hash": self.loaded.revision,
-            "kind": kind,
-            "phase": "running",
-            "started": now_iso(),
-            "finished": None,
-            "spec": self.loaded.spec,
-            "message": "",
-            "planned": planned,
-            "inventory": [],
-            "steps": {n: new_step_state() for n in self.loaded.plan.order},
-        }
-        record["revisions"].append(rev)
-        del record["revisions"][:-HISTORY_LIMIT]
-        return rev
-
     # ------------------------------------------------------------------ deploy & friends
 
     def deploy(self) -> RunResult:
@@ -254,7 +167,7 @@ class AppOps:
             latest["phase"] = "running"
             self.events.emit(Event(kind="resumed", message=f"resuming revision {latest['number']}"))
             return self._run(record, latest)
-        rev = self._new_revision(record)
+        rev = new_revision(record, self.loaded)
         return self._run(record, rev)
 
     def resume(self) -> RunResult:
@@ -283,7 +196,7 @@ class AppOps:
         def go() -> RunResult:
             record = self._load()
             if not record["revisions"] or record["revisions"][-1]["hash"] != self.loaded.revision:
-                rev = self._new_revision(record)
+                rev = new_revision(record, self.loaded)
                 return self._run(record, rev)
             rev = record["revisions"][-1]
             if step is None:
@@ -308,13 +221,7 @@ class AppOps:
         return out
 
     def _current(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        record = self.store.load()
-        if not record or not record["revisions"]:
-            raise StateError(
-                f"app {self.app!r} was never deployed to {self.backend.description}",
-                fix="run `pyvela deploy` first",
-            )
-        return record, record["revisions"][-1]
+        return AppView(self.backend, self.store).current()
 
     def _run(self, record: dict[str, Any], rev: dict[str, Any]) -> RunResult:
         inventory = Inventory(rev.get("inventory"))
@@ -367,19 +274,7 @@ class AppOps:
 
     def _prune(self, record: dict[str, Any], rev: dict[str, Any]) -> tuple[str, ...]:
         gc = self._policy("garbage-collect")
-        keep = {ObjectRef.from_dict(e["ref"]) for e in rev["inventory"]}
-        stale: list[ObjectRef] = []
-        # Everything applied since the last success (inclusive) that this revision no longer
-        # has; older revisions' objects were pruned by that success already.
-        for old in reversed(record["revisions"]):
-            if old is rev:
-                continue
-            for e in reversed(old.get("inventory") or []):
-                ref = ObjectRef.from_dict(e["ref"])
-                if ref not in keep and ref not in stale:
-                    stale.append(ref)
-            if old["phase"] == "succeeded":
-                break
+        stale = stale_objects(record, rev)
         if not stale or (gc is not None and gc.keep_legacy):
             return ()
         for ref in stale:
@@ -401,14 +296,8 @@ class AppOps:
             record = self.store.load()
             if record is None:
                 return self._nothing("nothing to delete")
-            refs: list[ObjectRef] = []
-            for rev in reversed(record["revisions"]):
-                for e in reversed((rev.get("inventory") or []) + (rev.get("planned") or [])):
-                    ref = ObjectRef.from_dict(e["ref"])
-                    if ref not in refs and ref.kind != "Namespace":
-                        refs.append(ref)
             deleted = []
-            for ref in refs:
+            for ref in owned_objects(record):
                 if self._remove(ref) == "deleted":
                     deleted.append(str(ref))
                     self.events.emit(
@@ -447,22 +336,8 @@ class AppOps:
                     got=known or "no revisions",
                     fix="pass a revision number from `pyvela history`",
                 )
+            rev = rollback_revision(record, candidates[-1])
             target = candidates[-1]
-            rev: dict[str, Any] = {
-                "number": max(int(r["number"]) for r in record["revisions"]) + 1,
-                "hash": target["hash"],
-                "kind": "rollback",
-                "rollback_of": target["number"],
-                "phase": "running",
-                "started": now_iso(),
-                "finished": None,
-                "spec": target.get("spec"),
-                "message": f"rollback to revision {target['number']}",
-                "inventory": [],
-                "steps": target.get("steps", {}),
-            }
-            record["revisions"].append(rev)
-            del record["revisions"][:-HISTORY_LIMIT]
             self.store.save(record)
             inventory = Inventory()
             executor = self._executor(inventory)
@@ -495,81 +370,14 @@ class AppOps:
 
     def request(self, action: str) -> RunResult:
         """Suspend or terminate: signal the running deploy, or change the record if none runs."""
-        lock = AppLock(self.backend, self.app, self.namespace)
-        try:
-            lock.acquire(wait=0.0)
-        except PyvelaError:
-            cm = {
-                "apiVersion": "v1",
-                "kind": "ConfigMap",
-                "metadata": {"name": control_ref(self.app, self.namespace).name, "namespace": self.namespace},
-                "data": {"action": action, "at": now_iso()},
-            }
-            self.backend.apply(cm)
-            record, rev = self._current()
-            return self._result(rev, message=f"{action} requested from the running deploy")
-        try:
-            record, rev = self._current()
-            if rev["phase"] in ("succeeded", "failed", "terminated") and action == "suspend":
-                return self._result(rev, message=f"nothing to suspend: the workflow is {rev['phase']}")
-            if action == "suspend":
-                rev["phase"] = "suspended"
-            else:
-                for st in rev["steps"].values():
-                    if st["phase"] not in DONE:
-                        st.update(phase=SKIPPED if st["phase"] == PENDING else FAILED, reason="Terminate")
-                rev["phase"], rev["finished"] = "terminated", now_iso()
-            self.store.save(record)
-            return self._result(rev, message=f"workflow {rev['phase']}")
-        finally:
-            lock.release()
+        rev, message = request_control(AppView(self.backend, self.store), action)
+        return self._result(rev, message=message)
 
     # ------------------------------------------------------------------ reading
 
     def history(self) -> list[dict[str, Any]]:
-        record = self.store.load()
-        if record is None:
-            return []
-        return [
-            {
-                k: r.get(k)
-                for k in ("number", "hash", "kind", "phase", "started", "finished", "message", "rollback_of")
-            }
-            for r in record["revisions"]
-        ]
+        return AppView(self.backend, self.store).history()
 
     def status(self) -> dict[str, Any]:
         """Steps of the latest revision, and every owned object with its live health."""
-        _record, rev = self._current()
-        objects = []
-        for e in rev.get("inventory") or []:
-            ref = ObjectRef.from_dict(e["ref"])
-            live = self.backend.get(ref)
-            verdict = (
-                rule_for(ref.api_version, ref.kind)(live) if live is not None else Readiness(False, "missing")
-            )
-            objects.append(
-                {
-                    "object": ref.to_dict(),
-                    "component": e.get("component"),
-                    "trait": e.get("trait"),
-                    "ready": verdict.ready,
-                    "message": verdict.message,
-                    "live": summary(live),
-                }
-            )
-        return {
-            "app": self.app,
-            "namespace": self.namespace,
-            "target": self.backend.description,
-            "revision": rev["number"],
-            "hash": rev["hash"],
-            "kind": rev.get("kind"),
-            "phase": rev["phase"],
-            "message": rev.get("message") or "",
-            "steps": {
-                n: {k: s.get(k) for k in ("phase", "reason", "message", "outputs", "elapsed")}
-                for n, s in rev["steps"].items()
-            },
-            "objects": objects,
-        }
+        return AppView(self.backend, self.store).status()

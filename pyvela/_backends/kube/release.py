@@ -44,7 +44,7 @@ from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, Obj, ObjectRef, de
 from pyvela.errors import ClusterError, NotReadyError, StepTimeout, TransientError, UnknownKindError
 
 if TYPE_CHECKING:
-    from pyvela._backends.kube.backend import KubeBackend
+    from pyvela._backends.kube.reads import KubeReads
 
 __all__ = ["HelmReleases"]
 
@@ -52,9 +52,9 @@ Found = tuple[dict[str, Any], Obj]
 
 
 class HelmReleases:
-    """The HelmRelease kind of one :class:`~pyvela._backends.kube.backend.KubeBackend`."""
+    """The HelmRelease kind of one cluster (its :class:`~pyvela._backends.kube.reads.KubeReads`)."""
 
-    def __init__(self, kube: KubeBackend) -> None:
+    def __init__(self, kube: KubeReads) -> None:
         self.kube = kube
         self.storage = Storage.from_env()
         self._binary: str | None = None

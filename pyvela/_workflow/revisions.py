@@ -1,0 +1,94 @@
+"""The revisions of the state record: what a new one plans, what a rollback copies, and
+which objects a prune or a delete must remove. Pure functions of the record.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyvela._app.loader import LoadedApp
+from pyvela._app.render import render_app
+from pyvela._core.objects import ObjectRef
+from pyvela._workflow.engine import new_step_state
+from pyvela._workflow.state import HISTORY_LIMIT, now_iso
+
+
+def new_revision(record: dict[str, Any], loaded: LoadedApp, kind: str = "deploy") -> dict[str, Any]:
+    """Append a running revision of ``loaded`` (with its planned objects) to ``record``."""
+    number = max((int(r["number"]) for r in record["revisions"]), default=0) + 1
+    planned = []
+    for rc in render_app(loaded.app, revision=loaded.revision):
+        planned += [
+            {"ref": ObjectRef.of(o.object).to_dict(), "component": o.component, "trait": o.trait}
+            for o in rc.objects
+        ]
+    rev = {
+        "number": number,
+        "hash": loaded.revision,
+        "kind": kind,
+        "phase": "running",
+        "started": now_iso(),
+        "finished": None,
+        "spec": loaded.spec,
+        "message": "",
+        "planned": planned,
+        "inventory": [],
+        "steps": {n: new_step_state() for n in loaded.plan.order},
+    }
+    record["revisions"].append(rev)
+    del record["revisions"][:-HISTORY_LIMIT]
+    return rev
+
+
+def rollback_revision(record: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
+    """Append a running revision that re-applies ``target``'s objects to ``record``."""
+    rev: dict[str, Any] = {
+        "number": max(int(r["number"]) for r in record["revisions"]) + 1,
+        "hash": target["hash"],
+        "kind": "rollback",
+        "rollback_of": target["number"],
+        "phase": "running",
+        "started": now_iso(),
+        "finished": None,
+        "spec": target.get("spec"),
+        "message": f"rollback to revision {target['number']}",
+        "inventory": [],
+        "steps": target.get("steps", {}),
+    }
+    record["revisions"].append(rev)
+    del record["revisions"][:-HISTORY_LIMIT]
+    return rev
+
+
+def stale_objects(record: dict[str, Any], rev: dict[str, Any]) -> list[ObjectRef]:
+    """What a prune after ``rev`` removes, newest first.
+
+    Everything applied since the last success (inclusive) that ``rev`` no longer has; older
+    revisions' objects were pruned by that success already.
+    """
+    keep = {ObjectRef.from_dict(e["ref"]) for e in rev["inventory"]}
+    stale: list[ObjectRef] = []
+    for old in reversed(record["revisions"]):
+        if old is rev:
+            continue
+        for e in reversed(old.get("inventory") or []):
+            ref = ObjectRef.from_dict(e["ref"])
+            if ref not in keep and ref not in stale:
+                stale.append(ref)
+        if old["phase"] == "succeeded":
+            break
+    return stale
+
+
+def owned_objects(record: dict[str, Any]) -> list[ObjectRef]:
+    """Every object any revision applied or planned, in reverse order of application.
+
+    The namespace is left alone: other things may live in it.
+    """
+    refs: list[ObjectRef] = []
+    for rev in reversed(record["revisions"]):
+        for e in reversed((rev.get("inventory") or []) + (rev.get("planned") or [])):
+            ref = ObjectRef.from_dict(e["ref"])
+            if ref not in refs and ref.kind != "Namespace":
+                refs.append(ref)
+    return refs

@@ -1,0 +1,103 @@
+"""Reading an app's state record: its revision history and its live status.
+
+Needs only the backend and the record (no app module), so any command that reads can use it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyvela._backends.protocol import Backend, Readiness
+from pyvela._backends.readiness import rule_for
+from pyvela._core.objects import Obj, ObjectRef
+from pyvela._workflow.state import StateStore
+from pyvela.errors import StateError
+
+
+def summary(live: Obj | None) -> dict[str, Any]:
+    """The live fields a status reader wants: clusterIP, images and env of workloads."""
+    if live is None:
+        return {}
+    out: dict[str, Any] = {}
+    spec = live.get("spec") or {}
+    if live.get("kind") == "Service":
+        out["clusterIP"] = spec.get("clusterIP")
+    template = (spec.get("template") or {}).get("spec") or {}
+    containers = template.get("containers") or []
+    if containers:
+        out["containers"] = {
+            c.get("name"): {
+                "image": c.get("image"),
+                "env": {v["name"]: v["value"] for v in c.get("env") or [] if "value" in v},
+            }
+            for c in containers
+        }
+    return out
+
+
+class AppView:
+    """The recorded history and live status of one app on one backend."""
+
+    def __init__(self, backend: Backend, store: StateStore) -> None:
+        self.backend = backend
+        self.store = store
+        self.app = store.app
+        self.namespace = store.namespace
+
+    def current(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The record and its latest revision; a StateError when the app was never deployed."""
+        record = self.store.load()
+        if not record or not record["revisions"]:
+            raise StateError(
+                f"app {self.app!r} was never deployed to {self.backend.description}",
+                fix="run `pyvela deploy` first",
+            )
+        return record, record["revisions"][-1]
+
+    def history(self) -> list[dict[str, Any]]:
+        record = self.store.load()
+        if record is None:
+            return []
+        return [
+            {
+                k: r.get(k)
+                for k in ("number", "hash", "kind", "phase", "started", "finished", "message", "rollback_of")
+            }
+            for r in record["revisions"]
+        ]
+
+    def status(self) -> dict[str, Any]:
+        """Steps of the latest revision, and every owned object with its live health."""
+        _record, rev = self.current()
+        objects = []
+        for e in rev.get("inventory") or []:
+            ref = ObjectRef.from_dict(e["ref"])
+            live = self.backend.get(ref)
+            verdict = (
+                rule_for(ref.api_version, ref.kind)(live) if live is not None else Readiness(False, "missing")
+            )
+            objects.append(
+                {
+                    "object": ref.to_dict(),
+                    "component": e.get("component"),
+                    "trait": e.get("trait"),
+                    "ready": verdict.ready,
+                    "message": verdict.message,
+                    "live": summary(live),
+                }
+            )
+        return {
+            "app": self.app,
+            "namespace": self.namespace,
+            "target": self.backend.description,
+            "revision": rev["number"],
+            "hash": rev["hash"],
+            "kind": rev.get("kind"),
+            "phase": rev["phase"],
+            "message": rev.get("message") or "",
+            "steps": {
+                n: {k: s.get(k) for k in ("phase", "reason", "message", "outputs", "elapsed")}
+                for n, s in rev["steps"].items()
+            },
+            "objects": objects,
+        }
