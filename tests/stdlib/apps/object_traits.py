@@ -2,7 +2,10 @@
 
 from pyvela import Application
 from pyvela.stdlib import (
+    DevEnv,
+    DevSync,
     ExposePort,
+    PersistentDir,
     PodMetric,
     Port,
     Privilege,
@@ -11,6 +14,7 @@ from pyvela.stdlib import (
     expose,
     gateway,
     hpa,
+    nocalhost,
     pure_ingress,
     service_account,
     webservice,
@@ -60,6 +64,14 @@ edge = webservice(
 )
 
 indexer = worker("indexer", image="registry.example.com/indexer:3").with_traits(
+    nocalhost(
+        port=9000,
+        image="go",
+        git_url="https://git.example.com/indexer.git",
+        env=(DevEnv(name="GOFLAGS", value="-mod=mod"),),
+        sync=DevSync(file_pattern=("./cmd", "./pkg")),
+        persistent_volume_dirs=(PersistentDir(path="/root/go/pkg", capacity="5Gi"),),
+    ),
     service_account(
         name="indexer",
         create=True,
