@@ -5,16 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 
 from pyvela._app.catalogue import Catalogue
+from pyvela._app.checks import check_shape
 from pyvela._core.builtin import apply_component
 from pyvela._core.definitions import ComponentUse, PolicyUse
 from pyvela._core.graph import find_cycle, topo_order
 from pyvela._core.params import Ref, caller_location, component_names_in, params_to_data
-from pyvela._core.steps import Condition, StepGroup, StepUse
+from pyvela._core.steps import Condition, Mode, StepGroup, StepUse
 from pyvela.errors import (
     AppError,
     CycleError,
@@ -23,8 +24,22 @@ from pyvela.errors import (
     Location,
 )
 
-Mode = Literal["StepByStep", "DAG"]
 DEFAULT_STEP_TIMEOUT = 600.0
+
+
+# Typed converters: type checkers take a converter's parameter as the constructor's, so
+# `Workflow(steps=[...])` is accepted by mypy --strict and pyright alike (``tuple`` as a
+# converter makes mypy demand a tuple), and a wrong item type is still an error.
+def _steps(value: Iterable[StepUse[Any, Any] | StepGroup]) -> tuple[StepUse[Any, Any] | StepGroup, ...]:
+    return tuple(value)
+
+
+def _components(value: Iterable[ComponentUse[Any]]) -> tuple[ComponentUse[Any], ...]:
+    return tuple(value)
+
+
+def _policies(value: Iterable[PolicyUse[Any]]) -> tuple[PolicyUse[Any], ...]:
+    return tuple(value)
 
 
 @attrs.frozen(kw_only=True)
@@ -38,19 +53,15 @@ class Workflow:
         step_timeout: Default timeout of each step, in seconds. Nothing waits forever.
     """
 
-    steps: tuple[StepUse[Any, Any] | StepGroup, ...] = attrs.field(converter=tuple)
+    steps: tuple[StepUse[Any, Any] | StepGroup, ...] = attrs.field(converter=_steps)
     mode: Mode = "StepByStep"
     step_timeout: float = DEFAULT_STEP_TIMEOUT
-
-
-def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
-    return tuple(value)
 
 
 def _workflow(value: Workflow | Sequence[StepUse[Any, Any] | StepGroup] | None) -> Workflow | None:
     if value is None or isinstance(value, Workflow):
         return value
-    return Workflow(steps=tuple(value))  # type: ignore[arg-type]
+    return Workflow(steps=value)
 
 
 @attrs.frozen
@@ -67,9 +78,9 @@ class Application:
     """
 
     name: str
-    components: tuple[ComponentUse[Any], ...] = attrs.field(kw_only=True, converter=_tuple)
+    components: tuple[ComponentUse[Any], ...] = attrs.field(kw_only=True, converter=_components)
     workflow: Workflow | None = attrs.field(kw_only=True, default=None, converter=_workflow)
-    policies: tuple[PolicyUse[Any], ...] = attrs.field(kw_only=True, default=(), converter=_tuple)
+    policies: tuple[PolicyUse[Any], ...] = attrs.field(kw_only=True, default=(), converter=_policies)
     namespace: str = attrs.field(kw_only=True, default="default")
     where: Location = attrs.field(kw_only=True, factory=lambda: caller_location(3), eq=False)
 
@@ -108,7 +119,7 @@ def default_workflow(app: Application) -> Workflow:
     for c in app.components:
         s = _builtin_step(c.name, c.where)
         steps.append(attrs.evolve(s, dependencies=tuple(c.dependencies)))
-    return Workflow(steps=tuple(steps), mode="DAG")  # type: ignore[arg-type]
+    return Workflow(steps=steps, mode="DAG")
 
 
 def _builtin_step(name: str, where: Location) -> StepUse[Any, None]:
@@ -125,6 +136,7 @@ def validate(app: Application, catalogue: Catalogue) -> Plan:
     """
     if not isinstance(app, Application):
         raise AppError("`app` is not a pyvela Application", got=type(app).__name__)
+    check_shape(app)
     seen: dict[str, ComponentUse[Any]] = {}
     for c in app.components:
         if c.name in seen:

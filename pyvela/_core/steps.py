@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import inspect
 import typing
-from collections.abc import Callable, Coroutine, Mapping
-from typing import Any, Generic, ParamSpec, TypeVar
+from collections.abc import Callable, Coroutine, Iterable, Mapping
+from typing import Any, Generic, Literal, ParamSpec, TypeVar
 
 import attrs
 
@@ -21,6 +21,9 @@ from pyvela.errors import DefinitionError, Location
 P = ParamSpec("P")
 ParamsT = TypeVar("ParamsT")
 OutT = TypeVar("OutT")
+
+#: How steps are ordered: one after the other, or by their dependencies only.
+Mode = Literal["StepByStep", "DAG"]
 
 # --------------------------------------------------------------------------- steps
 
@@ -141,13 +144,18 @@ class _OutputsProxy:
         return Ref(self._step, field, hints[field], where)
 
 
+def _group_steps(value: Iterable[StepUse[Any, Any]]) -> tuple[StepUse[Any, Any], ...]:
+    # Typed, so type checkers accept a list (see the converters of Workflow).
+    return tuple(value)
+
+
 @attrs.frozen(kw_only=True, eq=False)
 class StepGroup:
     """Steps that run as one unit, in their own mode."""
 
     name: str
-    steps: tuple[StepUse[Any, Any], ...]
-    mode: str = "DAG"
+    steps: tuple[StepUse[Any, Any], ...] = attrs.field(converter=_group_steps)
+    mode: Mode = "DAG"
     dependencies: tuple[str, ...] = ()
     condition: Condition = "on-success"
     timeout: float | None = None

@@ -6,18 +6,22 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
 
-SNIPPET = ROOT / "tests" / "typing" / "call_sites.py"
-pytestmark = pytest.mark.typing
+SNIPPETS = sorted((ROOT / "tests" / "typing").glob("*.py"))
+pytestmark = [
+    pytest.mark.typing,
+    pytest.mark.parametrize("snippet", SNIPPETS, ids=[p.stem for p in SNIPPETS]),
+]
 
 
-def _expected() -> dict[int, str]:
+def _expected(snippet: Path) -> dict[int, str]:
     out = {}
-    for number, line in enumerate(SNIPPET.read_text().splitlines(), start=1):
+    for number, line in enumerate(snippet.read_text().splitlines(), start=1):
         match = None if line.startswith("#") else re.search(r"# E: (\S+)", line)
         if match:
             out[number] = match.group(1)
@@ -28,7 +32,7 @@ def _lines_with_errors(output: str, pattern: str) -> set[int]:
     return {int(m.group(1)) for m in re.finditer(pattern, output)}
 
 
-def test_mypy_strict_flags_exactly_the_bad_call_sites() -> None:
+def test_mypy_strict_flags_exactly_the_bad_call_sites(snippet: Path) -> None:
     run = subprocess.run(
         [
             sys.executable,
@@ -37,21 +41,22 @@ def test_mypy_strict_flags_exactly_the_bad_call_sites() -> None:
             "--strict",
             "--no-incremental",
             "--show-error-codes",
-            str(SNIPPET.relative_to(ROOT)),
+            str(snippet.relative_to(ROOT)),
         ],
         cwd=ROOT,
         capture_output=True,
         text=True,
     )
-    lines = _lines_with_errors(run.stdout, r"call_sites\.py:(\d+): error")
-    assert lines == set(_expected()), run.stdout
-    assert 'Unexpected keyword argument "imag"' in run.stdout
+    lines = _lines_with_errors(run.stdout, rf"{snippet.name}:(\d+): error")
+    assert lines == set(_expected(snippet)), run.stdout
+    if snippet.stem == "call_sites":
+        assert 'Unexpected keyword argument "imag"' in run.stdout
 
 
-def test_pyright_strict_flags_exactly_the_bad_call_sites() -> None:
+def test_pyright_strict_flags_exactly_the_bad_call_sites(snippet: Path) -> None:
     exe = shutil.which("pyright")
     if exe is None:
         pytest.fail("pyright is not installed: pip install -e '.[test]'")
-    run = subprocess.run([exe, str(SNIPPET.relative_to(ROOT))], cwd=ROOT, capture_output=True, text=True)
-    lines = _lines_with_errors(run.stdout, r"call_sites\.py:(\d+):\d+ - error")
-    assert lines == set(_expected()), run.stdout
+    run = subprocess.run([exe, str(snippet.relative_to(ROOT))], cwd=ROOT, capture_output=True, text=True)
+    lines = _lines_with_errors(run.stdout, rf"{snippet.name}:(\d+):\d+ - error")
+    assert lines == set(_expected(snippet)), run.stdout
