@@ -54,6 +54,12 @@ from .traits_dev import (
     PersistentDir,
     nocalhost,
 )
+from .traits_json import (
+    JsonMergePatchParams,
+    JsonPatchParams,
+    json_merge_patch,
+    json_patch,
+)
 from .traits_meta import (
     AnnotationsParams,
     HostAliasParams,
@@ -202,6 +208,8 @@ __all__ = [
     "HttpHeader",
     "ImagePatch",
     "InitContainerParams",
+    "JsonMergePatchParams",
+    "JsonPatchParams",
     "KeyRef",
     "KeyToPath",
     "LabelRequirement",
@@ -281,6 +289,8 @@ __all__ = [
     "hostalias",
     "hpa",
     "init_container",
+    "json_merge_patch",
+    "json_patch",
     "k8s_update_strategy",
     "labels",
     "lifecycle",

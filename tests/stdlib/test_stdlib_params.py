@@ -29,6 +29,8 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "service-account": {"name": "sa"},
     "topologyspreadconstraints": {"constraints": ()},
     "nocalhost": {"port": 8080, "image": "go"},
+    "json-merge-patch": {"patch": {}},
+    "json-patch": {"operations": ()},
 }
 
 DEFINITIONS = [v for v in vars(s).values() if isinstance(v, ComponentDefinition | TraitDefinition)]
@@ -51,7 +53,7 @@ def call(definition: Any, **params: Any) -> Any:
 
 def test_every_definition_is_covered() -> None:
     names = sorted(d.name for d in DEFINITIONS)
-    assert len(names) == 31
+    assert len(names) == 33
     assert "webservice" in names and "gateway" in names
 
 

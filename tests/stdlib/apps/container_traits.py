@@ -17,6 +17,8 @@ from pyvela.stdlib import (
     container_image,
     container_ports,
     env,
+    json_merge_patch,
+    json_patch,
     labels,
     resource,
     scaler,
@@ -74,4 +76,22 @@ multi = webservice("multi", image="registry.example.com/multi:1", env=_ENV).with
     resource(requests=ResourceAmounts(cpu=0.5, memory="512Mi"), limits=ResourceAmounts()),
 )
 
-app = Application("containers", components=[api, multi])
+# Raw patches: RFC 7396 then RFC 6902, on what the earlier traits rendered.
+patched = webservice("patched", image="registry.example.com/patched:1", env=_ENV).with_traits(
+    json_merge_patch(
+        patch={"spec": {"revisionHistoryLimit": 2, "template": {"spec": {"dnsPolicy": "None"}}}}
+    ),
+    json_patch(
+        operations=(
+            {"op": "remove", "path": "/spec/template/spec/containers/0/env/2"},
+            {"op": "add", "path": "/spec/template/spec/dnsConfig", "value": {"nameservers": ["10.0.0.53"]}},
+            {
+                "op": "replace",
+                "path": "/spec/template/spec/containers/0/image",
+                "value": "registry.example.com/patched:2",
+            },
+        )
+    ),
+)
+
+app = Application("containers", components=[api, multi, patched])
