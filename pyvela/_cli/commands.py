@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from pyvela.errors import PyvelaError
@@ -30,6 +32,32 @@ def dispatch(args: argparse.Namespace) -> int:
     return handler(args)
 
 
+_QUOTED = re.compile(r"'[^']*'")
+_SHOWN_NAMES = 3
+
+
+def group_warnings(warnings: Sequence[str]) -> list[str]:
+    """One line per cause: warnings that differ only in their quoted names are counted together.
+
+    A thousand components with the same mistake give one line with the count and the
+    first names, not a thousand lines that bury every other message.
+    """
+    groups: dict[str, list[str]] = {}
+    for w in warnings:
+        groups.setdefault(_QUOTED.sub("'…'", w), []).append(w)
+    out = []
+    for key, members in groups.items():
+        if len(members) == 1:
+            out.append(members[0])
+            continue
+        names = [m[0] for m in (_QUOTED.findall(w) for w in members) if m]
+        shown = ", ".join(n.strip("'") for n in names[:_SHOWN_NAMES])
+        more = f", … ({len(members) - _SHOWN_NAMES} more)" if len(members) > _SHOWN_NAMES else ""
+        subject = key.replace("'…'", "{name}")
+        out.append(f"{len(members)}x {subject} [{shown}{more}]")
+    return out
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from pyvela._app.loader import load_app
     from pyvela._app.output import to_json, to_yaml
@@ -48,13 +76,15 @@ def cmd_render(args: argparse.Namespace) -> int:
             got=", ".join(sorted(unknown)),
         )
     objects: list[Any] = []
+    warnings: list[str] = []
     for use in loaded.app.components:
         if wanted and use.name not in wanted:
             continue
         rendered = render_component(loaded.app, use, revision=loaded.revision)
-        for warning in rendered.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
+        warnings.extend(rendered.warnings)
         objects.extend(o.object for o in rendered.objects)
+    for line in group_warnings(warnings):
+        print(f"warning: {line}", file=sys.stderr)
     sys.stdout.write(to_json(objects) + "\n" if args.output == "json" else to_yaml(objects))
     return 0
 
@@ -81,9 +111,12 @@ def cmd_defs(args: argparse.Namespace) -> int:
             entry["workload"] = f"{workload.api_version} {workload.kind}"
         if getattr(definition, "applies_to", None):
             entry["appliesTo"] = list(definition.applies_to)  # type: ignore[union-attr]
+        for pname, default in factory_defaults(definition.params).items():
+            entry["parameters"][pname]["default"] = default
         outputs = getattr(definition, "outputs_type", None)
         if outputs is not None:
             entry["outputs"] = outputs.__qualname__
+            entry["outputFields"] = output_fields(outputs)
         entries.append(entry)
     if args.name and not entries:
         raise UnknownDefinitionError(
@@ -105,10 +138,49 @@ def cmd_defs(args: argparse.Namespace) -> int:
         print("\n".join("  " + line for line in e["description"].splitlines()))
         print("  parameters:")
         for pname, p in e["parameters"].items():
-            req = "required" if p["required"] else f"default {p.get('default')!r}"
+            req = "required" if p["required"] else "optional"
+            if "default" in p:
+                req = f"default {p['default']!r}"
             print(
                 f"    {pname}: {p['type']} ({req})" + (f" - {p['description']}" if "description" in p else "")
             )
         if e.get("outputs"):
             print(f"  outputs: {e['outputs']}")
+            for fname, ftype in e.get("outputFields", {}).items():
+                print(f"    {fname}: {ftype}")
     return 0
+
+
+def factory_defaults(params: Any) -> dict[str, Any]:
+    """The values ``factory=`` defaults produce (the schema leaves them out: they are built per use)."""
+    import attrs
+
+    out: dict[str, Any] = {}
+    if not attrs.has(params):
+        return out
+    for field in attrs.fields(params):
+        default = field.default
+        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            try:
+                value = default.factory(None) if default.takes_self else default.factory()
+            except Exception:  # a factory that needs an instance: say so rather than guess
+                value = f"<built by {getattr(default.factory, '__qualname__', 'a factory')}>"
+            out[field.alias or field.name] = value
+    return out
+
+
+def output_fields(outputs: Any) -> dict[str, str]:
+    """``{field: type}`` of a step's outputs class, so a reader knows what ``.outputs.x`` holds."""
+    import typing
+
+    import attrs
+
+    from pyvela._core.params import type_name
+
+    if not attrs.has(outputs):
+        return {}
+    try:
+        hints = typing.get_type_hints(outputs)
+    except Exception:  # unresolvable annotations: fall back to what attrs recorded
+        hints = {}
+    return {f.name: type_name(hints.get(f.name, f.type)) for f in attrs.fields(outputs)}

@@ -14,6 +14,7 @@ from pyvela.errors import PyvelaError
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader closed the pipe
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -89,6 +90,18 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("-o", "--output", choices=("text", "json"), default="text")
         _target_args(p)
 
+    config = sub.add_parser("config", help="Read what the configuration centre holds for an app.")
+    config_sub = config.add_subparsers(dest="action", required=True, metavar="ACTION")
+    text = "Print the app's released configuration (the sandbox's centre, or Apollo when configured)."
+    get = config_sub.add_parser("get", help=text, description=text)
+    get.add_argument("app", metavar="APP", help="the app file (apps/x.py)")
+    get.add_argument("--defs", action="append", metavar="MODULE")
+    get.add_argument("--cluster", default="default", metavar="C", help="config-centre cluster (default)")
+    get.add_argument("--env", metavar="ENV", help="config-centre env (default: the app's settings)")
+    get.add_argument("--config-namespace", metavar="NS", help="config-centre namespace")
+    get.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    _target_args(get)
+
     defs = sub.add_parser("defs", help="List the catalogue's definitions, or show one with its parameters.")
     defs.add_argument("name", nargs="?", metavar="NAME", help="a definition to show")
     defs.add_argument("--defs", action="append", metavar="MODULE", help="catalogue module (repeatable)")
@@ -98,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     sandbox_sub = sandbox.add_subparsers(dest="action", required=True, metavar="ACTION")
     reset = sandbox_sub.add_parser("reset", help="Delete everything in the sandbox.")
     reset.add_argument("--sandbox", metavar="DIR")
+    reset.add_argument("--force", action="store_true", help="reset even while a deploy holds an app's lock")
     return parser
 
 
@@ -111,14 +125,34 @@ def _target_args(p: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except BrokenPipeError:  # `pyvela --help | head`
+        return _closed_pipe()
     from pyvela._cli import commands as _commands
 
     try:
-        return _commands.dispatch(args)
+        code = _commands.dispatch(args)
+        sys.stdout.flush()  # inside the try: a closed pipe surfaces here, not at interpreter exit
+        return code
     except PyvelaError as exc:
         _commands.report_error(exc, args)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted: the workflow state is saved; re-run to resume", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _closed_pipe()
+
+
+def _closed_pipe() -> int:
+    """The reader went away (``| head``): stop quietly, as coreutils do.
+
+    stdout is pointed at /dev/null so the interpreter's final flush cannot raise again.
+    """
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_PIPE

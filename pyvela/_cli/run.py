@@ -143,7 +143,12 @@ def _console(stderr: bool) -> Any:
     return Console(stderr=stderr, highlight=False, width=None if stream.isatty() else 200)
 
 
-def _run_with_progress(args: argparse.Namespace, what: str, call: Callable[[AppOps], RunResult]) -> int:
+def _run_with_progress(
+    args: argparse.Namespace,
+    what: str,
+    call: Callable[[AppOps], RunResult],
+    revision: Callable[[AppOps], str] = lambda ops: ops.loaded.revision,
+) -> int:
     from pyvela._cli.progress import Progress, summary
 
     as_json = args.output == "json"
@@ -155,7 +160,7 @@ def _run_with_progress(args: argparse.Namespace, what: str, call: Callable[[AppO
         ops = _ops(args, backend, events)
         steps = [(n, ops.loaded.plan.steps[n].use.definition.name) for n in ops.loaded.plan.order]
         console.print(
-            f"{what} [bold]{ops.app}[/bold] (revision {ops.loaded.revision}) to {backend.description}, "
+            f"{what} [bold]{ops.app}[/bold] (revision {revision(ops)}) to {backend.description}, "
             f"namespace {ops.namespace}"
         )
         progress = Progress(console, steps)
@@ -180,7 +185,11 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    return _run_with_progress(args, "rolling back", lambda ops: ops.rollback(args.revision))
+    def target(ops: AppOps) -> str:
+        rev = ops.rollback_target(args.revision)
+        return f"{rev['number']}, {str(rev['hash'])[:12]}"
+
+    return _run_with_progress(args, "rolling back", lambda ops: ops.rollback(args.revision), target)
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
@@ -289,12 +298,46 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_config(args: argparse.Namespace) -> int:
+    """``config get``: the released items of the app's target, as the config centre holds them."""
+    from pyvela._configcentre.protocol import ConfigTarget
+
+    backend = open_backend(args)
+    try:
+        loaded = load_app(args.app, defs=args.defs)
+        factory, settings = config_centre_for(backend, loaded)
+        target = ConfigTarget(
+            app_id=settings.app_id,
+            env=args.env or settings.env,
+            cluster=args.cluster,
+            namespace=args.config_namespace or settings.namespace,
+        )
+        centre = factory()
+        try:
+            items = dict(centre.read(target))
+            where = centre.description
+        finally:
+            centre.close()
+    finally:
+        backend.close()
+    if args.output == "json":
+        print(json.dumps({"target": str(target), "centre": where, "items": items}, indent=2))
+        return 0
+    print(f"# {target} on {where}")
+    for key in sorted(items):
+        print(f"{key} = {items[key]}")
+    return 0
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from pyvela._backends.sandbox import Sandbox
 
-    sandbox = Sandbox(Path(args.sandbox) if args.sandbox else None)
+    sandbox, moved = Sandbox.reset_root(
+        Path(args.sandbox) if args.sandbox else None, force=getattr(args, "force", False)
+    )
     try:
-        sandbox.reset()
+        if moved is not None:
+            print(f"the sandbox database was corrupt: moved it aside to {moved}")
         print(f"reset {sandbox.description}")
     finally:
         sandbox.close()
@@ -311,5 +354,6 @@ def dispatch_run(args: argparse.Namespace) -> int:
         "workflow": cmd_workflow,
         "diff": cmd_diff,
         "sandbox": cmd_sandbox,
+        "config": cmd_config,
     }
     return handlers[args.command](args)

@@ -34,6 +34,23 @@ from pyvela._workflow.view import AppView
 from pyvela.errors import PyvelaError, StateError, WorkflowError
 
 
+def rollback_target(record: Mapping[str, Any], number: int | None) -> dict[str, Any]:
+    revisions: list[dict[str, Any]] = record["revisions"]
+    current = revisions[-1] if revisions else None
+    candidates = [r for r in revisions if r["phase"] == "succeeded" and r is not current]
+    if number is not None:
+        candidates = [r for r in revisions if int(r["number"]) == number]
+    if not candidates:
+        known = ", ".join(f"{r['number']} ({r['phase']})" for r in revisions)
+        raise StateError(
+            "no revision to roll back to",
+            expected="an earlier succeeded revision",
+            got=known or "no revisions",
+            fix="pass a revision number from `pyvela history`",
+        )
+    return candidates[-1]
+
+
 class AppOps:
     """Operations on one app on one backend, each under the app's lock."""
 
@@ -324,20 +341,9 @@ class AppOps:
         """Re-apply the objects of an earlier succeeded revision, wait for them, prune the rest."""
 
         def go() -> RunResult:
-            record, current = self._current()
-            candidates = [r for r in record["revisions"] if r["phase"] == "succeeded" and r is not current]
-            if number is not None:
-                candidates = [r for r in record["revisions"] if int(r["number"]) == number]
-            if not candidates:
-                known = ", ".join(f"{r['number']} ({r['phase']})" for r in record["revisions"])
-                raise StateError(
-                    "no revision to roll back to",
-                    expected="an earlier succeeded revision",
-                    got=known or "no revisions",
-                    fix="pass a revision number from `pyvela history`",
-                )
-            rev = rollback_revision(record, candidates[-1])
-            target = candidates[-1]
+            record, _current = self._current()
+            target = rollback_target(record, number)
+            rev = rollback_revision(record, target)
             self.store.save(record)
             inventory = Inventory()
             executor = self._executor(inventory)
@@ -365,6 +371,11 @@ class AppOps:
             return self._result(rev, pruned=pruned)
 
         return self._locked(go)
+
+    def rollback_target(self, number: int | None = None) -> dict[str, Any]:
+        """The revision a rollback to ``number`` (default: the last success before the current) re-applies."""
+        record, _current = self._current()
+        return rollback_target(record, number)
 
     # ------------------------------------------------------------------ control of a running workflow
 
