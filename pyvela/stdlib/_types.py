@@ -8,8 +8,9 @@ the call site, not a broken manifest at apply time.
 
 from __future__ import annotations
 
+import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -24,32 +25,63 @@ ExposeType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
 EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
-_HINTS: dict[type[Any], dict[str, Any]] = {}
+Check = Callable[[Any], bool]
+_FIELDS: dict[type[Any], list[tuple[str, Any, Check]]] = {}
 _ALL_ITEMS = typeguard.CollectionCheckStrategy.ALL_ITEMS
 
 
-def _hints(cls: type[Any]) -> dict[str, Any]:
-    hints = _HINTS.get(cls)
-    if hints is None:
-        hints = _HINTS[cls] = typing.get_type_hints(cls)
-    return hints
+def _typeguard(tp: Any) -> Check:
+    def check(value: Any) -> bool:
+        try:
+            typeguard.check_type(value, tp, collection_check_strategy=_ALL_ITEMS)
+        except typeguard.TypeCheckError:
+            return False
+        return True
+
+    return check
+
+
+def _checker(tp: Any) -> Check:
+    """A fast check for the simple annotations of parameter classes; typeguard for the rest."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp is type(None):
+        return lambda v: v is None
+    if tp in (str, int, bool) or (isinstance(tp, type) and attrs.has(tp)):
+        return lambda v: isinstance(v, tp)
+    if origin is Literal:
+        return lambda v: any(v == a and type(v) is type(a) for a in args)
+    if origin in (typing.Union, types.UnionType):
+        parts = [_checker(a) for a in args]
+        return lambda v: any(part(v) for part in parts)
+    return _typeguard(tp)
+
+
+def _fields(cls: type[Any]) -> list[tuple[str, Any, Check]]:
+    found = _FIELDS.get(cls)
+    if found is None:
+        hints = typing.get_type_hints(cls)
+        found = _FIELDS[cls] = [(f.name, hints[f.name], _checker(hints[f.name])) for f in attrs.fields(cls)]
+    return found
+
+
+_SCALARS = frozenset({str, int, bool, float, type(None)})
 
 
 def _walk(value: Any, path: str) -> None:
     """Type-check the fields of nested parameter objects, then their cross-field rules."""
-    if attrs.has(type(value)):
-        hints = _hints(type(value))
-        for field in attrs.fields(type(value)):
-            item = getattr(value, field.name)
-            here = f"{path}.{field.name}"
-            try:
-                typeguard.check_type(
-                    item,
-                    hints[field.name],
-                    collection_check_strategy=typeguard.CollectionCheckStrategy.ALL_ITEMS,
-                )
-            except typeguard.TypeCheckError as exc:
-                raise TypeError(f"{here}: {exc} (got {item!r:.80})") from None
+    if type(value) in _SCALARS:
+        return
+    if hasattr(type(value), "__attrs_attrs__"):
+        for name, tp, check in _fields(type(value)):
+            item = getattr(value, name)
+            here = f"{path}.{name}"
+            if not check(item):
+                try:
+                    typeguard.check_type(item, tp, collection_check_strategy=_ALL_ITEMS)
+                    problem = f"is not {tp}"
+                except typeguard.TypeCheckError as exc:
+                    problem = str(exc)
+                raise TypeError(f"{here}: {problem} (got {item!r:.80})")
             _walk(item, here)
         if isinstance(value, Checked):
             value.validate()
@@ -80,8 +112,11 @@ class Params(Checked):
     """
 
     def __attrs_post_init__(self) -> None:
-        for field in attrs.fields(typing.cast(Any, type(self))):
-            _walk(getattr(self, field.name), field.name)
+        # The top-level fields were checked by pyvela already: only nested values are walked.
+        for name, _tp, _check in _fields(type(self)):
+            value = getattr(self, name)
+            if type(value) not in _SCALARS:
+                _walk(value, name)
         self.validate()
 
 
