@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import pkgutil
+import traceback
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import ModuleType
@@ -12,10 +13,11 @@ from typing import Any
 
 import attrs
 
+from pyvela._core import builtin as builtin_module
 from pyvela._core.builtin import BUILTINS
 from pyvela._core.definitions import ComponentDefinition, PolicyDefinition, TraitDefinition
 from pyvela._core.steps import StepDefinition
-from pyvela.errors import DefinitionError, UnknownDefinitionError
+from pyvela.errors import DefinitionError, Location, PyvelaError, UnknownDefinitionError
 
 AnyDefinition = (
     ComponentDefinition[Any, Any]
@@ -50,7 +52,9 @@ class Catalogue:
 
     modules: tuple[str, ...]
     definitions: Mapping[tuple[str, str], AnyDefinition]
-    files: tuple[str, ...] = ()
+    #: ``(label, path)``: the label (module name and path inside it) is what the revision
+    #: hashes, so moving the checkout does not change the revision.
+    files: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_modules(cls, modules: Iterable[str | ModuleType] = DEFAULT_MODULES) -> Catalogue:
@@ -62,7 +66,7 @@ class Catalogue:
         """
         found: dict[tuple[str, str], AnyDefinition] = {}
         names: list[str] = []
-        files: list[str] = [str(Path(__file__).with_name("_builtin.py"))]
+        files: list[tuple[str, str]] = _files_of(builtin_module)
         for definition in BUILTINS:
             found[(kind_of(definition), definition.name)] = definition
         for module in modules:
@@ -104,8 +108,8 @@ class Catalogue:
         digest = hashlib.sha256()
         for key in sorted(self.definitions):
             digest.update(repr(key).encode())
-        for file in sorted(set(self.files)):
-            digest.update(file.encode())
+        for label, file in sorted(set(self.files)):
+            digest.update(label.encode())
             try:
                 digest.update(Path(file).read_bytes())
             except OSError:
@@ -116,11 +120,31 @@ class Catalogue:
 def _import(name: str) -> ModuleType:
     try:
         return importlib.import_module(name)
+    except (PyvelaError, KeyboardInterrupt):
+        raise
     except ImportError as exc:
         raise DefinitionError(
             f"cannot import definitions module {name!r}: {exc}",
+            where=_origin(exc),
             fix="install it, or run from the directory that holds it, or pass --defs MODULE",
         ) from exc
+    except BaseException as exc:  # a module that exits at import is broken too
+        detail = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+        raise DefinitionError(
+            f"importing definitions module {name!r} failed: {type(exc).__name__}: {detail}",
+            where=_origin(exc),
+            fix="fix the module (it must import cleanly), or leave it out of --defs / PYVELA_DEFS",
+        ) from exc
+
+
+def _origin(exc: BaseException) -> Location | None:
+    """The line that raised: a syntax error's own line, else the deepest frame outside importlib."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return Location(exc.filename, exc.lineno or 0)
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<frozen ")]
+    if not frames or frames[-1].filename == __file__:
+        return None
+    return Location(frames[-1].filename, frames[-1].lineno or 0)
 
 
 def _walk(module: ModuleType) -> Iterable[ModuleType]:
@@ -146,15 +170,16 @@ def _add(found: dict[tuple[str, str], AnyDefinition], definition: AnyDefinition)
         )
 
 
-def _files_of(module: ModuleType) -> list[str]:
-    """Source files whose change must change the app revision (templates included)."""
+def _files_of(module: ModuleType) -> list[tuple[str, str]]:
+    """Source files whose change must change the app revision (templates included), each
+    labelled by its module and its path inside the module, never by where the checkout is."""
     path = getattr(module, "__path__", None)
     if path is not None:
         return sorted(
-            str(f)
+            (f"{module.__name__}:{f.relative_to(root).as_posix()}", str(f))
             for root in path
             for f in Path(root).rglob("*")
             if f.is_file() and "__pycache__" not in f.parts and f.suffix not in {".pyc", ".pyo"}
         )
     file = getattr(module, "__file__", None)
-    return [file] if file else []
+    return [(f"{module.__name__}:{Path(file).name}", file)] if file else []

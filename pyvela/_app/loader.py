@@ -47,6 +47,14 @@ def load_app(path: str | Path, *, defs: Sequence[str] | None = None, attribute: 
         PyvelaError: any validation error, with the file and line of the offending use.
     """
     file = Path(path)
+    if file.is_dir():
+        apps = sorted(f.name for f in file.glob("*.py"))[:5]
+        raise AppLoadError(
+            f"{str(path)!r} is a directory, not an app file",
+            expected="a Python file defining `app`",
+            got="a directory" + (f" holding {', '.join(apps)}" if apps else ""),
+            fix=f"name the app's file, e.g. {file / (apps[0] if apps else 'app.py')}",
+        )
     if not file.is_file():
         raise AppLoadError(
             f"app file {str(path)!r} does not exist",
@@ -95,15 +103,52 @@ def _import_file(file: Path) -> Any:
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
-    except PyvelaError:
+    except (PyvelaError, KeyboardInterrupt):
         sys.modules.pop(name, None)
         raise
-    except Exception as exc:
+    except BaseException as exc:  # sys.exit() at import is the app's error too
         sys.modules.pop(name, None)
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(file)]
-        last = frames[-1] if frames else None
-        raise AppLoadError(
-            f"importing the app failed: {type(exc).__name__}: {exc}",
-            where=Location(str(file), last.lineno or 0) if last else Location(str(file), 1),
-        ) from exc
+        raise import_error(file, exc) from exc
     return module
+
+
+def import_error(file: Path, exc: BaseException) -> AppLoadError:
+    """The app's own line that failed (frames name the file as it was given, maybe relative),
+    and where the exception really came from when that is another module."""
+    target = file.resolve()
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [f for f in frames if _same_file(f.filename, target)]
+    line = (own[-1].lineno or 1) if own else 1
+    origin = None
+    if isinstance(exc, SyntaxError) and exc.filename:
+        if _same_file(exc.filename, target):
+            line = exc.lineno or 1
+        else:
+            origin = Location(exc.filename, exc.lineno or 0)
+    else:
+        real = [f for f in frames if not f.filename.startswith("<frozen ")]
+        if real and not _same_file(real[-1].filename, target):
+            origin = Location(real[-1].filename, real[-1].lineno or 0)
+    fix = None
+    if isinstance(exc, SystemExit):
+        message = f"the app called sys.exit({exc.code!r}) while being imported: nothing was deployed"
+        fix = "an app module only defines `app` (and its components and steps); remove the exit"
+    elif isinstance(exc, SyntaxError):
+        message = f"importing the app failed: SyntaxError: {exc.msg}"
+    else:
+        message = f"importing the app failed: {type(exc).__name__}: {exc}"
+        if isinstance(exc, TypeError) and "Application.__init__()" in str(exc):
+            fix = "Application(name, components=[...], workflow=[...], policies=[...], namespace=...)"
+    return AppLoadError(
+        message,
+        where=Location(str(file), line),
+        got=f"raised at {origin}" if origin is not None else None,
+        fix=fix,
+    )
+
+
+def _same_file(name: str, target: Path) -> bool:
+    try:
+        return Path(name).resolve() == target
+    except (OSError, ValueError):
+        return False

@@ -156,6 +156,7 @@ def render_component(
             )
         if tres.patch:
             workload = merge(workload, tres.patch)
+            _check_shape(workload, where=t.where, component=use.name, trait=t.definition.name)
         for name, obj in tres.outputs.items():
             if any(k == name for _, k, _o in items):
                 raise RenderError(
@@ -173,6 +174,45 @@ def render_component(
     for ro in objects:
         _own(ro, app)
     return RenderedComponent(name=use.name, objects=tuple(objects), warnings=tuple(_port_warnings(objects)))
+
+
+#: Where a workload must hold a mapping or a list of mappings (containers) for Kubernetes,
+#: and for later traits and readiness rules to read it: a patch that replaces one of these
+#: with another type is the trait's error, reported here rather than as a traceback later.
+_SHAPES: tuple[tuple[tuple[str, ...], type], ...] = (
+    (("metadata",), dict),
+    (("metadata", "labels"), dict),
+    (("spec",), dict),
+    (("spec", "template"), dict),
+    (("spec", "template", "metadata"), dict),
+    (("spec", "template", "spec"), dict),
+    (("spec", "template", "spec", "containers"), list),
+    (("spec", "template", "spec", "initContainers"), list),
+    (("spec", "containers"), list),
+    (("spec", "initContainers"), list),
+    (("spec", "jobTemplate"), dict),
+    (("spec", "jobTemplate", "spec"), dict),
+)
+
+
+def _check_shape(workload: Obj, *, where: Location, **context: Any) -> None:
+    for path, tp in _SHAPES:
+        value: Any = workload
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is None:
+            continue
+        items = value if isinstance(value, list) and path[-1].endswith("ontainers") else []
+        if not isinstance(value, tp) or not all(isinstance(i, dict) for i in items):
+            expected = "a list of mappings (containers)" if tp is list else "a mapping"
+            raise RenderError(
+                f"the trait's patch leaves {'.'.join(path)} of the workload as the wrong type",
+                where=where,
+                expected=expected,
+                got=f"{value!r}"[:80] + f" ({type(value).__name__})",
+                fix="patch the fields inside it (a mapping merges key by key) instead of replacing it",
+                **context,
+            )
 
 
 def _call(fn: Any, params: Any, ctx: Any, *, where: Location, **context: Any) -> Any:

@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from pyvela._cli.targets import non_negative_seconds, positive_int
 from pyvela.errors import PyvelaError
 
 EXIT_FAILED = 1
@@ -51,12 +52,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     deploy.add_argument(
         "--wait-lock",
-        type=float,
+        type=non_negative_seconds,
         default=0.0,
         metavar="SECONDS",
         help="wait this long for another deploy of the app to finish (default: refuse)",
     )
-    deploy.add_argument("--parallel", type=int, default=8, metavar="N", help="steps run at once (default 8)")
+    deploy.add_argument(
+        "--parallel", type=positive_int, default=8, metavar="N", help="steps run at once (default 8)"
+    )
 
     for name, text in (
         ("status", "Show the app's workflow, objects and health."),
@@ -66,14 +69,21 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("-o", "--output", choices=("text", "json"), default="text")
 
     rollback = app_command("rollback", "Re-deploy an earlier revision (default: the one before the last).")
-    rollback.add_argument("revision", nargs="?", type=int, metavar="REVISION")
+    rollback.add_argument("revision", nargs="?", type=positive_int, metavar="REVISION")
     rollback.add_argument("-o", "--output", choices=("text", "json"), default="text")
 
     delete = app_command("delete", "Delete every object the app owns, in reverse order, and its state.")
     delete.add_argument("-o", "--output", choices=("text", "json"), default="text")
 
-    diff = app_command("diff", "Show what a deploy would change against the live cluster (dry run).")
+    diff = app_command(
+        "diff",
+        "Show what a deploy would change against the live cluster (dry run); "
+        "exit 0 no differences, 1 differences, 2 an error.",
+    )
     diff.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    diff.add_argument(
+        "--show-secrets", action="store_true", help="show Secret values (default: only that they change)"
+    )
 
     wf = sub.add_parser("workflow", help="Suspend, resume, terminate or restart an app's workflow.")
     wf_sub = wf.add_subparsers(dest="action", required=True, metavar="ACTION")

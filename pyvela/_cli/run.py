@@ -20,9 +20,10 @@ from pyvela._workflow.events import Fanout, Recorder
 from pyvela._workflow.executor import ConfigSettings
 from pyvela._workflow.lifecycle import AppOps
 from pyvela._workflow.results import Options, RunResult
-from pyvela.errors import ClusterError, ConfigCentreError
+from pyvela.errors import ClusterError, ConfigCentreError, StateError
 
 EXIT_SUSPENDED = 3
+EXIT_DIFF_ERROR = 2  # `kubectl diff`: 1 means differences, so an error must be > 1
 
 
 def open_backend(args: argparse.Namespace) -> Backend:
@@ -32,6 +33,9 @@ def open_backend(args: argparse.Namespace) -> Backend:
         or getattr(args, "kubeconfig", None)
         or getattr(args, "in_cluster", False)
     ):
+        from pyvela._cli.targets import check_kube_target
+
+        check_kube_target(context=args.context, kubeconfig=args.kubeconfig, in_cluster=args.in_cluster)
         try:
             from pyvela._backends.kube.backend import KubeBackend
         except ImportError as exc:  # pragma: no cover - depends on the install
@@ -186,6 +190,16 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 def cmd_rollback(args: argparse.Namespace) -> int:
     def target(ops: AppOps) -> str:
+        if args.revision is not None:
+            # "no revision to roll back to" does not say that the one asked for does not exist.
+            known = [int(r["number"]) for r in ops.history()]
+            if args.revision not in known:
+                raise StateError(
+                    f"app {ops.app!r} has no revision {args.revision}",
+                    expected="one of " + (", ".join(map(str, known)) or "none: it was never deployed"),
+                    got=str(args.revision),
+                    fix="pick a revision from `pyvela history`",
+                )
         rev = ops.rollback_target(args.revision)
         return f"{rev['number']}, {str(rev['hash'])[:12]}"
 
@@ -280,22 +294,31 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from pyvela._cli.diff import diff_app
+    """Exit codes as ``kubectl diff``: 0 no differences, 1 differences, 2 an error."""
+    from pyvela._cli.commands import report_error
+    from pyvela._cli.diff import DIFFERENT, diff_app
+    from pyvela.errors import PyvelaError
 
-    backend = open_backend(args)
     try:
-        loaded = load_app(args.app, defs=args.defs)
-        changes = diff_app(loaded, backend, namespace=args.namespace)
-    finally:
-        backend.close()
+        backend = open_backend(args)
+        try:
+            loaded = load_app(args.app, defs=args.defs)
+            changes = diff_app(
+                loaded, backend, namespace=args.namespace, show_secrets=getattr(args, "show_secrets", False)
+            )
+        finally:
+            backend.close()
+    except PyvelaError as exc:
+        report_error(exc, args)
+        return EXIT_DIFF_ERROR
     if args.output == "json":
         print(json.dumps(changes, indent=2))
     else:
         for c in changes:
-            print(f"{c['change']:>9}  {c['object']}")
+            print(f"{c['change']:>9}  {c['object']}" + (f"  ({c['note']})" if c.get("note") else ""))
             if c.get("diff"):
                 sys.stdout.write(c["diff"])
-    return 0
+    return 1 if any(c["change"] in DIFFERENT for c in changes) else 0
 
 
 def cmd_config(args: argparse.Namespace) -> int:
