@@ -1,20 +1,33 @@
-"""``pyvela diff``: what a deploy would change, object by object, against the live cluster."""
+"""``pyvela diff``: what a deploy would change, object by object, against the live cluster.
+
+Each item's ``change`` is one of ``create``, ``update``, ``unchanged``, ``prune`` (the
+deploy would remove it: a live revision applied it and the app no longer renders it) or
+``kept`` (no longer rendered, but a garbage-collect policy keeps it).
+"""
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
 
 from pyvela._app.loader import LoadedApp
-from pyvela._app.render import render_app
+from pyvela._app.render import CLUSTER_SCOPED, render_app
 from pyvela._backends.protocol import Backend
 from pyvela._core.merge import merge
-from pyvela._core.objects import Obj, ObjectRef, deep_copy
+from pyvela._core.objects import LABEL_MANAGED_BY, MANAGER, Obj, ObjectRef, deep_copy
+from pyvela._workflow.revisions import stale_objects
 from pyvela._workflow.state import StateStore
 
 _VOLATILE = ("managedFields", "resourceVersion", "uid", "generation", "creationTimestamp")
+_SECRET_FIELDS = ("data", "stringData")
+#: The placeholders of masked Secret values: a changed value shows as a changed line.
+HIDDEN, HIDDEN_CHANGED = "<hidden>", "<hidden: changed>"
+
+#: Changes that make ``pyvela diff`` exit 1, as ``kubectl diff`` does for any difference.
+DIFFERENT = frozenset({"create", "update", "prune"})
 
 
 def _normal(obj: Obj | None) -> str:
@@ -29,52 +42,168 @@ def _normal(obj: Obj | None) -> str:
     return str(yaml.safe_dump(data, sort_keys=True, default_flow_style=False))
 
 
-def _last_patches(loaded: LoadedApp, backend: Backend, namespace: str) -> dict[ObjectRef, Any]:
-    record = StateStore(backend, loaded.app.name, namespace).load()
+def mask_secrets(before: Obj | None, after: Obj | None) -> tuple[Obj | None, Obj | None]:
+    """Secret values replaced by placeholders; a key whose value changes gets a different one.
+
+    So a reviewer sees that a value is added, removed or changed, never the value itself.
+    """
+    if (after or before or {}).get("kind") != "Secret":
+        return before, after
+    old = _secret_values(before)
+    new = _secret_values(after)
+
+    def masked(obj: Obj | None, *, is_after: bool) -> Obj | None:
+        if obj is None:
+            return None
+        out = deep_copy(obj)
+        for field in _SECRET_FIELDS:
+            values = out.get(field)
+            if isinstance(values, dict):
+                out[field] = {
+                    k: HIDDEN_CHANGED if is_after and k in old and old[k] != new.get(k) else HIDDEN
+                    for k in values
+                }
+        return out
+
+    return masked(before, is_after=False), masked(after, is_after=True)
+
+
+def _secret_values(obj: Obj | None) -> dict[str, Any]:
+    """Every key's value, ``stringData`` folded into ``data`` as the API server does."""
+    if obj is None:
+        return {}
+    import base64
+
+    values = dict(obj.get("data") or {})
+    for k, v in (obj.get("stringData") or {}).items():
+        values[k] = base64.b64encode(str(v).encode()).decode()
+    return values
+
+
+def _live_patches(record: Mapping[str, Any] | None) -> dict[ObjectRef, Any]:
+    """The step patches of the live revision; for a rollback, those of the revision it restored."""
     if not record or not record["revisions"]:
         return {}
-    inventory = record["revisions"][-1].get("inventory") or []
-    return {ObjectRef.from_dict(e["ref"]): e["patch"] for e in inventory if e.get("patch")}
+    live = record["revisions"][-1]
+    sources = [live]
+    if live.get("kind") == "rollback":
+        sources += [r for r in record["revisions"] if r["number"] == live.get("rollback_of")]
+    patches: dict[ObjectRef, Any] = {}
+    for rev in reversed(sources):
+        for e in rev.get("inventory") or []:
+            if e.get("patch"):
+                patches[ObjectRef.from_dict(e["ref"])] = e["patch"]
+    return patches
 
 
-def diff_app(loaded: LoadedApp, backend: Backend, *, namespace: str | None = None) -> list[dict[str, Any]]:
-    """Each rendered object with ``change`` (create/update/unchanged) and a unified diff.
+def _keeps_legacy(loaded: LoadedApp) -> bool:
+    return any(
+        p.definition.name == "garbage-collect" and getattr(p.params, "keep_legacy", False)
+        for p in loaded.app.policies
+    )
+
+
+def diff_app(
+    loaded: LoadedApp, backend: Backend, *, namespace: str | None = None, show_secrets: bool = False
+) -> list[dict[str, Any]]:
+    """Each rendered object with ``change`` and a unified diff, then what the deploy would prune.
 
     The server computes the result (a dry-run apply), so defaulted and server-set fields
     do not show up as changes. Values that steps inject at run time (such as
-    ``BackendIP``) come from the step and are not part of the rendered objects.
+    ``BackendIP``) come from the step: the live revision's patch is replayed. Before the
+    app's namespace exists nothing can be dry-run, and everything is to be created.
     """
-    out = []
-    patches = _last_patches(loaded, backend, namespace or loaded.app.namespace)
+    ns = namespace or loaded.app.namespace
+    record = StateStore(backend, loaded.app.name, ns).load()
+    patches = _live_patches(record)
+    namespace_ref = ObjectRef("v1", "Namespace", "", ns)
+    namespace_exists = backend.get(namespace_ref) is not None
+    out: list[dict[str, Any]] = []
+    rendered: list[dict[str, Any]] = []
     for rc in render_app(loaded.app, revision=loaded.revision):
         for ro in rc.objects:
             obj = deep_copy(ro.object)
             patched = ro.output is None and ObjectRef.of(obj) in patches
             if patched:
-                # Steps patch workloads at run time (BackendIP); replay the last run's patch so
-                # the diff shows what a deploy would change, not the step's own values.
+                # Steps patch workloads at run time (BackendIP); replay the live revision's patch
+                # so the diff shows what a deploy would change, not the step's own values.
                 obj = merge(obj, patches[ObjectRef.of(obj)])
-            if namespace and "namespace" in obj.get("metadata", {}):
-                obj["metadata"]["namespace"] = namespace
+            if obj.get("kind") not in CLUSTER_SCOPED:
+                meta = obj.setdefault("metadata", {})
+                meta["namespace"] = namespace or meta.get("namespace") or ns
             ref = ObjectRef.of(obj)
+            rendered.append({"ref": ref.to_dict()})
             live = backend.get(ref)
-            after = backend.apply(obj, dry_run=True)
-            before_text, after_text = _normal(live), _normal(after)
-            change = "create" if live is None else ("unchanged" if before_text == after_text else "update")
-            diff = (
-                "".join(
-                    difflib.unified_diff(
-                        before_text.splitlines(keepends=True),
-                        after_text.splitlines(keepends=True),
-                        fromfile=f"live/{ref}",
-                        tofile=f"app/{ref}",
-                    )
-                )
-                if change != "unchanged"
-                else ""
-            )
-            item = {"object": str(ref), "component": ro.component, "change": change, "diff": diff}
+            if not namespace_exists and ref.kind not in CLUSTER_SCOPED:
+                after: Obj = obj  # nothing to dry-run against: the namespace comes with the deploy
+            else:
+                after = backend.apply(obj, dry_run=True)
+            item = _item(ref, ro.component, live, after, show_secrets=show_secrets)
             if patched:
-                item["note"] = "with the step's workload patch from the last run"
+                item["note"] = "with the step's workload patch from the live revision"
             out.append(item)
+    if not namespace_exists and not any(o["object"] == str(namespace_ref) for o in out):
+        ns_obj: Obj = {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": ns, "labels": {LABEL_MANAGED_BY: MANAGER}},
+        }
+        out.insert(0, _item(namespace_ref, None, None, ns_obj, show_secrets=show_secrets))
+    if record is not None:
+        out += _pruned(record, rendered, backend, keep=_keeps_legacy(loaded), show_secrets=show_secrets)
     return out
+
+
+def _pruned(
+    record: dict[str, Any],
+    rendered: list[dict[str, Any]],
+    backend: Backend,
+    *,
+    keep: bool,
+    show_secrets: bool,
+) -> list[dict[str, Any]]:
+    components = {
+        ObjectRef.from_dict(e["ref"]): e.get("component")
+        for rev in record["revisions"]
+        for e in rev.get("inventory") or []
+    }
+    out = []
+    for ref in stale_objects(record, {"inventory": rendered}):
+        if components.get(ref) is None:
+            continue  # applied by a workflow step's own code: the step decides, not the render
+        live = backend.get(ref)
+        if live is None:
+            continue
+        if keep:
+            item = _item(ref, components.get(ref), live, live, show_secrets=show_secrets)
+            item.update(change="kept", note="no longer rendered; the garbage-collect policy keeps it")
+        else:
+            item = _item(ref, components.get(ref), live, None, show_secrets=show_secrets)
+            item["change"] = "prune"
+        out.append(item)
+    return out
+
+
+def _item(
+    ref: ObjectRef, component: str | None, live: Obj | None, after: Obj | None, *, show_secrets: bool
+) -> dict[str, Any]:
+    if not show_secrets:
+        live, after = mask_secrets(live, after)
+    before_text, after_text = _normal(live), _normal(after)
+    if live is None:
+        change = "create"
+    elif after is None:
+        change = "prune"
+    else:
+        change = "unchanged" if before_text == after_text else "update"
+    diff = ""
+    if change != "unchanged":
+        diff = "".join(
+            difflib.unified_diff(
+                before_text.splitlines(keepends=True),
+                after_text.splitlines(keepends=True),
+                fromfile=f"live/{ref}",
+                tofile=f"app/{ref}",
+            )
+        )
+    return {"object": str(ref), "component": component, "change": change, "diff": diff}

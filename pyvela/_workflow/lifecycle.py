@@ -354,7 +354,11 @@ class AppOps:
                 )
                 for e in entries:
                     executor.apply_object(
-                        dict(e["manifest"]), step=None, component=e.get("component"), trait=e.get("trait")
+                        dict(e["manifest"]),
+                        step=None,
+                        component=e.get("component"),
+                        trait=e.get("trait"),
+                        patch=e.get("patch"),  # kept, so `diff` after the rollback sees the step's patch
                     )
                 for e in entries:
                     ref = ObjectRef.from_dict(e["ref"])
