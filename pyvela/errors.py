@@ -32,11 +32,15 @@ so the CLI can print one clear message and tests can assert on fields, not text:
         ├── ConfigNotFoundError    404: app / cluster / namespace / key / release missing
         └── ConfigTransientError   429 / 5xx / connection errors, retried with backoff
 
-``transient`` is True on errors worth retrying; the runner never retries the others.
+``transient`` is True on errors worth retrying; the runner never retries the others, nor
+one whose ``retried`` is True: its client already retried under its own deadline, and retries
+never nest. Every message, expected/got/fix and string context passes through :func:`redact`,
+so URL credentials and ``Authorization`` values never reach output, logs or state.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -71,7 +75,30 @@ __all__ = [
     "UnknownDefinitionError",
     "UnknownKindError",
     "WorkflowError",
+    "redact",
 ]
+
+#: ``scheme://user:password@`` (the userinfo of a URL, password or not).
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@?#]*@")
+#: An ``Authorization``-style header or field with its value (a server may echo them).
+_AUTH_FIELD = re.compile(
+    r"(?i)\b((?:proxy-)?authorization|x-api-key|access[-_]?token|api[-_]?key|token|password|secret)"
+    r"(['\"]?\s*[:=]\s*['\"]?)"
+    r"((?:basic|bearer|apollo|token)\s+)?[^\s'\",;}]+"
+)
+#: A bare credential scheme with its value ("Basic dXNlcjpwdw==").
+_AUTH_SCHEME = re.compile(r"(?i)\b(basic|bearer)(\s+)[A-Za-z0-9._~+/=-]{6,}")
+
+
+def redact(text: str) -> str:
+    """``text`` without URL credentials or credential-like header values (replaced by ``***``)."""
+    text = _URL_USERINFO.sub(r"\1***@", text)
+    text = _AUTH_FIELD.sub(lambda m: m.group(1) + m.group(2) + (m.group(3) or "") + "***", text)
+    return _AUTH_SCHEME.sub(r"\1\2***", text)
+
+
+def _redacted(value: Any) -> Any:
+    return redact(value) if isinstance(value, str) else value
 
 
 @attrs.frozen
@@ -100,6 +127,8 @@ class PyvelaError(Exception):
     """
 
     transient: bool = False
+    #: Set by a client that already retried this failure under its deadline: not retried again.
+    retried: bool = False
 
     def __init__(
         self,
@@ -111,19 +140,20 @@ class PyvelaError(Exception):
         fix: str | None = None,
         **context: Any,
     ) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
         self.where = where
-        self.expected = expected
-        self.got = got
-        self.fix = fix
-        self.context: dict[str, Any] = {k: v for k, v in context.items() if v is not None}
+        self.expected = _redacted(expected)
+        self.got = _redacted(got)
+        self.fix = _redacted(fix)
+        self.context: dict[str, Any] = {k: _redacted(v) for k, v in context.items() if v is not None}
 
     def with_context(self, **context: Any) -> PyvelaError:
         """Add context that was only known higher up the stack (returns self)."""
         for key, value in context.items():
             if value is not None:
-                self.context.setdefault(key, value)
+                self.context.setdefault(key, _redacted(value))
         return self
 
     def __str__(self) -> str:

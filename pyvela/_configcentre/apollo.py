@@ -119,6 +119,13 @@ class ApolloConfigCentre:
             ConfigTransientError: Apollo kept failing after retries.
         """
         desired = _validated(target, items, release_title, comment)
+        # One deadline for the whole registration: its requests' retries share it.
+        with self.client.operation():
+            return self._register(target, desired, release_title, comment)
+
+    def _register(
+        self, target: ConfigTarget, desired: dict[str, str], release_title: str, comment: str
+    ) -> Release:
         latest = self.client.latest_release(target)
         if latest is not None and _holds(latest.configurations, desired):
             log.info("apollo %s already holds %d item(s); nothing to publish", target, len(desired))
@@ -155,7 +162,8 @@ class ApolloConfigCentre:
             ConfigAuthError: The access-key signature was rejected.
         """
         self._check_config_env(target)
-        config = self.client.read_config(target)
+        with self.client.operation():
+            config = self.client.read_config(target)
         if config is None:  # only possible when a releaseKey is sent; read sends none
             raise ConfigCentreError(f"Apollo answered 304 to an unconditional read of {target}")
         return config.configurations

@@ -4,7 +4,10 @@ Two services: the portal's Open API (``{portal}/openapi/v1``, token in the
 ``Authorization`` header) edits items and publishes releases; the config service
 (``{config}/configs/...``, optionally signed with the app's access key) serves what was
 released. Failures become :mod:`pyvela.errors` exceptions; 429, 5xx and connection errors
-are retried with exponential backoff first.
+are retried with exponential backoff first. This client is the one place that retries them:
+every request of one operation (see :meth:`ApolloClient.operation`) shares one deadline,
+each attempt's timeout is cut to what is left of it, and the error it finally raises is
+marked ``retried`` so that the runner does not retry it again.
 
 Credentials are resolved per request and never stored, logged or put in an exception;
 exceptions are raised outside ``except`` blocks so they do not chain to an httpx error
@@ -15,8 +18,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Literal
 
 import httpx
@@ -34,11 +39,31 @@ from pyvela._configcentre.models import ApolloConfig, ApolloItem, ApolloNamespac
 from pyvela._configcentre.paths import app_id_from, config_path, item_path, namespace_path
 from pyvela._configcentre.protocol import ConfigTarget
 from pyvela._configcentre.settings import ApolloSettings, _Secret, apollo_signature
-from pyvela.errors import ConfigAuthError, ConfigCentreError, ConfigNotFoundError, ConfigTransientError
+from pyvela.errors import (
+    ConfigAuthError,
+    ConfigCentreError,
+    ConfigNotFoundError,
+    ConfigTransientError,
+)
+from pyvela.errors import (
+    redact as redact_credentials,
+)
 
 __all__ = ["ApolloClient"]
 
 log = logging.getLogger("pyvela.apollo")
+
+
+class _RedactingFilter(logging.Filter):
+    """Every record of this logger leaves without URL credentials or header values."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact_credentials(record.getMessage())
+        record.args = None
+        return True
+
+
+log.addFilter(_RedactingFilter())
 
 #: Failures after which the server may already have applied the request.
 _AMBIGUOUS_TRANSPORT = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.RemoteProtocolError)
@@ -67,6 +92,8 @@ class ApolloClient:
         self._sleep = sleep
         self._clock = clock
         self._http = httpx.Client(timeout=settings.timeout, transport=transport, follow_redirects=False)
+        # Steps run in threads and share one client: each thread has its own operation.
+        self._local = threading.local()
 
     def __repr__(self) -> str:
         return f"ApolloClient(portal={self.settings.portal_url!r}, config={self.settings.config_url!r})"
@@ -80,6 +107,23 @@ class ApolloClient:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    @contextmanager
+    def operation(self) -> Iterator[None]:
+        """One deadline (``retry.total_timeout``) for every request made inside, retries included.
+
+        Nested operations keep the outer deadline. Outside any operation each request is
+        an operation of its own.
+        """
+        if getattr(self._local, "deadline", None) is not None:
+            yield
+            return
+        self._local.deadline = time.monotonic() + self.settings.retry.total_timeout
+        self._local.attempted = False
+        try:
+            yield
+        finally:
+            self._local.deadline = None
 
     # -- Open API (portal) ------------------------------------------------------------
 
@@ -278,23 +322,51 @@ class ApolloClient:
 
         Returns 2xx and 304 responses; raises the mapped error for every other status.
         """
+        with self.operation():
+            return self._send_within(
+                method, path, what, target, key, params, body, service, ambiguous_check, self._local
+            )
+
+    def _send_within(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        target: ConfigTarget,
+        key: str | None,
+        params: Mapping[str, str] | None,
+        body: Mapping[str, Any] | None,
+        service: Service,
+        ambiguous_check: Callable[[], bool] | None,
+        operation: threading.local,
+    ) -> httpx.Response | None:
         policy = self.settings.retry
+        deadline: float = operation.deadline
         started = time.monotonic()
         failure = ""
-        for attempt in range(1, policy.attempts + 1):
+        attempt = 0
+        ambiguous = False
+        while attempt < policy.attempts:
+            remaining = deadline - time.monotonic()
+            # The first request of an operation always gets one try (total_timeout may be 0).
+            if remaining <= 0 and operation.attempted:
+                break
+            operation.attempted = True
+            attempt += 1
             secrets: list[_Secret] = []
             request = self._build(method, path, service, params, body, secrets)
+            if remaining > 0:
+                request.extensions["timeout"] = httpx.Timeout(min(self.settings.timeout, remaining)).as_dict()
             retry_after: float | None = None
             transport_error: str | None = None
             ambiguous = False
             response: httpx.Response | None = None
             try:
-                response = self._http.send(request)
+                response = self._receive(request, deadline)
             except httpx.TransportError as exc:
                 transport_error = redact(f"{type(exc).__name__}: {exc}", secrets)
                 ambiguous = isinstance(exc, _AMBIGUOUS_TRANSPORT)
             if response is not None:
-                response.read()
                 status = response.status_code
                 log.debug("apollo %s %s -> %d (attempt %d)", method, path, status, attempt)
                 if status not in _RETRYABLE_STATUS:
@@ -309,13 +381,13 @@ class ApolloClient:
                 failure = transport_error or "transport error"
                 log.debug("apollo %s %s failed: %s (attempt %d)", method, path, failure, attempt)
 
-            elapsed = time.monotonic() - started
-            if attempt == policy.attempts or elapsed >= policy.total_timeout:
+            left = deadline - time.monotonic()
+            if attempt == policy.attempts or left <= 0:
                 break
             if ambiguous and ambiguous_check is not None and ambiguous_check():
                 log.info("apollo %s for %s was applied despite %s", what, target, failure)
                 return None
-            delay = min(policy.delay(attempt, retry_after), max(0.0, policy.total_timeout - elapsed))
+            delay = min(policy.delay(attempt, retry_after), max(0.0, deadline - time.monotonic()))
             log.warning(
                 "apollo %s for %s failed (%s); retry %d/%d in %.2fs",
                 what,
@@ -327,16 +399,40 @@ class ApolloClient:
             )
             self._sleep(delay)
         elapsed = time.monotonic() - started
-        if ambiguous and ambiguous_check is not None and ambiguous_check():
+        if attempt and ambiguous and ambiguous_check is not None and ambiguous_check():
             return None
-        raise ConfigTransientError(
-            f"Apollo {what} for {target}{key_label(key)} kept failing: "
-            f"{attempt} attempt(s) in {elapsed:.1f}s",
-            expected="a 2xx answer",
-            got=failure,
+        budget = f"{policy.total_timeout:g}s"
+        err = ConfigTransientError(
+            f"Apollo {what} for {target}{key_label(key)} kept failing: {attempt} attempt(s) in {elapsed:.1f}s"
+            if attempt
+            else f"Apollo {what} for {target}{key_label(key)} not started: the operation's "
+            f"deadline ({budget}) passed during its earlier requests",
+            expected=f"a 2xx answer within the operation's deadline ({budget}, retry.total_timeout)",
+            got=failure or "no time left",
             fix=f"check that Apollo at {self._base(service)} is up and not rate limiting, then retry",
             target=str(target),
             key=key,
+        )
+        err.retried = True  # the retries happened here, under the deadline: the runner adds none
+        raise err
+
+    def _receive(self, request: httpx.Request, deadline: float) -> httpx.Response:
+        """The response with its whole body, read by the deadline (a server may trickle it)."""
+        response = self._http.send(request, stream=True)
+        if response.is_stream_consumed:  # an in-memory transport's answer (tests): already whole
+            response.read()
+            return response
+        try:
+            chunks: list[bytes] = []
+            for chunk in response.iter_raw():
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout("the body did not arrive by the deadline", request=request)
+        finally:
+            response.close()
+        # Raw bytes: the new response decodes any Content-Encoding once, as send() would.
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=b"".join(chunks), request=request
         )
 
     def _base(self, service: Service) -> str:

@@ -16,6 +16,7 @@ import httpx
 from pyvela._configcentre.protocol import ConfigTarget
 from pyvela._configcentre.settings import ApolloSettings, _Secret
 from pyvela.errors import ConfigAuthError, ConfigCentreError, ConfigNotFoundError
+from pyvela.errors import redact as redact_credentials
 
 __all__ = [
     "Service",
@@ -36,9 +37,10 @@ def key_label(key: str | None) -> str:
 
 
 def redact(text: str, secrets: list[_Secret]) -> str:
+    """``text`` without the values of ``secrets`` nor anything credential-shaped (URL userinfo...)."""
     for secret in secrets:
         text = secret.redact(text)
-    return text
+    return redact_credentials(text)
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:

@@ -13,8 +13,12 @@ import hashlib
 import hmac
 import os
 from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
 
 import attrs
+
+from pyvela.errors import ConfigAuthError, ConfigCentreError, redact
 
 __all__ = [
     "ApolloSettings",
@@ -83,7 +87,9 @@ class RetryPolicy:
         attempts: Total tries per request, the first one included.
         base_delay: Seconds before the first retry; doubled after each further failure.
         max_delay: Cap on one delay (also caps a server's ``Retry-After``).
-        total_timeout: No retry starts once this many seconds have passed since the first try.
+        total_timeout: The one deadline of a whole operation (a registration: read, write,
+            publish; or a read), every request and retry of it included. The client is the
+            only place that retries these failures: the runner does not retry them again.
     """
 
     attempts: int = attrs.field(default=4, validator=attrs.validators.ge(1))
@@ -99,12 +105,45 @@ class RetryPolicy:
         return min(backoff, self.max_delay)
 
 
-def _strip_slash(url: str) -> str:
-    return url.rstrip("/")
+def checked_url(url: str, name: str) -> str:
+    """``url`` without its trailing slash; a ConfigCentreError naming ``name`` unless http(s)://host.
+
+    URL credentials are refused, not redacted: Apollo authenticates with a token header,
+    and a password in a URL would travel into every message, log line and state record.
+    """
+    parts = urlsplit(url.strip())
+    shown = redact(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ConfigCentreError(
+            f"{name} is not an http(s) URL",
+            expected="http://host:port or https://host (scheme and host)",
+            got=repr(shown),
+            fix=f"set {name} to e.g. http://{shown.split('://')[-1] or 'apollo-portal:8070'}",
+        )
+    if parts.username is not None or parts.password is not None:
+        host = parts.hostname + (f":{parts.port}" if parts.port else "")
+        raise ConfigCentreError(
+            f"{name} holds credentials (user:password@), which pyvela does not send or store",
+            expected="a URL without user:password@",
+            got=repr(shown),
+            fix=f"set {name} to {parts.scheme}://{host}{parts.path} and put the Open API token "
+            "in PYVELA_APOLLO_TOKEN (or PYVELA_APOLLO_TOKEN_SECRET)",
+        )
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise ConfigCentreError(
+            f"{name} has an invalid port", expected="a port number", got=repr(shown), fix=f"fix {name}"
+        ) from None
+    return url.strip().rstrip("/")
 
 
-def _optional_strip_slash(url: str | None) -> str | None:
-    return None if url is None else url.rstrip("/")
+def _portal_url(url: str) -> str:
+    return checked_url(url, "ApolloSettings.portal_url")
+
+
+def _config_url(url: str | None) -> str | None:
+    return None if url is None else checked_url(url, "ApolloSettings.config_url")
 
 
 @attrs.frozen(kw_only=True)
@@ -133,8 +172,8 @@ class ApolloSettings:
             serve the new release (to report the release key readers see).
     """
 
-    portal_url: str = attrs.field(converter=_strip_slash)
-    config_url: str | None = attrs.field(default=None, converter=_optional_strip_slash)
+    portal_url: str = attrs.field(converter=_portal_url)
+    config_url: str | None = attrs.field(default=None, converter=_config_url)
     env: str = "DEV"
     app_id: str = ""
     namespace: str = "application"
@@ -172,9 +211,13 @@ class ApolloSettings:
             token_env, secret_env = "PYVELA_APOLLO_TOKEN", "PYVELA_APOLLO_SECRET"
             token_provider = _mapping_lookup(environ, token_env)
             secret_provider = _mapping_lookup(environ, secret_env)
+        portal = checked_url(portal, "PYVELA_APOLLO_PORTAL_URL")
+        config = source.get("PYVELA_APOLLO_CONFIG_URL", "").strip() or None
+        if config is not None:
+            config = checked_url(config, "PYVELA_APOLLO_CONFIG_URL")
         return cls(
             portal_url=portal,
-            config_url=source.get("PYVELA_APOLLO_CONFIG_URL", "").strip() or None,
+            config_url=config,
             env=text("PYVELA_APOLLO_ENV", "DEV"),
             app_id=text("PYVELA_APOLLO_APP_ID", ""),
             namespace=text("PYVELA_APOLLO_NAMESPACE", "application"),
@@ -184,10 +227,10 @@ class ApolloSettings:
         )
 
     def _token(self) -> _Secret | None:
-        return _resolve(self.token_provider, self.token_env)
+        return _resolve(self.token_provider, self.token_env, self._token_source())
 
     def _secret(self) -> _Secret | None:
-        return _resolve(self.secret_provider, self.secret_env)
+        return _resolve(self.secret_provider, self.secret_env, self._secret_source())
 
     def _token_source(self) -> str:
         return _source(self.token_provider, self.token_env, "token")
@@ -222,9 +265,52 @@ def _source(provider: SecretProvider | None, env_name: str, kind: str) -> str:
     return description if isinstance(description, str) else f"the {kind} provider"
 
 
-def _resolve(provider: SecretProvider | None, env_name: str) -> _Secret | None:
-    value = provider() if provider is not None else os.environ.get(env_name)
-    if value is None:
+def _resolve(provider: SecretProvider | None, env_name: str, source: str) -> _Secret | None:
+    """The credential, checked; a ConfigAuthError naming ``source`` (never the value) if unusable.
+
+    A credential that cannot go into an HTTP header (a newline inside, non-ASCII or
+    undecodable bytes) is a configuration error, not a transient failure to retry.
+    """
+    raw: Any
+    if provider is None:
+        raw = os.environ.get(env_name)
+    else:
+        try:
+            raw = provider()
+        except ConfigCentreError:
+            raise
+        except Exception as exc:  # the provider's own message may quote what it read
+            raise ConfigAuthError(
+                f"the credential from {source} could not be read ({type(exc).__name__})",
+                expected="a credential provider that returns a str or None",
+                got=type(exc).__name__,
+                fix=f"check {source}",
+            ) from None
+    if raw is None:
         return None
-    value = value.strip()
-    return _Secret(value) if value else None
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("ascii")
+        except UnicodeDecodeError:
+            raise _unusable(source, "bytes that are not ASCII") from None
+    if not isinstance(raw, str):
+        raise _unusable(source, f"a {type(raw).__name__}, not a str")
+    value = raw.strip()
+    if not value:
+        return None
+    if not value.isascii() or not value.isprintable():
+        what = "a line break" if "\n" in value or "\r" in value else "non-printable or non-ASCII characters"
+        raise _unusable(source, what)
+    if any(c.isspace() for c in value):
+        raise _unusable(source, "whitespace inside")
+    return _Secret(value)
+
+
+def _unusable(source: str, what: str) -> ConfigAuthError:
+    return ConfigAuthError(
+        f"the credential in {source} is unusable: it holds {what}",
+        expected="printable ASCII without spaces or line breaks (as an HTTP header carries it)",
+        got=what,
+        fix=f"set {source} again to exactly the token or secret (e.g. without a trailing newline "
+        "inside quotes, not a file's binary content)",
+    )

@@ -166,7 +166,9 @@ def _with_retries(
         try:
             return perform(action)
         except PyvelaError as exc:
-            if not exc.transient:
+            # A client that retried under its own deadline (retried) is not retried again here:
+            # retries never nest.
+            if not exc.transient or exc.retried:
                 raise
             attempt += 1
             delay = run.backoff * (2 ** (attempt - 1))
