@@ -15,9 +15,11 @@ from typing import Any, Literal
 
 from pyvela._backends.protocol import Readiness, ReadinessRule
 from pyvela._backends.sandbox import admission as _admission
-from pyvela._backends.sandbox.cluster import install_crd, owners_of, remove, settle, spec_of
+from pyvela._backends.sandbox.cluster import install_crd, owners_of, remove, settle, spec_of, view
 from pyvela._backends.sandbox.configcentre import SandboxConfigCentre
 from pyvela._backends.sandbox.controllers import controller_for
+from pyvela._backends.sandbox.dbfile import move_aside
+from pyvela._backends.sandbox.honesty import LEASE_GROUP, refuse_if_leased
 from pyvela._backends.sandbox.kinds import (
     BUILTIN,
     BUILTIN_BY_KEY,
@@ -32,21 +34,17 @@ from pyvela._backends.sandbox.kinds import (
 from pyvela._backends.sandbox.settings import SandboxSettings, sim_for
 from pyvela._backends.sandbox.simutil import iso
 from pyvela._backends.sandbox.store import DB_FILE, Row, Store
+from pyvela._backends.sandbox.waiting import wait_for
 from pyvela._core.objects import Obj, ObjectRef, deep_copy
 from pyvela.errors import (
     AlreadyExistsError,
     ClusterError,
     ConflictError,
     NotFoundError,
-    NotReadyError,
     StateError,
-    StepTimeout,
-    WorkflowError,
 )
 
 ENV_ROOT = "PYVELA_SANDBOX"
-#: How often a wait checks for writes made by other processes.
-CROSS_PROCESS_POLL = 0.1
 _Mode = Literal["apply", "create", "replace"]
 
 
@@ -66,15 +64,29 @@ class Sandbox:
             Given explicitly, they are used as they are.
     """
 
-    def __init__(self, root: Path | None = None, *, settings: SandboxSettings | None = None) -> None:
+    def __init__(
+        self,
+        root: Path | None = None,
+        *,
+        settings: SandboxSettings | None = None,
+        read_only: bool | None = None,
+    ) -> None:
         self.root = (root if root is not None else default_root()).absolute()
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StateError(f"cannot create the sandbox directory: {exc}", file=str(self.root)) from exc
+        if not read_only and not self.root.is_dir():
+            try:
+                self.root.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StateError(
+                    f"cannot create the sandbox directory {self.root}: {exc}", file=str(self.root)
+                ) from exc
         self.settings = settings if settings is not None else SandboxSettings.load(self.root)
         self.description = f"sandbox ({self.root})"
-        self._store = Store(self.root / DB_FILE, self._seed)
+        self._store = Store(self.root / DB_FILE, self._seed, read_only=read_only)
+
+    @property
+    def read_only(self) -> bool:
+        """True when the database could only be opened for reading (reads work, writes fail)."""
+        return self._store.read_only
 
     def __enter__(self) -> Sandbox:
         return self
@@ -89,11 +101,40 @@ class Sandbox:
         """The sandbox's built-in configuration centre (same database; closing it is a no-op)."""
         return SandboxConfigCentre(self._store)
 
-    def reset(self) -> None:
-        """Wipe every object and all configuration; start again with a fresh cluster."""
+    def reset(self, *, force: bool = False) -> None:
+        """Wipe every object and all configuration; start again with a fresh cluster.
+
+        Refused (LockedError) while a pyvela run holds an app's Lease, unless ``force``:
+        the run would go on waiting for objects that no longer exist. A run that goes on
+        after a forced reset fails at its next access (the cluster's epoch changed).
+        """
         with self._store.write() as conn:
+            if not force:
+                refuse_if_leased(Store.select(conn, "grp=? AND kind=?", (LEASE_GROUP, "Lease")), self.root)
             Store.wipe(conn)
+            self._store.new_epoch(conn)
             self._seed(self._store, conn)
+
+    @classmethod
+    def reset_root(cls, root: Path | None = None, *, force: bool = False) -> tuple[Sandbox, Path | None]:
+        """Reset the sandbox at ``root``, even when its database is corrupt: a corrupt one is
+        moved aside (returned as the second item) and a fresh one created."""
+        settings = (
+            SandboxSettings()
+        )  # seeding simulates nothing; a broken sandbox.yaml must not block a reset
+        try:
+            sandbox = cls(root, settings=settings, read_only=False)
+        except StateError as exc:
+            if exc.context.get("problem") != "corrupt":
+                raise
+            moved = move_aside((root if root is not None else default_root()).absolute() / DB_FILE)
+            return cls(root, settings=settings, read_only=False), moved
+        try:
+            sandbox.reset(force=force)
+        except BaseException:
+            sandbox.close()
+            raise
+        return sandbox, None
 
     def _seed(self, store: Store, conn: sqlite3.Connection) -> None:
         for name in SYSTEM_NAMESPACES:
@@ -134,6 +175,9 @@ class Sandbox:
         with store.cond:
             row = Store.load(store.conn, *key)
             if row is not None and row.next_change is not None and row.next_change <= time.time():
+                if store.read_only:
+                    view(row, time.time())
+                    return row, row.next_change
                 with store.write() as conn:
                     row = Store.load(conn, *key)
                     if row is not None:
@@ -161,7 +205,11 @@ class Sandbox:
         with store.cond:
             rows = Store.select(store.conn, where, args)
             now = time.time()
-            if any(r.next_change is not None and r.next_change <= now for r in rows):
+            if store.read_only:
+                for row in rows:
+                    if row.next_change is not None and row.next_change <= now:
+                        view(row, now)
+            elif any(r.next_change is not None and r.next_change <= now for r in rows):
                 with store.write() as conn:
                     rows = Store.select(conn, where, args)
                     now = time.time()
@@ -209,59 +257,15 @@ class Sandbox:
     ) -> Obj:
         info = self._kind(ref.api_version, ref.kind)
         key = self._key(info, ref.namespace, ref.name)
-        store = self._store
-        deadline = time.monotonic() + timeout
-        message: str | None = None
-        while True:
-            if cancel is not None and cancel.is_set():
-                raise WorkflowError(f"cancelled while waiting for {ref}", object=str(ref))
-            writes, version = store.writes, store.data_version()
-            row, next_change = self._observe(info, key)
-            obj = None if row is None else row.to_obj()
-            verdict = rule(obj)
-            if verdict.message != message:
-                message = verdict.message
-                if on_progress is not None:
-                    on_progress(verdict)
-            if verdict.failed:
-                raise NotReadyError(
-                    f"{ref} will not become ready: {verdict.message}", object=str(ref), got=verdict.message
-                )
-            if verdict.ready:
-                return obj if obj is not None else {}
-            if time.monotonic() >= deadline:
-                raise StepTimeout(
-                    f"timed out after {timeout:g}s waiting for {ref}: {verdict.message}",
-                    object=str(ref),
-                    timeout=timeout,
-                    last_message=verdict.message,
-                )
-            self._sleep(writes, version, next_change, deadline, cancel)
-
-    def _sleep(
-        self,
-        writes: int,
-        version: int,
-        next_change: float | None,
-        deadline: float,
-        cancel: threading.Event | None,
-    ) -> None:
-        """Until a write here or in another process, the next simulated change, the deadline or a cancel."""
-        store = self._store
-        while True:
-            remaining = deadline - time.monotonic()
-            if next_change is not None:
-                remaining = min(remaining, next_change - time.time())
-            if remaining <= 0:
-                return
-            with store.cond:
-                if store.writes != writes:
-                    return
-                store.cond.wait(min(remaining, CROSS_PROCESS_POLL))
-                if store.writes != writes:
-                    return
-            if (cancel is not None and cancel.is_set()) or store.data_version() != version:
-                return
+        return wait_for(
+            self._store,
+            lambda: self._observe(info, key),
+            ref,
+            rule,
+            timeout=timeout,
+            on_progress=on_progress,
+            cancel=cancel,
+        )
 
     # -------------------------------------------------------------------- writes
     def _write(

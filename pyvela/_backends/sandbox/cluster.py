@@ -48,6 +48,16 @@ def settle(conn: sqlite3.Connection, row: Row, now: float) -> None:
         Store.save_status(conn, row)
 
 
+def view(row: Row, now: float) -> None:
+    """Bring ``row``'s status up to ``now`` in memory only (a read-only sandbox stores nothing)."""
+    controller = controller_for(row.grp, row.kind)
+    if controller is not None:
+        try:
+            row.status, row.next_change = controller(row.body, row.prior, row.applied_at, now, row.sim)
+        except Exception as exc:
+            raise ClusterError(f"the sandbox's {row.kind} controller failed: {exc!r}") from exc
+
+
 def install_crd(conn: sqlite3.Connection, body: Obj) -> None:
     kind = kind_from_crd(body)
     name = body["metadata"]["name"]

@@ -32,7 +32,7 @@ from typing import Any
 import attrs
 import yaml
 
-from pyvela.errors import ClusterError
+from pyvela.errors import ClusterError, Location
 
 ANNOTATION_READY_AFTER = "sandbox.pyvela.dev/ready-after"
 ANNOTATION_FAIL = "sandbox.pyvela.dev/fail"
@@ -51,6 +51,21 @@ def _delay(value: Any, where: str) -> float:
             f"{where} must be a number of seconds >= 0", expected="a number such as 2.5", got=repr(value)
         )
     return delay
+
+
+def _parse_error(path: Path, exc: yaml.YAMLError) -> ClusterError:
+    """The YAML error at its file:line (PyYAML counts lines from 0), without PyYAML's echo of the text."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark is not None else 1
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    what = f"{context}, {problem}" if context else str(problem)
+    return ClusterError(
+        f"the sandbox settings are not valid YAML: {what}",
+        where=Location(str(path), line),
+        file=str(path),
+        fix="correct the YAML (keys: ready_delay, fail_images, nodes, honour_pauses)",
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -80,8 +95,10 @@ class SandboxSettings:
         if path.is_file():
             try:
                 loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-            except (OSError, yaml.YAMLError) as exc:
-                raise ClusterError(f"cannot read the sandbox settings: {exc}", file=str(path)) from exc
+            except yaml.YAMLError as exc:
+                raise _parse_error(path, exc) from exc
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ClusterError(f"cannot read the sandbox settings {path}: {exc}", file=str(path)) from exc
             if loaded is not None and not isinstance(loaded, dict):
                 raise ClusterError("the sandbox settings must be a mapping", file=str(path), got=repr(loaded))
             data = dict(loaded or {})

@@ -16,6 +16,7 @@ import json
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 
 import attrs
 
+from pyvela._backends.sandbox.dbfile import db_error, identity, not_writable
 from pyvela._backends.sandbox.settings import Sim
 from pyvela._core.objects import Obj
 from pyvela.errors import StateError, TransientError
@@ -113,23 +115,69 @@ class Row:
 class Store:
     """The database and the in-process lock/condition guarding it."""
 
-    def __init__(self, path: Path, seed: Callable[[Store, sqlite3.Connection], None]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        seed: Callable[[Store, sqlite3.Connection], None],
+        *,
+        read_only: bool | None = None,
+    ) -> None:
         self.path = path
         self.cond = threading.Condition(threading.RLock())
         #: Bumped on every write committed through this store (wakes waiters in this process).
         self.writes = 0
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if read_only is None:
+            read_only = not_writable(path)
+        self.read_only = read_only
+        if read_only and not path.is_file():
+            raise StateError(
+                f"the sandbox database {path} is missing (and its directory is read-only)",
+                file=str(path),
+                problem="missing",
+                fix="use an existing --sandbox DIR, or make the directory writable",
+            )
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            target = f"file:{path}?mode=ro" if read_only else str(path)
             self._conn = sqlite3.connect(
-                str(path), timeout=30.0, isolation_level=None, check_same_thread=False
+                target, timeout=30.0, isolation_level=None, check_same_thread=False, uri=read_only
             )
         except sqlite3.Error as exc:
-            raise StateError(f"cannot open the sandbox database: {exc}", file=str(path)) from exc
+            raise self._error(exc, "cannot open it") from exc
         try:
-            self._setup(seed)
+            self._identity = identity(path)
+            if read_only:
+                self._check_readable()
+            else:
+                self._setup(seed)
+            self.epoch = self._epoch(self._conn)
         except BaseException:
             self._conn.close()
             raise
+
+    def _check_readable(self) -> None:
+        try:
+            self._quick_check()
+            row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc, "cannot read it") from exc
+        self._check_version(row)
+
+    def _quick_check(self) -> None:
+        """A truncated file can open fine and fail on some later page: find out now, once."""
+        problem = self._conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+        if problem != "ok":
+            raise sqlite3.DatabaseError(f"database disk image is malformed: {problem}")
+
+    def _check_version(self, row: tuple[Any, ...] | None) -> None:
+        if row is None or row[0] != SCHEMA_VERSION:
+            raise StateError(
+                f"the sandbox database {self.path} has schema version {row[0] if row else 'none'}, "
+                f"this pyvela knows version {SCHEMA_VERSION}",
+                file=str(self.path),
+                fix="use the pyvela version that wrote it, or wipe it with `pyvela sandbox reset`",
+            )
 
     def _setup(self, seed: Callable[[Store, sqlite3.Connection], None]) -> None:
         try:
@@ -143,10 +191,11 @@ class Store:
                     time.sleep(0.05)
             if str(mode).lower() != "wal":
                 raise StateError(
-                    f"the sandbox database cannot use WAL mode (got {mode})", file=str(self.path)
+                    f"the sandbox database {self.path} cannot use WAL mode (got {mode})", file=str(self.path)
                 )
             self._conn.execute("PRAGMA synchronous=NORMAL")
-            with self.write() as conn:
+            self._quick_check()
+            with self.write(verify=False) as conn:
                 tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
                 if "meta" not in tables:
                     for statement in _SCHEMA.split(";"):
@@ -155,23 +204,70 @@ class Store:
                     conn.execute(
                         "INSERT INTO meta VALUES ('schema_version', ?), ('rv', 0)", (SCHEMA_VERSION,)
                     )
+                    self.new_epoch(conn)
                     seed(self, conn)
                     return
-                row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-                if row is None or row[0] != SCHEMA_VERSION:
-                    raise StateError(
-                        f"the sandbox database has schema version {row[0] if row else 'none'}, "
-                        f"this pyvela knows version {SCHEMA_VERSION}",
-                        file=str(self.path),
-                        fix="use the pyvela version that wrote it, or wipe it with `pyvela sandbox reset`",
-                    )
+                self._check_version(
+                    conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+                )
         except sqlite3.DatabaseError as exc:
-            raise StateError(f"the sandbox database is unusable: {exc}", file=str(self.path)) from exc
+            raise self._error(exc, "cannot read it") from exc
+
+    @staticmethod
+    def _epoch(conn: sqlite3.Connection) -> str:
+        row = conn.execute("SELECT value FROM meta WHERE key='epoch'").fetchone()
+        return "" if row is None else str(row[0])
+
+    def new_epoch(self, conn: sqlite3.Connection) -> None:
+        """Mark the cluster as a new one (on creation and reset): other processes notice it."""
+        self.epoch = uuid.uuid4().hex
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('epoch', ?)", (self.epoch,))
+
+    def verify(self, conn: sqlite3.Connection | None = None) -> None:
+        """StateError unless this is still the database this store opened: not removed, not
+        replaced by another file, not reset by another process. Without this check a process
+        keeps writing to an unlinked file and reports success for a cluster that is gone."""
+        now = identity(self.path)
+        if now is None:
+            raise StateError(
+                f"the sandbox database {self.path} is missing: it was removed while this process used it, "
+                "so nothing this process did since is kept",
+                file=str(self.path),
+                problem="missing",
+                fix="run the command again (it starts a fresh sandbox)",
+            )
+        if now != self._identity:
+            raise StateError(
+                f"the sandbox database {self.path} was replaced by another file while this process used it",
+                file=str(self.path),
+                problem="replaced",
+                fix="run the command again against the new sandbox",
+            )
+        with self.cond:
+            try:
+                epoch = self._epoch(conn if conn is not None else self._conn)
+            except sqlite3.Error as exc:
+                raise self._error(exc) from exc
+        if epoch != self.epoch:
+            raise StateError(
+                f"the sandbox {self.path.parent} was reset while this process used it: "
+                "the objects it applied are gone",
+                file=str(self.path),
+                problem="reset",
+                fix="run the command again (it applies everything to the fresh sandbox)",
+            )
 
     # -------------------------------------------------------------------- transactions
     @contextmanager
-    def write(self, *, dry_run: bool = False) -> Iterator[sqlite3.Connection]:
+    def write(self, *, dry_run: bool = False, verify: bool = True) -> Iterator[sqlite3.Connection]:
         """A write transaction (``BEGIN IMMEDIATE``); rolled back on error or when ``dry_run``."""
+        if self.read_only:
+            raise StateError(
+                f"the sandbox database {self.path} is read-only: this command needs to write to it",
+                file=str(self.path),
+                problem="read-only",
+                fix="make the file and its directory writable, or use a writable --sandbox DIR",
+            )
         with self.cond:
             conn = self._conn
             try:
@@ -179,6 +275,8 @@ class Store:
             except sqlite3.Error as exc:
                 raise self._error(exc) from exc
             try:
+                if verify:
+                    self.verify(conn)
                 yield conn
                 conn.execute("ROLLBACK" if dry_run else "COMMIT")
             except BaseException as exc:
@@ -191,10 +289,8 @@ class Store:
                 self.writes += 1
                 self.cond.notify_all()
 
-    def _error(self, exc: sqlite3.Error) -> StateError | TransientError:
-        if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
-            return TransientError(f"the sandbox database is busy: {exc}", file=str(self.path))
-        return StateError(f"the sandbox database failed: {exc}", file=str(self.path))
+    def _error(self, exc: sqlite3.Error, doing: str = "failed") -> StateError | TransientError:
+        return db_error(self.path, exc, doing)
 
     @property
     def conn(self) -> sqlite3.Connection:
