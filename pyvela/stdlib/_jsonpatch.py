@@ -1,3 +1,6 @@
+# This module walks and edits JSON documents of any shape in place, where every value is
+# Any: pyright's strict "unknown" reports would only be silenced by casts at each step.
+# pyright: reportUnknownVariableType=false, reportUnknownMemberType=false, reportUnknownArgumentType=false
 """RFC 7396 merge patches and RFC 6902 JSON patches, and turning their result into a pyvela patch.
 
 pyvela merges a trait's patch into the workload by key and has no "replace the document"

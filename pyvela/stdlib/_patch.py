@@ -9,7 +9,7 @@ item setting the field to ``None`` deletes it, a second item of the same name se
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -18,22 +18,22 @@ from pyvela.errors import RenderError
 Patch = dict[str, Any]
 
 
+def _map(value: Any) -> Mapping[str, Any] | None:
+    return cast(Mapping[str, Any], value) if isinstance(value, Mapping) else None
+
+
 def template_spec(workload: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """``spec.template.spec``, or None when the workload has no pod template there."""
-    spec = workload.get("spec")
-    if not isinstance(spec, Mapping):
+    template = _map((_map(workload.get("spec")) or {}).get("template"))
+    if template is None:
         return None
-    template = spec.get("template")
-    if not isinstance(template, Mapping):
-        return None
-    pod = template.get("spec")
-    return pod if isinstance(pod, Mapping) else {}
+    return _map(template.get("spec")) or {}
 
 
 def containers(workload: Mapping[str, Any], field: str = "containers") -> list[Mapping[str, Any]]:
-    pod = template_spec(workload)
-    items = (pod or {}).get(field) or []
-    return [c for c in items if isinstance(c, Mapping)]
+    items: Any = (template_spec(workload) or {}).get(field) or []
+    found = [_map(c) for c in items]
+    return [c for c in found if c is not None]
 
 
 def container(workload: Mapping[str, Any], name: str, *, trait: str) -> Mapping[str, Any]:

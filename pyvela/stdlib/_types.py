@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import attrs
 import typeguard
@@ -23,6 +23,17 @@ ExposeType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
 
 #: An immutable empty map, the default of map parameters that KubeVela always renders.
 EMPTY: Mapping[str, str] = MappingProxyType({})
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
+
+
+def as_map(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is a mapping, else an empty one (for JSON-like data of any shape)."""
+    return cast(Mapping[str, Any], value) if isinstance(value, Mapping) else _NOTHING
+
+
+def as_list(value: Any) -> list[Any]:
+    """``value`` if it is a list, else an empty one."""
+    return list(cast(Sequence[Any], value)) if isinstance(value, list) else []
 
 
 Check = Callable[[Any], bool]
@@ -71,8 +82,9 @@ def _walk(value: Any, path: str) -> None:
     """Type-check the fields of nested parameter objects, then their cross-field rules."""
     if type(value) in _SCALARS:
         return
-    if hasattr(type(value), "__attrs_attrs__"):
-        for name, tp, check in _fields(type(value)):
+    cls: type[object] = type(cast(object, value))
+    if hasattr(cls, "__attrs_attrs__"):
+        for name, tp, check in _fields(cls):
             item = getattr(value, name)
             here = f"{path}.{name}"
             if not check(item):
@@ -86,10 +98,10 @@ def _walk(value: Any, path: str) -> None:
         if isinstance(value, Checked):
             value.validate()
     elif isinstance(value, tuple | list):
-        for i, item in enumerate(value):
+        for i, item in enumerate(cast(Sequence[Any], value)):
             _walk(item, f"{path}[{i}]")
     elif isinstance(value, Mapping):
-        for key, item in value.items():
+        for key, item in as_map(value).items():
             _walk(item, f"{path}[{key!r}]")
 
 

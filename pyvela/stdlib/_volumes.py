@@ -165,7 +165,7 @@ def mounts_and_volumes(vm: VolumeMounts, *, host_path_options: bool = False) -> 
             mounts.append(mount)
             volumes.append(_volume(v))
     seen: set[str] = set()
-    unique = []
+    unique: list[dict[str, Any]] = []
     for volume in volumes:
         if volume["name"] not in seen:
             seen.add(volume["name"])

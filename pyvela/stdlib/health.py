@@ -20,7 +20,7 @@ import attrs
 
 from pyvela import Obj, Readiness
 
-from ._types import EMPTY
+from ._types import EMPTY, as_list, as_map
 
 DISABLE_HEALTH_CHECK = "app.oam.dev/disable-health-check"
 _NO_OUTPUTS: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
@@ -59,11 +59,12 @@ StatusRule = Callable[[StatusContext], Status]
 def _get(obj: Any, *path: str | int) -> Any:
     for key in path:
         if isinstance(key, int):
-            if not isinstance(obj, list) or len(obj) <= key:
+            items = as_list(obj)
+            if len(items) <= key:
                 return None
-            obj = obj[key]
+            obj = items[key]
         elif isinstance(obj, Mapping):
-            obj = obj.get(key)
+            obj = as_map(obj).get(key)
         else:
             return None
     return obj
@@ -124,9 +125,7 @@ def always_healthy(ctx: StatusContext) -> Status:
 
 def _lb_address(obj: Mapping[str, Any] | None) -> str | None:
     # KubeVela reads only `ip`; load balancers that publish a host name (AWS) have `hostname`.
-    first = _get(obj, "status", "loadBalancer", "ingress", 0)
-    if not isinstance(first, Mapping):
-        return None
+    first = as_map(_get(obj, "status", "loadBalancer", "ingress", 0))
     value = first.get("ip") or first.get("hostname")
     return str(value) if value else None
 

@@ -11,7 +11,7 @@ import attrs
 from pyvela import TraitContext, TraitResult, trait
 
 from ._patch import Patch, containers, on_pod_spec
-from ._types import Checked, HostAlias, Params, host_aliases
+from ._types import Checked, HostAlias, Params, as_list, as_map, host_aliases
 from .traits_containers import POD_WORKLOADS
 
 
@@ -37,7 +37,7 @@ def scaler(p: ScalerParams, ctx: TraitContext) -> TraitResult:
 
 def _merge_patch(current: Any, values: Mapping[str, str | None]) -> dict[str, Any]:
     """JSON merge patch of a string map: ``None`` removes a key (only when it is there)."""
-    have = current if isinstance(current, Mapping) else {}
+    have = as_map(current)
     return {k: v for k, v in values.items() if v is not None or k in have}
 
 
@@ -45,7 +45,7 @@ def _get(obj: Any, *path: str) -> Any:
     for key in path:
         if not isinstance(obj, Mapping):
             return None
-        obj = obj.get(key)
+        obj = as_map(obj).get(key)
     return obj
 
 
@@ -181,7 +181,10 @@ def resource(p: ResourceParams, ctx: TraitContext) -> TraitResult:
         first = containers(w)
         path: tuple[str, ...] = ("spec", "template", "spec")
     elif _get(w, "spec", "jobTemplate") is not None:
-        first = _get(w, "spec", "jobTemplate", "spec", "template", "spec", "containers") or []
+        first = [
+            as_map(c)
+            for c in as_list(_get(w, "spec", "jobTemplate", "spec", "template", "spec", "containers"))
+        ]
         path = ("spec", "jobTemplate", "spec", "template", "spec")
     else:
         return TraitResult()

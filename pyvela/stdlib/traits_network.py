@@ -160,7 +160,7 @@ def expose(p: ExposeParams, ctx: TraitContext) -> TraitResult:
         "selector": dict(p.match_labels) if p.match_labels is not None else {LABEL_COMPONENT: ctx.name}
     }
     if p.ports is not None:
-        ports = []
+        ports: list[dict[str, Any]] = []
         for v in p.ports:
             name = v.name or f"port-{v.port}" + ("" if v.protocol == "TCP" else f"-{v.protocol.lower()}")
             item: dict[str, Any] = {"port": v.port, "targetPort": v.port, "name": name}

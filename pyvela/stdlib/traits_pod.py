@@ -11,7 +11,18 @@ import attrs
 from pyvela import TraitContext, TraitResult, trait
 
 from ._patch import Patch, container, on_containers, on_pod_spec, targets
-from ._types import Checked, EnvVar, ExecAction, HealthProbe, HttpHeader, Params, PullPolicy, env_list, probe
+from ._types import (
+    Checked,
+    EnvVar,
+    ExecAction,
+    HealthProbe,
+    HttpHeader,
+    Params,
+    PullPolicy,
+    as_map,
+    env_list,
+    probe,
+)
 from .traits_containers import POD_WORKLOADS
 
 
@@ -155,10 +166,10 @@ def init_container(p: InitContainerParams, ctx: TraitContext) -> TraitResult:
 
 def _replacing_map(current: Any, new: Mapping[str, Any]) -> dict[str, Any]:
     """A merge patch that turns ``current`` into exactly ``new`` (KubeVela's retainKeys)."""
-    have = current if isinstance(current, Mapping) else {}
+    have = as_map(current)
     out: dict[str, Any] = dict.fromkeys(k for k in have if k not in new)
     for key, value in new.items():
-        out[key] = _replacing_map(have.get(key), value) if isinstance(value, Mapping) else value
+        out[key] = _replacing_map(have.get(key), as_map(value)) if isinstance(value, Mapping) else value
     return out
 
 
@@ -230,7 +241,7 @@ def k8s_update_strategy(p: UpdateStrategyParams, ctx: TraitContext) -> TraitResu
         return TraitResult()
     if s.type == "RollingUpdate":
         new["rollingUpdate"] = rolling
-    current = (ctx.workload.get("spec") or {}).get(field)
+    current = as_map(ctx.workload.get("spec")).get(field)
     return TraitResult(patch={"spec": {field: _replacing_map(current, new)}})
 
 

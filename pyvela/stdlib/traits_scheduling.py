@@ -266,7 +266,7 @@ def affinity(p: AffinityParams, ctx: TraitContext) -> TraitResult:
     if aff:
         spec["affinity"] = aff
     if p.tolerations is not None:
-        tolerations = []
+        tolerations: list[dict[str, Any]] = []
         for t in p.tolerations:
             item: dict[str, Any] = {}
             item.update(
@@ -322,7 +322,7 @@ def topologyspreadconstraints(p: TopologySpreadParams, ctx: TraitContext) -> Tra
 
     Follows KubeVela v1.10.1 vela-templates/definitions/internal/trait/topologyspreadconstraints.cue.
     """
-    items = []
+    items: list[dict[str, Any]] = []
     for c in p.constraints:
         item: dict[str, Any] = {
             "maxSkew": c.max_skew,

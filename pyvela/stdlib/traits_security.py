@@ -175,7 +175,7 @@ class Privilege(Checked):
 
 
 def _rules(privileges: list[Privilege]) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     for p in privileges:
         rule: dict[str, Any] = {"verbs": list(p.verbs)}
         for key, value in (

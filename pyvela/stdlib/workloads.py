@@ -146,7 +146,7 @@ def webservice(p: WebserviceParams, ctx: ComponentContext) -> Obj | Rendered:
         revision=ctx.app_revision if p.add_revision_label else None,
     )
     workload = _deployment(ctx, {"metadata": meta, "spec": spec})
-    exposed = []
+    exposed: list[dict[str, Any]] = []
     for v in p.ports or ():
         if not v.expose:
             continue

@@ -34,3 +34,14 @@ def test_pyright_strict_flags_exactly_the_bad_call_sites() -> None:
     run = subprocess.run([exe, str(SNIPPET.relative_to(ROOT))], cwd=ROOT, capture_output=True, text=True)
     found = {int(m.group(1)) for m in re.finditer(r"stdlib_call_sites\.py:(\d+):\d+ - error", run.stdout)}
     assert found == _expected(), run.stdout
+
+
+def test_the_standard_library_itself_is_clean_under_pyright_strict(tmp_path: Path) -> None:
+    exe = shutil.which("pyright")
+    if exe is None:
+        pytest.fail("pyright is not installed: pip install -e '.[test]'")
+    config = tmp_path / "pyrightconfig.json"
+    config.write_text('{"typeCheckingMode": "strict", "pythonVersion": "3.11"}')
+    files = sorted(str(p) for p in (ROOT / "pyvela" / "stdlib").glob("*.py"))
+    run = subprocess.run([exe, "-p", str(config), *files], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout
