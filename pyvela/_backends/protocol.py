@@ -85,8 +85,13 @@ class Backend(Protocol):
         timeout: float,
         on_progress: Callable[[Readiness], None] | None = None,
         cancel: threading.Event | None = None,
+        failure_grace: float | None = None,
     ) -> Obj:
         """Block until ``rule`` says ready, reacting to changes as they happen (no polling loop).
+
+        For a workload whose Pods are stuck (a bad image, a missing config key, no node that
+        fits, a crash loop), fails with the Pods' reason once it has lasted ``failure_grace``
+        seconds (default: the object's ``pyvela.dev/failure-grace`` annotation, else 60).
 
         Calls ``on_progress`` whenever the verdict's message changes. Raises NotReadyError
         when the rule says failed, StepTimeout after ``timeout`` seconds (with the last

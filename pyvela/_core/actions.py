@@ -144,6 +144,9 @@ class WaitReady(Action[Obj]):
     ref: ObjectRef
     rule: Any = None
     timeout: float | None = None
+    #: Seconds a workload's Pods may be stuck (bad image, crash loop, unschedulable) before
+    #: the wait fails with their reason; None: the object's annotation, else 60.
+    failure_grace: float | None = None
 
     def describe(self) -> str:
         return f"wait for {self.ref}"
@@ -280,15 +283,21 @@ class StepContext:
         *,
         rule: Any = None,
         timeout: float | None = None,
+        failure_grace: float | None = None,
     ) -> WaitReady:
-        """Wait until ``target`` (an object, a ref, or an applied component's workload) is ready."""
+        """Wait until ``target`` (an object, a ref, or an applied component's workload) is ready.
+
+        A workload whose Pods stay stuck (ImagePullBackOff, CrashLoopBackOff, Unschedulable...)
+        for ``failure_grace`` seconds fails the wait with the Pods' reason (default: the
+        object's ``pyvela.dev/failure-grace`` annotation, else 60).
+        """
         if isinstance(target, AppliedComponent):
             ref = ObjectRef.of(target.workload)
         elif isinstance(target, ObjectRef):
             ref = target
         else:
             ref = ObjectRef.of(target)
-        return WaitReady(ref=ref, rule=rule, timeout=timeout)
+        return WaitReady(ref=ref, rule=rule, timeout=timeout, failure_grace=failure_grace)
 
     def http(
         self,

@@ -102,7 +102,7 @@ class Executor:
         remaining = max(0.0, deadline - time.monotonic())
         match action:
             case a.ApplyComponent():
-                return self.apply_component(action, step)
+                return self.apply_component(action, step, timeout=remaining)
             case a.ApplyObject():
                 return self.apply_object(dict(action.object), step=step, component=None, trait=None)
             case a.ReadObject():
@@ -232,7 +232,9 @@ class Executor:
             fix="rename the component, delete the object, or add a take-over or shared-resource policy",
         )
 
-    def apply_component(self, action: a.ApplyComponent, step: str) -> a.AppliedComponent:
+    def apply_component(
+        self, action: a.ApplyComponent, step: str, *, timeout: float = 60.0
+    ) -> a.AppliedComponent:
         use = self.loaded.app.component(action.component)
         rendered = render_component(
             self.loaded.app, use, revision=self.loaded.revision, workload_patch=action.workload_patch
@@ -256,7 +258,7 @@ class Executor:
                 self.backend.wait(
                     ObjectRef.of(live),
                     rule_for("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
-                    timeout=60.0,
+                    timeout=min(60.0, timeout),  # never past the step's deadline
                 )
             if ro.output is None:
                 workload = live
@@ -286,7 +288,14 @@ class Executor:
                 )
             )
 
-        live = self.backend.wait(action.ref, rule, timeout=timeout, on_progress=progress, cancel=cancel)
+        live = self.backend.wait(
+            action.ref,
+            rule,
+            timeout=timeout,
+            on_progress=progress,
+            cancel=cancel,
+            failure_grace=action.failure_grace,
+        )
         self.events.emit(
             Event(
                 kind="ready",

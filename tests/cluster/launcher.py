@@ -447,6 +447,8 @@ class ControlPlane:
         kwok = self._spawn("kwok", [
             str(self.bin_dir / "kwok"), f"--kubeconfig={kc}",
             f"--config={self.kwok_stages}",
+            # pyvela's own stages (Pods stuck in ImagePullBackOff...): not built, so not in the cache key
+            *(f"--config={p}" for p in sorted((Path(__file__).resolve().parent / "stages").glob("*.yaml"))),
             "--manage-all-nodes=true",
             f"--server-address={LOOPBACK}:{self.ports['kwok']}",
             f"--cidr={POD_CIDR}",

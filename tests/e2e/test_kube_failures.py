@@ -247,7 +247,11 @@ def test_requests_per_applied_object(kube: KubeBackend, namespace: str) -> None:
     assert dict(kube.requests) == {"GET": 1, "PATCH": 1}
     kube.requests.clear()
     kube.wait(ref, rules.deployment, timeout=60)
-    assert set(kube.requests) <= {"WATCH"} and kube.requests["WATCH"] <= 1, dict(kube.requests)
+    # One watch of the object; a workload still unready after a few seconds (a slow machine)
+    # also gets its Pods listed and watched once, for their reasons.
+    pods = kube.requests["GET"]
+    assert set(kube.requests) <= {"WATCH", "GET"} and pods <= 1, dict(kube.requests)
+    assert kube.requests["WATCH"] <= 1 + pods, dict(kube.requests)
 
 
 # ----------------------------------------------------------------------------- helm

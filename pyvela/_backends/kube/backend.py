@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from pyvela._backends.kube.discovery import Kind
 from pyvela._backends.kube.errors import parse_status
+from pyvela._backends.kube.podwatch import PodWatch
 from pyvela._backends.kube.reads import KubeReads
 from pyvela._backends.kube.watch import key_of
+from pyvela._backends.pods import POD_OWNERS
 from pyvela._backends.protocol import Readiness, ReadinessRule
 from pyvela._core.objects import (
     HELM_API_VERSION,
@@ -185,6 +187,7 @@ class KubeBackend(KubeReads):
         timeout: float,
         on_progress: Callable[[Readiness], None] | None = None,
         cancel: threading.Event | None = None,
+        failure_grace: float | None = None,
     ) -> Obj:
         deadline = time.monotonic() + timeout
         if ref.api_version == HELM_API_VERSION and ref.kind == HELM_KIND:
@@ -195,6 +198,36 @@ class KubeBackend(KubeReads):
                 on_progress=on_progress,
                 cancel=cancel,
             )
-        live = self.follow_one(ref, rule, deadline=deadline, on_progress=on_progress, cancel=cancel)
-        out: Obj = deep_copy(live)
-        return out
+        if ref.kind not in POD_OWNERS:
+            live = self.follow_one(ref, rule, deadline=deadline, on_progress=on_progress, cancel=cancel)
+            out: Obj = deep_copy(live)
+            return out
+        last: list[str | None] = [None]
+
+        def progress(verdict: Readiness) -> None:
+            last[0] = verdict.message
+            if on_progress is not None:
+                on_progress(verdict)
+
+        pods = PodWatch(
+            self,
+            ref,
+            grace=failure_grace,
+            deadline=deadline,
+            on_progress=on_progress,
+            workload_message=lambda: last[0],
+        )
+        try:
+            live = self.follow_one(
+                ref,
+                rule,
+                deadline=deadline,
+                on_progress=progress,
+                cancel=cancel,
+                seen=pods.saw,
+                tick=pods.tick,
+            )
+        finally:
+            pods.close()
+        copy: Obj = deep_copy(live)
+        return copy

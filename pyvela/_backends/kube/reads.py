@@ -118,18 +118,26 @@ class KubeReads(KubeTransport):
         on_progress: Callable[[Readiness], None] | None = None,
         cancel: threading.Event | None = None,
         cached: bool = True,
+        seen: Callable[[Obj | None], None] | None = None,
+        tick: Callable[[], None] | None = None,
     ) -> Obj:
-        """Watch one object until ``rule`` says ready (returns it; ``{}`` for an absent object)."""
+        """Watch one object until ``rule`` says ready (returns it; ``{}`` for an absent object).
+
+        ``seen`` is shown every version of the object; ``tick`` is called while waiting (see
+        :func:`~pyvela._backends.kube.watch.follow`).
+        """
         kind = self.discovery.kind(ref.api_version, ref.kind)
         namespace = kind.namespace(ref.namespace)
         key = f"{namespace or ''}/{ref.name}"
-        seen = self._recalled(ref) if cached else None
-        version = str((seen or {}).get("metadata", {}).get("resourceVersion") or "")
-        start = ({key: seen}, version) if seen and version else None
+        known = self._recalled(ref) if cached else None
+        version = str((known or {}).get("metadata", {}).get("resourceVersion") or "")
+        start = ({key: known}, version) if known and version else None
         last: builtins.list[str | None] = [None]
 
         def evaluate(objects: Mapping[str, Obj]) -> Obj | None:
             obj = objects.get(key)
+            if seen is not None:
+                seen(obj)
             verdict = rule(obj)
             if verdict.message != last[0]:
                 last[0] = verdict.message
@@ -153,6 +161,7 @@ class KubeReads(KubeTransport):
             fields=f"metadata.name={ref.name}",
             start=start,
             last=last,
+            tick=tick,
         )
 
     def follow(
@@ -168,6 +177,7 @@ class KubeReads(KubeTransport):
         labels: Mapping[str, str] | None = None,
         start: tuple[dict[str, Obj], str] | None = None,
         last: builtins.list[str | None] | None = None,
+        tick: Callable[[], None] | None = None,
     ) -> T:
         """Watch the objects of ``kind`` picked by ``fields``/``labels`` until ``evaluate`` returns."""
         total = round(max(0.0, deadline - time.monotonic()), 2)
@@ -209,4 +219,5 @@ class KubeReads(KubeTransport):
             ),
             start=start,
             backoff=Backoff(budget=self.retry_budget),
+            tick=tick,
         )

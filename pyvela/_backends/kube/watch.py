@@ -118,6 +118,7 @@ def follow(
     status_error: Callable[[Mapping[str, Any]], PyvelaError],
     start: tuple[dict[str, Obj], str] | None = None,
     backoff: Backoff | None = None,
+    tick: Callable[[], None] | None = None,
 ) -> T:
     """Evaluate the followed objects at once and after every change, until ``evaluate`` returns.
 
@@ -129,6 +130,8 @@ def follow(
         on_timeout, on_cancel: Build the error raised at the deadline / on cancel.
         status_error: Turns an ERROR event's Status into an exception.
         start: A known state to begin with instead of listing (e.g. an object just applied).
+        tick: Called at least every :data:`CANCEL_CHECK` seconds while waiting, changes or
+            not; it may raise to end the wait (time-based verdicts, such as a grace that ran out).
     """
     backoff = backoff or Backoff()
     state = _State(relist, backoff, deadline, cancel, on_cancel)
@@ -140,7 +143,7 @@ def follow(
     if result is not None:
         return result
     while True:
-        _check(deadline, cancel, on_timeout, on_cancel)
+        _check(deadline, cancel, on_timeout, on_cancel, tick)
         seconds = int(min(WATCH_SECONDS, max(1.0, deadline - time.monotonic() + 1)))
         try:
             stream = open_watch(state.version, seconds)
@@ -158,7 +161,7 @@ def follow(
         threading.Thread(target=_reader, args=(stream, events), name="pyvela-watch", daemon=True).start()
         try:
             while True:
-                _check(deadline, cancel, on_timeout, on_cancel)
+                _check(deadline, cancel, on_timeout, on_cancel, tick)
                 try:
                     item = events.get(timeout=max(0.0, min(CANCEL_CHECK, deadline - time.monotonic())))
                 except queue.Empty:
@@ -240,9 +243,12 @@ def _check(
     cancel: threading.Event | None,
     on_timeout: Callable[[], PyvelaError],
     on_cancel: Callable[[], PyvelaError],
+    tick: Callable[[], None] | None = None,
 ) -> None:
     if cancel is not None and cancel.is_set():
         raise on_cancel()
+    if tick is not None:
+        tick()
     if time.monotonic() >= deadline:
         raise on_timeout()
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pyvela._backends.protocol import Readiness, ReadinessRule
 from pyvela._backends.sandbox import admission as _admission
+from pyvela._backends.sandbox import immutable as _immutable
 from pyvela._backends.sandbox.cluster import install_crd, owners_of, remove, settle, spec_of, view
 from pyvela._backends.sandbox.configcentre import SandboxConfigCentre
 from pyvela._backends.sandbox.controllers import controller_for
@@ -254,6 +255,7 @@ class Sandbox:
         timeout: float,
         on_progress: Callable[[Readiness], None] | None = None,
         cancel: threading.Event | None = None,
+        failure_grace: float | None = None,
     ) -> Obj:
         info = self._kind(ref.api_version, ref.kind)
         key = self._key(info, ref.namespace, ref.name)
@@ -310,6 +312,9 @@ class Sandbox:
                 expected=f"resourceVersion {wanted}",
                 got=f"resourceVersion {existing.rv}" if existing else "no object",
             )
+        _immutable.check_types(info, name, body)
+        if existing is not None:
+            _immutable.check_update(info, name, body, existing.body, metadata.get("uid"))
         if info.group == "" and info.kind == "Service":
             _admission.service(conn, body, existing.body if existing else None)
         sim = sim_for(body, self.settings)
