@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable, Coroutine
+from types import FrameType, TracebackType
 from typing import Any
 
 import attrs
@@ -80,6 +82,11 @@ def drive(
             try:
                 action = coro.throw(throw) if throw is not None else coro.send(send)
             except StopIteration as stop:
+                if time.monotonic() > deadline:
+                    # Code that blocked past the deadline and then returned did not finish in time.
+                    raise StepTimeout(
+                        "step returned after its deadline", step=run.name, reason="Timeout"
+                    ) from None
                 return stop.value
             except PyvelaError:
                 raise
@@ -87,14 +94,8 @@ def drive(
                 raise _user_error(exc, run, where) from exc
             throw, send = None, None
             if not isinstance(action, a.Action):
-                raise StepError(
-                    f"step awaited {type(action).__name__}, which is not a pyvela action",
-                    step=run.name,
-                    definition=run.definition,
-                    where=where,
-                    fix="await only the context's actions (ctx.apply_component, ctx.wait_ready, ...); "
-                    "steps must not use asyncio or do I/O themselves",
-                )
+                site, awaited = _await_site(coro)
+                raise _not_an_action(awaited or type(action).__name__, run, site or where)
             if observe is not None:
                 observe(action)
             if cancel.is_set():
@@ -107,6 +108,12 @@ def drive(
                 )
             try:
                 send = _one(action, index, run, perform, deadline, cancel)
+                if time.monotonic() > deadline:
+                    raise StepTimeout(
+                        f"step did not finish in time ({action.describe()} ended after the deadline)",
+                        step=run.name,
+                        reason="Timeout",
+                    )
             except Suspended:
                 raise
             except PyvelaError as exc:
@@ -172,7 +179,15 @@ def _with_retries(
                 raise
             attempt += 1
             delay = run.backoff * (2 ** (attempt - 1))
-            if attempt > run.retries or time.monotonic() + delay >= deadline:
+            if attempt <= run.retries and time.monotonic() + delay >= deadline:
+                # A retry must never carry the step past its deadline.
+                raise StepTimeout(
+                    f"{action.describe()} failed after {attempt} attempt(s) and the step's deadline "
+                    f"leaves no time to retry: {exc.message}",
+                    step=run.name,
+                    reason="Timeout",
+                ) from exc
+            if attempt > run.retries:
                 raise StepError(
                     f"{action.describe()} failed after {attempt} attempt(s): {exc.message}",
                     step=run.name,
@@ -193,16 +208,68 @@ def _suspend(action: a.Suspend, run: StepRun, deadline: float, cancel: threading
     return None
 
 
+def _not_an_action(awaited: str, run: StepRun, where: Location | None) -> StepError:
+    return StepError(
+        f"step awaited {awaited}, which is not a pyvela action",
+        step=run.name,
+        definition=run.definition,
+        where=where,
+        fix="await only the context's actions (ctx.apply_component, ctx.wait_ready, ...); "
+        "steps must not use asyncio or do I/O themselves",
+    )
+
+
+def _module(frame: FrameType) -> str:
+    return str(frame.f_globals.get("__name__") or "")
+
+
+def _users(frame: FrameType) -> bool:
+    """Whether a frame is the step author's code (not pyvela's, not the standard library's)."""
+    module = _module(frame)
+    return not module.startswith("pyvela._") and module.partition(".")[0] not in sys.stdlib_module_names
+
+
+def _await_site(coro: Coroutine[Any, Any, Any]) -> tuple[Location | None, str | None]:
+    """The innermost await of the author's code the step is suspended in, and what it awaits."""
+    site: Location | None = None
+    awaited: str | None = None
+    current: Any = coro
+    while current is not None:
+        frame = getattr(current, "cr_frame", None) or getattr(current, "gi_frame", None)
+        if frame is None:
+            break
+        if _users(frame):
+            site, awaited = Location(frame.f_code.co_filename, frame.f_lineno), None
+        elif awaited is None:
+            awaited = f"{_module(frame).partition('.')[0]}.{frame.f_code.co_name}"
+        current = getattr(current, "cr_await", None) or getattr(current, "gi_yieldfrom", None)
+    return site, awaited
+
+
+def _frames(tb: TracebackType | None) -> list[tuple[FrameType, int]]:
+    out = []
+    while tb is not None:
+        out.append((tb.tb_frame, tb.tb_lineno))
+        tb = tb.tb_next
+    return out
+
+
 def _user_error(exc: Exception, run: StepRun, where: Location | None) -> StepError:
-    frames = traceback.extract_tb(exc.__traceback__)
-    user = [f for f in frames if "/pyvela/_" not in f.filename.replace("\\", "/")]
-    last = user[-1] if user else (frames[-1] if frames else None)
+    frames = _frames(exc.__traceback__)
+    users = [i for i, (f, _line) in enumerate(frames) if _users(f)]
+    last = users[-1] if users else None
+    below = frames[last + 1 :] if last is not None else frames
+    asyncio_frames = [f for f, _line in below if _module(f).partition(".")[0] == "asyncio"]
+    site = Location(frames[last][0].f_code.co_filename, frames[last][1]) if last is not None else where
+    if asyncio_frames:
+        # asyncio raised (no event loop runs steps): the step awaited asyncio, not an action.
+        return _not_an_action(f"asyncio.{asyncio_frames[0].f_code.co_name}", run, site)
     tb = "".join(
         traceback.format_exception(type(exc), exc, exc.__traceback__.tb_next if exc.__traceback__ else None)
     )
     err = StepError(
         f"step raised {type(exc).__name__}: {exc}",
-        where=Location(last.filename, last.lineno or 0) if last else where,
+        where=site,
         step=run.name,
         definition=run.definition,
         reason="Error",

@@ -13,7 +13,6 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import attrs
@@ -27,6 +26,7 @@ from pyvela._workflow.driver import StepRun, Suspended, drive
 from pyvela._workflow.events import Event, EventSink
 from pyvela._workflow.executor import Executor
 from pyvela._workflow.state import now_iso
+from pyvela._workflow.watchdog import Attempt, start
 from pyvela.errors import PyvelaError, StepError, StepTimeout
 
 PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED, SUSPENDING = (
@@ -93,7 +93,7 @@ class Engine:
         self.backoff = backoff
         self.cancel = threading.Event()
         self.suspend_requested = threading.Event()
-        self._done: queue.Queue[tuple[str, Outcome]] = queue.Queue()
+        self._done: queue.Queue[tuple[str, Outcome]] = queue.Queue()  # only outcomes a thread claimed
         self._started: dict[str, float] = {}
         self._components = {c.name: c.params for c in loaded.app.components}
 
@@ -102,29 +102,39 @@ class Engine:
         pending = [n for n in self.plan.order if self.steps[n]["phase"] in (PENDING, RUNNING)]
         for name in pending:
             self.steps[name]["phase"] = PENDING
-        running: set[str] = set()
-        with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="pyvela-step") as pool:
-            while True:
-                changed = self._schedule(pending, running, pool)
-                if changed:
-                    self._save()
-                if not running:
-                    break
-                batch = [self._done.get()]
-                while True:
-                    try:
-                        batch.append(self._done.get_nowait())
-                    except queue.Empty:
-                        break
-                for name, outcome in batch:
-                    running.discard(name)
-                    self._finish(name, outcome)
+        running: dict[str, Attempt] = {}
+        while True:
+            changed = self._schedule(pending, running)
+            if changed:
                 self._save()
+            if not running:
+                break
+            for name, outcome in self._next(running):
+                del running[name]
+                self._finish(name, outcome)
+            self._save()
         return self._phase()
+
+    def _next(self, running: Mapping[str, Attempt]) -> list[tuple[str, Outcome]]:
+        """The outcomes that came in; a step still running past its deadline is abandoned."""
+        batch: list[tuple[str, Outcome]] = []
+        while not batch:
+            expires = min(at.expires for at in running.values())
+            try:
+                batch.append(self._done.get(timeout=max(0.0, expires - time.monotonic())))
+                while True:
+                    batch.append(self._done.get_nowait())
+            except queue.Empty:
+                pass
+            now = time.monotonic()
+            for name, attempt in running.items():
+                if now >= attempt.expires and attempt.abandon():
+                    batch.append((name, Outcome(FAILED, "Timeout", attempt.message())))
+        return batch
 
     # ------------------------------------------------------------------ scheduling
 
-    def _schedule(self, pending: list[str], running: set[str], pool: ThreadPoolExecutor) -> bool:
+    def _schedule(self, pending: list[str], running: dict[str, Attempt]) -> bool:
         changed = False
         progress = True
         while progress:
@@ -147,8 +157,7 @@ class Engine:
                 if not run_it:
                     self._set(name, SKIPPED, reason, "skipped: " + reason)
                     continue
-                self._start(name, planned, pool)
-                running.add(name)
+                running[name] = self._start(name, planned)
         return changed
 
     def _decide(self, planned: PlannedStep) -> tuple[bool, str]:
@@ -192,7 +201,7 @@ class Engine:
             )
         )
 
-    def _start(self, name: str, planned: PlannedStep, pool: ThreadPoolExecutor) -> None:
+    def _start(self, name: str, planned: PlannedStep) -> Attempt:
         with self.lock:
             st = self.steps[name]
             st.update(phase=RUNNING, reason="", message="", started=now_iso(), finished=None)
@@ -208,7 +217,9 @@ class Engine:
                 data={"type": planned.use.definition.name},
             )
         )
-        pool.submit(self._worker, name, planned, journal, resumed)
+        attempt = Attempt.begin(name, planned.timeout)
+        start(attempt, lambda: self._worker(attempt, planned, journal, resumed))
+        return attempt
 
     def _finish(self, name: str, outcome: Outcome) -> None:
         with self.lock:
@@ -234,9 +245,11 @@ class Engine:
 
     # ------------------------------------------------------------------ one step
 
-    def _worker(self, name: str, planned: PlannedStep, journal: list[dict[str, Any]], resumed: bool) -> None:
+    def _worker(
+        self, attempt: Attempt, planned: PlannedStep, journal: list[dict[str, Any]], resumed: bool
+    ) -> None:
         try:
-            outcome = self._run_step(name, planned, journal, resumed)
+            outcome = self._run_step(attempt, planned, journal, resumed)
         except BaseException as exc:  # a runner bug must still end the step, never hang the run
             outcome = Outcome(
                 FAILED,
@@ -244,18 +257,18 @@ class Engine:
                 f"internal error: {type(exc).__name__}: {exc}",
                 traceback=traceback.format_exc(),
             )
-        self._done.put((name, outcome))
+        if attempt.report():  # an abandoned step's outcome is already decided: Timeout
+            self._done.put((attempt.name, outcome))
 
-    def _journal(self, name: str, journal: list[dict[str, Any]]) -> None:
-        with self.lock:
-            self.steps[name]["journal"] = journal
+    def _journal(self, attempt: Attempt, journal: list[dict[str, Any]]) -> None:
+        with attempt.writing(), self.lock:
+            self.steps[attempt.name]["journal"] = journal
             self.save()
 
     def _run_step(
-        self, name: str, planned: PlannedStep, journal: list[dict[str, Any]], resumed: bool
+        self, attempt: Attempt, planned: PlannedStep, journal: list[dict[str, Any]], resumed: bool
     ) -> Outcome:
-        use = planned.use
-        deadline = time.monotonic() + planned.timeout
+        name, use, deadline = attempt.name, planned.use, attempt.deadline
         try:
             params = self._resolve(name, planned)
             ctx = StepContext(
@@ -272,7 +285,7 @@ class Engine:
                 resumed=resumed,
                 retries=use.retries or self.retries,
                 backoff=self.backoff,
-                on_journal=lambda j: self._journal(name, j),
+                on_journal=lambda j: self._journal(attempt, j),
             )
             result = drive(
                 use.definition.run(params, ctx),
@@ -283,12 +296,13 @@ class Engine:
                 deadline=deadline,
                 cancel=self.cancel,
                 where=use.where,
+                observe=attempt.observe,
             )
             return Outcome(SUCCEEDED, outputs=self._outputs(name, use, result))
         except Suspended:
             return Outcome(SUSPENDING, "Suspend", "waiting for `pyvela workflow resume`")
         except StepTimeout as exc:
-            return Outcome(FAILED, "Timeout", f"{exc.message} (timeout {planned.timeout:g}s)")
+            return Outcome(FAILED, "Timeout", f"{exc.message} (timeout {attempt.timeout:g}s)")
         except PyvelaError as exc:
             reason = (
                 "Terminate" if self.cancel.is_set() else str(exc.context.get("reason") or type(exc).__name__)

@@ -1,0 +1,106 @@
+"""Step deadlines that hold whatever a step's code does.
+
+Python cannot interrupt a thread, so a step body that blocks (a plain ``time.sleep``, a hung
+call) is abandoned at its deadline instead: the engine fails the step as Timeout, frees its
+slot, and nothing the thread does afterwards is reported or written to the state record.
+Step bodies therefore run on their own daemon threads, not on a pool: a pool would keep the
+slot and be joined when the run (and the interpreter) ends, so one blocked step would hang
+both.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import attrs
+
+from pyvela._app.application import DEFAULT_STEP_TIMEOUT
+from pyvela._core.actions import Action, Log
+from pyvela.errors import StepTimeout
+
+#: How long past its deadline a step may take to report its own timeout. A step that honours
+#: its deadline (a wait bounded by it) says what it was waiting for, which beats the
+#: watchdog's "abandoned"; a blocked step is abandoned this much later.
+GRACE = 2.0
+
+RUNNING, REPORTED, ABANDONED = "running", "reported", "abandoned"
+
+
+def step_timeout(timeout: float | None) -> float:
+    """The timeout a step runs under: its own, the workflow's, never unbounded."""
+    if timeout is None or not math.isfinite(timeout):
+        return DEFAULT_STEP_TIMEOUT
+    return float(timeout)
+
+
+@attrs.define(eq=False)
+class Attempt:
+    """One run of one step on its own thread, and who gets to report its outcome."""
+
+    name: str
+    timeout: float
+    deadline: float
+    last_action: str = ""
+    _state: str = RUNNING
+    _lock: threading.Lock = attrs.field(factory=threading.Lock)
+
+    @classmethod
+    def begin(cls, name: str, timeout: float | None) -> Attempt:
+        seconds = step_timeout(timeout)
+        return cls(name=name, timeout=seconds, deadline=time.monotonic() + seconds)
+
+    @property
+    def expires(self) -> float:
+        """When the watchdog abandons the step if it has not reported by then."""
+        return self.deadline + GRACE
+
+    def observe(self, action: Action[Any]) -> None:
+        text = action.describe()
+        self.last_action = f"log {text[:80]!r}" if isinstance(action, Log) else text
+
+    def report(self) -> bool:
+        """Claim the outcome for the step's thread; False once the watchdog abandoned it."""
+        with self._lock:
+            if self._state != RUNNING:
+                return False
+            self._state = REPORTED
+            return True
+
+    def abandon(self) -> bool:
+        """Claim the outcome for the watchdog; False if the step's thread reported first."""
+        with self._lock:
+            if self._state != RUNNING:
+                return False
+            self._state = ABANDONED
+            return True
+
+    @property
+    def abandoned(self) -> bool:
+        return self._state == ABANDONED
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Held while the step's thread writes state, so an abandoned thread never does."""
+        with self._lock:
+            if self._state == ABANDONED:
+                raise StepTimeout(self.message(), step=self.name, reason="Timeout")
+            yield
+
+    def message(self) -> str:
+        last = f" (last action: {self.last_action})" if self.last_action else " (before its first action)"
+        return (
+            f"step did not finish in time: its code was still running at the deadline{last}; "
+            f"its thread was abandoned (timeout {self.timeout:g}s)"
+        )
+
+
+def start(attempt: Attempt, body: Callable[[], None]) -> threading.Thread:
+    """Run a step body on a daemon thread: an abandoned one never keeps the process alive."""
+    thread = threading.Thread(target=body, name=f"pyvela-step-{attempt.name}", daemon=True)
+    thread.start()
+    return thread
