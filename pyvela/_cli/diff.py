@@ -55,7 +55,7 @@ def mask_secrets(before: Obj | None, after: Obj | None) -> tuple[Obj | None, Obj
     def masked(obj: Obj | None, *, is_after: bool) -> Obj | None:
         if obj is None:
             return None
-        out = deep_copy(obj)
+        out: Obj = deep_copy(obj)
         for field in _SECRET_FIELDS:
             values = out.get(field)
             if isinstance(values, dict):

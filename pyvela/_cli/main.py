@@ -15,6 +15,7 @@ from pyvela.errors import PyvelaError
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_DIFF_ERROR = 2  # `kubectl diff`: 1 means "differences", so an error must be > 1
 EXIT_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader closed the pipe
 
 
@@ -147,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except PyvelaError as exc:
         _commands.report_error(exc, args)
-        return EXIT_FAILED
+        return EXIT_DIFF_ERROR if args.command == "diff" else EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted: the workflow state is saved; re-run to resume", file=sys.stderr)
         return 130

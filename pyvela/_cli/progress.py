@@ -139,3 +139,59 @@ def summary(console: Console, result: Mapping[str, Any]) -> None:
                 console.print(f"      {msg_line}", highlight=False, style="red")
     for p in result.get("pruned") or []:
         console.print(f"  removed {p}", highlight=False)
+
+
+def status_text(console: Console, data: Mapping[str, Any]) -> None:
+    """``pyvela status`` as text: the revision, its steps (with why they fail or wait), its objects."""
+    from rich.table import Table
+
+    console.print(
+        f"[bold]{data['app']}[/bold] on {data['target']}, namespace {data['namespace']}: "
+        f"revision {data['revision']} ({data['kind']}) [bold]{data['phase']}[/bold]"
+    )
+    if data["message"]:
+        console.print(Text(data["message"]), highlight=False)
+    steps = Table("step", "phase", "reason", "time", "outputs", box=None, header_style="bold")
+    for name, st in data["steps"].items():
+        outs = ", ".join(f"{k}={v}" for k, v in (st.get("outputs") or {}).items())
+        elapsed = f"{st['elapsed']:.1f}s" if isinstance(st.get("elapsed"), int | float) else ""
+        steps.add_row(name, st["phase"], st.get("reason") or "", elapsed, outs)
+    console.print(steps)
+    step_details(console, data)
+    objects = Table("object", "component", "health", "details", box=None, header_style="bold")
+    for o in data["objects"]:
+        ref = o["object"]
+        live = o["live"]
+        details = []
+        if live.get("clusterIP"):
+            details.append(f"clusterIP={live['clusterIP']}")
+        for cname, c in (live.get("containers") or {}).items():
+            env = " ".join(f"{k}={v}" for k, v in c["env"].items() if k in ("BackendIP", "RUNTIME_CLUSTER"))
+            details.append(f"{cname}: {c['image']} {env}".strip())
+        health = ("ready" if o["ready"] else "not ready") + (f" ({o['message']})" if o["message"] else "")
+        objects.add_row(f"{ref['kind']}/{ref['name']}", o["component"] or "", health, "; ".join(details))
+    console.print(objects)
+
+
+#: How many of a step's kept log lines the text view shows (``-o json`` has them all).
+SHOWN_LOGS = 10
+
+
+def step_details(console: Console, data: Mapping[str, Any]) -> None:
+    """Under the table: why a step failed or waits, what an interrupted step applied, its logs."""
+    for name, st in data["steps"].items():
+        lines = []
+        if st["phase"] in ("failed", "suspending", "running") and st.get("message"):
+            lines += [f"  {line}" for line in str(st["message"]).splitlines()]
+        if st.get("applied") is not None:
+            applied = ", ".join(st["applied"]) or "nothing yet"
+            lines.append(f"  applied before the interruption: {applied}")
+        logs = st.get("logs") or []
+        if logs:
+            more = f" (last {SHOWN_LOGS} of {len(logs)})" if len(logs) > SHOWN_LOGS else ""
+            lines.append(f"  log{more}:")
+            lines += [f"    {entry['at']}  {entry['message']}" for entry in logs[-SHOWN_LOGS:]]
+        if lines:
+            console.print(Text(f"{name}:", style="bold"))
+            for line in lines:
+                console.print(Text(line), highlight=False)

@@ -23,7 +23,6 @@ from pyvela._workflow.results import Options, RunResult
 from pyvela.errors import ClusterError, ConfigCentreError, StateError
 
 EXIT_SUSPENDED = 3
-EXIT_DIFF_ERROR = 2  # `kubectl diff`: 1 means differences, so an error must be > 1
 
 
 def open_backend(args: argparse.Namespace) -> Backend:
@@ -233,34 +232,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.output == "json":
         print(json.dumps(data, indent=2, default=str))
         return 0
-    from rich.table import Table
+    from pyvela._cli.progress import status_text
 
-    console = _console(stderr=False)
-    console.print(
-        f"[bold]{data['app']}[/bold] on {data['target']}, namespace {data['namespace']}: "
-        f"revision {data['revision']} ({data['kind']}) [bold]{data['phase']}[/bold]"
-    )
-    if data["message"]:
-        console.print(data["message"])
-    steps = Table("step", "phase", "reason", "time", "outputs", box=None, header_style="bold")
-    for name, st in data["steps"].items():
-        outs = ", ".join(f"{k}={v}" for k, v in (st.get("outputs") or {}).items())
-        elapsed = f"{st['elapsed']:.1f}s" if isinstance(st.get("elapsed"), int | float) else ""
-        steps.add_row(name, st["phase"], st.get("reason") or "", elapsed, outs)
-    console.print(steps)
-    objects = Table("object", "component", "health", "details", box=None, header_style="bold")
-    for o in data["objects"]:
-        ref = o["object"]
-        live = o["live"]
-        details = []
-        if live.get("clusterIP"):
-            details.append(f"clusterIP={live['clusterIP']}")
-        for cname, c in (live.get("containers") or {}).items():
-            env = " ".join(f"{k}={v}" for k, v in c["env"].items() if k in ("BackendIP", "RUNTIME_CLUSTER"))
-            details.append(f"{cname}: {c['image']} {env}".strip())
-        health = ("ready" if o["ready"] else "not ready") + (f" ({o['message']})" if o["message"] else "")
-        objects.add_row(f"{ref['kind']}/{ref['name']}", o["component"] or "", health, "; ".join(details))
-    console.print(objects)
+    status_text(_console(stderr=False), data)
     return 0
 
 
@@ -294,23 +268,17 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    """Exit codes as ``kubectl diff``: 0 no differences, 1 differences, 2 an error."""
-    from pyvela._cli.commands import report_error
+    """Exit codes as ``kubectl diff``: 0 no differences, 1 differences (an error: 2, in ``main``)."""
     from pyvela._cli.diff import DIFFERENT, diff_app
-    from pyvela.errors import PyvelaError
 
+    backend = open_backend(args)
     try:
-        backend = open_backend(args)
-        try:
-            loaded = load_app(args.app, defs=args.defs)
-            changes = diff_app(
-                loaded, backend, namespace=args.namespace, show_secrets=getattr(args, "show_secrets", False)
-            )
-        finally:
-            backend.close()
-    except PyvelaError as exc:
-        report_error(exc, args)
-        return EXIT_DIFF_ERROR
+        loaded = load_app(args.app, defs=args.defs)
+        changes = diff_app(
+            loaded, backend, namespace=args.namespace, show_secrets=getattr(args, "show_secrets", False)
+        )
+    finally:
+        backend.close()
     if args.output == "json":
         print(json.dumps(changes, indent=2))
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import attrs
@@ -58,3 +59,58 @@ class Fanout:
     def emit(self, event: Event) -> None:
         for sink in self.sinks:
             sink.emit(event)
+
+
+#: How many ``ctx.log`` lines the state record keeps per step (the newest).
+LOG_LIMIT = 50
+
+
+class StepLogs:
+    """Keeps each step's ``ctx.log`` lines in the revision record, and notes which step applied what.
+
+    A resumed step replays from its start: the lines it logged before the kill are already
+    in the record and were printed then, so the first ``logged`` lines of its replay are
+    not shown or kept again. ``save`` persists the record (the caller holds ``lock``);
+    the line is saved before it is shown, so what a reader saw, ``status`` shows too.
+    """
+
+    def __init__(
+        self,
+        inner: EventSink,
+        steps: dict[str, dict[str, Any]],
+        *,
+        lock: threading.RLock,
+        save: Callable[[], None],
+        applied: Callable[[str, dict[str, Any]], None],
+    ) -> None:
+        self.inner = inner
+        self.steps = steps
+        self.lock = lock
+        self.save = save
+        self.applied = applied
+        self._replayed: dict[str, int] = {}
+
+    def emit(self, event: Event) -> None:
+        step = event.step or ""
+        if event.kind == "log" and step in self.steps:
+            with self.lock:
+                st = self.steps[step]
+                seen = self._replayed.get(step, 0)
+                self._replayed[step] = seen + 1
+                if seen < int(st.get("logged") or 0):
+                    return  # a replay of a line the interrupted run already logged and showed
+                logs = st.setdefault("logs", [])
+                logs.append({"at": _now(), "message": event.message})
+                del logs[:-LOG_LIMIT]
+                st["logged"] = seen + 1
+                self.save()
+        elif event.kind == "applied" and step in self.steps and event.data.get("object"):
+            with self.lock:
+                self.applied(step, event.data["object"])
+        self.inner.emit(event)
+
+
+def _now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

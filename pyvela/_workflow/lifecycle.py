@@ -7,6 +7,7 @@ What each revision holds is built in ``revisions``; reading (history, status) is
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,31 +25,21 @@ from pyvela._workflow.engine import (
     Engine,
     reset_steps,
 )
-from pyvela._workflow.events import Event, EventSink
+from pyvela._workflow.events import Event, EventSink, StepLogs
 from pyvela._workflow.executor import ConfigSettings, Executor, Inventory
 from pyvela._workflow.policies import ResourcePolicies, release
 from pyvela._workflow.results import Options, RunResult
-from pyvela._workflow.revisions import new_revision, owned_objects, rollback_revision, stale_objects
+from pyvela._workflow.revisions import (
+    new_revision,
+    owned_objects,
+    reset_keeping_logs,
+    rollback_revision,
+    rollback_target,
+    stale_objects,
+)
 from pyvela._workflow.state import AppLock, StateStore, control_ref, new_record, now_iso
 from pyvela._workflow.view import AppView
-from pyvela.errors import PyvelaError, StateError, WorkflowError
-
-
-def rollback_target(record: Mapping[str, Any], number: int | None) -> dict[str, Any]:
-    revisions: list[dict[str, Any]] = record["revisions"]
-    current = revisions[-1] if revisions else None
-    candidates = [r for r in revisions if r["phase"] == "succeeded" and r is not current]
-    if number is not None:
-        candidates = [r for r in revisions if int(r["number"]) == number]
-    if not candidates:
-        known = ", ".join(f"{r['number']} ({r['phase']})" for r in revisions)
-        raise StateError(
-            "no revision to roll back to",
-            expected="an earlier succeeded revision",
-            got=known or "no revisions",
-            fix="pass a revision number from `pyvela history`",
-        )
-    return candidates[-1]
+from pyvela.errors import PyvelaError, WorkflowError
 
 
 class AppOps:
@@ -139,11 +130,11 @@ class AppOps:
             pruned=pruned,
         )
 
-    def _executor(self, inventory: Inventory) -> Executor:
+    def _executor(self, inventory: Inventory, events: EventSink | None = None) -> Executor:
         return Executor(
             self.loaded,
             self.backend,
-            events=self.events,
+            events=events or self.events,
             inventory=inventory,
             config_centre=self.config_centre,
             config=self.config,
@@ -180,7 +171,7 @@ class AppOps:
             # A killed or failed run of the same revision resumes: finished steps keep their
             # outputs, interrupted ones replay their journal, failed and skipped ones run again.
             redo = [n for n, s in latest["steps"].items() if s["phase"] not in ("succeeded",)]
-            reset_steps(latest["steps"], redo, keep_journal=True)
+            reset_keeping_logs(latest["steps"], redo)
             latest["phase"] = "running"
             self.events.emit(Event(kind="resumed", message=f"resuming revision {latest['number']}"))
             return self._run(record, latest)
@@ -197,10 +188,8 @@ class AppOps:
             for st in rev["steps"].values():
                 if st["phase"] == SUSPENDING:
                     st["resumed"] = True
-            reset_steps(
-                rev["steps"],
-                [n for n, s in rev["steps"].items() if s["phase"] != "succeeded"],
-                keep_journal=True,
+            reset_keeping_logs(
+                rev["steps"], [n for n, s in rev["steps"].items() if s["phase"] != "succeeded"]
             )
             rev["phase"] = "running"
             return self._run(record, rev)
@@ -247,7 +236,18 @@ class AppOps:
             rev["inventory"] = inventory.to_data()
             self.store.save(record)
 
-        executor = self._executor(inventory)
+        last_save = [0.0]
+
+        def applied(step: str, ref: dict[str, Any]) -> None:
+            entry = inventory.entries.get(ObjectRef.from_dict(ref))
+            if entry is not None:
+                entry["step"] = step  # so `status` can list what an interrupted step applied
+            if time.monotonic() - last_save[0] > 1.0:  # bounded cost for apps with many objects
+                last_save[0] = time.monotonic()
+                save()
+
+        logs = StepLogs(self.events, rev["steps"], lock=self._state_lock, save=save, applied=applied)
+        executor = self._executor(inventory, logs)
         engine = Engine(
             self.loaded,
             executor,

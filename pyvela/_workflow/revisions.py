@@ -4,13 +4,15 @@ which objects a prune or a delete must remove. Pure functions of the record.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pyvela._app.loader import LoadedApp
 from pyvela._app.render import render_app
 from pyvela._core.objects import ObjectRef
-from pyvela._workflow.engine import new_step_state
+from pyvela._workflow.engine import new_step_state, reset_steps
 from pyvela._workflow.state import HISTORY_LIMIT, now_iso
+from pyvela.errors import StateError
 
 
 def new_revision(record: dict[str, Any], loaded: LoadedApp, kind: str = "deploy") -> dict[str, Any]:
@@ -92,3 +94,33 @@ def owned_objects(record: dict[str, Any]) -> list[ObjectRef]:
             if ref not in refs and ref.kind != "Namespace":
                 refs.append(ref)
     return refs
+
+
+def rollback_target(record: Mapping[str, Any], number: int | None) -> dict[str, Any]:
+    revisions: list[dict[str, Any]] = record["revisions"]
+    current = revisions[-1] if revisions else None
+    candidates = [r for r in revisions if r["phase"] == "succeeded" and r is not current]
+    if number is not None:
+        candidates = [r for r in revisions if int(r["number"]) == number]
+    if not candidates:
+        known = ", ".join(f"{r['number']} ({r['phase']})" for r in revisions)
+        raise StateError(
+            "no revision to roll back to",
+            expected="an earlier succeeded revision",
+            got=known or "no revisions",
+            fix="pass a revision number from `pyvela history`",
+        )
+    return candidates[-1]
+
+
+def reset_keeping_logs(steps: Mapping[str, dict[str, Any]], names: list[str]) -> None:
+    """Make ``names`` pending for a resume: journals and ``ctx.log`` lines survive.
+
+    The logs stay so ``status`` shows them, and ``logged`` tells the replay which lines
+    were shown already (see ``events.StepLogs``).
+    """
+    kept = {n: (steps[n].get("logs"), steps[n].get("logged")) for n in names}
+    reset_steps(steps, names, keep_journal=True)
+    for n, (logs, logged) in kept.items():
+        if logs is not None:
+            steps[n].update(logs=logs, logged=logged)

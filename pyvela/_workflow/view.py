@@ -10,7 +10,7 @@ from typing import Any
 from pyvela._backends.protocol import Backend, Readiness
 from pyvela._backends.readiness import rule_for
 from pyvela._core.objects import Obj, ObjectRef
-from pyvela._workflow.state import StateStore
+from pyvela._workflow.state import StateStore, _alive, _expired, lease_ref
 from pyvela.errors import StateError
 
 
@@ -86,6 +86,25 @@ class AppView:
                     "live": summary(live),
                 }
             )
+        steps = {
+            n: {k: st.get(k) for k in ("phase", "reason", "message", "outputs", "elapsed", "started")}
+            | {"logs": list(st.get("logs") or [])}
+            for n, st in rev["steps"].items()
+        }
+        phase = rev["phase"]
+        message = rev.get("message") or ""
+        interrupted = None
+        if phase == "running":
+            interrupted = self.interrupted(rev)
+            if interrupted is not None:
+                phase = "interrupted"
+                message = interrupted["message"]
+                for name in interrupted["steps"]:
+                    steps[name]["applied"] = [
+                        str(ObjectRef.from_dict(e["ref"]))
+                        for e in rev.get("inventory") or []
+                        if e.get("step") == name
+                    ]
         return {
             "app": self.app,
             "namespace": self.namespace,
@@ -93,11 +112,38 @@ class AppView:
             "revision": rev["number"],
             "hash": rev["hash"],
             "kind": rev.get("kind"),
-            "phase": rev["phase"],
-            "message": rev.get("message") or "",
-            "steps": {
-                n: {k: s.get(k) for k in ("phase", "reason", "message", "outputs", "elapsed")}
-                for n, s in rev["steps"].items()
-            },
+            "phase": phase,
+            "message": message,
+            "interrupted": interrupted,
+            "steps": steps,
             "objects": objects,
+        }
+
+    def interrupted(self, rev: dict[str, Any]) -> dict[str, Any] | None:
+        """Who ran ``rev`` and since when it is gone; None while a live process holds the Lease.
+
+        The record says ``running`` until the run writes its end, so a killed run would look
+        alive forever: the Lease tells (its holder's renewals stop, or its process is gone).
+        """
+        lease = self.backend.get(lease_ref(self.app, self.namespace))
+        spec = (lease or {}).get("spec") or {}
+        holder = str(spec.get("holderIdentity") or "")
+        if lease is not None and holder and not _expired(spec) and _alive(holder):
+            return None
+        running = [n for n, st in rev["steps"].items() if st.get("phase") in ("running", "suspending")]
+        started = [str(st["started"]) for st in rev["steps"].values() if st.get("started")]
+        since = spec.get("renewTime") or max(started, default=None) or rev.get("started")
+        how = (
+            "run `pyvela rollback` again"
+            if rev.get("kind") == "rollback"
+            else "run `pyvela deploy` with the same app file to resume"
+        )
+        who = f"holder {holder} is gone" if holder else "no process holds the Lease"
+        return {
+            "holder": holder or None,
+            "since": since,
+            "steps": running,
+            "resume": how,
+            "message": f"interrupted: the run stopped ({who}, last seen {since}); {how}"
+            + (f" (interrupted steps: {', '.join(running)})" if running else ""),
         }
