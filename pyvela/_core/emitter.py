@@ -8,6 +8,7 @@ strings, which YAML reads back verbatim. A property test checks ``safe_load(dump
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -34,7 +35,13 @@ def _scalar(value: Any) -> str:
         mantissa, e, exponent = repr(value).partition("e")
         # YAML 1.1 readers (PyYAML) need a dot in the mantissa to see a float.
         return (mantissa if "." in mantissa else mantissa + ".0") + e + exponent
-    text = str(value)
+    return _string(str(value))
+
+
+# Keys and most values repeat across thousands of manifests (``apiVersion``, ``name``,
+# label values): deciding plain-or-quoted once per distinct string halves a large render.
+@functools.lru_cache(maxsize=65536)
+def _string(text: str) -> str:
     if (
         _PLAIN.fullmatch(text)
         and text.lower() not in _RESERVED
@@ -45,7 +52,8 @@ def _scalar(value: Any) -> str:
     return _quote(text)
 
 
-def _printable(ch: str) -> bool:
+def printable(ch: str) -> bool:
+    """Whether YAML reads ``ch`` back verbatim inside a double-quoted scalar."""
     code = ord(ch)
     # Line breaks YAML would fold (NEL, LS, PS) and the BOM are escaped too.
     return (
@@ -62,7 +70,7 @@ def _quote(text: str) -> str:
     for ch in text:
         if ch in '"\\':
             out.append("\\" + ch)
-        elif _printable(ch):
+        elif printable(ch):
             out.append(ch)
         else:
             code = ord(ch)
@@ -76,7 +84,7 @@ def _emit(value: Any, indent: str, out: list[str]) -> None:
     """Append the lines of ``value`` as a block under a key (``indent`` is its children's)."""
     if isinstance(value, dict):
         for key, item in value.items():
-            k = _scalar(str(key))
+            k = _string(str(key))
             if isinstance(item, dict) and item:
                 out.append(f"{indent}{k}:\n")
                 _emit(item, indent + "  ", out)

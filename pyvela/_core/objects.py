@@ -69,13 +69,26 @@ def is_helm_release(obj: Mapping[str, Any]) -> bool:
     return obj.get("apiVersion") == HELM_API_VERSION and obj.get("kind") == HELM_KIND
 
 
+_ATOMS = frozenset({str, int, float, bool, type(None)})
+
+
 def deep_copy(obj: Any) -> Any:
-    """Copy plain JSON-like data fast (dicts, lists, scalars)."""
+    """Copy plain JSON-like data fast (dicts, lists, scalars); no two places share a node.
+
+    Renders copy every workload a few times, so scalars are not recursed into.
+    """
+    kind = type(obj)
+    if kind is dict:
+        return {k: v if type(v) in _ATOMS else deep_copy(v) for k, v in obj.items()}
+    if kind is list:
+        return [v if type(v) in _ATOMS else deep_copy(v) for v in obj]
+    if kind in _ATOMS:
+        return obj
     if isinstance(obj, dict):
         return {k: deep_copy(v) for k, v in obj.items()}
     if isinstance(obj, list):
         return [deep_copy(v) for v in obj]
-    if isinstance(obj, str | int | float | bool) or obj is None:
+    if isinstance(obj, str | int | float | bool):
         return obj
     return copy.deepcopy(obj)
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import functools
 import json
+import math
+import uuid
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import yaml
+from jinja2 import meta, nodes
 
+from pyvela._core.emitter import printable
 from pyvela._core.objects import Obj, deep_copy
 from pyvela.errors import DefinitionError
 
@@ -23,7 +28,15 @@ def _as_yaml_scalar(value: Any) -> str:
     # of one (``name: {{ name }}-svc``: build such strings in the definition and pass them).
     if isinstance(value, jinja2.Undefined):
         return str(value)  # StrictUndefined raises here
-    return json.dumps(value, ensure_ascii=False, default=str)
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    # JSON leaves DEL, C1 controls, NEL and the like raw, which a YAML reader refuses; they
+    # can only be inside strings here, where YAML's own escapes keep them.
+    return "".join(c if printable(c) else _escape(c) for c in text)
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 @functools.cache
@@ -37,35 +50,109 @@ def _environment() -> jinja2.Environment:
     )
 
 
-@functools.lru_cache(maxsize=512)
-def _parsed(path: str, mtime: float, items: tuple[tuple[str, Any], ...]) -> Obj:
+@functools.lru_cache(maxsize=256)
+def _compiled(path: str, mtime: float) -> tuple[jinja2.Template, frozenset[str] | None]:
+    """The compiled template, and its variable names when it only substitutes plain names."""
     text = Path(path).read_text(encoding="utf-8")
+    env = _environment()
     try:
-        rendered = _environment().from_string(text).render(dict(items))
+        tree = env.parse(text)
+        template = env.from_string(tree)
+    except jinja2.TemplateError as exc:
+        raise DefinitionError(f"template {path} cannot be rendered: {exc}") from exc
+    plain = all(
+        isinstance(node, nodes.Output)
+        and all(
+            isinstance(n, nodes.TemplateData) or (isinstance(n, nodes.Name) and n.ctx == "load")
+            for n in node.nodes
+        )
+        for node in tree.body
+    )
+    return template, (frozenset(meta.find_undeclared_variables(tree)) if plain else None)
+
+
+def _load(path: str, rendered: str) -> Obj:
+    try:
         data = yaml.load(rendered, Loader=_Loader)
-    except (jinja2.TemplateError, yaml.YAMLError) as exc:
+    except yaml.YAMLError as exc:
         raise DefinitionError(f"template {path} cannot be rendered: {exc}") from exc
     if not isinstance(data, dict):
         raise DefinitionError(f"template {path} must hold one YAML mapping", got=type(data).__name__)
     return data
 
 
+def _render(path: str, template: jinja2.Template, variables: Mapping[str, Any]) -> str:
+    try:
+        return template.render(variables)
+    except jinja2.TemplateError as exc:
+        raise DefinitionError(f"template {path} cannot be rendered: {exc}") from exc
+
+
+# Parsing YAML is most of the cost of a template (PyYAML constructs in Python even with
+# libyaml), so a template that only substitutes plain ``{{ name }}`` values is parsed once,
+# with a marker for each name, and compiled into a function that builds the object with the
+# values in place: the same object as rendering and parsing again, because each value is
+# substituted as JSON and fills a whole node.
+_MARK = f"pyvela-{uuid.uuid4().hex}:"
+Builder = Callable[[Mapping[str, Any]], Obj]
+
+
+class _NotLiteral(Exception):
+    pass
+
+
+@functools.lru_cache(maxsize=256)
+def _builder(path: str, mtime: float, names: frozenset[str]) -> Builder | None:
+    template, _ = _compiled(path, mtime)
+    skeleton = _load(path, _render(path, template, {n: _MARK + n for n in names}))
+    try:
+        source = _source(skeleton)
+    except _NotLiteral:
+        return None  # a marker inside a longer string, a timestamp...: render each time
+    # Only repr() of plain literals and subscripts of the values go into the code.
+    built: Builder = eval(compile(f"lambda _v: {source}", path, "eval"), {"_c": deep_copy})
+    return built
+
+
+def _source(node: Any) -> str:
+    if isinstance(node, str):
+        if node.startswith(_MARK):
+            return f"_c(_v[{node[len(_MARK) :]!r}])"  # a copy per use: no two nodes shared
+        if _MARK in node:
+            raise _NotLiteral(node)
+        return repr(node)
+    if isinstance(node, bool) or node is None or isinstance(node, int):
+        return repr(node)
+    if isinstance(node, float) and math.isfinite(node):
+        return repr(node)
+    if isinstance(node, dict):
+        return "{" + ", ".join(f"{_source(k)}: {_source(v)}" for k, v in node.items()) + "}"
+    if isinstance(node, list):
+        return "[" + ", ".join(_source(v) for v in node) + "]"
+    raise _NotLiteral(node)
+
+
 def yaml_template(path: str | Path, /, **variables: Any) -> Obj:
     """Render a Jinja2 YAML template into a fresh object (safe to modify).
 
-    Rendering is cached per file (and its modification time) and variables, so a
-    definition may call this once per render at no real cost. Each ``{{ value }}`` is
-    substituted as JSON, so it must stand for a whole YAML value and cannot change the
-    template's structure, whatever it holds.
+    The template is compiled once per file (and modification time); one that only
+    substitutes plain names is also parsed once, so a definition may call this once per
+    render at no real cost. Each ``{{ value }}`` is substituted as JSON, so it must stand
+    for a whole YAML value and cannot change the template's structure, whatever it holds.
 
     Args:
         path: The template file, usually next to the definition (``Path(__file__).parent / ...``).
-        **variables: Template variables (hashable values).
+        **variables: Template variables (JSON-like values).
     """
     p = Path(path)
     try:
         mtime = p.stat().st_mtime
     except OSError as exc:
         raise DefinitionError(f"template {p} does not exist") from exc
-    result: Obj = deep_copy(_parsed(str(p), mtime, tuple(sorted(variables.items()))))
-    return result
+    template, names = _compiled(str(p), mtime)
+    if names is not None and names <= variables.keys():
+        build = _builder(str(p), mtime, names)
+        if build is not None:
+            # As JSON would carry them into the YAML: tuples become lists, others strings.
+            return build({n: json.loads(json.dumps(variables[n], default=str)) for n in names})
+    return _load(str(p), _render(str(p), template, variables))
