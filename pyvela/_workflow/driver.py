@@ -141,11 +141,14 @@ def _one(
         return _suspend(action, run, deadline, cancel)
     if action.journaled:
         fp = fingerprint(action)
-        if index < len(run.journal) and run.journal[index].get("fingerprint") == fp:
-            data = run.journal[index].get("result")
+        # Entries are matched by the action's position in the step, not in the journal: only
+        # journaled actions are recorded, so the two differ once a step logs or waits first.
+        recorded = next((e for e in run.journal if e.get("index") == index), None)
+        if recorded is not None and recorded.get("fingerprint") == fp:
+            data = recorded.get("result")
             decode = DECODERS.get(type(action))
             return decode(data) if decode else data
-        del run.journal[index:]
+        run.journal[:] = [e for e in run.journal if int(e.get("index", -1)) < index]
     result = _with_retries(action, run, perform, deadline, cancel)
     if action.journaled:
         run.journal.append(

@@ -49,3 +49,26 @@ async def chatty(p: Nothing, ctx: StepContext) -> None:
 async def fail_slowly(p: Nothing, ctx: StepContext) -> None:
     """Fails with a message that says why."""
     await ctx.fail("the database answered: permission denied for schema app")
+
+
+@attrs.frozen(kw_only=True)
+class PostParams:
+    """Log, POST once, log, wait for ``go``.
+
+    Attributes:
+        url: where to POST
+    """
+
+    url: str
+
+
+@step(name="log-post-wait", params=PostParams)
+async def log_post_wait(p: PostParams, ctx: StepContext) -> None:
+    """A log line before a journaled POST: the resume must still find the POST in the journal."""
+    await ctx.log("before the post")
+    await ctx.http("POST", p.url, json={"step": ctx.step_name})
+    await ctx.log("posted")
+    await ctx.wait_ready(
+        ObjectRef("v1", "ConfigMap", ctx.namespace, "go"),
+        rule=lambda obj: Readiness(ready=obj is not None, message="waiting for the ConfigMap go"),
+    )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -120,3 +122,51 @@ app = Application("fails", components=[], workflow=[fail_slowly("migrate")])
     code, text, _err = run(capsys, "status", str(path), *DEFS)
     assert code == 0
     assert "permission denied for schema app" in text
+
+
+class _Posts(http.server.BaseHTTPRequestHandler):
+    count = 0
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        _Posts.count += 1
+        self.send_response(201)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_log_before_a_journaled_post_does_not_make_the_resume_repeat_it(
+    capsys: pytest.CaptureFixture[str], write_app: WriteApp, sandbox_dir: Path
+) -> None:
+    _Posts.count = 0
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Posts)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        path = write_app(f"""
+from tests.cli.status_defs import log_post_wait
+from pyvela import Application
+app = Application("post-once", components=[],
+                  workflow=[log_post_wait("s", url="http://127.0.0.1:{server.server_address[1]}/x")])
+""")
+        _kill_when(path, "posted")
+        assert _Posts.count == 1
+        from pyvela._backends.sandbox import Sandbox
+
+        box = Sandbox(sandbox_dir)
+        try:
+            box.apply(
+                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "go", "namespace": "default"}}
+            )
+        finally:
+            box.close()
+        code, out, err = run(capsys, "deploy", str(path), *DEFS)
+        assert code == 0, err
+        assert _Posts.count == 1  # the journal entry of the POST was found although a log came first
+        assert "before the post" not in out and "posted" not in out
+    finally:
+        server.shutdown()
+        server.server_close()
