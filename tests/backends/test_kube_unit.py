@@ -544,8 +544,10 @@ def test_lines_and_backoff() -> None:
     assert [backoff.failed(error) for _ in range(4)] == [0.1, 0.2, 0.3, 0.3]
     backoff.ok()
     assert backoff.failed(error) == 0.1
-    with pytest.raises(TransientError):
+    assert not error.retried
+    with pytest.raises(TransientError) as spent:
         Backoff(budget=0.0).failed(error)
+    assert spent.value.retried  # the runner must not retry it again: retries never nest
 
 
 def test_follow_evaluates_known_state_without_listing() -> None:

@@ -58,11 +58,16 @@ class Backoff:
         self._failing_since, self._delay = None, 0.0
 
     def failed(self, exc: PyvelaError, deadline: float | None = None) -> float:
-        """Seconds to sleep before the next try; re-raises ``exc`` once the budget is spent."""
+        """Seconds to sleep before the next try; re-raises ``exc`` once the budget is spent.
+
+        The re-raised error is marked ``retried``: the runner does not retry it again (one
+        retry policy, never nested).
+        """
         now = time.monotonic()
         if self._failing_since is None:
             self._failing_since = now
         if now - self._failing_since >= self.budget:
+            exc.retried = True
             raise exc
         self._delay = min(self.cap, self._delay * 2 if self._delay else self.first)
         delay = self._delay
