@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import pkgutil
+import sys
 import traceback
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -27,6 +28,7 @@ AnyDefinition = (
 )
 
 DEFAULT_MODULES = ("platform_defs",)
+STDLIB = "pyvela.stdlib"
 
 _KINDS: Mapping[type[Any], str] = {
     ComponentDefinition: "component",
@@ -57,29 +59,39 @@ class Catalogue:
     files: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def from_modules(cls, modules: Iterable[str | ModuleType] = DEFAULT_MODULES) -> Catalogue:
-        """Collect every definition object in ``modules`` (packages are walked), plus builtins.
+    def from_modules(
+        cls, modules: Iterable[str | ModuleType] = DEFAULT_MODULES, *, stdlib: bool | None = None
+    ) -> Catalogue:
+        """Collect every definition object in ``modules`` (packages are walked), over the builtins
+        and the standard library (``pyvela.stdlib``: KubeVela's built-in definitions).
+
+        A definition of ``modules`` replaces a standard one of the same kind and name (a team's
+        own ``webservice``). ``stdlib=None`` includes the standard library when it has been
+        imported (an app that uses it has imported it; an app that does not is not slowed
+        down or changed by it); ``True`` always (``pyvela defs``, YAML apps).
 
         Raises:
             DefinitionError: a module cannot be imported, or two definitions of the same
-                kind share a name (both locations are given).
+                kind in ``modules`` share a name (both locations are given).
         """
+        base: dict[tuple[str, str], AnyDefinition] = {}
         found: dict[tuple[str, str], AnyDefinition] = {}
         names: list[str] = []
         files: list[tuple[str, str]] = _files_of(builtin_module)
         for definition in BUILTINS:
-            found[(kind_of(definition), definition.name)] = definition
+            base[(kind_of(definition), definition.name)] = definition
+        if stdlib or (stdlib is None and STDLIB in sys.modules):
+            standard = _import(STDLIB)
+            files.extend(_files_of(standard))
+            for standard_definition in _definitions_in(standard):
+                base[(kind_of(standard_definition), standard_definition.name)] = standard_definition
         for module in modules:
             mod = _import(module) if isinstance(module, str) else module
             names.append(mod.__name__)
             files.extend(_files_of(mod))
-            for sub in _walk(mod):
-                for value in vars(sub).values():
-                    if isinstance(
-                        value, ComponentDefinition | TraitDefinition | StepDefinition | PolicyDefinition
-                    ):
-                        _add(found, value)
-        return cls(tuple(names), found, tuple(files))
+            for team_definition in _definitions_in(mod):
+                _add(found, team_definition)
+        return cls(tuple(names), {**base, **found}, tuple(files))
 
     def get(self, kind: str, name: str) -> AnyDefinition | None:
         return self.definitions.get((kind, name))
@@ -154,6 +166,15 @@ def _walk(module: ModuleType) -> Iterable[ModuleType]:
         return
     for info in pkgutil.walk_packages(path, module.__name__ + "."):
         yield _import(info.name)
+
+
+def _definitions_in(module: ModuleType) -> list[AnyDefinition]:
+    return [
+        value
+        for sub in _walk(module)
+        for value in vars(sub).values()
+        if isinstance(value, ComponentDefinition | TraitDefinition | StepDefinition | PolicyDefinition)
+    ]
 
 
 def _add(found: dict[tuple[str, str], AnyDefinition], definition: AnyDefinition) -> None:

@@ -94,7 +94,7 @@ def cmd_defs(args: argparse.Namespace) -> int:
     from pyvela._app.loader import definition_modules
     from pyvela.errors import UnknownDefinitionError
 
-    catalogue = Catalogue.from_modules(definition_modules(args.defs))
+    catalogue = Catalogue.from_modules(definition_modules(args.defs), stdlib=True)
     entries = []
     for (_kind, name), definition in sorted(catalogue.definitions.items()):
         if args.name and name != args.name:
