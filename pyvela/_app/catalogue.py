@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import pkgutil
-import sys
 import traceback
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -60,15 +59,15 @@ class Catalogue:
 
     @classmethod
     def from_modules(
-        cls, modules: Iterable[str | ModuleType] = DEFAULT_MODULES, *, stdlib: bool | None = None
+        cls, modules: Iterable[str | ModuleType] = DEFAULT_MODULES, *, stdlib: bool = False
     ) -> Catalogue:
         """Collect every definition object in ``modules`` (packages are walked), over the builtins
         and the standard library (``pyvela.stdlib``: KubeVela's built-in definitions).
 
         A definition of ``modules`` replaces a standard one of the same kind and name (a team's
-        own ``webservice``). ``stdlib=None`` includes the standard library when it has been
-        imported (an app that uses it has imported it; an app that does not is not slowed
-        down or changed by it); ``True`` always (``pyvela defs``, YAML apps).
+        own ``webservice``). The loader passes ``stdlib=True`` for an app that uses a standard
+        definition (see :func:`uses_stdlib`), so an app that does not is neither slowed down
+        nor changed by it; ``pyvela defs`` always does.
 
         Raises:
             DefinitionError: a module cannot be imported, or two definitions of the same
@@ -80,7 +79,7 @@ class Catalogue:
         files: list[tuple[str, str]] = _files_of(builtin_module)
         for definition in BUILTINS:
             base[(kind_of(definition), definition.name)] = definition
-        if stdlib or (stdlib is None and STDLIB in sys.modules):
+        if stdlib:
             standard = _import(STDLIB)
             files.extend(_files_of(standard))
             for standard_definition in _definitions_in(standard):
@@ -166,6 +165,14 @@ def _walk(module: ModuleType) -> Iterable[ModuleType]:
         return
     for info in pkgutil.walk_packages(path, module.__name__ + "."):
         yield _import(info.name)
+
+
+_STDLIB_DIR = Path(__file__).resolve().parent.parent / "stdlib"
+
+
+def is_standard(definition: AnyDefinition) -> bool:
+    """Whether ``definition`` is one of ``pyvela.stdlib``'s (by where it is defined)."""
+    return Path(definition.where.file).resolve().is_relative_to(_STDLIB_DIR)
 
 
 def _definitions_in(module: ModuleType) -> list[AnyDefinition]:

@@ -13,7 +13,9 @@ from typing import Any
 import attrs
 
 from pyvela._app.application import Application, Plan, app_spec, revision_hash, validate
-from pyvela._app.catalogue import DEFAULT_MODULES, Catalogue
+from pyvela._app.catalogue import DEFAULT_MODULES, Catalogue, is_standard
+from pyvela._app.checks import check_shape
+from pyvela._core.steps import StepGroup
 from pyvela.errors import AppLoadError, Location, PyvelaError
 
 
@@ -36,6 +38,15 @@ def definition_modules(explicit: Sequence[str] | None = None) -> tuple[str, ...]
         return tuple(explicit)
     env = os.environ.get("PYVELA_DEFS", "")
     return tuple(m.strip() for m in env.split(",") if m.strip()) or DEFAULT_MODULES
+
+
+def uses_stdlib(app: Application) -> bool:
+    """Whether any component, trait, step or policy of ``app`` is a standard-library one."""
+    check_shape(app)  # before anything reads the uses: a wrong type is one clear error
+    uses: list[Any] = [*app.components, *(t for c in app.components for t in c.traits), *app.policies]
+    for s in app.workflow.steps if app.workflow else ():
+        uses.extend(s.steps if isinstance(s, StepGroup) else [s])
+    return any(is_standard(u.definition) for u in uses)
 
 
 def load_app(path: str | Path, *, defs: Sequence[str] | None = None, attribute: str = "app") -> LoadedApp:
@@ -71,7 +82,7 @@ def load_app(path: str | Path, *, defs: Sequence[str] | None = None, attribute: 
             expected=f"{attribute} = pyvela.Application(...)",
             got=type(app).__name__ if app is not None else "nothing",
         )
-    catalogue = Catalogue.from_modules(definition_modules(defs))
+    catalogue = Catalogue.from_modules(definition_modules(defs), stdlib=uses_stdlib(app))
     plan = validate(app, catalogue)
     spec = app_spec(app, plan)
     return LoadedApp(

@@ -11,6 +11,7 @@ import pytest
 
 import pyvela.stdlib as stdlib
 from pyvela._app.catalogue import Catalogue
+from pyvela._app.loader import load_app
 from pyvela.testing import render
 from tests.conftest import ROOT
 
@@ -57,6 +58,11 @@ def test_a_team_definition_replaces_the_standard_one(tmp_path: Path, monkeypatch
     assert mine is not None and mine is not stdlib.webservice
     assert mine.description == "The team's own webservice."
     assert catalogue.get("trait", "scaler") is stdlib.scaler  # the rest of the library stays
+
+
+def test_an_app_that_uses_no_standard_definition_does_not_get_the_library() -> None:
+    loaded = load_app(ROOT / "apps" / "lixiang.py")
+    assert loaded.catalogue.get("component", "webservice") is None  # whatever this process imported
 
 
 def test_without_the_standard_library_nothing_of_it_is_in_the_catalogue() -> None:
