@@ -166,9 +166,13 @@ def test_status_is_ignored_on_apply_create_and_replace(sandbox: Sandbox) -> None
 def test_server_fields_in_input_are_ignored(sandbox: Sandbox) -> None:
     created = sandbox.apply(cm())
     forged = cm()
-    forged["metadata"].update(uid="forged", generation=42, creationTimestamp="1970-01-01T00:00:00Z")
+    forged["metadata"].update(generation=42, creationTimestamp="1970-01-01T00:00:00Z")
     again = sandbox.apply(forged)
     assert again["metadata"]["uid"] == created["metadata"]["uid"] and again["metadata"]["generation"] == 1
+    # The uid is the one server field an update may not name differently (metadata.uid is immutable).
+    forged["metadata"]["uid"] = "forged"
+    with pytest.raises(ClusterError, match=r"metadata.uid: Invalid value: 'forged': field is immutable"):
+        sandbox.apply(forged)
 
 
 def test_returned_objects_are_private_copies(sandbox: Sandbox) -> None:

@@ -264,3 +264,21 @@ def test_settings_parse_errors_name_the_file_and_line(tmp_path: Path) -> None:
     assert err.value.where is not None
     assert err.value.where.file == str(tmp_path / "sandbox.yaml") and err.value.where.line == 3
     assert "<unicode string>" not in str(err.value)
+
+
+def test_a_read_only_sandbox_answers_dry_runs_on_a_copy(root: Path) -> None:
+    with Sandbox(root, settings=FAST) as sb:
+        sb.apply(cm())
+    with Sandbox(root, settings=FAST, read_only=True) as ro:
+        preview = ro.apply({**cm(), "data": {"a": "2"}}, dry_run=True)
+        assert preview["data"] == {"a": "2"}
+        svc = {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "web"},
+            "spec": {"ports": [{"port": 80}]},
+        }
+        assert ro.apply(svc, dry_run=True)["spec"]["clusterIP"].startswith("10.96.")
+        live = ro.get(ObjectRef("v1", "ConfigMap", "default", "cfg"))
+        assert live is not None and live["data"] == {"a": "1"}
+        assert ro.get(ObjectRef("v1", "Service", "default", "web")) is None

@@ -13,10 +13,11 @@ import re
 import sqlite3
 import string
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from pyvela._backends.sandbox.kinds import CRD_KIND, KindInfo, kind_from_crd
-from pyvela._core.objects import Obj, deep_copy
+from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, Obj, deep_copy
 from pyvela.errors import ClusterError
 
 MAX_DATA = 1024 * 1024  # Secret / ConfigMap data
@@ -121,7 +122,39 @@ def normalise(obj: Mapping[str, Any], info: KindInfo, namespace: str) -> Obj:
         _config_map(out, str(name))
     elif info.kind == CRD_KIND:
         kind_from_crd(out)
+    elif info.kind == HELM_KIND and info.api_version == HELM_API_VERSION:
+        _local_chart(out, str(name), namespace)
     return out
+
+
+def _local_chart(out: Obj, name: str, namespace: str) -> None:
+    """A HelmRelease of a local chart fails as ``helm upgrade`` would when the path is not there.
+
+    Local means ``repoType: local``, or no repository and a name that is a path (``./x``,
+    ``../x``, ``/x``); a bare name without a repository is left alone, as the sandbox
+    cannot know which repositories the user's helm has. Relative paths are taken from the
+    process's directory (and under ``repoURL`` for ``repoType: local``), as the helm CLI does.
+    """
+    spec = out.get("spec")
+    chart = spec.get("chart") if isinstance(spec, Mapping) else None
+    chart = {"name": chart} if isinstance(chart, str) else chart
+    if not isinstance(chart, Mapping) or not isinstance(chart.get("name"), str) or not chart["name"]:
+        return
+    ref, repo, repo_type = chart["name"], chart.get("repoURL") or "", chart.get("repoType") or "helm"
+    looks_local = not repo and ref.startswith(("./", "../", "/", "~"))
+    if repo_type != "local" and not looks_local:
+        return
+    path = Path(ref).expanduser()
+    if not path.is_absolute() and repo_type == "local" and isinstance(repo, str) and repo:
+        path = Path(repo).expanduser() / path
+    if not path.exists():
+        raise ClusterError(
+            f'{HELM_KIND} {namespace}/{name}: local chart {ref!r} does not exist: path "{path}" not found',
+            object=f"{HELM_KIND} {namespace}/{name}",
+            expected="a chart directory or .tgz archive (a relative path is from the current directory)",
+            got=str(path.absolute()),
+            fix="correct spec.chart.name (or repoURL), or package the chart there",
+        )
 
 
 def _base64_size(value: Any) -> int | None:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pyvela._backends.protocol import Readiness, ReadinessRule
 from pyvela._backends.sandbox import admission as _admission
 from pyvela._backends.sandbox import immutable as _immutable
+from pyvela._backends.sandbox.children import reconcile
 from pyvela._backends.sandbox.cluster import install_crd, owners_of, remove, settle, spec_of, view
 from pyvela._backends.sandbox.configcentre import SandboxConfigCentre
 from pyvela._backends.sandbox.controllers import controller_for
@@ -326,6 +327,7 @@ class Sandbox:
             meta["creationTimestamp"] = existing.body["metadata"].get("creationTimestamp")
             if body == existing.body and sim == existing.sim:
                 return existing.to_obj()
+            generation_changed, sim_changed = generation != existing.generation, sim != existing.sim
             row = existing
             if generation != existing.generation:
                 row.prior, row.applied_at = existing.status or {}, now
@@ -333,6 +335,7 @@ class Sandbox:
                 row.next_change = now
             row.body, row.generation, row.owners, row.sim = body, generation, owners_of(body), sim
         else:
+            generation_changed = sim_changed = True
             meta.update(uid=str(uuid.uuid4()), generation=1, creationTimestamp=iso(now))
             row = Row(*key, uid=meta["uid"], rv=0, generation=1, owners=owners_of(body),
                       body=body, status=None, prior={}, sim=sim, applied_at=now,
@@ -344,6 +347,8 @@ class Sandbox:
             return deep_copy(preview)  # type: ignore[no-any-return]
         row.rv = Store.next_rv(conn)
         Store.save(conn, row)
+        if existing is None or generation_changed or sim_changed:
+            reconcile(conn, row, lambda c, child: self._write(c, child, "apply"))
         if info.kind == CRD_KIND and info.group == CRD_GROUP:
             install_crd(conn, body)
         return row.to_obj()

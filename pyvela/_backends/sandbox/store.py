@@ -126,6 +126,7 @@ class Store:
         self.cond = threading.Condition(threading.RLock())
         #: Bumped on every write committed through this store (wakes waiters in this process).
         self.writes = 0
+        self._scratch: tuple[int, sqlite3.Connection] | None = None
         if read_only is None:
             read_only = not_writable(path)
         self.read_only = read_only
@@ -260,8 +261,11 @@ class Store:
     # -------------------------------------------------------------------- transactions
     @contextmanager
     def write(self, *, dry_run: bool = False, verify: bool = True) -> Iterator[sqlite3.Connection]:
-        """A write transaction (``BEGIN IMMEDIATE``); rolled back on error or when ``dry_run``."""
-        if self.read_only:
+        """A write transaction (``BEGIN IMMEDIATE``); rolled back on error or when ``dry_run``.
+
+        A read-only sandbox still answers dry runs (``diff``): on an in-memory copy.
+        """
+        if self.read_only and not dry_run:
             raise StateError(
                 f"the sandbox database {self.path} is read-only: this command needs to write to it",
                 file=str(self.path),
@@ -269,7 +273,7 @@ class Store:
                 fix="make the file and its directory writable, or use a writable --sandbox DIR",
             )
         with self.cond:
-            conn = self._conn
+            conn = self._scratch_copy() if self.read_only else self._conn
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
@@ -302,9 +306,27 @@ class Store:
         with self.cond:
             return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
 
+    def _scratch_copy(self) -> sqlite3.Connection:
+        """An in-memory copy of the database (taken again after another process writes)."""
+        version = self.data_version()
+        if self._scratch is None or self._scratch[0] != version:
+            if self._scratch is not None:
+                self._scratch[1].close()
+            copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            try:
+                self._conn.backup(copy)
+            except sqlite3.Error as exc:
+                copy.close()
+                raise self._error(exc, "cannot read it") from exc
+            self._scratch = (version, copy)
+        return self._scratch[1]
+
     def close(self) -> None:
         with self.cond:
             self._conn.close()
+            if self._scratch is not None:
+                self._scratch[1].close()
+                self._scratch = None
 
     # -------------------------------------------------------------------- objects
     @staticmethod
