@@ -8,6 +8,7 @@ killed at any point resumes where it stopped.
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 import time
@@ -26,7 +27,7 @@ from pyvela._workflow.driver import StepRun, Suspended, drive
 from pyvela._workflow.events import Event, EventSink
 from pyvela._workflow.executor import Executor
 from pyvela._workflow.state import now_iso
-from pyvela._workflow.watchdog import Attempt, start
+from pyvela._workflow.watchdog import GRACE, Attempt, start
 from pyvela.errors import PyvelaError, StepError, StepTimeout
 
 PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED, SUSPENDING = (
@@ -95,6 +96,7 @@ class Engine:
         self.suspend_requested = threading.Event()
         self._done: queue.Queue[tuple[str, Outcome]] = queue.Queue()  # only outcomes a thread claimed
         self._started: dict[str, float] = {}
+        self._cancelled: float | None = None  # when the engine first saw a terminate
         self._components = {c.name: c.params for c in loaded.app.components}
 
     def run(self) -> str:
@@ -119,17 +121,25 @@ class Engine:
         """The outcomes that came in; a step still running past its deadline is abandoned."""
         batch: list[tuple[str, Outcome]] = []
         while not batch:
-            expires = min(at.expires for at in running.values())
+            if self.cancel.is_set() and self._cancelled is None:
+                self._cancelled = time.monotonic()
+            # A terminate ends even a blocked step: it gets the same grace as a deadline.
+            stop = math.inf if self._cancelled is None else self._cancelled + GRACE
+            expires = min(min(at.expires for at in running.values()), stop)
+            wait = min(max(0.0, expires - time.monotonic()), 1.0)  # 1 s: notice a terminate
             try:
-                batch.append(self._done.get(timeout=max(0.0, expires - time.monotonic())))
+                batch.append(self._done.get(timeout=wait))
                 while True:
                     batch.append(self._done.get_nowait())
             except queue.Empty:
                 pass
             now = time.monotonic()
             for name, attempt in running.items():
-                if now >= attempt.expires and attempt.abandon():
-                    batch.append((name, Outcome(FAILED, "Timeout", attempt.message())))
+                if now >= min(attempt.expires, stop) and attempt.abandon():
+                    if now >= attempt.expires:
+                        batch.append((name, Outcome(FAILED, "Timeout", attempt.message())))
+                    else:
+                        batch.append((name, Outcome(FAILED, "Terminate", attempt.terminated())))
         return batch
 
     # ------------------------------------------------------------------ scheduling

@@ -91,11 +91,19 @@ class Attempt:
                 raise StepTimeout(self.message(), step=self.name, reason="Timeout")
             yield
 
+    def _last(self) -> str:
+        return f" (last action: {self.last_action})" if self.last_action else " (before its first action)"
+
     def message(self) -> str:
-        last = f" (last action: {self.last_action})" if self.last_action else " (before its first action)"
         return (
-            f"step did not finish in time: its code was still running at the deadline{last}; "
+            f"step did not finish in time: its code was still running at the deadline{self._last()}; "
             f"its thread was abandoned (timeout {self.timeout:g}s)"
+        )
+
+    def terminated(self) -> str:
+        return (
+            f"the workflow was terminated while the step's code was still running{self._last()}; "
+            "its thread was abandoned"
         )
 
 

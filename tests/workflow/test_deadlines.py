@@ -83,7 +83,7 @@ def test_a_blocked_step_fails_as_timeout_and_frees_its_slot(write_app: WriteApp,
     path = write_app(
         HEADER
         + """
-b = blocker("b", seconds=3600).with_timeout(1)
+b = blocker("slot", seconds=3600).with_timeout(1)
 after = echo("after", text="still runs").when("always")
 app = Application("blocked", components=[], workflow=[b, after])
 """
@@ -91,13 +91,14 @@ app = Application("blocked", components=[], workflow=[b, after])
     # One slot: the step after the blocked one runs only if the abandoned thread gave it back.
     steps, took = deploy(path, box, parallel=1)
     assert took < BOUND
-    assert steps["b"]["phase"] == "failed" and steps["b"]["reason"] == "Timeout", steps["b"]
-    assert "thread was abandoned" in steps["b"]["message"]
+    assert steps["slot"]["phase"] == "failed" and steps["slot"]["reason"] == "Timeout", steps["slot"]
+    assert "thread was abandoned" in steps["slot"]["message"]
     assert (
-        "last action: log 'about to block'" in steps["b"]["message"] and "timeout 1s" in steps["b"]["message"]
+        "last action: log 'about to block'" in steps["slot"]["message"]
+        and "timeout 1s" in steps["slot"]["message"]
     )
     assert steps["after"]["phase"] == "succeeded"
-    assert step_thread_alive("b")  # still blocked in time.sleep: abandoned, not joined
+    assert step_thread_alive("slot")  # still blocked in time.sleep: abandoned, not joined
 
 
 def test_a_step_that_overruns_its_timeout_then_returns_is_a_timeout(
@@ -298,3 +299,23 @@ def test_retries_of_a_failing_call_stop_at_the_step_deadline(write_app: WriteApp
     assert steps["c"]["reason"] == "Timeout", steps["c"]
     assert "leaves no time to retry" in steps["c"]["message"]
     assert 1 <= len(seen) < 10
+
+
+def test_terminate_ends_a_blocked_step_without_waiting_for_its_deadline(
+    write_app: WriteApp, box: Sandbox
+) -> None:
+    path = write_app(
+        HEADER + 'app = Application("stuck", components=[], workflow=[blocker("held", seconds=3600)])\n'
+    )
+    results: list[Any] = []
+    runner = threading.Thread(target=lambda: results.append(ops(path, box).deploy()), daemon=True)
+    runner.start()
+    end = time.monotonic() + BOUND
+    # Abandoned threads of other tests live on; this step's name is its own.
+    while not step_thread_alive("held") and time.monotonic() < end:
+        time.sleep(0.05)
+    assert "requested" in ops(path, box).request("terminate").message
+    runner.join(timeout=BOUND)  # the step's own deadline is 600 s away
+    assert results and results[0].phase == "terminated"
+    step = results[0].steps["held"]
+    assert step["reason"] == "Terminate" and "thread was abandoned" in step["message"]
