@@ -303,3 +303,23 @@ def test_a_helm_release_of_a_missing_local_chart_fails(
 def test_a_helm_release_from_a_repository_is_not_checked_locally(sandbox: Sandbox) -> None:
     sandbox.apply(helm({"name": "redis", "repoURL": "https://charts.example.com"}))
     sandbox.apply(helm("redis-cluster"))
+
+
+def test_objects_owned_by_a_replaced_pod_are_collected(sandbox: Sandbox) -> None:
+    obj = workload("Deployment", "web")
+    sandbox.apply(obj)
+    (pod,) = pods(sandbox)
+    owner = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "name": pod["metadata"]["name"],
+        "uid": pod["metadata"]["uid"],
+    }
+    sandbox.apply({**cm_owned_by(owner)})
+    sandbox.apply(changed(obj, "spec.template.spec.containers", [{"name": "c", "image": "nginx:2"}]))
+    assert sandbox.get(ObjectRef("v1", "ConfigMap", "default", "pod-cfg")) is None
+
+
+def cm_owned_by(owner: dict[str, Any]) -> dict[str, Any]:
+    meta = {"name": "pod-cfg", "ownerReferences": [owner]}
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": {"a": "1"}}

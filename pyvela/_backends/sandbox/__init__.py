@@ -6,12 +6,20 @@ API server's semantics (uid, resourceVersion, generation, namespaces, Service IP
 and simulated controllers move workloads towards ready over a configurable delay, or
 towards a failure on request. It also holds a configuration centre with Apollo's model.
 
+It does not lie: an update the API server refuses (immutable fields, integer fields of the
+wrong type) is refused with its words; workloads create their Pods (and StatefulSets their
+PVCs); a process whose database is removed, replaced or reset under it fails at its next
+access, and a wait fails as soon as its object is deleted.
+
 Public API::
 
-    Sandbox(root: Path | None = None, *, settings: SandboxSettings | None = None)
+    Sandbox(root: Path | None = None, *, settings: SandboxSettings | None = None,
+            read_only: bool | None = None)   # None: read-only when the files are not writable
         .apply / .get / .list / .create / .replace / .delete / .wait / .close  (Backend)
         .config_centre() -> SandboxConfigCentre
-        .reset()
+        .reset(force=False)   # LockedError while a run holds an app's Lease
+        .read_only
+    Sandbox.reset_root(root, force=False) -> (Sandbox, moved_aside: Path | None)
     SandboxSettings(ready_delay=1.0, fail_images=("*does-not-exist*",), nodes=1, honour_pauses=False)
         .load(root) reads <root>/sandbox.yaml and $PYVELA_SANDBOX_DELAY
     SandboxConfigCentre  (ConfigCentre)

@@ -17,7 +17,15 @@ from pyvela._backends.protocol import Readiness, ReadinessRule
 from pyvela._backends.sandbox import admission as _admission
 from pyvela._backends.sandbox import immutable as _immutable
 from pyvela._backends.sandbox.children import reconcile
-from pyvela._backends.sandbox.cluster import install_crd, owners_of, remove, settle, spec_of, view
+from pyvela._backends.sandbox.cluster import (
+    install_crd,
+    note_owners,
+    owners_of,
+    remove,
+    settle,
+    spec_of,
+    view,
+)
 from pyvela._backends.sandbox.configcentre import SandboxConfigCentre
 from pyvela._backends.sandbox.controllers import controller_for
 from pyvela._backends.sandbox.dbfile import move_aside
@@ -347,8 +355,9 @@ class Sandbox:
             return deep_copy(preview)  # type: ignore[no-any-return]
         row.rv = Store.next_rv(conn)
         Store.save(conn, row)
+        note_owners(conn, body)
         if existing is None or generation_changed or sim_changed:
-            reconcile(conn, row, lambda c, child: self._write(c, child, "apply"))
+            reconcile(conn, row, lambda c, child: self._write(c, child, "apply"), new=existing is None)
         if info.kind == CRD_KIND and info.group == CRD_GROUP:
             install_crd(conn, body)
         return row.to_obj()

@@ -38,8 +38,9 @@ _SUFFIX = "bcdfghjklmnpqrstvwxz2456789"
 _SIM_ANNOTATIONS = (ANNOTATION_FAIL, ANNOTATION_READY_AFTER)
 
 
-def reconcile(conn: sqlite3.Connection, row: Row, write: Write) -> None:
-    """Bring the Pods (and PVCs) of the workload in ``row`` in line with its spec."""
+def reconcile(conn: sqlite3.Connection, row: Row, write: Write, *, new: bool) -> None:
+    """Bring the Pods (and PVCs) of the workload in ``row`` in line with its spec (a ``new``
+    workload owns nothing yet: not looking keeps creating N workloads linear)."""
     if (row.grp, row.kind) not in POD_OWNERS:
         return
     spec = m(row.body.get("spec"))
@@ -47,7 +48,7 @@ def reconcile(conn: sqlite3.Connection, row: Row, write: Write) -> None:
         _claims(conn, row, spec, write)
     template = m(spec.get("template"))
     labels, hash_label, value = _labels(row, template)
-    owned = Store.select(conn, "grp='' AND kind='Pod' AND ns=? AND owners LIKE ?", (row.ns, f"% {row.uid} %"))
+    owned = [] if new else _owned_pods(conn, row)
     current = [p for p in owned if (p.body["metadata"].get("labels") or {}).get(hash_label) == value]
     keep = {p.id for p in current}
     for stale in (p for p in owned if p.id not in keep):
@@ -75,6 +76,14 @@ def reconcile(conn: sqlite3.Connection, row: Row, write: Write) -> None:
             if not Store.exists(conn, "", "Pod", row.ns, name):
                 break
         write(conn, _pod(row, template, name, labels))
+
+
+def _owned_pods(conn: sqlite3.Connection, row: Row) -> list[Row]:
+    """The Pods this workload made: all are named ``<workload>-...``, so a range of the
+    (grp, kind, ns, name) index finds them without scanning the namespace."""
+    prefix = f"{row.name}-"
+    where = "grp='' AND kind='Pod' AND ns=? AND name >= ? AND name < ? AND owners LIKE ?"
+    return Store.select(conn, where, (row.ns, prefix, prefix[:-1] + ".", f"% {row.uid} %"))
 
 
 def _wanted(row: Row, spec: Mapping[str, Any]) -> int:
