@@ -247,7 +247,8 @@ def test_a_job_creates_its_pods_and_a_failing_image_shows_on_them(tmp_path: Path
     with Sandbox(tmp_path / "sb", settings=SandboxSettings(ready_delay=0.0, fail_images=("*bad*",))) as sb:
         sb.apply(workload("Job", "migrate"))
         (pod,) = sb.list("v1", "Pod", "default", {"job-name": "migrate"})
-        assert pod["status"]["phase"] == "Succeeded" or pod["status"]["phase"] == "Running"
+        assert pod["status"]["phase"] == "Succeeded"
+        assert pod["status"]["containerStatuses"][0]["state"]["terminated"]["reason"] == "Completed"
         sb.apply(workload("Deployment", "broken", template=pod_template("broken", "bad:1")))
         (stuck,) = sb.list("v1", "Pod", "default", {"app": "broken"})
         waiting = stuck["status"]["containerStatuses"][0]["state"]["waiting"]

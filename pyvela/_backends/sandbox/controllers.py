@@ -93,6 +93,9 @@ def pod(obj: Obj, prior: Mapping[str, Any], t0: float, now: float, sim: Sim) -> 
     uid = m(obj.get("metadata")).get("uid")
     pod_ip = f"10.244.0.{2 + int(short_hash(uid), 16) % 250}"
     started = now >= t0 + sim.delay and sim.fail != "ImagePullBackOff"
+    # A Job's Pods run to completion (the sandbox's Job completes after the same delay).
+    owners = m(obj.get("metadata")).get("ownerReferences")
+    completes = isinstance(owners, list) and any(m(o).get("kind") == "Job" for o in owners)
     containers = spec.get("containers")
     statuses = []
     for container in containers if isinstance(containers, list) else []:
@@ -109,11 +112,18 @@ def pod(obj: Obj, prior: Mapping[str, Any], t0: float, now: float, sim: Sim) -> 
             end = iso(t0 + sim.delay)
             terminated = {"exitCode": 1, "reason": "Error", "startedAt": iso(t0), "finishedAt": end}
             entry.update(ready=False, started=False, state={"terminated": terminated})
+        elif completes:
+            end = iso(t0 + sim.delay)
+            terminated = {"exitCode": 0, "reason": "Completed", "startedAt": iso(t0), "finishedAt": end}
+            entry.update(ready=False, started=False, state={"terminated": terminated})
         else:
             entry.update(ready=True, started=True, state={"running": {"startedAt": iso(t0 + sim.delay)}})
         statuses.append(entry)
-    ready = started and sim.fail is None
+    ready = started and sim.fail is None and not completes
     phase = "Failed" if started and sim.fail is not None else "Running" if ready else "Pending"
+    if started and sim.fail is None and completes:
+        phase = "Succeeded"
+    not_ready = "PodCompleted" if phase == "Succeeded" else "ContainersNotReady"
     status: dict[str, Any] = {
         "phase": phase,
         "hostIP": "10.0.0.1",
@@ -124,8 +134,8 @@ def pod(obj: Obj, prior: Mapping[str, Any], t0: float, now: float, sim: Sim) -> 
         "conditions": [
             cond("PodScheduled", True, "", "", t0),
             cond("Initialized", True, "", "", t0),
-            cond("ContainersReady", ready, "" if ready else "ContainersNotReady", "", t0 + sim.delay),
-            cond("Ready", ready, "" if ready else "ContainersNotReady", "", t0 + sim.delay),
+            cond("ContainersReady", ready, "" if ready else not_ready, "", t0 + sim.delay),
+            cond("Ready", ready, "" if ready else not_ready, "", t0 + sim.delay),
         ],
     }
     if phase == "Failed":
