@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -282,3 +284,58 @@ def test_a_read_only_sandbox_answers_dry_runs_on_a_copy(root: Path) -> None:
         live = ro.get(ObjectRef("v1", "ConfigMap", "default", "cfg"))
         assert live is not None and live["data"] == {"a": "1"}
         assert ro.get(ObjectRef("v1", "Service", "default", "web")) is None
+
+
+# ----------------------------------------------------------------------------- a deploy under it
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _deploy_until_it_waits(root: Path) -> subprocess.Popen[str]:
+    """`pyvela deploy` of the seed app with a 600 s ready delay, once it holds its Lease and waits."""
+    env = {**os.environ, "PYVELA_SANDBOX": str(root), "PYVELA_SANDBOX_DELAY": "600"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pyvela", "deploy", "apps/lixiang.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:  # the progress output says when it starts waiting
+        if "waiting for" in line:
+            return proc
+    code = proc.wait()
+    proc.stdout.close()
+    raise AssertionError(f"the deploy ended before it waited (exit {code})")
+
+
+@pytest.mark.parametrize("how", ["rm -rf", "reset --force"])
+def test_a_deploy_whose_sandbox_goes_away_fails_and_says_why(tmp_path: Path, how: str) -> None:
+    root = tmp_path / "sb"
+    proc = _deploy_until_it_waits(root)
+    try:
+        if how == "rm -rf":
+            shutil.rmtree(root)
+        else:
+            refused = subprocess.run(
+                [sys.executable, "-m", "pyvela", "sandbox", "reset", "--sandbox", str(root)],
+                cwd=ROOT, capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+            assert refused.returncode == 1 and "refusing to reset" in refused.stderr
+            forced = subprocess.run(
+                [sys.executable, "-m", "pyvela", "sandbox", "reset", "--sandbox", str(root), "--force"],
+                cwd=ROOT, capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+            assert forced.returncode == 0, forced.stderr
+        assert proc.stdout is not None
+        rest = proc.stdout.read()
+        code = proc.wait(timeout=300)  # a lying wait would sit out its 600 s
+    finally:
+        proc.kill()
+        proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+    assert code == 1, rest
+    assert "succeeded" not in rest.splitlines()[-1]
+    assert ("was removed while this process used it" if how == "rm -rf" else "was reset") in rest
