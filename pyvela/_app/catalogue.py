@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import pkgutil
@@ -172,7 +173,12 @@ _STDLIB_DIR = Path(__file__).resolve().parent.parent / "stdlib"
 
 def is_standard(definition: AnyDefinition) -> bool:
     """Whether ``definition`` is one of ``pyvela.stdlib``'s (by where it is defined)."""
-    return Path(definition.where.file).resolve().is_relative_to(_STDLIB_DIR)
+    return _in_stdlib(definition.where.file)
+
+
+@functools.lru_cache(maxsize=1024)
+def _in_stdlib(file: str) -> bool:
+    return Path(file).resolve().is_relative_to(_STDLIB_DIR)
 
 
 def _definitions_in(module: ModuleType) -> list[AnyDefinition]:
