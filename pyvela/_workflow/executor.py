@@ -362,7 +362,14 @@ class Executor:
                 + ("(published " + release.release_key + ")" if release.changed else "(already published)"),
             )
         )
-        return {"release_key": release.release_key, "changed": release.changed, "items": dict(release.items)}
+        return {
+            "release_key": release.release_key,
+            "changed": release.changed,
+            "items": dict(release.items),
+            # What this step registered, and where: a rollback restores it (``registrations``).
+            "target": attrs.asdict(target),
+            "registered": dict(action.items),
+        }
 
     def close(self) -> None:
         if self._http is not None:

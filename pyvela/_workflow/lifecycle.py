@@ -28,8 +28,10 @@ from pyvela._workflow.engine import (
 from pyvela._workflow.events import Event, EventSink, StepLogs
 from pyvela._workflow.executor import ConfigSettings, Executor, Inventory
 from pyvela._workflow.policies import ResourcePolicies, release
+from pyvela._workflow.registrations import restore
 from pyvela._workflow.results import Options, RunResult
 from pyvela._workflow.revisions import (
+    dependants,
     new_revision,
     owned_objects,
     reset_keeping_logs,
@@ -210,21 +212,12 @@ class AppOps:
             else:
                 if step not in rev["steps"]:
                     raise WorkflowError(f"no step named {step!r}", expected=", ".join(rev["steps"]), got=step)
-                names = [step, *self._dependants(step)]
+                names = [step, *dependants(self.loaded.plan, step)]
             reset_steps(rev["steps"], names, keep_journal=False)
             rev["phase"] = "running"
             return self._run(record, rev)
 
         return self._locked(go)
-
-    def _dependants(self, step: str) -> list[str]:
-        out: list[str] = []
-        frontier = {step}
-        for name in self.loaded.plan.order:
-            if self.loaded.plan.steps[name].dependencies & frontier:
-                frontier.add(name)
-                out.append(name)
-        return out
 
     def _current(self) -> tuple[dict[str, Any], dict[str, Any]]:
         return AppView(self.backend, self.store).current()
@@ -363,6 +356,7 @@ class AppOps:
                 for e in entries:
                     ref = ObjectRef.from_dict(e["ref"])
                     self.backend.wait(ref, rule_for(ref.api_version, ref.kind), timeout=600.0)
+                rev["registrations"] = restore(target, self.config_centre, app=self.app, events=self.events)
                 rev["phase"] = "succeeded"
             except PyvelaError as exc:
                 rev["phase"], rev["message"] = "failed", str(exc)

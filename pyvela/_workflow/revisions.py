@@ -124,3 +124,14 @@ def reset_keeping_logs(steps: Mapping[str, dict[str, Any]], names: list[str]) ->
     for n, (logs, logged) in kept.items():
         if logs is not None:
             steps[n].update(logs=logs, logged=logged)
+
+
+def dependants(plan: Any, step: str) -> list[str]:
+    """The steps that depend on ``step``, directly or not, in plan order (what a restart re-runs)."""
+    out: list[str] = []
+    frontier = {step}
+    for name in plan.order:
+        if plan.steps[name].dependencies & frontier:
+            frontier.add(name)
+            out.append(name)
+    return out

@@ -163,3 +163,29 @@ def test_config_get_reads_the_sandbox_centre(capsys: pytest.CaptureFixture[str],
     assert js["items"]["base-service.service"] == "base-service"
     code, _out, err = run(capsys, "config", "get", "apps/lixiang.py", "--cluster", "nope")
     assert code == 1 and "no release of lixiang-app/DEV/nope/application" in err and "Traceback" not in err
+
+
+def test_rollback_restores_the_target_revisions_registration(
+    capsys: pytest.CaptureFixture[str], sandbox_dir: Path, tmp_path: Path
+) -> None:
+    changed = tmp_path / "lixiang2.py"
+    changed.write_text((ROOT / "apps/lixiang.py").read_text().replace('"nginx:1.14.2"', '"nginx:1.15"', 1))
+
+    def registered() -> dict[str, str]:
+        out = run(capsys, "config", "get", "apps/lixiang.py", "-o", "json")[1]
+        items: dict[str, str] = json.loads(out)["items"]
+        return items
+
+    assert run(capsys, "deploy", "apps/lixiang.py")[0] == 0
+    first = registered()
+    assert run(capsys, "deploy", str(changed))[0] == 0
+    second = registered()
+    assert second["base-service.revision"] != first["base-service.revision"]
+    code, out, err = run(capsys, "rollback", str(changed))
+    assert code == 0, err
+    assert "restored 7 item(s) of step apply-base-service" in out
+    assert registered() == first
+    # idempotent: a second rollback to the same revision publishes nothing new
+    history = json.loads(run(capsys, "history", str(changed), "-o", "json")[1])
+    code, out, _err = run(capsys, "rollback", str(changed), "1")
+    assert code == 0 and "already published" in out and len(history) == 3

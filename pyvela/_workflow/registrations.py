@@ -1,0 +1,62 @@
+"""What an app's revisions registered in the configuration centre, and restoring it on rollback.
+
+A ``RegisterConfig`` result in a step's journal records the target and the items the step
+registered, so a rollback can publish the rolled-back-to revision's items again (the
+objects come back from the inventory; the registrations from here). Registering is
+idempotent: a target that already holds the items is left alone, so a re-run rollback
+repeats nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pyvela._configcentre.protocol import ConfigCentre, ConfigTarget
+from pyvela._workflow.events import Event, EventSink
+
+
+def registrations(rev: Mapping[str, Any]) -> list[tuple[str, ConfigTarget, dict[str, str]]]:
+    """``(step, target, items)`` of every registration recorded in ``rev``'s step journals."""
+    out = []
+    for name, st in (rev.get("steps") or {}).items():
+        for entry in st.get("journal") or []:
+            result = entry.get("result")
+            if isinstance(result, dict) and isinstance(result.get("target"), dict) and "registered" in result:
+                out.append((name, ConfigTarget(**result["target"]), dict(result["registered"])))
+    return out
+
+
+def restore(
+    target_rev: Mapping[str, Any],
+    centre: Callable[[], ConfigCentre],
+    *,
+    app: str,
+    events: EventSink,
+) -> list[dict[str, Any]]:
+    """Publish ``target_rev``'s registrations again; one result per registration."""
+    found = registrations(target_rev)
+    if not found:
+        return []
+    done = []
+    opened = centre()
+    try:
+        for step, target, items in found:
+            release = opened.register(
+                target,
+                items,
+                release_title=f"{app} rollback to revision {target_rev['number']}",
+                comment=f"pyvela {app} rollback: registration of step {step}",
+            )
+            state = "published " + release.release_key if release.changed else "already published"
+            events.emit(
+                Event(
+                    kind="log",
+                    message=f"restored {len(items)} item(s) of step {step} in {target} ({state})",
+                    data={"target": str(target), "changed": release.changed},
+                )
+            )
+            done.append({"step": step, "target": str(target), "changed": release.changed})
+    finally:
+        opened.close()
+    return done
