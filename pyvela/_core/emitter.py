@@ -80,35 +80,37 @@ def _quote(text: str) -> str:
     return "".join(out)
 
 
-def _emit(value: Any, indent: str, out: list[str]) -> None:
-    """Append the lines of ``value`` as a block under a key (``indent`` is its children's)."""
+def _emit(value: Any, indent: str, out: list[str], first: str | None = None) -> None:
+    """Append the lines of ``value`` as a block under a key (``indent`` is its children's).
+
+    ``first`` replaces the first line's indent (a list item's ``- ``). Exact types are tested
+    first: this is the hot loop of a large render.
+    """
+    lead = indent if first is None else first
     if isinstance(value, dict):
         for key, item in value.items():
-            k = _string(str(key))
-            if isinstance(item, dict) and item:
-                out.append(f"{indent}{k}:\n")
-                _emit(item, indent + "  ", out)
-            elif isinstance(item, list) and item:
-                out.append(f"{indent}{k}:\n")
-                _emit(item, indent, out)
+            k = _string(key if type(key) is str else str(key))
+            kind = type(item)
+            if kind is str:
+                out.append(f"{lead}{k}: {_string(item)}\n")
+            elif kind is dict or kind is list or isinstance(item, dict | list):
+                if item:
+                    out.append(f"{lead}{k}:\n")
+                    _emit(item, indent + "  " if isinstance(item, dict) else indent, out)
+                else:
+                    out.append(f"{lead}{k}: {_inline(item)}\n")
             else:
-                out.append(f"{indent}{k}: {_inline(item)}\n")
+                out.append(f"{lead}{k}: {_scalar(item)}\n")
+            lead = indent
     elif isinstance(value, list):
         for item in value:
-            if isinstance(item, dict) and item:
-                sub: list[str] = []
-                _emit(item, indent + "  ", sub)
-                sub[0] = f"{indent}- " + sub[0][len(indent) + 2 :]
-                out.extend(sub)
-            elif isinstance(item, list) and item:
-                sub = []
-                _emit(item, indent + "  ", sub)
-                sub[0] = f"{indent}- " + sub[0][len(indent) + 2 :]
-                out.extend(sub)
+            if isinstance(item, dict | list) and item:
+                _emit(item, indent + "  ", out, f"{lead}- ")
             else:
-                out.append(f"{indent}- {_inline(item)}\n")
+                out.append(f"{lead}- {_inline(item)}\n")
+            lead = indent
     else:
-        out.append(f"{indent}{_inline(value)}\n")
+        out.append(f"{lead}{_inline(value)}\n")
 
 
 def _inline(value: Any) -> str:
