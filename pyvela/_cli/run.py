@@ -138,12 +138,49 @@ def _ops(args: argparse.Namespace, backend: Backend, events: Any) -> AppOps:
     )
 
 
-def _console(stderr: bool) -> Any:
+class ReaderGone:
+    """The stream of a run's progress: when its reader goes away (``deploy | head``), the
+    rest is dropped and the run goes on, so a closed pipe never stops a deploy halfway."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.gone = False
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                self.stream.write(text)
+            except BrokenPipeError:
+                self.gone = True
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self.gone = True
+
+    def isatty(self) -> bool:
+        return bool(self.stream.isatty())
+
+    def fileno(self) -> int:
+        return int(self.stream.fileno())
+
+    @property
+    def encoding(self) -> str:
+        return str(getattr(self.stream, "encoding", "utf-8"))
+
+
+def _console(stderr: bool, *, run: bool = False) -> Any:
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
     # Logs (CI, pipes) get long lines rather than rich's 80-column wrapping.
-    return Console(stderr=stderr, highlight=False, width=None if stream.isatty() else 200)
+    width = None if stream.isatty() else 200
+    if run:
+        return Console(file=ReaderGone(stream), highlight=False, width=width)  # type: ignore[arg-type]
+    return Console(stderr=stderr, highlight=False, width=width)
 
 
 def _run_with_progress(
@@ -155,7 +192,7 @@ def _run_with_progress(
     from pyvela._cli.progress import Progress, summary
 
     as_json = args.output == "json"
-    console = _console(stderr=as_json)
+    console = _console(stderr=as_json, run=True)
     backend = open_backend(args)
     try:
         recorder = Recorder()

@@ -36,6 +36,27 @@ def test_a_closed_pipe_ends_quietly(sandbox_dir: Path) -> None:
         assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
 
 
+def test_a_deploy_whose_reader_leaves_still_finishes(sandbox_dir: Path) -> None:
+    done = subprocess.run(
+        ["sh", "-c", f"{sys.executable} -m pyvela deploy apps/lixiang.py | head -1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ),
+    )
+    assert done.stdout.startswith("deploying lixiang-app") and "Traceback" not in done.stderr, done.stderr
+    status = subprocess.run(
+        [sys.executable, "-m", "pyvela", "status", "apps/lixiang.py", "-o", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    data = json.loads(status.stdout)
+    assert data["phase"] == "succeeded"  # the closed pipe did not stop the run halfway
+
+
 def test_closed_pipe_in_process_returns_141_without_a_traceback(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
