@@ -15,7 +15,15 @@ from pyvela._core.builtin import apply_component
 from pyvela._core.definitions import ComponentUse, PolicyUse
 from pyvela._core.graph import find_cycle, topo_order
 from pyvela._core.params import Ref, caller_location, component_names_in, params_to_data
-from pyvela._core.steps import Condition, Mode, StepGroup, StepUse
+from pyvela._core.steps import (
+    Condition,
+    Mode,
+    StepGroup,
+    StepUse,
+    UnknownStep,
+    WorkflowView,
+    where_of_condition,
+)
 from pyvela.errors import (
     AppError,
     CycleError,
@@ -162,6 +170,8 @@ def validate(app: Application, catalogue: Catalogue) -> Plan:
                 )
     for p in app.policies:
         catalogue.require(p.definition, where=p.where)
+    if app.workflow is not None:
+        _refuse_component_order(app)
     component_deps = {c.name: c.dependencies for c in app.components}
     for c in app.components:
         for dep in c.dependencies:
@@ -182,6 +192,23 @@ def validate(app: Application, catalogue: Catalogue) -> Plan:
             fix="remove one of the .after() links",
         )
     return _plan(app, app.workflow or default_workflow(app), catalogue, set(seen))
+
+
+def _refuse_component_order(app: Application) -> None:
+    # `.after()` on components orders the default apply-component steps; with a workflow
+    # the steps are the order, and ignoring the call would leave the app's author wrong.
+    for c in app.components:
+        if c.dependencies:
+            raise AppError(
+                f"component {c.name!r} is ordered with .after({', '.join(map(repr, c.dependencies))}), "
+                "which only orders an app without a workflow",
+                where=c.where,
+                component=c.name,
+                expected="no .after() on components of an app with a workflow",
+                got=f".after({', '.join(map(repr, c.dependencies))})",
+                fix="order the workflow's steps instead (apply_x.after(apply_y)), or leave out the "
+                "workflow so the components' .after() orders their apply-component steps",
+            )
 
 
 def _plan(app: Application, wf: Workflow, catalogue: Catalogue, components: set[str]) -> Plan:
@@ -264,6 +291,7 @@ def _plan(app: Application, wf: Workflow, catalogue: Catalogue, components: set[
                 )
         catalogue.require(ps.use.definition, where=ps.use.where, step=name)
         final[name] = attrs.evolve(ps, dependencies=frozenset(resolved))
+    _probe_conditions(final)
     edges = {n: sorted(ps.dependencies) for n, ps in final.items()}
     cycle = find_cycle(edges)
     if cycle:
@@ -275,6 +303,28 @@ def _plan(app: Application, wf: Workflow, catalogue: Catalogue, components: set[
             fix="remove a depends-on (.after) or a reference to a later step's outputs",
         )
     return Plan(mode=wf.mode, steps=final, order=tuple(topo_order(edges)), groups=groups)
+
+
+def _probe_conditions(steps: Mapping[str, PlannedStep]) -> None:
+    """Call each ``.when`` predicate once with every step pending, to catch the step names it
+    asks about that the workflow does not have (predicates are pure: the call is harmless).
+    Anything else a predicate does with that view is judged when it really runs."""
+    view = WorkflowView(phases={n: "pending" for n in steps}, outputs={})
+    for name, ps in steps.items():
+        if not callable(ps.condition):
+            continue
+        try:
+            ps.condition(view)
+        except UnknownStep as exc:
+            raise DanglingReferenceError(
+                f"the .when() condition of step {name!r} asks about unknown step {exc.name!r}",
+                where=where_of_condition(ps.condition, exc) or ps.use.where,
+                step=name,
+                expected="one of " + ", ".join(exc.known),
+                got=repr(exc.name),
+            ) from None
+        except Exception:
+            continue
 
 
 def _planned(

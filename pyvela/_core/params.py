@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import attrs
 import typeguard
 
+from pyvela._core.assignable import may_assign
 from pyvela.errors import Location, ParameterError
 
 
@@ -231,6 +232,16 @@ def build_params(
             continue
         value = kwargs[name]
         if isinstance(value, Ref):
+            if not may_assign(value.type, tp):
+                raise ParameterError(
+                    f"parameter {name!r} gets step output {value} of the wrong type",
+                    where=where,
+                    parameter=name,
+                    expected=type_name(tp),
+                    got=f"{value}: {type_name(value.type)}",
+                    fix="pass an output of the parameter's type, or change the step's outputs class",
+                    **context,
+                )
             continue
         if not check_value(value, tp):
             raise ParameterError(

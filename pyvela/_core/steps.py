@@ -8,6 +8,7 @@ runner does.
 from __future__ import annotations
 
 import inspect
+import traceback
 import typing
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import Any, Generic, Literal, ParamSpec, TypeVar
@@ -48,6 +49,26 @@ class StepDefinition(Schema, Generic[P, ParamsT, OutT]):
         return StepUse(name=name, definition=self, params=params, where=where)
 
 
+class UnknownStep(LookupError):
+    """A condition asked about a step the workflow does not have."""
+
+    def __init__(self, name: str, known: tuple[str, ...]) -> None:
+        super().__init__(f"no step named {name!r} (steps: {', '.join(known)})")
+        self.name, self.known = name, known
+
+
+def where_of_condition(cond: Callable[..., Any], exc: BaseException | None = None) -> Location | None:
+    """The condition's own line that raised ``exc`` (else where the condition is defined)."""
+    code = getattr(cond, "__code__", None)
+    if code is None:
+        return None
+    if exc is not None:
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            if frame.filename == code.co_filename and frame.lineno is not None:
+                return Location(frame.filename, frame.lineno)
+    return Location(code.co_filename, code.co_firstlineno)
+
+
 @attrs.frozen
 class WorkflowView:
     """What a ``when`` predicate sees: the phases and outputs of the steps so far.
@@ -61,7 +82,10 @@ class WorkflowView:
 
     def phase(self, step: str | StepUse[Any, Any] | StepGroup) -> str:
         """``pending``, ``running``, ``succeeded``, ``failed``, ``skipped`` or ``suspending``."""
-        return self.phases[step if isinstance(step, str) else step.name]
+        name = step if isinstance(step, str) else step.name
+        if name not in self.phases:
+            raise UnknownStep(name, tuple(self.phases))
+        return self.phases[name]
 
     def succeeded(self, step: str | StepUse[Any, Any] | StepGroup) -> bool:
         return self.phase(step) == "succeeded"

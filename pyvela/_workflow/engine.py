@@ -22,7 +22,7 @@ from pyvela._app.application import PlannedStep
 from pyvela._app.loader import LoadedApp
 from pyvela._core.actions import StepContext
 from pyvela._core.params import Ref, check_value, param_fields, type_name
-from pyvela._core.steps import WorkflowView
+from pyvela._core.steps import WorkflowView, where_of_condition
 from pyvela._workflow.driver import StepRun, Suspended, drive
 from pyvela._workflow.events import Event, EventSink
 from pyvela._workflow.executor import Executor
@@ -164,6 +164,9 @@ class Engine:
                 run_it, reason = self._decide(planned)
                 pending.remove(name)
                 changed = progress = True
+                if reason.startswith("ConditionError"):
+                    self._set(name, FAILED, "ConditionError", reason.removeprefix("ConditionError: "))
+                    continue
                 if not run_it:
                     self._set(name, SKIPPED, reason, "skipped: " + reason)
                     continue
@@ -187,7 +190,12 @@ class Engine:
             try:
                 ok = bool(cond(view))
             except Exception as exc:
-                return False, f"ConditionError ({type(exc).__name__}: {exc})"
+                # A condition that cannot be decided fails its step: skipping it would let the
+                # run succeed without the step, and nobody asked for that.
+                at = where_of_condition(cond, exc)
+                return False, f"ConditionError: its .when() condition raised {type(exc).__name__}: {exc}" + (
+                    f" at {at}" if at else ""
+                )
             return ok, "" if ok else "ConditionNotMet"
         return False, f"UnknownCondition ({cond!r})"
 

@@ -330,6 +330,24 @@ app = Application("cond", components=[], workflow=Workflow(steps=steps, mode="DA
     assert steps["on-failure"]["phase"] == "succeeded"
 
 
+def test_a_condition_that_raises_fails_its_step_at_the_condition_line(
+    write_app: WriteApp, box: Sandbox
+) -> None:
+    path = write_app(
+        HEADER
+        + """
+a = echo("a", text="blue")
+b = noop("b").after(a).when(lambda wf: 1 / 0 > wf.output(a.outputs.value))
+app = Application("raising", components=[], workflow=[a, b])
+"""
+    )
+    result = ops_for(path, box).deploy()
+    assert not result.ok and result.phase == "failed"
+    step = result.steps["b"]
+    assert step["phase"] == "failed" and step["reason"] == "ConditionError"
+    assert "ZeroDivisionError" in step["message"] and f"{path}:" in step["message"]
+
+
 def test_suspend_a_running_workflow_then_resume(write_app: WriteApp, box: Sandbox) -> None:
     path = write_app(
         HEADER
