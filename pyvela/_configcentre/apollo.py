@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 import httpx
 
@@ -150,6 +150,28 @@ class ApolloConfigCentre:
                 target=str(target),
             )
         log.info("apollo %s: wrote %d item(s), published %r", target, len(changed), release_title)
+        return Release(
+            release_key=self._visible_key(target, release), changed=True, items=release.configurations
+        )
+
+    def unregister(
+        self, target: ConfigTarget, keys: Collection[str], *, release_title: str, comment: str = ""
+    ) -> Release:
+        """Delete ``keys`` from the namespace and publish, idempotently (see the protocol)."""
+        with self.client.operation():
+            latest = self.client.latest_release(target)
+            released = latest.configurations if latest is not None else {}
+            current = self.client.get_namespace(target).values
+            present = [k for k in keys if k in current]
+            if not present and not any(k in released for k in keys):
+                key = self._visible_key(target, latest) if latest is not None else ""
+                return Release(release_key=key, changed=False, items=released)
+            for k in present:
+                self.client.delete_item(target, k)
+            release = self.client.publish_release(
+                target, title=release_title, comment=comment, previous=latest
+            )
+        log.info("apollo %s: removed %d item(s), published %r", target, len(present), release_title)
         return Release(
             release_key=self._visible_key(target, release), changed=True, items=release.configurations
         )

@@ -8,7 +8,7 @@ only released configuration.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Protocol
 
 import attrs
@@ -55,6 +55,16 @@ class ConfigCentre(Protocol):
         When the released configuration already holds every key with the same value,
         nothing is written and no release is made (``changed`` is False). When the items
         were written but not published (a run killed in between), this publishes them.
+        """
+        ...
+
+    def unregister(
+        self, target: ConfigTarget, keys: Collection[str], *, release_title: str, comment: str = ""
+    ) -> Release:
+        """Remove ``keys`` and publish the rest, idempotently (when an app is deleted).
+
+        Keys that are neither in the items nor in the latest release change nothing, and
+        no release is made (``changed`` is False).
         """
         ...
 

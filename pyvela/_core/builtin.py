@@ -35,9 +35,12 @@ class GarbageCollectParams:
 
     Attributes:
         keep_legacy: Keep objects that a new revision no longer renders (no prune).
+        keep_registrations: Leave what the app registered in the config centre in place when
+            the app is deleted (by default ``pyvela delete`` removes it and publishes).
     """
 
     keep_legacy: bool = False
+    keep_registrations: bool = False
 
 
 @policy(name="garbage-collect", params=GarbageCollectParams)

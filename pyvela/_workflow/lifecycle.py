@@ -28,7 +28,7 @@ from pyvela._workflow.engine import (
 from pyvela._workflow.events import Event, EventSink, StepLogs
 from pyvela._workflow.executor import ConfigSettings, Executor, Inventory
 from pyvela._workflow.policies import ResourcePolicies, release
-from pyvela._workflow.registrations import restore
+from pyvela._workflow.registrations import remove, restore
 from pyvela._workflow.results import Options, RunResult
 from pyvela._workflow.revisions import (
     dependants,
@@ -313,6 +313,9 @@ class AppOps:
                     self.events.emit(
                         Event(kind="deleted", message=f"deleted {ref}", data={"object": ref.to_dict()})
                     )
+            gc = self._policy("garbage-collect")
+            if not (gc is not None and gc.keep_registrations):
+                remove(record, self.config_centre, app=self.app, events=self.events)
             self.backend.delete(control_ref(self.app, self.namespace), wait=False)
             self.store.delete()
             none: dict[str, Any] = {"number": 0, "hash": ""}

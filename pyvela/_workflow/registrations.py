@@ -60,3 +60,42 @@ def restore(
     finally:
         opened.close()
     return done
+
+
+def remove(
+    record: Mapping[str, Any],
+    centre: Callable[[], ConfigCentre],
+    *,
+    app: str,
+    events: EventSink,
+) -> list[dict[str, Any]]:
+    """Unpublish every key any revision of the app registered (``pyvela delete``).
+
+    Idempotent: a target that no longer holds the keys is left alone, so a delete killed
+    halfway and run again (its record is removed last) finishes the job.
+    """
+    keys: dict[ConfigTarget, set[str]] = {}
+    for rev in record.get("revisions") or []:
+        for _step, target, items in registrations(rev):
+            keys.setdefault(target, set()).update(items)
+    if not keys:
+        return []
+    done = []
+    opened = centre()
+    try:
+        for target, names in keys.items():
+            release = opened.unregister(
+                target, sorted(names), release_title=f"{app} deleted", comment=f"pyvela delete {app}"
+            )
+            state = "published " + release.release_key if release.changed else "already gone"
+            events.emit(
+                Event(
+                    kind="deleted",
+                    message=f"removed {len(names)} registered item(s) from {target} ({state})",
+                    data={"target": str(target), "changed": release.changed},
+                )
+            )
+            done.append({"target": str(target), "keys": sorted(names), "changed": release.changed})
+    finally:
+        opened.close()
+    return done

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from pyvela._backends.sandbox.store import Store, dumps
 from pyvela._configcentre.protocol import ConfigTarget, Release
@@ -68,6 +68,30 @@ class SandboxConfigCentre:
                 (*args, release_key, release_title, comment, dumps(working), now),
             )
         return Release(release_key=release_key, changed=True, items=working)
+
+    def unregister(
+        self, target: ConfigTarget, keys: Collection[str], *, release_title: str, comment: str = ""
+    ) -> Release:
+        args = _target_args(target)
+        with self._store.write() as conn:
+            latest = conn.execute(
+                f"SELECT release_key, items FROM config_releases WHERE {_WHERE} ORDER BY id DESC LIMIT 1",
+                args,
+            ).fetchone()
+            released: dict[str, str] = json.loads(latest[1]) if latest else {}
+            working = dict(conn.execute(f"SELECT key, value FROM config_items WHERE {_WHERE}", args))
+            if not any(k in released or k in working for k in keys):
+                return Release(release_key=latest[0] if latest else "", changed=False, items=released)
+            conn.executemany(f"DELETE FROM config_items WHERE {_WHERE} AND key=?", [(*args, k) for k in keys])
+            remaining = {k: v for k, v in sorted(working.items()) if k not in keys}
+            now = time.time()
+            release_key = f"{time.strftime('%Y%m%d%H%M%S', time.gmtime(now))}-{uuid.uuid4().hex[:16]}"
+            conn.execute(
+                "INSERT INTO config_releases (app_id, env, cluster, namespace, release_key, title, comment, "
+                "items, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*args, release_key, release_title, comment, dumps(remaining), now),
+            )
+        return Release(release_key=release_key, changed=True, items=remaining)
 
     def read(self, target: ConfigTarget) -> Mapping[str, str]:
         store = self._store
