@@ -356,9 +356,12 @@ app = Application("susp", components=[], workflow=[wait_for_configmap("w", name=
 """
     )
     results: list = []  # type: ignore[type-arg]
-    t = threading.Thread(target=lambda: results.append(ops_for(path, box).deploy()))
+    seen = Recorder()
+    t = threading.Thread(target=lambda: results.append(ops_for(path, box, events=seen).deploy()))
     t.start()
-    time.sleep(0.5)
+    deadline = time.monotonic() + 60  # the deploy holds the lock once its first step waits
+    while not any(e.step == "w" for e in seen.of("waiting")) and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert "requested" in ops_for(path, box).request("suspend").message
     box.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "go", "namespace": "default"}})
     t.join(timeout=20)
