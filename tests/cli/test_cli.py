@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -140,11 +139,13 @@ app = Application("killme", components=[], workflow=[noop("first"), post])
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 60
-    while not _Counter.posts and time.monotonic() < deadline:
-        time.sleep(0.05)
+    # The journal entry is persisted right after the POST returns, before the step's next
+    # action: once the step waits for the ConfigMap, the POST is on record.
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if "waiting for ConfigMap" in line:
+            break
     assert _Counter.posts, "the step never posted"
-    time.sleep(0.3)  # the journal entry is written right after the POST returns
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
     from pyvela._backends.sandbox import Sandbox
@@ -202,7 +203,10 @@ def test_concurrent_cli_deploys_second_refuses(sandbox_dir: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.0)
+    assert first.stdout is not None
+    for line in first.stdout:  # the first deploy holds the lock once it runs a step
+        if "running" in line:
+            break
     second = pyvela("deploy", "apps/lixiang.py", env={"PYVELA_SANDBOX_DELAY": "2"})
     assert second.returncode == 1
     assert "another pyvela run" in second.stderr and "--wait-lock" in second.stderr

@@ -258,9 +258,12 @@ app = Application("long", components=[], workflow=[wait_for_configmap("w", name=
 """
     )
     results: list = []
-    t = threading.Thread(target=lambda: results.append(ops_for(path, box).deploy()))
+    seen = Recorder()
+    t = threading.Thread(target=lambda: results.append(ops_for(path, box, events=seen).deploy()))
     t.start()
-    time.sleep(0.5)
+    deadline = time.monotonic() + 60  # the deploy holds the lock once its first step waits
+    while not any(e.step == "w" for e in seen.of("waiting")) and time.monotonic() < deadline:
+        time.sleep(0.02)
     requested = ops_for(path, box).request("terminate")
     assert "requested" in requested.message
     t.join(timeout=20)
