@@ -18,7 +18,8 @@ _RESERVED = frozenset(
 )
 
 
-def _scalar(value: Any) -> str:
+def scalar(value: Any) -> str:
+    """A plain scalar as YAML 1.1 reads it back (quoted where it would read as another type)."""
     if value is None:
         return "null"
     if value is True:
@@ -100,7 +101,7 @@ def _emit(value: Any, indent: str, out: list[str], first: str | None = None) -> 
                 else:
                     out.append(f"{lead}{k}: {_inline(item)}\n")
             else:
-                out.append(f"{lead}{k}: {_scalar(item)}\n")
+                out.append(f"{lead}{k}: {scalar(item)}\n")
             lead = indent
     elif isinstance(value, list):
         for item in value:
@@ -118,7 +119,7 @@ def _inline(value: Any) -> str:
         return "{}"
     if isinstance(value, list):
         return "[]"
-    return _scalar(value)
+    return scalar(value)
 
 
 def dump(doc: Any) -> str:

@@ -14,7 +14,7 @@ import jinja2
 import yaml
 from jinja2 import meta, nodes
 
-from pyvela._core.emitter import printable
+from pyvela._core.emitter import printable, scalar
 from pyvela._core.objects import Obj, deep_copy
 from pyvela.errors import DefinitionError
 
@@ -22,16 +22,42 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _as_yaml_scalar(value: Any) -> str:
-    # Every substituted value is written as JSON (a YAML flow scalar, sequence or mapping), so
-    # no value can change the template's structure: a `#`, `: ` or newline in a name stays in
-    # the value. A value therefore fills a whole YAML node (``name: {{ name }}``), never part
-    # of one (``name: {{ name }}-svc``: build such strings in the definition and pass them).
+    # Every substituted value is written as one YAML flow node (a JSON-like scalar, sequence or
+    # mapping), so no value can change the template's structure: a `#`, `: ` or newline in a
+    # name stays in the value. A value therefore fills a whole YAML node (``name: {{ name }}``),
+    # never part of one (``name: {{ name }}-svc``: build such strings in the definition).
     if isinstance(value, jinja2.Undefined):
         return str(value)  # StrictUndefined raises here
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    # JSON leaves DEL, C1 controls, NEL and the like raw, which a YAML reader refuses; they
-    # can only be inside strings here, where YAML's own escapes keep them.
-    return "".join(c if printable(c) else _escape(c) for c in text)
+    return _flow(value)
+
+
+def _flow(value: Any) -> str:
+    """``value`` as a YAML flow node that reads back as the same data (JSON-like rules)."""
+    if isinstance(value, str):
+        # JSON's string escapes are YAML's too; JSON leaves DEL, C1 controls, NEL and the like
+        # raw, which a YAML reader refuses, so those get YAML's own escapes.
+        return "".join(c if printable(c) else _escape(c) for c in json.dumps(value, ensure_ascii=False))
+    if value is None or isinstance(value, bool | int):
+        return json.dumps(value)
+    if isinstance(value, float):
+        return scalar(value)  # YAML 1.1 needs a dot in a float: JSON's 1e-05 would read as a string
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{_flow(_key(k))}: {_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    return _flow(str(value))
+
+
+def _key(key: Any) -> str:
+    # Keys become strings as JSON makes them (true, null, 1).
+    return (
+        key if isinstance(key, str) else json.dumps(key) if isinstance(key, bool | int | None) else str(key)
+    )
+
+
+def _as_data(value: Any) -> Any:
+    """What substituting ``value`` gives once the YAML is read: the fast path's value."""
+    return value if type(value) is str else yaml.load(_flow(value), Loader=_Loader)
 
 
 def _escape(ch: str) -> str:
@@ -153,6 +179,6 @@ def yaml_template(path: str | Path, /, **variables: Any) -> Obj:
     if names is not None and names <= variables.keys():
         build = _builder(str(p), mtime, names)
         if build is not None:
-            # As JSON would carry them into the YAML: tuples become lists, others strings.
-            return build({n: json.loads(json.dumps(variables[n], default=str)) for n in names})
+            # As the YAML would carry them: tuples become lists, other objects strings.
+            return build({n: _as_data(variables[n]) for n in names})
     return _load(str(p), _render(str(p), template, variables))

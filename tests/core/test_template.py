@@ -112,3 +112,13 @@ def test_any_value_survives_the_full_path(tmp_path_factory: pytest.TempPathFacto
     p = tmp_path_factory.mktemp("t") / "if.yaml.j2"
     p.write_text("kind: ConfigMap\nvalue: {% if true %}{{ value }}{% endif %}\n")
     assert yaml_template(p, value=value) == {"kind": "ConfigMap", "value": value}
+
+
+def test_floats_stay_floats_and_keys_become_strings(path: Path, tmp_path: Path) -> None:
+    obj = yaml_template(path, name="web", labels={1: "a", None: "b"}, replicas=1e-05, args=[0.5, "1e-05"])
+    assert obj["spec"]["replicas"] == 1e-05 and isinstance(obj["spec"]["replicas"], float)
+    assert obj["metadata"]["labels"] == {"1": "a", "null": "b"}
+    assert obj["spec"]["template"]["spec"]["containers"][0]["args"] == [0.5, "1e-05"]
+    looped = tmp_path / "f.yaml.j2"
+    looped.write_text("v: {% if true %}{{ v }}{% endif %}\n")
+    assert yaml_template(looped, v=1e-05) == {"v": 1e-05}  # the full path too
