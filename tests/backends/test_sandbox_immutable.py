@@ -324,3 +324,16 @@ def test_objects_owned_by_a_replaced_pod_are_collected(sandbox: Sandbox) -> None
 def cm_owned_by(owner: dict[str, Any]) -> dict[str, Any]:
     meta = {"name": "pod-cfg", "ownerReferences": [owner]}
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": {"a": "1"}}
+
+
+@pytest.mark.parametrize("kind", ["Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"])
+def test_a_workload_needs_a_selector_that_matches_its_template(sandbox: Sandbox, kind: str) -> None:
+    missing = workload(kind)
+    del missing["spec"]["selector"]
+    with pytest.raises(ClusterError, match=r"spec.selector: Required value"):
+        sandbox.apply(missing)
+    other = changed(workload(kind), "spec.selector", {"matchLabels": {"app": "other"}})
+    with pytest.raises(ClusterError, match="`selector` does not match template `labels`"):
+        sandbox.apply(other)
+    expr = {"matchExpressions": [{"key": "app", "operator": "In", "values": ["w", "x"]}]}
+    sandbox.apply(changed(workload(kind), "spec.selector", expr))

@@ -36,7 +36,11 @@ def deployment(name: str = "web", replicas: int = 2, image: str = "nginx:1", **e
         "metadata": {"name": name, **extra.pop("metadata", {})},
         "spec": {
             "replicas": replicas,
-            "template": {"spec": {"containers": [{"name": "c", "image": image}]}},
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "c", "image": image}]},
+            },
             **extra,
         },
     }

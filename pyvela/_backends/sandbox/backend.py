@@ -322,6 +322,7 @@ class Sandbox:
                 got=f"resourceVersion {existing.rv}" if existing else "no object",
             )
         _immutable.check_types(info, name, body)
+        _immutable.check_selector(info, name, body)
         if existing is not None:
             _immutable.check_update(info, name, body, existing.body, metadata.get("uid"))
         if info.group == "" and info.kind == "Service":

@@ -10,10 +10,11 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from pyvela._backends.protocol import refuses_update
 from pyvela._backends.sandbox.admission import invalid
 from pyvela._backends.sandbox.kinds import KindInfo
 from pyvela._core.objects import Obj
-from pyvela.errors import ClusterError
+from pyvela.errors import ClusterError, ImmutableFieldError
 
 _WORKLOADS = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet")
 #: StatefulSet spec fields an update may change (everything else is refused).
@@ -107,12 +108,60 @@ def check_types(info: KindInfo, name: str, body: Mapping[str, Any]) -> None:
         raise _undecodable(info, "PodSpec", "spec.template.spec.terminationGracePeriodSeconds", grace)
 
 
+def check_selector(info: KindInfo, name: str, body: Mapping[str, Any]) -> None:
+    """apps/v1 workloads need ``spec.selector``, and their template's labels must match it."""
+    if info.group != "apps" or info.kind not in _WORKLOADS:
+        return
+    spec = _spec(body)
+    selector = spec.get("selector")
+    if not isinstance(selector, Mapping) or not (
+        selector.get("matchLabels") or selector.get("matchExpressions")
+    ):
+        raise ClusterError(
+            f'{info.kind}.apps "{name}" is invalid: spec.selector: Required value',
+            object=f"{info.kind} {name}",
+            fix="set spec.selector.matchLabels to labels of spec.template.metadata.labels",
+        )
+    template = spec.get("template")
+    meta = template.get("metadata") if isinstance(template, Mapping) else None
+    labels = meta.get("labels") if isinstance(meta, Mapping) else None
+    labels = labels if isinstance(labels, Mapping) else {}
+    match = selector.get("matchLabels")
+    wanted = match if isinstance(match, Mapping) else {}
+    if any(labels.get(k) != v for k, v in wanted.items()) or not _expressions_match(selector, labels):
+        raise invalid(
+            info.kind,
+            name,
+            "spec.template.metadata.labels",
+            dict(labels),
+            "`selector` does not match template `labels`",
+        )
+
+
+def _expressions_match(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
+    expressions = selector.get("matchExpressions")
+    for expr in expressions if isinstance(expressions, list) else []:
+        if not isinstance(expr, Mapping):
+            return False
+        key, op, values = str(expr.get("key")), expr.get("operator"), expr.get("values") or []
+        if op == "In" and labels.get(key) not in values:
+            return False
+        if op == "NotIn" and key in labels and labels.get(key) in values:
+            return False
+        if op == "Exists" and key not in labels:
+            return False
+        if op == "DoesNotExist" and key in labels:
+            return False
+    return True
+
+
 def _immutable(kind: str, name: str, field: str, value: Any) -> ClusterError:
     return invalid(kind, name, field, value, "field is immutable")
 
 
 def _forbidden(kind: str, name: str, field: str, why: str) -> ClusterError:
-    return ClusterError(f'{kind} "{name}" is invalid: {field}: Forbidden: {why}', object=f"{kind} {name}")
+    cls = ImmutableFieldError if refuses_update(why) else ClusterError
+    return cls(f'{kind} "{name}" is invalid: {field}: Forbidden: {why}', object=f"{kind} {name}")
 
 
 _QUANTITY = re.compile(r"([0-9.]+)([A-Za-z]*)")
