@@ -26,6 +26,7 @@ so the CLI can print one clear message and tests can assert on fields, not text:
     │   ├── ConflictError          resourceVersion precondition or field-manager conflict
     │   ├── OwnershipError         an object in the way is not owned by this app
     │   ├── UnknownKindError       the cluster does not serve the kind (CRD missing)
+    │   ├── ImmutableFieldError    an update changes a field that cannot change (a Job's template)
     │   └── TransientError         worth retrying (429, 5xx, connection reset, watch expired)
     └── ConfigCentreError          the configuration centre (Apollo or the sandbox's) failed
         ├── ConfigAuthError        401/403: token or signature rejected
@@ -60,6 +61,7 @@ __all__ = [
     "DanglingReferenceError",
     "DefinitionError",
     "DuplicateNameError",
+    "ImmutableFieldError",
     "Location",
     "LockedError",
     "NotFoundError",
@@ -271,6 +273,10 @@ class ConflictError(ClusterError):
 
 class OwnershipError(ClusterError):
     """An object in the way belongs to someone else."""
+
+
+class ImmutableFieldError(ClusterError):
+    """An update changes a field the API server does not let change (``field is immutable``)."""
 
 
 class UnknownKindError(ClusterError):

@@ -19,8 +19,10 @@ def sandbox(root: Path, delay: float = 0.05) -> Sandbox:
     return Sandbox(root, settings=SandboxSettings(ready_delay=delay))
 
 
-def ops_for(path: Path | str, backend: Any, *, events: Recorder | None = None, **options: Any) -> AppOps:
-    loaded = load_app(path, defs=DEFS)
+def ops_for(
+    path: Path | str, backend: Any, *, events: Recorder | None = None, defs: list[str] = DEFS, **options: Any
+) -> AppOps:
+    loaded = load_app(path, defs=defs)
     centre, config = config_centre_for(backend, loaded)
     options.setdefault("backoff", 0.01)
     return AppOps(

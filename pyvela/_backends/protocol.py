@@ -7,6 +7,7 @@ tests in ``tests/contract`` hold them to the same semantics.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
@@ -102,3 +103,14 @@ class Backend(Protocol):
     def close(self) -> None:
         """Release connections, threads and files."""
         ...
+
+
+#: How the API server words a refused in-place update: "field is immutable" (Jobs, selectors,
+#: clusterIP...), "spec is immutable after creation" (PVCs), "updates to statefulset spec for
+#: fields other than ... are forbidden". Both backends raise ImmutableFieldError for these.
+_IMMUTABLE = re.compile(r"is immutable|updates to statefulset spec for fields other than")
+
+
+def refuses_update(message: str) -> bool:
+    """Whether an API server's refusal ``message`` is about a field that cannot change."""
+    return _IMMUTABLE.search(message) is not None

@@ -9,17 +9,19 @@ check it; at run time :func:`~pyvela._core.params.build_params` checks it again.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import Any, Generic, Literal, ParamSpec, TypeVar
 
 import attrs
 
 from pyvela._core.objects import Obj
 from pyvela._core.params import check_params_class
 from pyvela._core.schema import Schema, check_name, checked_call, describe, where_of
-from pyvela.errors import Location
+from pyvela.errors import DefinitionError, Location
 
 P = ParamSpec("P")
 ParamsT = TypeVar("ParamsT")
+#: How a component's workload is updated when a field of it cannot change in place.
+Update = Literal["apply", "recreate"]
 OutT = TypeVar("OutT")
 
 
@@ -90,6 +92,9 @@ class ComponentDefinition(Schema, Generic[P, ParamsT]):
     workload: WorkloadType
     description: str
     where: Location
+    #: ``apply`` (default) or ``recreate``: delete and create the workload when an update
+    #: changes a field that cannot change (a Job's template), instead of failing.
+    update: Update = "apply"
 
     def __call__(self, name: str, /, *args: P.args, **kwargs: P.kwargs) -> ComponentUse[ParamsT]:
         """Use this component in an app under instance name ``name``."""
@@ -119,7 +124,7 @@ class ComponentUse(Generic[ParamsT]):
 
 
 def component(
-    *, name: str, params: Callable[P, ParamsT], workload: WorkloadType
+    *, name: str, params: Callable[P, ParamsT], workload: WorkloadType, update: Update = "apply"
 ) -> Callable[[Callable[[ParamsT, ComponentContext], Obj | Rendered]], ComponentDefinition[P, ParamsT]]:
     """Make a component definition from a render function.
 
@@ -127,6 +132,9 @@ def component(
         name: The component type's name (``base-service``).
         params: A frozen, keyword-only attrs class: the component's parameters.
         workload: The kind of the workload it renders.
+        update: ``recreate`` to delete and create the workload again when a deploy changes a
+            field the API server will not update in place (a Job's pod template); with the
+            default, ``apply``, such a deploy fails and says so.
 
     The function receives the parameters and a :class:`ComponentContext` and returns the
     workload as a dict, or :class:`Rendered` with auxiliary objects.
@@ -138,7 +146,11 @@ def component(
         where = where_of(fn)
         check_name(name, where)
         check_params_class(params, definition=name, where=where)
-        return ComponentDefinition(name, params, fn, workload, describe(fn), where)
+        if update not in ("apply", "recreate"):
+            raise DefinitionError(
+                f"component {name!r}: update must be 'apply' or 'recreate'", where=where, got=repr(update)
+            )
+        return ComponentDefinition(name, params, fn, workload, describe(fn), where, update)
 
     return decorate
 

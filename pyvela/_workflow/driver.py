@@ -13,14 +13,13 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from types import FrameType, TracebackType
 from typing import Any
 
 import attrs
 
 from pyvela._core import actions as a
-from pyvela._workflow.executor import DECODERS, encode_result
 from pyvela.errors import (
     Location,
     PyvelaError,
@@ -279,3 +278,17 @@ def _user_error(exc: Exception, run: StepRun, where: Location | None) -> StepErr
     )
     err.traceback = tb  # type: ignore[attr-defined]
     return err
+
+
+#: How journaled results come back to life on replay.
+DECODERS: Mapping[type[Any], Callable[[Any], Any]] = {
+    a.HttpRequest: lambda d: a.HttpResponse(**d),
+}
+
+
+def encode_result(result: Any) -> Any:
+    if isinstance(result, a.HttpResponse):
+        return {"status": result.status, "headers": dict(result.headers), "text": result.text}
+    if isinstance(result, a.AppliedComponent):
+        return result.to_data()
+    return result

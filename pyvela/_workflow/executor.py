@@ -18,7 +18,13 @@ from pyvela._core import actions as a
 from pyvela._core.objects import LABEL_APP, LABEL_MANAGED_BY, MANAGER, Obj, ObjectRef, deep_copy
 from pyvela._workflow.events import Event, EventSink
 from pyvela._workflow.policies import ANNOTATION_SHARED_BY, ResourcePolicies, share, sharers
-from pyvela.errors import ConfigCentreError, NotFoundError, OwnershipError, StepError, TransientError
+from pyvela.errors import (
+    ConfigCentreError,
+    ImmutableFieldError,
+    NotFoundError,
+    StepError,
+    TransientError,
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -47,13 +53,18 @@ class Inventory:
         trait: str | None,
         manifest: Obj,
         patch: Mapping[str, Any] | None = None,
+        step: str | None = None,
     ) -> None:
+        # An entry is replaced whole, never changed in place: the state record re-encodes
+        # only the chunks whose entries are new objects (``record``).
         entry: dict[str, Any] = {
             "ref": ref.to_dict(),
             "component": component,
             "trait": trait,
             "manifest": manifest,
         }
+        if step is not None:
+            entry["step"] = step  # so `status` can list what an interrupted step applied
         if patch:
             entry["patch"] = deep_copy(dict(patch))  # a step's workload patch, replayed by `diff`
         with self._lock:
@@ -174,7 +185,7 @@ class Executor:
         if shared:
             share(obj, live, self.me)
         elif live is not None:
-            self._check_owner(live, ref, component)
+            self.policies.check_owner(live, ref, component, app=self.loaded.app.name)
             if sharers(live):  # other apps share it: their claim must survive this apply
                 annotations = obj["metadata"].setdefault("annotations", {})
                 annotations[ANNOTATION_SHARED_BY] = ",".join(sharers(live))
@@ -188,7 +199,9 @@ class Executor:
                 else "configured"
             )
         )
-        self.inventory.add(ref, component=component, trait=trait, manifest=deep_copy(obj), patch=patch)
+        self.inventory.add(
+            ref, component=component, trait=trait, manifest=deep_copy(obj), patch=patch, step=step
+        )
         self.events.emit(
             Event(
                 kind="applied",
@@ -217,21 +230,6 @@ class Executor:
         )
         return live
 
-    def _check_owner(self, live: Obj, ref: ObjectRef, component: str | None) -> None:
-        labels = (live.get("metadata") or {}).get("labels") or {}
-        owner = labels.get(LABEL_APP)
-        if owner == self.loaded.app.name and labels.get(LABEL_MANAGED_BY) == MANAGER:
-            return
-        if self.policies.take_over(ref, component):
-            return
-        raise OwnershipError(
-            f"{ref} already exists and is not owned by app {self.loaded.app.name!r}",
-            object=str(ref),
-            component=component,
-            got=f"owned by {owner!r}" if owner else "no pyvela ownership labels (created by someone else)",
-            fix="rename the component, delete the object, or add a take-over or shared-resource policy",
-        )
-
     def apply_component(
         self, action: a.ApplyComponent, step: str, *, timeout: float = 60.0
     ) -> a.AppliedComponent:
@@ -247,13 +245,23 @@ class Executor:
             key=lambda o: o.object.get("kind") not in {"Namespace", "CustomResourceDefinition"},
         )
         for ro in order:
-            live = self.apply_object(
-                deep_copy(ro.object),
-                step=step,
-                component=use.name,
-                trait=ro.trait,
-                patch=action.workload_patch if ro.output is None else None,
-            )
+            obj = deep_copy(ro.object)  # apply_object gives it its namespace: a recreate needs it
+            try:
+                live = self.apply_object(
+                    obj,
+                    step=step,
+                    component=use.name,
+                    trait=ro.trait,
+                    patch=action.workload_patch if ro.output is None else None,
+                )
+            except ImmutableFieldError as exc:
+                if ro.output is not None or use.definition.update != "recreate":
+                    exc.fix = (
+                        f'declare update="recreate" on the {use.definition.name!r} component definition '
+                        "(its workload is then deleted and created again), or delete the object first"
+                    )
+                    raise
+                live = self._recreate(obj, exc, step=step, component=use.name, timeout=timeout)
             if ro.object.get("kind") == "CustomResourceDefinition":
                 self.backend.wait(
                     ObjectRef.of(live),
@@ -266,6 +274,23 @@ class Executor:
                 outputs[ro.output] = live
         assert workload is not None
         return a.AppliedComponent(component=use.name, workload=workload, outputs=outputs)
+
+    def _recreate(
+        self, obj: Obj, why: ImmutableFieldError, *, step: str, component: str, timeout: float
+    ) -> Obj:
+        """Replace a workload whose change the API server refuses (a Job's template): delete it,
+        wait until it is gone, apply it again, as the component's definition declares."""
+        ref = ObjectRef.of(obj)
+        self.events.emit(
+            Event(
+                kind="recreating",
+                step=step,
+                message=f"{ref} cannot be updated in place ({why.message}): deleting it to create it again",
+                data={"object": ref.to_dict(), "component": component},
+            )
+        )
+        self.backend.delete(ref, wait=True, timeout=timeout)
+        return self.apply_object(deep_copy(obj), step=step, component=component, trait=None)
 
     def wait_ready(self, action: a.WaitReady, *, step: str, timeout: float, cancel: threading.Event) -> Obj:
         rule = action.rule or rule_for(action.ref.api_version, action.ref.kind)
@@ -376,17 +401,3 @@ class Executor:
             self._http.close()
         if self._centre is not None:
             self._centre.close()
-
-
-#: How journaled results come back to life on replay.
-DECODERS: Mapping[type[Any], Callable[[Any], Any]] = {
-    a.HttpRequest: lambda d: a.HttpResponse(**d),
-}
-
-
-def encode_result(result: Any) -> Any:
-    if isinstance(result, a.HttpResponse):
-        return {"status": result.status, "headers": dict(result.headers), "text": result.text}
-    if isinstance(result, a.AppliedComponent):
-        return result.to_data()
-    return result

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from pyvela._backends.protocol import Backend
-from pyvela._core.objects import LABEL_APP, Obj, ObjectRef, deep_copy
+from pyvela._core.objects import LABEL_APP, LABEL_MANAGED_BY, MANAGER, Obj, ObjectRef, deep_copy
 from pyvela._core.selectors import ResourceSelector
-from pyvela.errors import ConflictError
+from pyvela.errors import ConflictError, OwnershipError
 
 ANNOTATION_SHARED_BY = "app.oam.dev/shared-by"
 
@@ -29,6 +29,22 @@ class ResourcePolicies:
 
     def _any(self, type_name: str, ref: ObjectRef, component: str | None) -> bool:
         return any(s.matches(ref, component) for s in self._by_type.get(type_name, ()))
+
+    def check_owner(self, live: Obj, ref: ObjectRef, component: str | None, *, app: str) -> None:
+        """Raise OwnershipError unless ``live`` is ``app``'s or a take-over policy adopts it."""
+        labels = (live.get("metadata") or {}).get("labels") or {}
+        owner = labels.get(LABEL_APP)
+        if owner == app and labels.get(LABEL_MANAGED_BY) == MANAGER:
+            return
+        if self.take_over(ref, component):
+            return
+        raise OwnershipError(
+            f"{ref} already exists and is not owned by app {app!r}",
+            object=str(ref),
+            component=component,
+            got=f"owned by {owner!r}" if owner else "no pyvela ownership labels (created by someone else)",
+            fix="rename the component, delete the object, or add a take-over or shared-resource policy",
+        )
 
     def take_over(self, ref: ObjectRef, component: str | None) -> bool:
         return self._any("take-over", ref, component)

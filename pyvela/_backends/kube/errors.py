@@ -13,10 +13,12 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pyvela._backends.protocol import refuses_update
 from pyvela.errors import (
     AlreadyExistsError,
     ClusterError,
     ConflictError,
+    ImmutableFieldError,
     NotFoundError,
     PyvelaError,
     TransientError,
@@ -140,6 +142,10 @@ def error_for(
         redact(f"{c.get('field', '')}: {c.get('message', '')}".strip(": ")) for c in _causes(status or {})
     ]
     got = "; ".join(d for d in details if d and d not in message) or None
+    # The API server's validation says so in its own words, for every kind and field.
+    if code == 422 and refuses_update(message):
+        # The class says more than the API's reason ("Invalid"): steps report it, as on the sandbox.
+        return ImmutableFieldError(f"{where}: {message}", object=what, got=got, status=code)
     return ClusterError(f"{where}: {message}", object=what, got=got, status=code, reason=reason or None)
 
 

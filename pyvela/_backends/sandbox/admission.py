@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pyvela._backends.protocol import refuses_update
 from pyvela._backends.sandbox.kinds import CRD_KIND, KindInfo, kind_from_crd
 from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, Obj, deep_copy
-from pyvela.errors import ClusterError
+from pyvela.errors import ClusterError, ImmutableFieldError
 
 MAX_DATA = 1024 * 1024  # Secret / ConfigMap data
 MAX_ANNOTATIONS = 256 * 1024
@@ -36,7 +37,8 @@ _QUALIFIED = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
 
 
 def invalid(kind: str, name: str, field: str, value: Any, why: str) -> ClusterError:
-    return ClusterError(
+    cls = ImmutableFieldError if refuses_update(why) else ClusterError
+    return cls(
         f'{kind} "{name}" is invalid: {field}: Invalid value: {value!r}: {why}',
         object=f"{kind} {name}",
         got=repr(value),
