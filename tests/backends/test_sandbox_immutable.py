@@ -337,3 +337,18 @@ def test_a_workload_needs_a_selector_that_matches_its_template(sandbox: Sandbox,
         sandbox.apply(other)
     expr = {"matchExpressions": [{"key": "app", "operator": "In", "values": ["w", "x"]}]}
     sandbox.apply(changed(workload(kind), "spec.selector", expr))
+
+
+def test_a_pod_may_change_only_its_images_and_a_few_fields(sandbox: Sandbox) -> None:
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": pod_template("p")["spec"]}
+    sandbox.apply(pod)
+    sandbox.apply(changed(pod, "spec.containers", [{"name": "c", "image": "nginx:2"}]))
+    sandbox.apply(
+        changed(
+            changed(pod, "spec.containers", [{"name": "c", "image": "nginx:2"}]),
+            "spec.activeDeadlineSeconds",
+            60,
+        )
+    )
+    with pytest.raises(ClusterError, match="spec: Forbidden: pod updates may not change fields other than"):
+        sandbox.apply(changed(pod, "spec.containers", [{"name": "c", "image": "nginx:2", "args": ["-x"]}]))

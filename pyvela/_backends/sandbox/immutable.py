@@ -239,6 +239,9 @@ def check_update(info: KindInfo, name: str, new: Obj, old: Obj, given_uid: Any) 
                 raise _immutable(kind, name, f"spec.{field}", _short(spec.get(field)))
     elif group == "" and kind == "PersistentVolumeClaim":
         _pvc(name, spec, old_spec)
+    elif group == "" and kind == "Pod":
+        if _pod_fixed(spec) != _pod_fixed(old_spec) or not _tolerations_added(spec, old_spec):
+            raise _forbidden(kind, name, "spec", _POD_FORBIDDEN)
     elif group == "" and kind in ("ConfigMap", "Secret") and old.get("immutable") is True:
         if new.get("immutable") is not True:
             raise _forbidden(kind, name, "immutable", "field is immutable when `immutable` is set")
@@ -247,6 +250,36 @@ def check_update(info: KindInfo, name: str, new: Obj, old: Obj, given_uid: Any) 
                 raise _forbidden(kind, name, field, "field is immutable when `immutable` is set")
     elif group == "" and kind == "Secret" and new.get("type") != old.get("type"):
         raise _immutable(kind, name, "type", new.get("type"))
+
+
+_POD_FORBIDDEN = (
+    "pod updates may not change fields other than `spec.containers[*].image`,"
+    "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` "
+    "(only additions to existing tolerations),`spec.terminationGracePeriodSeconds` "
+    "(allow it to be set to 1 if it was previously negative)"
+)
+
+
+def _pod_fixed(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """A Pod spec without what an update may change (images, deadline, tolerations, grace)."""
+    out = {
+        k: v
+        for k, v in spec.items()
+        if k not in ("activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds")
+    }
+    for field in ("containers", "initContainers"):
+        containers = out.get(field)
+        if isinstance(containers, list):
+            out[field] = [
+                {k: v for k, v in c.items() if k != "image"} if isinstance(c, Mapping) else c
+                for c in containers
+            ]
+    return out
+
+
+def _tolerations_added(spec: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
+    new_list, old_list = spec.get("tolerations") or [], old.get("tolerations") or []
+    return isinstance(new_list, list) and isinstance(old_list, list) and all(t in new_list for t in old_list)
 
 
 def _elastic_indexed(spec: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
