@@ -68,7 +68,14 @@ def bench_lag(sandbox: Sandbox, waits: int, delay: float) -> None:
             "apiVersion": "apps/v1",
             "kind": "Deployment",
             "metadata": {"name": f"lag-{i}", "annotations": {"sandbox.pyvela.dev/ready-after": str(delay)}},
-            "spec": {"replicas": 2, "template": {"spec": {"containers": [{"name": "c", "image": "nginx"}]}}},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": {"app": f"lag-{i}"}},
+                "template": {
+                    "metadata": {"labels": {"app": f"lag-{i}"}},
+                    "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+                },
+            },
         }
         before = time.time()
         applied = sandbox.apply(deployment)
