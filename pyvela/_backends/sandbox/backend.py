@@ -161,7 +161,7 @@ class Sandbox:
         info = BUILTIN_BY_KEY.get((group, kind))
         if info is not None and version in info.versions:
             return info
-        with self._store.cond:
+        with self._store.reading():
             found = self._store.conn.execute(
                 "SELECT versions, namespaced, plural FROM crd_kinds WHERE grp=? AND kind=?", (group, kind)
             ).fetchone()
@@ -170,7 +170,7 @@ class Sandbox:
         raise unknown_kind(api_version, kind, self._known())
 
     def _known(self) -> list[KindInfo]:
-        with self._store.cond:
+        with self._store.reading():
             rows = self._store.conn.execute(
                 "SELECT grp, kind, versions, namespaced, plural FROM crd_kinds"
             ).fetchall()
@@ -182,7 +182,7 @@ class Sandbox:
 
     def _observe(self, info: KindInfo, key: tuple[str, str, str, str]) -> tuple[Row | None, float | None]:
         store = self._store
-        with store.cond:
+        with store.reading():
             row = Store.load(store.conn, *key)
             if row is not None and row.next_change is not None and row.next_change <= time.time():
                 if store.read_only:
@@ -212,7 +212,7 @@ class Sandbox:
         if namespace is not None and info.namespaced:
             where, args = where + " AND ns=?", [*args, namespace]
         store = self._store
-        with store.cond:
+        with store.reading():
             rows = Store.select(store.conn, where, args)
             now = time.time()
             if store.read_only:

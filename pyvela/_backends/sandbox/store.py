@@ -296,6 +296,15 @@ class Store:
     def _error(self, exc: sqlite3.Error, doing: str = "failed") -> StateError | TransientError:
         return db_error(self.path, exc, doing)
 
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection for reads, under ``cond``; SQLite failures become one StateError."""
+        with self.cond:
+            try:
+                yield self._conn
+            except sqlite3.Error as exc:
+                raise self._error(exc) from exc
+
     @property
     def conn(self) -> sqlite3.Connection:
         """The connection, for single-statement reads under ``cond``."""

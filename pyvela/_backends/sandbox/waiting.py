@@ -41,6 +41,7 @@ def wait_for(
         verdict = rule(obj)
         if row is None and seen and not verdict.ready:
             # Deleted under the wait: it can never become ready; waiting out the timeout would lie.
+            store.verify()  # gone with the whole sandbox (a reset just now)? say that instead
             raise NotFoundError(
                 f"{ref} was deleted while waiting for it to become ready",
                 object=str(ref),
