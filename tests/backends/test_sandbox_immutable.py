@@ -14,7 +14,7 @@ import pytest
 from pyvela._backends import readiness as rules
 from pyvela._backends.sandbox import Sandbox, SandboxSettings
 from pyvela._core.objects import ObjectRef
-from pyvela.errors import ClusterError
+from pyvela.errors import ClusterError, ImmutableFieldError
 
 FAST = SandboxSettings(ready_delay=0.0)
 
@@ -352,3 +352,17 @@ def test_a_pod_may_change_only_its_images_and_a_few_fields(sandbox: Sandbox) -> 
     )
     with pytest.raises(ClusterError, match="spec: Forbidden: pod updates may not change fields other than"):
         sandbox.apply(changed(pod, "spec.containers", [{"name": "c", "image": "nginx:2", "args": ["-x"]}]))
+
+
+def test_update_refusals_are_immutable_field_errors_as_on_a_real_cluster(sandbox: Sandbox) -> None:
+    sts = workload("StatefulSet", "db")
+    sandbox.apply(sts)
+    with pytest.raises(ImmutableFieldError):
+        sandbox.apply(changed(sts, "spec.serviceName", "other"))
+    sandbox.apply(pvc(storage="1Gi"))
+    with pytest.raises(ImmutableFieldError):
+        sandbox.apply(pvc(storage="1Gi", storageClassName="fast"))
+    job = workload("Job", "migrate")
+    sandbox.apply(job)
+    with pytest.raises(ImmutableFieldError):
+        sandbox.apply(changed(job, "spec.template.spec.containers", [{"name": "c", "image": "nginx:2"}]))
