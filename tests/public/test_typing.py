@@ -54,7 +54,8 @@ def test_mypy_strict_flags_exactly_the_bad_call_sites(snippet: Path) -> None:
 
 
 def test_pyright_strict_flags_exactly_the_bad_call_sites(snippet: Path) -> None:
-    exe = shutil.which("pyright")
+    beside = Path(sys.executable).parent / "pyright"  # the test environment's, even if not on PATH
+    exe = str(beside) if beside.exists() else shutil.which("pyright")
     if exe is None:
         pytest.fail("pyright is not installed: pip install -e '.[test]'")
     run = subprocess.run([exe, str(snippet.relative_to(ROOT))], cwd=ROOT, capture_output=True, text=True)
