@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from pyvela._backends.fields import count, mapping, text
+from pyvela.errors import NotReadyError
 
 #: Container waiting reasons that do not clear up on their own (kubelet's own names).
 STUCK_REASONS = frozenset(
@@ -128,6 +129,11 @@ class PodProblems:
             self._since = {k: self._since.get(k, now) for k in keys}
             self._current = current
 
+    def next_expiry(self) -> float | None:
+        """When (on the clock) the oldest current problem outlasts the grace; None without one."""
+        with self._lock:
+            return min(self._since.values()) + self.grace if self._since else None
+
     def verdict(self) -> tuple[Problem | None, str]:
         """(the problem that lasted past the grace, or None; a short text of the current ones)."""
         now = self._clock()
@@ -137,3 +143,23 @@ class PodProblems:
             if len(self._current) > 3:
                 shown += f"; and {len(self._current) - 3} more"
         return (expired[0] if expired else None), shown
+
+
+_FIXES = {
+    "ImagePullBackOff": "check the image name and tag, and the registry's credentials (imagePullSecrets)",
+    "ErrImagePull": "check the image name and tag, and the registry's credentials (imagePullSecrets)",
+    "InvalidImageName": "correct the image reference",
+    "CreateContainerConfigError": "create the ConfigMap/Secret (and key) the container refers to",
+    "CrashLoopBackOff": "read the container's logs: it exits soon after it starts",
+    "Unschedulable": "check the Pods' resource requests, node selectors, affinity and tolerations",
+}
+
+
+def stuck(ref: object, problem: Problem, grace: float) -> NotReadyError:
+    """The failure of a wait whose workload's Pods have been stuck for the grace."""
+    return NotReadyError(
+        f"{ref} will not become ready: {problem} (for {grace:g}s)",
+        object=str(ref),
+        got=problem.reason,
+        fix=_FIXES.get(problem.reason, "see `kubectl describe pod` for the Pod's events"),
+    )

@@ -14,22 +14,13 @@ import time
 from collections.abc import Callable, Mapping
 
 from pyvela._backends.kube.reads import KubeReads
-from pyvela._backends.pods import PodProblems, Problem, grace_of, selector_of
+from pyvela._backends.pods import PodProblems, grace_of, selector_of, stuck
 from pyvela._backends.protocol import Readiness
 from pyvela._core.objects import Obj, ObjectRef
-from pyvela.errors import NotReadyError, PyvelaError
+from pyvela.errors import PyvelaError
 
 #: Seconds a workload may be unready before its Pods are looked at.
 LOOK_AFTER = 3.0
-
-_FIXES = {
-    "ImagePullBackOff": "check the image name and tag, and the registry's credentials (imagePullSecrets)",
-    "ErrImagePull": "check the image name and tag, and the registry's credentials (imagePullSecrets)",
-    "InvalidImageName": "correct the image reference",
-    "CreateContainerConfigError": "create the ConfigMap/Secret (and key) the container refers to",
-    "CrashLoopBackOff": "read the container's logs: it exits soon after it starts",
-    "Unschedulable": "check the Pods' resource requests, node selectors, affinity and tolerations",
-}
 
 
 class PodWatch:
@@ -77,18 +68,10 @@ class PodWatch:
                 head = self._message()
                 self._on_progress(Readiness(False, f"{head}; {shown}" if head else shown))
         if problem is not None:
-            raise self._failure(problem, self._problems.grace)
+            raise stuck(self.ref, problem, self._problems.grace)
 
     def close(self) -> None:
         self._stop.set()
-
-    def _failure(self, problem: Problem, grace: float) -> NotReadyError:
-        return NotReadyError(
-            f"{self.ref} will not become ready: {problem} (for {grace:g}s)",
-            object=str(self.ref),
-            got=problem.reason,
-            fix=_FIXES.get(problem.reason, "see `kubectl describe pod` for the Pod's events"),
-        )
 
     def _follow(self, selector: Mapping[str, str]) -> None:
         assert self._problems is not None

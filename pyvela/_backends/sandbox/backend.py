@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from pyvela._backends.pods import POD_OWNERS, selector_of
 from pyvela._backends.protocol import Readiness, ReadinessRule
 from pyvela._backends.sandbox import admission as _admission
 from pyvela._backends.sandbox import immutable as _immutable
@@ -268,6 +269,11 @@ class Sandbox:
     ) -> Obj:
         info = self._kind(ref.api_version, ref.kind)
         key = self._key(info, ref.namespace, ref.name)
+
+        def pods(workload: Obj) -> list[Obj]:
+            selector = selector_of(workload)
+            return self.list("v1", "Pod", key[2], selector) if selector else []
+
         return wait_for(
             self._store,
             lambda: self._observe(info, key),
@@ -276,6 +282,8 @@ class Sandbox:
             timeout=timeout,
             on_progress=on_progress,
             cancel=cancel,
+            pods=pods if ref.kind in POD_OWNERS else None,
+            failure_grace=failure_grace,
         )
 
     # -------------------------------------------------------------------- writes

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from pyvela._backends.pods import PodProblems, grace_of, stuck
 from pyvela._backends.protocol import Readiness, ReadinessRule
 from pyvela._backends.sandbox.store import Row, Store
 from pyvela._core.objects import Obj, ObjectRef
@@ -26,11 +27,19 @@ def wait_for(
     timeout: float,
     on_progress: Callable[[Readiness], None] | None = None,
     cancel: threading.Event | None = None,
+    pods: Callable[[Obj], list[Obj]] | None = None,
+    failure_grace: float | None = None,
 ) -> Obj:
-    """Until ``rule`` says ready (or failed) for what ``observe`` returns, the deadline or a cancel."""
+    """Until ``rule`` says ready (or failed) for what ``observe`` returns, the deadline or a cancel.
+
+    With ``pods`` (a workload's Pods, as the simulated controllers made them), Pods stuck
+    for the grace fail the wait with their reason, as on a real cluster.
+    """
     deadline = time.monotonic() + timeout
     message: str | None = None
     seen = False
+    problems: PodProblems | None = None
+    shown = ""
     while True:
         if cancel is not None and cancel.is_set():
             raise WorkflowError(f"cancelled while waiting for {ref}", object=str(ref))
@@ -59,6 +68,21 @@ def wait_for(
             )
         if verdict.ready:
             return obj if obj is not None else {}
+        if pods is not None and obj is not None:
+            if problems is None:
+                problems = PodProblems(grace_of(obj, failure_grace))
+            problems.update(pods(obj))
+            problem, text = problems.verdict()
+            if text != shown:
+                shown = text
+                if text and on_progress is not None:
+                    on_progress(Readiness(False, f"{verdict.message}; {text}"))
+            if problem is not None:
+                raise stuck(ref, problem, problems.grace)
+            expiry = problems.next_expiry()
+            if expiry is not None:  # wake when the grace runs out, even if nothing changes
+                at = time.time() + max(0.0, expiry - time.monotonic())
+                next_change = at if next_change is None else min(next_change, at)
         if time.monotonic() >= deadline:
             raise StepTimeout(
                 f"timed out after {timeout:g}s waiting for {ref}: {verdict.message}",
