@@ -24,6 +24,10 @@ STYLE = {
 }
 
 
+#: Steps listed one per row in the live table; a larger app lists those running or failed.
+TABLE_ROWS = 40
+
+
 class Progress:
     """An event sink drawing a live step table on a terminal, or plain lines elsewhere (CI logs)."""
 
@@ -67,9 +71,13 @@ class Progress:
                     row["detail"] = event.message
             line = self._line(event)
         if line is not None:
-            self.console.print(line, highlight=False)
-        if self._live is not None:
-            self._live.refresh()
+            if self._live is None and self.console.color_system is None:
+                # Plain logs: rich's layout per line cost more than the deploy of a component.
+                self.console.file.write(line.plain + "\n")
+            else:
+                self.console.print(line, highlight=False)
+        # The live table refreshes itself 8 times a second: redrawing it for every event made
+        # the cost of a run grow with the square of its steps.
 
     def _line(self, event: Event) -> Text | None:
         stamp = f"{time.monotonic() - self._t0:6.2f}s"
@@ -101,7 +109,15 @@ class Progress:
         for col in ("step", "type", "phase", "time", "detail"):
             table.add_column(col, overflow="fold" if col == "detail" else "ellipsis")
         now = time.monotonic()
-        for name, row in self.rows.items():
+        rows = list(self.rows.items())
+        if len(rows) > TABLE_ROWS:
+            # A large app: the steps that need an eye (running, failed, suspended), then counts.
+            counts: dict[str, int] = {}
+            for _, row in rows:
+                counts[row["phase"]] = counts.get(row["phase"], 0) + 1
+            rows = [r for r in rows if r[1]["phase"] in ("running", "failed", "suspending")][:TABLE_ROWS]
+            table.caption = ", ".join(f"{n} {phase}" for phase, n in sorted(counts.items()))
+        for name, row in rows:
             elapsed = row["elapsed"]
             if elapsed is None and row["start"] is not None and row["phase"] == "running":
                 elapsed = now - row["start"]

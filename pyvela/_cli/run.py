@@ -145,6 +145,7 @@ class ReaderGone:
     def __init__(self, stream: Any) -> None:
         self.stream = stream
         self.gone = False
+        self._tty: bool | None = None
 
     def write(self, text: str) -> int:
         if not self.gone:
@@ -162,7 +163,10 @@ class ReaderGone:
                 self.gone = True
 
     def isatty(self) -> bool:
-        return bool(self.stream.isatty())
+        # Asked by rich on every line: a system call each time, and a stream's answer never changes.
+        if self._tty is None:
+            self._tty = bool(self.stream.isatty())
+        return self._tty
 
     def fileno(self) -> int:
         return int(self.stream.fileno())

@@ -13,7 +13,7 @@ import queue
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -26,6 +26,7 @@ from pyvela._core.steps import WorkflowView, where_of_condition
 from pyvela._workflow.driver import StepRun, Suspended, drive
 from pyvela._workflow.events import Event, EventSink
 from pyvela._workflow.executor import Executor
+from pyvela._workflow.ready import Ready
 from pyvela._workflow.state import now_iso
 from pyvela._workflow.watchdog import GRACE, Attempt, start
 from pyvela.errors import PyvelaError, StepError, StepTimeout
@@ -75,7 +76,7 @@ class Engine:
         rev: dict[str, Any],
         *,
         events: EventSink,
-        save: Callable[[], None],
+        save: Callable[[Iterable[str]], None],
         state_lock: threading.RLock,
         parallel: int = 8,
         retries: int = 5,
@@ -98,15 +99,19 @@ class Engine:
         self._started: dict[str, float] = {}
         self._cancelled: float | None = None  # when the engine first saw a terminate
         self._components = {c.name: c.params for c in loaded.app.components}
+        self._ready = Ready(self.plan, self.steps, (), DONE)
+        self._dirty: set[str] = set()  # steps changed since the last save (guarded by ``lock``)
 
     def run(self) -> str:
         """Run until nothing can run; returns the revision phase (succeeded/failed/suspended/terminated)."""
         pending = [n for n in self.plan.order if self.steps[n]["phase"] in (PENDING, RUNNING)]
         for name in pending:
             self.steps[name]["phase"] = PENDING
+        self._dirty.update(pending)
+        self._ready = Ready(self.plan, self.steps, pending, DONE)
         running: dict[str, Attempt] = {}
         while True:
-            changed = self._schedule(pending, running)
+            changed = self._schedule(running)
             if changed:
                 self._save()
             if not running:
@@ -144,32 +149,27 @@ class Engine:
 
     # ------------------------------------------------------------------ scheduling
 
-    def _schedule(self, pending: list[str], running: dict[str, Attempt]) -> bool:
+    def _schedule(self, running: dict[str, Attempt]) -> bool:
+        """Start (or skip) the ready steps, earliest in plan order first, up to ``parallel``."""
+        if self.cancel.is_set():
+            cancelled = self._ready.drain()
+            for name in cancelled:
+                self._set(name, SKIPPED, "Terminate", "the workflow was terminated")
+            return bool(cancelled)
         changed = False
-        progress = True
-        while progress:
-            progress = False
-            for name in list(pending):
-                if self.cancel.is_set():
-                    self._set(name, SKIPPED, "Terminate", "the workflow was terminated")
-                    pending.remove(name)
-                    changed = progress = True
-                    continue
-                if self.suspend_requested.is_set() or len(running) >= self.parallel:
-                    continue
-                planned = self.plan.steps[name]
-                deps = [self.steps[d]["phase"] for d in planned.dependencies]
-                if any(p not in DONE for p in deps):
-                    continue
-                run_it, reason = self._decide(planned)
-                pending.remove(name)
-                changed = progress = True
-                if reason.startswith("ConditionError"):
-                    self._set(name, FAILED, "ConditionError", reason.removeprefix("ConditionError: "))
-                    continue
-                if not run_it:
-                    self._set(name, SKIPPED, reason, "skipped: " + reason)
-                    continue
+        while not self.suspend_requested.is_set() and len(running) < self.parallel:
+            ready = self._ready.pop()
+            if ready is None:
+                break
+            name = ready
+            planned = self.plan.steps[name]
+            run_it, reason = self._decide(planned)
+            changed = True
+            if reason.startswith("ConditionError"):
+                self._set(name, FAILED, "ConditionError", reason.removeprefix("ConditionError: "))
+            elif not run_it:
+                self._set(name, SKIPPED, reason, "skipped: " + reason)
+            else:
                 running[name] = self._start(name, planned)
         return changed
 
@@ -201,10 +201,13 @@ class Engine:
 
     def _set(self, name: str, phase: str, reason: str = "", message: str = "") -> None:
         with self.lock:
+            self._dirty.add(name)
             st = self.steps[name]
             st.update(phase=phase, reason=reason, message=message)
             if phase in DONE or phase == SUSPENDING:
                 st["finished"] = now_iso()
+        if phase in DONE:
+            self._ready.finished(name)
         data: dict[str, Any] = {"phase": phase, "reason": reason}
         if name in self._started:
             data["elapsed"] = round(time.monotonic() - self._started[name], 3)
@@ -221,6 +224,7 @@ class Engine:
 
     def _start(self, name: str, planned: PlannedStep) -> Attempt:
         with self.lock:
+            self._dirty.add(name)
             st = self.steps[name]
             st.update(phase=RUNNING, reason="", message="", started=now_iso(), finished=None)
             st["attempts"] = int(st.get("attempts") or 0) + 1
@@ -241,6 +245,7 @@ class Engine:
 
     def _finish(self, name: str, outcome: Outcome) -> None:
         with self.lock:
+            self._dirty.add(name)
             st = self.steps[name]
             st["outputs"] = outcome.outputs
             if outcome.traceback:
@@ -259,7 +264,8 @@ class Engine:
 
     def _save(self) -> None:
         with self.lock:
-            self.save()
+            self.save(self._dirty)
+            self._dirty = set()
 
     # ------------------------------------------------------------------ one step
 
@@ -281,7 +287,7 @@ class Engine:
     def _journal(self, attempt: Attempt, journal: list[dict[str, Any]]) -> None:
         with attempt.writing(), self.lock:
             self.steps[attempt.name]["journal"] = journal
-            self.save()
+            self.save((attempt.name,))
 
     def _run_step(
         self, attempt: Attempt, planned: PlannedStep, journal: list[dict[str, Any]], resumed: bool

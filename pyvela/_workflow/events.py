@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 import attrs
@@ -80,7 +80,7 @@ class StepLogs:
         steps: dict[str, dict[str, Any]],
         *,
         lock: threading.RLock,
-        save: Callable[[], None],
+        save: Callable[[Iterable[str]], None],
         applied: Callable[[str, dict[str, Any]], None],
     ) -> None:
         self.inner = inner
@@ -103,10 +103,9 @@ class StepLogs:
                 logs.append({"at": _now(), "message": event.message})
                 del logs[:-LOG_LIMIT]
                 st["logged"] = seen + 1
-                self.save()
+                self.save((step,))
         elif event.kind == "applied" and step in self.steps and event.data.get("object"):
-            with self.lock:
-                self.applied(step, event.data["object"])
+            self.applied(step, event.data["object"])  # takes ``lock`` itself, only when it saves
         self.inner.emit(event)
 
 

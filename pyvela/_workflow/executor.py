@@ -55,13 +55,12 @@ class Inventory:
         patch: Mapping[str, Any] | None = None,
         step: str | None = None,
     ) -> None:
-        # An entry is replaced whole, never changed in place: the state record re-encodes
-        # only the chunks whose entries are new objects (``record``).
+        # Replaced whole, never changed in place: the record re-encodes chunks with new entries.
         entry: dict[str, Any] = {
             "ref": ref.to_dict(),
             "component": component,
             "trait": trait,
-            "manifest": manifest,
+            "manifest": deep_copy(manifest),  # its own copy: the caller's object goes on to the cluster
         }
         if step is not None:
             entry["step"] = step  # so `status` can list what an interrupted step applied
@@ -199,9 +198,7 @@ class Executor:
                 else "configured"
             )
         )
-        self.inventory.add(
-            ref, component=component, trait=trait, manifest=deep_copy(obj), patch=patch, step=step
-        )
+        self.inventory.add(ref, component=component, trait=trait, manifest=obj, patch=patch, step=step)
         self.events.emit(
             Event(
                 kind="applied",

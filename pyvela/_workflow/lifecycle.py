@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -225,19 +225,20 @@ class AppOps:
     def _run(self, record: dict[str, Any], rev: dict[str, Any]) -> RunResult:
         inventory = Inventory(rev.get("inventory"))
 
-        def save() -> None:
+        def save(changed: Iterable[str] | None = None) -> None:
             rev["inventory"] = inventory.to_data()
-            self.store.save(record)
+            self.store.save(record, changed)
 
         last_save = [0.0]
 
         def applied(step: str, ref: dict[str, Any]) -> None:
-            entry = inventory.entries.get(ObjectRef.from_dict(ref))
-            if entry is not None:
-                entry["step"] = step  # so `status` can list what an interrupted step applied
-            if time.monotonic() - last_save[0] > 1.0:  # bounded cost for apps with many objects
-                last_save[0] = time.monotonic()
-                save()
+            # The entry names its step (`status` lists what an interrupted step applied);
+            # saved at most once a second, a bounded cost for apps with many objects.
+            if time.monotonic() - last_save[0] > 1.0:
+                with self._state_lock:
+                    if time.monotonic() - last_save[0] > 1.0:
+                        last_save[0] = time.monotonic()
+                        save(())
 
         logs = StepLogs(self.events, rev["steps"], lock=self._state_lock, save=save, applied=applied)
         executor = self._executor(inventory, logs)

@@ -1,9 +1,10 @@
-"""Workflow state, kept in the target cluster itself (a Secret per app, like Helm's releases).
+"""Workflow state, kept in the target cluster itself (Secrets per app, like Helm's releases).
 
 The record holds every revision (app spec, phase, inventory of applied objects), and for
-the current one each step's phase, outputs and action journal. It is written through
-the backend with a resourceVersion precondition, so a concurrent writer is detected,
-and a record that is not pyvela's (or not this app's) is refused, never overwritten.
+the current one each step's phase, outputs and action journal. It is stored as an index
+and parts (``record``), written through the backend with resourceVersion preconditions,
+so a concurrent writer is detected, and a record that is not pyvela's (or not this app's)
+is refused, never overwritten.
 A Lease guards against two runs of the same app at once.
 """
 
@@ -18,15 +19,18 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from pyvela._backends.protocol import Backend
 from pyvela._core.objects import LABEL_APP, LABEL_MANAGED_BY, MANAGER, Obj, ObjectRef
+from pyvela._workflow.record import LABEL_STATE_OF, PART_TYPE, Layout, dumps, part_object, part_ref, read_part
 from pyvela.errors import AlreadyExistsError, ConflictError, LockedError, StateError
 
-FORMAT = 1
+#: 2: an index and content-addressed parts (``record``); 1 (read, never written): one Secret.
+FORMAT = 2
+FORMATS = (1, 2)
 STATE_TYPE = "pyvela.dev/app-state"
 HISTORY_LIMIT = 10
 LEASE_SECONDS = 30
@@ -53,7 +57,7 @@ def new_record(app: str, namespace: str) -> dict[str, Any]:
 
 
 class StateStore:
-    """Reads and writes one app's state record through a backend."""
+    """Reads and writes one app's state record through a backend (layout: ``record``)."""
 
     def __init__(self, backend: Backend, app: str, namespace: str) -> None:
         self.backend = backend
@@ -62,6 +66,20 @@ class StateStore:
         self.ref = state_ref(app, namespace)
         self._resource_version: str | None = None
         self._lock = threading.Lock()
+        self._layout = Layout()
+        self._parts: dict[str, str | None] = {}  # the parts in the cluster: their resourceVersions
+        self._changed: set[str] = set()
+        #: Objects written by saves (index, parts created and deleted): what a run costs.
+        self.writes = 0
+
+    def _list_parts(self) -> dict[str, Obj]:
+        prefix = self.ref.name + "."
+        found = self.backend.list("v1", "Secret", self.namespace, {LABEL_STATE_OF: self.app})
+        return {
+            o["metadata"]["name"].removeprefix(prefix): o
+            for o in found
+            if o.get("type") == PART_TYPE and o["metadata"]["name"].startswith(prefix)
+        }
 
     def load(self) -> dict[str, Any] | None:
         """The record, or None when the app was never deployed here.
@@ -70,46 +88,92 @@ class StateStore:
             StateError: the Secret is not a pyvela state record of this app, or is corrupt.
         """
         live = self.backend.get(self.ref)
+        parts = self._list_parts()
+        # Unlisted ones (a killed save or delete) are overwritten or removed by the next save.
+        self._parts = {n: o["metadata"].get("resourceVersion") for n, o in parts.items()}
+        self._layout = Layout()
         if live is None:
             self._resource_version = None
             return None
-        record = decode(live, self.app, self.ref)
+        index = decode(live, self.app, self.ref)
+        if index["format"] == 1:
+            record = index  # written whole by earlier versions; the next save splits it
+        else:
+            record = self._layout.assemble(index, lambda n: read_part(self.ref, n, parts.get(n)))
+            record["format"] = FORMAT
         self._resource_version = live["metadata"].get("resourceVersion")
         return record
 
-    def save(self, record: Mapping[str, Any]) -> None:
-        """Write the record; ConflictError when someone else wrote it since we read it."""
+    def save(self, record: Mapping[str, Any], changed: Iterable[str] | None = None) -> None:
+        """Write the record; StateError when someone else wrote it since we read it.
+
+        ``changed`` names the steps of the latest revision changed since the last save, so
+        only their parts are encoded again; None (the default) re-encodes all of the latest
+        revision. Steps named by a save that fails are encoded again by the next one.
+        """
         with self._lock:
-            obj = encode(record, self.app, self.ref)
-            if self._resource_version is None:
-                try:
-                    live = self.backend.create(obj)
-                except AlreadyExistsError as exc:
-                    raise StateError(
-                        "the state record appeared while this run was starting",
-                        object=str(self.ref),
-                        fix="another pyvela run is deploying this app; re-run later",
-                    ) from exc
-            else:
-                obj["metadata"]["resourceVersion"] = self._resource_version
-                try:
-                    live = self.backend.replace(obj)
-                except ConflictError as exc:
-                    raise StateError(
-                        "the state record was changed by someone else during this run",
-                        object=str(self.ref),
-                        fix="check who else deploys this app; re-run to resume",
-                    ) from exc
-            self._resource_version = live["metadata"].get("resourceVersion")
+            try:
+                self._save(record, changed)
+            except BaseException:
+                self._layout = Layout()  # what was stored is uncertain: the next save writes all
+                raise
+
+    def _save(self, record: Mapping[str, Any], changed: Iterable[str] | None) -> None:
+        if changed is None:
+            self._changed.clear()
+            hint: set[str] | None = None
+        else:
+            self._changed.update(changed)
+            hint = self._changed
+        index, used = self._layout.index(record, hint)
+        for name, raw in self._layout.new.items():
+            self._parts[name] = self._write(part_object(self.ref, self.app, name, raw), self._parts.get(name))
+        self._resource_version = self._write(encode(index, self.app, self.ref), self._resource_version)
+        self._layout.saved()
+        self._changed = set()
+        # Only now that the index no longer lists them may the old parts go.
+        for name in set(self._parts) - used:
+            self.backend.delete(part_ref(self.ref, name), wait=False)
+            self.writes += 1
+            del self._parts[name]
+
+    def _write(self, obj: Obj, resource_version: str | None) -> str | None:
+        """Create ``obj``, or replace it if it still is at ``resource_version``; its new version."""
+        self.writes += 1
+        if resource_version is None:
+            try:
+                live = self.backend.create(obj)
+            except AlreadyExistsError as exc:
+                raise StateError(
+                    "the state record appeared while this run was starting",
+                    object=str(ObjectRef.of(obj)),
+                    fix="another pyvela run is deploying this app; re-run later",
+                ) from exc
+        else:
+            obj["metadata"]["resourceVersion"] = resource_version
+            try:
+                live = self.backend.replace(obj)
+            except ConflictError as exc:
+                raise StateError(
+                    "the state record was changed by someone else during this run",
+                    object=str(ObjectRef.of(obj)),
+                    fix="check who else deploys this app; re-run to resume",
+                ) from exc
+        version: str | None = live["metadata"].get("resourceVersion")
+        return version
 
     def delete(self) -> None:
+        # The index goes first: parts without an index are removed by the next save or delete.
         self.backend.delete(self.ref, wait=False)
+        for name in self._list_parts():
+            self.backend.delete(part_ref(self.ref, name), wait=False)
+        self._parts = {}
         self._resource_version = None
 
 
 def encode(record: Mapping[str, Any], app: str, ref: ObjectRef) -> Obj:
-    # gzip level 1: the record is written after every transition; speed beats size here.
-    raw = gzip.compress(json.dumps(record, separators=(",", ":"), default=str).encode(), compresslevel=1)
+    # gzip level 1: the index is written after every transition; speed beats size here.
+    raw = gzip.compress(dumps(dict(record, format=FORMAT)), compresslevel=1)
     return {
         "apiVersion": "v1",
         "kind": "Secret",
@@ -146,7 +210,7 @@ def decode(live: Mapping[str, Any], app: str, ref: ObjectRef) -> dict[str, Any]:
             fix=fix,
         ) from exc
     if (
-        record.get("format") != FORMAT
+        record.get("format") not in FORMATS
         or record.get("app") != app
         or not isinstance(record.get("revisions"), list)
     ):

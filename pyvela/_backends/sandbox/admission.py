@@ -228,6 +228,17 @@ def release(conn: sqlite3.Connection, ns: str, name: str | None = None) -> None:
 
 
 def _free_ip(conn: sqlite3.Connection) -> str:
+    # IPs are handed out in order, so with no IP released the next one follows the count:
+    # found by two indexed lookups, where scanning every allocation made n Services cost n².
+    (count,) = conn.execute("SELECT COUNT(*) FROM allocations WHERE value LIKE '10.96.%'").fetchone()
+    guess = str(SERVICE_CIDR.network_address + count + 2)
+    lower = str(SERVICE_CIDR.network_address + count + 1)
+    if (
+        count + 2 < SERVICE_CIDR.num_addresses - 1
+        and not _taken(conn, guess)
+        and (count == 0 or _taken(conn, lower))
+    ):
+        return guess
     used = {r[0] for r in conn.execute("SELECT value FROM allocations WHERE value LIKE '10.96.%'")}
     for offset in range(2, SERVICE_CIDR.num_addresses - 1):
         ip = str(SERVICE_CIDR.network_address + offset)

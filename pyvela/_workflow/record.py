@@ -1,0 +1,281 @@
+"""How the state record is laid out in the cluster: a small index and its parts.
+
+A revision of a large app holds thousands of step states and inventory entries with full
+manifests; ten of them are far beyond the 1 MiB a real API server accepts in one object,
+and rewriting all of it on every scheduling round made a run's cost quadratic. So each
+revision's big values (``BIG``) are cut into chunks of a fixed number of items, each in a
+Secret of its own, ``pyvela-app.<app>.<revision>.<key>.<i>``. The index (the Secret
+``pyvela-app.<app>``) keeps the small per-revision fields and how many chunks each value
+has. Every object is written with a resourceVersion precondition, the index on every save.
+
+A save writes only the chunks whose content changed, then the index; parts the index no
+longer lists (a trimmed revision) are deleted after it. A run killed between a part and
+the index leaves a part newer than its index: step states that were about to be saved,
+which a resume treats like any other saved state, since nothing acts on a transition
+before its save returns.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import json
+import operator
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+from pyvela._core.objects import LABEL_MANAGED_BY, MANAGER, Obj, ObjectRef
+from pyvela.errors import StateError
+
+PART_TYPE = "pyvela.dev/app-state-part"
+LABEL_STATE_OF = "pyvela.dev/state-of"
+#: A revision's values that are stored as parts; every other field stays in the index.
+BIG = ("steps", "inventory", "planned", "spec")
+#: Items per part: small enough that a save re-encodes little, large enough to keep the
+#: number of objects modest (a part of 100 inventory entries is ~20 KiB gzipped).
+CHUNK = 100
+#: Serialized JSON per part for values stored as text (the app spec).
+TEXT_CHUNK = 256 * 1024
+#: The API server refuses objects over 1 MiB; stay well below it.
+PART_LIMIT = 900 * 1024
+
+
+def dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), default=str).encode()
+
+
+def digest_of(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()[:24]
+
+
+def part_ref(index: ObjectRef, name: str) -> ObjectRef:
+    return ObjectRef("v1", "Secret", index.namespace, f"{index.name}.{name}")
+
+
+def part_object(index: ObjectRef, app: str, name: str, raw: bytes) -> Obj:
+    data = gzip.compress(raw, compresslevel=1)
+    if len(data) > PART_LIMIT:
+        raise StateError(
+            "a part of the state record is too large for one Kubernetes object",
+            object=str(index),
+            expected=f"at most {PART_LIMIT} bytes gzipped",
+            got=f"{len(data)} bytes",
+            fix="keep single manifests (ConfigMap data, CRDs) well under 1 MiB",
+        )
+    ref = part_ref(index, name)
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": PART_TYPE,
+        "metadata": {
+            "name": ref.name,
+            "namespace": ref.namespace,
+            "labels": {LABEL_MANAGED_BY: MANAGER, LABEL_STATE_OF: app},
+        },
+        "data": {"part": base64.b64encode(data).decode()},
+    }
+
+
+def read_part(index: ObjectRef, name: str, live: Mapping[str, Any] | None) -> tuple[Any, str]:
+    """The JSON value of one part, and the digest of what it holds."""
+    fix = f"the record is damaged: delete the Secret {index.namespace}/{index.name} to start over"
+    if live is None:
+        raise StateError(
+            "a part of the state record is missing; refusing to overwrite the record",
+            object=str(part_ref(index, name)),
+            fix=fix,
+        )
+    try:
+        raw = gzip.decompress(base64.b64decode((live.get("data") or {})["part"]))
+        value = json.loads(raw)
+    except Exception as exc:
+        raise StateError(
+            "a part of the state record is corrupt; refusing to overwrite the record",
+            object=str(part_ref(index, name)),
+            got=f"{type(exc).__name__}: {exc}",
+            fix=fix,
+        ) from exc
+    return value, digest_of(raw)
+
+
+class _Split:
+    """One big value as stored: its chunks' digests, and what they were made of."""
+
+    def __init__(
+        self, owner: Any, key: str, value: Any, kind: str, digests: list[str], members: list[tuple[Any, ...]]
+    ) -> None:
+        self.owner = owner  # the revision, held so the id() this split is cached under stays its own
+        self.value = value
+        self.kind = kind
+        self.digests = digests
+        self.members = members  # per chunk: the items (steps: names) it holds
+        self.position: dict[str, int] = {}
+        if kind == "dict":
+            self.position = {n: i for i, chunk in enumerate(members) for n in chunk}
+
+        self.names = [_name(owner, key, i) for i in range(len(digests))]
+
+    def spec(self) -> dict[str, Any]:
+        return {"kind": self.kind, "parts": len(self.digests)}
+
+
+class Layout:
+    """Splits records into parts, remembering what was stored so a save re-encodes only changes."""
+
+    def __init__(self) -> None:
+        self._splits: dict[tuple[int, str], _Split] = {}
+        self.new: dict[str, bytes] = {}  # part name -> JSON this save must write
+        self.stored: dict[str, str] = {}  # part name -> digest of what the cluster holds
+        self._wrote: dict[str, str] = {}
+        # id -> (item, its JSON) for items of chunks encoded by the last save (items held, so
+        # an id cannot be reused while cached).
+        self._items: dict[int, tuple[Any, bytes]] = {}
+        self._items_now: dict[int, tuple[Any, bytes]] = {}
+
+    def _store(self, name: str, chunk: Any, raw: bytes | None = None) -> str:
+        raw = dumps(chunk) if raw is None else raw
+        digest = digest_of(raw)
+        if self.stored.get(name) != digest:
+            self.new[name] = raw
+            self._wrote[name] = digest
+        return digest
+
+    def saved(self) -> None:
+        """The parts of the last ``index`` are in the cluster."""
+        self.stored.update(self._wrote)
+        self._wrote = {}
+
+    def index(
+        self, record: Mapping[str, Any], latest_changed: Collection[str] | None
+    ) -> tuple[dict[str, Any], set[str]]:
+        """The index for ``record`` and every digest it refers to; new parts land in ``new``.
+
+        Revisions other than the latest are never changed once a later one exists, so their
+        values are split once and reused by identity. The latest revision's steps are
+        re-encoded only in the chunks of ``latest_changed`` (all of them when None); its
+        inventory chunks whenever an entry in them was added or replaced.
+        """
+        self.new, self._wrote = {}, {}
+        self._items_now = {}
+        revisions = list(record["revisions"])
+        out_revs = []
+        used: set[str] = set()
+        splits: dict[tuple[int, str], _Split] = {}
+        for rev in revisions:
+            latest = rev is revisions[-1]
+            meta = {k: v for k, v in rev.items() if k not in BIG}
+            parts = {}
+            for key in BIG:
+                if key not in rev:
+                    continue
+                split = self._split(rev, key, latest_changed if latest else (), frozen=not latest)
+                splits[id(rev), key] = split
+                parts[key] = split.spec()
+                used.update(split.names)
+            meta["parts"] = parts
+            out_revs.append(meta)
+        self._splits = splits
+        self._items, self._items_now = self._items_now, {}
+        index = {k: v for k, v in record.items() if k != "revisions"}
+        index["revisions"] = out_revs
+        return index, used
+
+    def _split(
+        self, rev: dict[str, Any], key: str, changed: Collection[str] | None, *, frozen: bool
+    ) -> _Split:
+        value = rev[key]
+        old = self._splits.get((id(rev), key))
+        if old is not None and old.owner is not rev:
+            old = None
+        if old is not None and old.value is value and (frozen or key in ("spec", "planned")):
+            return old  # earlier revisions, the app spec and the plan never change once recorded
+        if isinstance(value, dict) and key == "steps":
+            return self._split_dict(rev, value, old, changed)
+        if isinstance(value, list) and key != "spec":
+            return self._split_list(rev, key, value, old)
+        text = dumps(value).decode()
+        pieces = [text[i : i + TEXT_CHUNK] for i in range(0, len(text), TEXT_CHUNK)] or [""]
+        digests = [self._store(_name(rev, key, i), p) for i, p in enumerate(pieces)]
+        return _Split(rev, key, value, "text", digests, [(p,) for p in pieces])
+
+    def _split_dict(
+        self, rev: Any, value: dict[str, Any], old: _Split | None, changed: Collection[str] | None
+    ) -> _Split:
+        names = list(value)
+        if old is None or old.value is not value or changed is None or len(old.position) != len(names):
+            members = [tuple(names[i : i + CHUNK]) for i in range(0, len(names), CHUNK)]
+            digests = [
+                self._store(_name(rev, "steps", i), {n: value[n] for n in m}) for i, m in enumerate(members)
+            ]
+            return _Split(rev, "steps", value, "dict", digests, members)
+        dirty = {old.position[n] for n in changed if n in old.position}
+        digests = list(old.digests)
+        for i in dirty:
+            digests[i] = self._store(_name(rev, "steps", i), {n: value[n] for n in old.members[i]})
+        old.digests = digests
+        return old
+
+    def _split_list(self, rev: Any, key: str, value: list[Any], old: _Split | None) -> _Split:
+        members = [tuple(value[i : i + CHUNK]) for i in range(0, len(value), CHUNK)]
+        digests = []
+        for i, m in enumerate(members):
+            # Items are never mutated once listed (inventory entries are replaced whole),
+            # so a chunk whose items are the same objects is the same part.
+            if old is not None and i < len(old.members) and _same(old.members[i], m):
+                digests.append(old.digests[i])
+            else:
+                raw = b"[" + b",".join(self._item(x) for x in m) + b"]"  # what dumps(list(m)) gives
+                digests.append(self._store(_name(rev, key, i), None, raw))
+        return _Split(rev, key, value, "list", digests, members)
+
+    def _item(self, item: Any) -> bytes:
+        """One list item's JSON, encoded once: a growing inventory re-encodes only its new entries."""
+        known = self._items.get(id(item))
+        if known is None or known[0] is not item:
+            known = self._items[id(item)] = (item, dumps(item))
+        self._items_now[id(item)] = known
+        return known[1]
+
+    def assemble(self, index: Mapping[str, Any], read: Callable[[str], tuple[Any, str]]) -> dict[str, Any]:
+        """The record from its index; ``read(name)`` gives a part's value and digest."""
+        record = {k: v for k, v in index.items() if k != "revisions"}
+        revisions = []
+        splits: dict[tuple[int, str], _Split] = {}
+        for meta in index["revisions"]:
+            rev = {k: v for k, v in meta.items() if k != "parts"}
+            for key, spec in (meta.get("parts") or {}).items():
+                names = [_name(rev, key, i) for i in range(int(spec["parts"]))]
+                read_back = [read(n) for n in names]
+                chunks = [c for c, _ in read_back]
+                digests = [d for _, d in read_back]
+                self.stored.update(zip(names, digests, strict=True))
+                value: Any
+                if spec["kind"] == "dict":
+                    value = {}
+                    for c in chunks:
+                        value.update(c)
+                    members = [tuple(c) for c in chunks]
+                elif spec["kind"] == "list":
+                    value = [item for c in chunks for item in c]
+                    members, at = [], 0
+                    for c in chunks:
+                        members.append(tuple(value[at : at + len(c)]))
+                        at += len(c)
+                else:
+                    value = json.loads("".join(chunks))
+                    members = [(c,) for c in chunks]
+                rev[key] = value
+                splits[id(rev), key] = _Split(rev, key, value, spec["kind"], digests, members)
+            revisions.append(rev)
+        record["revisions"] = revisions
+        self._splits = splits
+        return record
+
+
+def _name(rev: Mapping[str, Any], key: str, i: int) -> str:
+    return f"{rev['number']}.{key}.{i}"
+
+
+def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    return len(a) == len(b) and all(map(operator.is_, a, b))  # in C: run on every save
