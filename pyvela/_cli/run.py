@@ -25,8 +25,12 @@ from pyvela.errors import ClusterError, ConfigCentreError, StateError
 EXIT_SUSPENDED = 3
 
 
-def open_backend(args: argparse.Namespace) -> Backend:
-    """The sandbox unless a real cluster is named: never a real cluster by accident."""
+def open_backend(args: argparse.Namespace, *, read: bool = False) -> Backend:
+    """The sandbox unless a real cluster is named: never a real cluster by accident.
+
+    ``read``: the command only reads, so an existing sandbox is opened read-only (``status``
+    works on a sandbox nobody may write, and cannot change one by accident).
+    """
     if (
         getattr(args, "context", None)
         or getattr(args, "kubeconfig", None)
@@ -45,9 +49,11 @@ def open_backend(args: argparse.Namespace) -> Backend:
             context=args.context, kubeconfig=args.kubeconfig, in_cluster=args.in_cluster
         )
         return backend
-    from pyvela._backends.sandbox import Sandbox
+    from pyvela._backends.sandbox import Sandbox, default_root
+    from pyvela._backends.sandbox.store import DB_FILE
 
-    sandbox: Backend = Sandbox(Path(args.sandbox) if getattr(args, "sandbox", None) else None)
+    root = Path(args.sandbox) if getattr(args, "sandbox", None) else default_root()
+    sandbox: Backend = Sandbox(root, read_only=True if read and (root / DB_FILE).is_file() else None)
     return sandbox
 
 
@@ -264,7 +270,7 @@ def cmd_workflow(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    backend = open_backend(args)
+    backend = open_backend(args, read=True)
     try:
         ops = _ops(args, backend, Recorder())
         data = ops.status()
@@ -280,7 +286,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    backend = open_backend(args)
+    backend = open_backend(args, read=True)
     try:
         rows = _ops(args, backend, Recorder()).history()
     finally:
@@ -334,7 +340,7 @@ def cmd_config(args: argparse.Namespace) -> int:
     """``config get``: the released items of the app's target, as the config centre holds them."""
     from pyvela._configcentre.protocol import ConfigTarget
 
-    backend = open_backend(args)
+    backend = open_backend(args, read=True)
     try:
         loaded = load_app(args.app, defs=args.defs)
         factory, settings = config_centre_for(backend, loaded)
