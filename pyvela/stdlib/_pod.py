@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from ._types import EnvVar, HealthProbe, HostAlias, env_list, host_aliases, probe, resources
 from ._volumes import Volume, VolumeMounts, legacy_mounts_and_volumes, mounts_and_volumes
@@ -13,68 +13,77 @@ LABEL_COMPONENT = "app.oam.dev/component"
 LABEL_REVISION = "app.oam.dev/revision"
 
 
-def container(
+class PodParams(Protocol):
+    """The container and pod parameters every standard workload has (same names, same meaning)."""
+
+    @property
+    def image(self) -> str: ...
+    @property
+    def image_pull_policy(self) -> str | None: ...
+    @property
+    def image_pull_secrets(self) -> tuple[str, ...] | None: ...
+    @property
+    def cmd(self) -> tuple[str, ...] | None: ...
+    @property
+    def env(self) -> tuple[EnvVar, ...] | None: ...
+    @property
+    def cpu(self) -> str | None: ...
+    @property
+    def memory(self) -> str | None: ...
+    @property
+    def volumes(self) -> tuple[Volume, ...] | None: ...
+    @property
+    def liveness_probe(self) -> HealthProbe | None: ...
+    @property
+    def readiness_probe(self) -> HealthProbe | None: ...
+
+
+def pod_spec(
     name: str,
-    image: str,
+    p: PodParams,
     *,
-    image_pull_policy: str | None = None,
-    cmd: tuple[str, ...] | None = None,
+    restart: str | None = None,
     args: tuple[str, ...] | None = None,
-    env: tuple[EnvVar, ...] | None = None,
-    cpu: str | None = None,
-    memory: str | None = None,
-    liveness_probe: HealthProbe | None = None,
-    readiness_probe: HealthProbe | None = None,
     ports: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": name, "image": image}
-    if ports is not None:
-        out["ports"] = ports
-    if image_pull_policy is not None:
-        out["imagePullPolicy"] = image_pull_policy
-    if cmd is not None:
-        out["command"] = list(cmd)
-    if args is not None:
-        out["args"] = list(args)
-    if env is not None:
-        out["env"] = env_list(env)
-    res = resources(cpu, memory)
-    if res is not None:
-        out["resources"] = res
-    if liveness_probe is not None:
-        out["livenessProbe"] = probe(liveness_probe)
-    if readiness_probe is not None:
-        out["readinessProbe"] = probe(readiness_probe)
-    return out
-
-
-def add_volumes(
-    main: dict[str, Any],
-    spec: dict[str, Any],
-    *,
-    volume_mounts: VolumeMounts | None,
-    volumes: tuple[Volume, ...] | None,
+    volume_mounts: VolumeMounts | None = None,
     host_path_options: bool = False,
-) -> None:
-    """``volume_mounts`` wins over the deprecated ``volumes`` when both are given (as in KubeVela)."""
+    aliases: tuple[HostAlias, ...] | None = None,
+) -> dict[str, Any]:
+    """The pod spec of a standard workload: its main container, volumes and pod extras.
+
+    ``volume_mounts`` wins over the deprecated ``volumes`` when both are given (as in KubeVela).
+    """
+    main: dict[str, Any] = {"name": name, "image": p.image}
+    if ports is not None:
+        main["ports"] = ports
+    if p.image_pull_policy is not None:
+        main["imagePullPolicy"] = p.image_pull_policy
+    if p.cmd is not None:
+        main["command"] = list(p.cmd)
+    if args is not None:
+        main["args"] = list(args)
+    if p.env is not None:
+        main["env"] = env_list(p.env)
+    res = resources(p.cpu, p.memory)
+    if res is not None:
+        main["resources"] = res
+    if p.liveness_probe is not None:
+        main["livenessProbe"] = probe(p.liveness_probe)
+    if p.readiness_probe is not None:
+        main["readinessProbe"] = probe(p.readiness_probe)
+    spec: dict[str, Any] = {} if restart is None else {"restartPolicy": restart}
+    spec["containers"] = [main]
     if volume_mounts is not None:
         main["volumeMounts"], spec["volumes"] = mounts_and_volumes(
             volume_mounts, host_path_options=host_path_options
         )
-    elif volumes is not None:
-        main["volumeMounts"], spec["volumes"] = legacy_mounts_and_volumes(volumes)
-
-
-def pod_spec_extras(
-    spec: dict[str, Any],
-    *,
-    image_pull_secrets: tuple[str, ...] | None = None,
-    aliases: tuple[HostAlias, ...] | None = None,
-) -> None:
+    elif p.volumes is not None:
+        main["volumeMounts"], spec["volumes"] = legacy_mounts_and_volumes(p.volumes)
     if aliases is not None:
         spec["hostAliases"] = host_aliases(aliases)
-    if image_pull_secrets is not None:
-        spec["imagePullSecrets"] = [{"name": s} for s in image_pull_secrets]
+    if p.image_pull_secrets is not None:
+        spec["imagePullSecrets"] = [{"name": s} for s in p.image_pull_secrets]
+    return spec
 
 
 def pod_metadata(

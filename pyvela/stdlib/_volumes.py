@@ -140,18 +140,51 @@ class VolumeMounts(Checked):
     host_path: tuple[HostPathMount, ...] = ()
 
 
-def _items(items: tuple[KeyToPath, ...] | None) -> dict[str, Any]:
-    if items is None:
-        return {}
-    return {"items": [{"key": i.key, "path": i.path, "mode": i.mode} for i in items]}
+def key_items(items: tuple[KeyToPath, ...] | None) -> dict[str, Any]:
+    """The ``items`` of a ConfigMap or Secret volume source (nothing when not given)."""
+    return {} if items is None else {"items": [{"key": i.key, "path": i.path, "mode": i.mode} for i in items]}
+
+
+def first_of_each_name(volumes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The pod's volumes: the first volume of each name wins, as in KubeVela."""
+    seen: set[str] = set()
+    unique: list[dict[str, Any]] = []
+    for volume in volumes:
+        if volume["name"] not in seen:
+            seen.add(volume["name"])
+            unique.append(volume)
+    return unique
+
+
+def _volume(kind: str, v: Any) -> dict[str, Any]:
+    """The pod volume of a ``volume_mounts`` entry or a deprecated ``Volume`` (same field names)."""
+    if kind == "pvc":
+        return {"name": v.name, "persistentVolumeClaim": {"claimName": v.claim_name}}
+    if kind == "configMap":
+        return {
+            "name": v.name,
+            "configMap": {"defaultMode": v.default_mode, "name": v.cm_name, **key_items(v.items)},
+        }
+    if kind == "secret":
+        source = {"defaultMode": v.default_mode, "secretName": v.secret_name, **key_items(v.items)}
+        return {"name": v.name, "secret": source}
+    if kind == "emptyDir":
+        return {"name": v.name, "emptyDir": {"medium": v.medium}}
+    return {"name": v.name, "hostPath": {"path": v.path}}
 
 
 def mounts_and_volumes(vm: VolumeMounts, *, host_path_options: bool = False) -> tuple[list[Any], list[Any]]:
     """The container's volumeMounts and the pod's volumes (first of each name kept)."""
     mounts: list[dict[str, Any]] = []
     volumes: list[dict[str, Any]] = []
-    groups: tuple[tuple[Any, ...], ...] = (vm.pvc, vm.config_map, vm.secret, vm.empty_dir, vm.host_path)
-    for group in groups:
+    groups: tuple[tuple[str, tuple[Any, ...]], ...] = (
+        ("pvc", vm.pvc),
+        ("configMap", vm.config_map),
+        ("secret", vm.secret),
+        ("emptyDir", vm.empty_dir),
+        ("hostPath", vm.host_path),
+    )
+    for kind, group in groups:
         for v in group:
             mount: dict[str, Any] = {"mountPath": v.mount_path, "name": v.name}
             if v.sub_path is not None:
@@ -163,33 +196,8 @@ def mounts_and_volumes(vm: VolumeMounts, *, host_path_options: bool = False) -> 
                 if v.read_only is not None:
                     mount["readOnly"] = v.read_only
             mounts.append(mount)
-            volumes.append(_volume(v))
-    seen: set[str] = set()
-    unique: list[dict[str, Any]] = []
-    for volume in volumes:
-        if volume["name"] not in seen:
-            seen.add(volume["name"])
-            unique.append(volume)
-    return list(mounts), unique
-
-
-def _volume(v: Any) -> dict[str, Any]:
-    if isinstance(v, PvcMount):
-        return {"name": v.name, "persistentVolumeClaim": {"claimName": v.claim_name}}
-    if isinstance(v, ConfigMapMount):
-        return {
-            "name": v.name,
-            "configMap": {"defaultMode": v.default_mode, "name": v.cm_name, **_items(v.items)},
-        }
-    if isinstance(v, SecretMount):
-        return {
-            "name": v.name,
-            "secret": {"defaultMode": v.default_mode, "secretName": v.secret_name, **_items(v.items)},
-        }
-    if isinstance(v, EmptyDirMount):
-        return {"name": v.name, "emptyDir": {"medium": v.medium}}
-    assert isinstance(v, HostPathMount)
-    return {"name": v.name, "hostPath": {"path": v.path}}
+            volumes.append(_volume(kind, v))
+    return mounts, first_of_each_name(volumes)
 
 
 @attrs.frozen(kw_only=True)
@@ -231,17 +239,7 @@ class Volume(Checked):
 
 
 def legacy_mounts_and_volumes(volumes: tuple[Volume, ...]) -> tuple[list[Any], list[Any]]:
-    mounts = [{"mountPath": v.mount_path, "name": v.name} for v in volumes]
-    out: list[dict[str, Any]] = []
-    for v in volumes:
-        item: dict[str, Any] = {"name": v.name}
-        if v.type == "pvc":
-            item["persistentVolumeClaim"] = {"claimName": v.claim_name}
-        elif v.type == "configMap":
-            item["configMap"] = {"defaultMode": v.default_mode, "name": v.cm_name, **_items(v.items)}
-        elif v.type == "secret":
-            item["secret"] = {"defaultMode": v.default_mode, "secretName": v.secret_name, **_items(v.items)}
-        else:
-            item["emptyDir"] = {"medium": v.medium}
-        out.append(item)
-    return mounts, out
+    """The deprecated form: every volume kept, even one of a name already used."""
+    return [{"mountPath": v.mount_path, "name": v.name} for v in volumes], [
+        _volume(v.type, v) for v in volumes
+    ]

@@ -9,8 +9,8 @@ import attrs
 
 from pyvela import ComponentContext, Obj, WorkloadType, component
 
-from ._pod import add_volumes, container, pod_metadata, pod_spec_extras
-from ._types import EnvVar, HealthProbe, HostAlias, Params, PullPolicy
+from ._pod import pod_metadata, pod_spec
+from ._types import EnvVar, HealthProbe, HostAlias, Params, PullPolicy, host_aliases
 from ._volumes import Volume, VolumeMounts
 
 JOB = WorkloadType(api_version="batch/v1", kind="Job")
@@ -61,20 +61,7 @@ def task(p: TaskParams, ctx: ComponentContext) -> Obj:
     Follows KubeVela v1.10.1 vela-templates/definitions/internal/component/task.cue.
     """
     # KubeVela's task accepts the probes and drops them; here they reach the container.
-    main = container(
-        ctx.name,
-        p.image,
-        image_pull_policy=p.image_pull_policy,
-        cmd=p.cmd,
-        env=p.env,
-        cpu=p.cpu,
-        memory=p.memory,
-        liveness_probe=p.liveness_probe,
-        readiness_probe=p.readiness_probe,
-    )
-    spec: dict[str, Any] = {"restartPolicy": p.restart, "containers": [main]}
-    add_volumes(main, spec, volume_mounts=None, volumes=p.volumes)
-    pod_spec_extras(spec, image_pull_secrets=p.image_pull_secrets)
+    spec = pod_spec(ctx.name, p, restart=p.restart)
     meta = pod_metadata(ctx.app_name, ctx.name, labels=p.labels, annotations=p.annotations)
     return {
         "apiVersion": "batch/v1",
@@ -154,22 +141,9 @@ def cron_task(p: CronTaskParams, ctx: ComponentContext) -> Obj:
     Follows KubeVela v1.10.1 vela-templates/definitions/internal/component/cron-task.cue
     (its Kubernetes >= 1.25 branch).
     """
-    main = container(
-        ctx.name,
-        p.image,
-        image_pull_policy=p.image_pull_policy,
-        cmd=p.cmd,
-        env=p.env,
-        cpu=p.cpu,
-        memory=p.memory,
-        liveness_probe=p.liveness_probe,
-        readiness_probe=p.readiness_probe,
-    )
-    spec: dict[str, Any] = {"restartPolicy": p.restart, "containers": [main]}
-    add_volumes(main, spec, volume_mounts=p.volume_mounts, volumes=p.volumes)
-    pod_spec_extras(spec, image_pull_secrets=p.image_pull_secrets)
-    if p.host_aliases is not None:
-        spec["hostAliases"] = [{"ip": a.ip, "hostnames": list(a.hostnames)} for a in p.host_aliases]
+    spec = pod_spec(ctx.name, p, restart=p.restart, volume_mounts=p.volume_mounts)
+    if p.host_aliases is not None:  # after imagePullSecrets, where cron-task.cue puts it
+        spec["hostAliases"] = host_aliases(p.host_aliases)
     job: dict[str, Any] = {"parallelism": p.count, "completions": p.count}
     if p.ttl_seconds_after_finished is not None:
         job["ttlSecondsAfterFinished"] = p.ttl_seconds_after_finished

@@ -9,7 +9,7 @@ import attrs
 
 from pyvela import ComponentContext, Obj, Rendered, WorkloadType, component
 
-from ._pod import LABEL_COMPONENT, add_volumes, container, pod_metadata, pod_spec_extras, service
+from ._pod import LABEL_COMPONENT, pod_metadata, pod_spec, service
 from ._types import Checked, EnvVar, ExposeType, HealthProbe, HostAlias, Params, Protocol, PullPolicy
 from ._volumes import Volume, VolumeMounts
 
@@ -92,13 +92,37 @@ class WebserviceParams(Params):
     host_aliases: tuple[HostAlias, ...] | None = None
 
 
-def _deployment(ctx: ComponentContext, template: dict[str, Any]) -> Obj:
+def _controller(kind: str, ctx: ComponentContext, template: dict[str, Any]) -> Obj:
+    """A Deployment or DaemonSet selecting its pods by component."""
     return {
         "apiVersion": "apps/v1",
-        "kind": "Deployment",
+        "kind": kind,
         "metadata": {"name": ctx.name},
         "spec": {"selector": {"matchLabels": {LABEL_COMPONENT: ctx.name}}, "template": template},
     }
+
+
+def _serving(
+    kind: str,
+    p: WebserviceParams | DaemonParams,
+    ctx: ComponentContext,
+    spec: dict[str, Any],
+    exposed: list[dict[str, Any]],
+) -> Obj | Rendered:
+    """webservice's and daemon's workload, and the Service of exposed ports (``webserviceExpose``)."""
+    meta = pod_metadata(
+        ctx.app_name,
+        ctx.name,
+        labels=p.labels,
+        annotations=p.annotations,
+        revision=ctx.app_revision if p.add_revision_label else None,
+    )
+    workload = _controller(kind, ctx, {"metadata": meta, "spec": spec})
+    if not exposed:
+        return workload
+    return Rendered(
+        workload=workload, outputs={"webserviceExpose": service(ctx.name, ctx.name, exposed, p.expose_type)}
+    )
 
 
 @component(name="webservice", params=WebserviceParams, workload=DEPLOYMENT)
@@ -122,30 +146,9 @@ def webservice(p: WebserviceParams, ctx: ComponentContext) -> Obj | Rendered:
         ]
     elif p.port is not None:
         ports = [{"containerPort": p.port}]
-    main = container(
-        ctx.name,
-        p.image,
-        image_pull_policy=p.image_pull_policy,
-        cmd=p.cmd,
-        args=p.args,
-        env=p.env,
-        cpu=p.cpu,
-        memory=p.memory,
-        liveness_probe=p.liveness_probe,
-        readiness_probe=p.readiness_probe,
-        ports=ports,
+    spec = pod_spec(
+        ctx.name, p, args=p.args, ports=ports, volume_mounts=p.volume_mounts, aliases=p.host_aliases
     )
-    spec: dict[str, Any] = {"containers": [main]}
-    add_volumes(main, spec, volume_mounts=p.volume_mounts, volumes=p.volumes)
-    pod_spec_extras(spec, image_pull_secrets=p.image_pull_secrets, aliases=p.host_aliases)
-    meta = pod_metadata(
-        ctx.app_name,
-        ctx.name,
-        labels=p.labels,
-        annotations=p.annotations,
-        revision=ctx.app_revision if p.add_revision_label else None,
-    )
-    workload = _deployment(ctx, {"metadata": meta, "spec": spec})
     exposed: list[dict[str, Any]] = []
     for v in p.ports or ():
         if not v.expose:
@@ -159,11 +162,7 @@ def webservice(p: WebserviceParams, ctx: ComponentContext) -> Obj | Rendered:
         if v.node_port is not None and p.expose_type == "NodePort":
             item["nodePort"] = v.node_port
         exposed.append(item)
-    if not exposed:
-        return workload
-    return Rendered(
-        workload=workload, outputs={"webserviceExpose": service(ctx.name, ctx.name, exposed, p.expose_type)}
-    )
+    return _serving("Deployment", p, ctx, spec, exposed)
 
 
 @attrs.frozen(kw_only=True)
@@ -203,21 +202,8 @@ def worker(p: WorkerParams, ctx: ComponentContext) -> Obj:
 
     Follows KubeVela v1.10.1 vela-templates/definitions/internal/component/worker.cue.
     """
-    main = container(
-        ctx.name,
-        p.image,
-        image_pull_policy=p.image_pull_policy,
-        cmd=p.cmd,
-        env=p.env,
-        cpu=p.cpu,
-        memory=p.memory,
-        liveness_probe=p.liveness_probe,
-        readiness_probe=p.readiness_probe,
-    )
-    spec: dict[str, Any] = {"containers": [main]}
-    add_volumes(main, spec, volume_mounts=p.volume_mounts, volumes=p.volumes)
-    pod_spec_extras(spec, image_pull_secrets=p.image_pull_secrets)
-    return _deployment(ctx, {"metadata": pod_metadata(ctx.app_name, ctx.name), "spec": spec})
+    spec = pod_spec(ctx.name, p, volume_mounts=p.volume_mounts)
+    return _controller("Deployment", ctx, {"metadata": pod_metadata(ctx.app_name, ctx.name), "spec": spec})
 
 
 @attrs.frozen(kw_only=True)
@@ -297,44 +283,17 @@ def daemon(p: DaemonParams, ctx: ComponentContext) -> Obj | Rendered:
         ]
     elif p.port is not None:
         ports = [{"containerPort": p.port}]
-    main = container(
+    spec = pod_spec(
         ctx.name,
-        p.image,
-        image_pull_policy=p.image_pull_policy,
-        cmd=p.cmd,
-        env=p.env,
-        cpu=p.cpu,
-        memory=p.memory,
-        liveness_probe=p.liveness_probe,
-        readiness_probe=p.readiness_probe,
+        p,
         ports=ports,
+        volume_mounts=p.volume_mounts,
+        host_path_options=True,
+        aliases=p.host_aliases,
     )
-    spec: dict[str, Any] = {"containers": [main]}
-    add_volumes(main, spec, volume_mounts=p.volume_mounts, volumes=p.volumes, host_path_options=True)
-    pod_spec_extras(spec, image_pull_secrets=p.image_pull_secrets, aliases=p.host_aliases)
-    meta = pod_metadata(
-        ctx.app_name,
-        ctx.name,
-        labels=p.labels,
-        annotations=p.annotations,
-        revision=ctx.app_revision if p.add_revision_label else None,
-    )
-    workload: Obj = {
-        "apiVersion": "apps/v1",
-        "kind": "DaemonSet",
-        "metadata": {"name": ctx.name},
-        "spec": {
-            "selector": {"matchLabels": {LABEL_COMPONENT: ctx.name}},
-            "template": {"metadata": meta, "spec": spec},
-        },
-    }
     exposed = [
         {"port": v.port, "targetPort": v.port, "name": v.name or f"port-{v.port}"}
         for v in p.ports or ()
         if v.expose
     ]
-    if not exposed:
-        return workload
-    return Rendered(
-        workload=workload, outputs={"webserviceExpose": service(ctx.name, ctx.name, exposed, p.expose_type)}
-    )
+    return _serving("DaemonSet", p, ctx, spec, exposed)
