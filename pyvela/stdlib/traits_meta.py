@@ -60,18 +60,35 @@ class LabelsParams(Params):
     labels: Mapping[str, str | None]
 
 
+def _metadata_patch(w: Any, field: str, values: Mapping[str, str | None], *, jobs: bool) -> TraitResult:
+    """Merge ``values`` into ``field`` of the workload's metadata and of its pod (and, with
+    ``jobs``, job) templates' metadata, wherever the workload has those templates."""
+
+    def at(*path: str) -> dict[str, Any]:
+        return {field: _merge_patch(_get(w, *path, field), values)}
+
+    patch: Patch = {"metadata": at("metadata")}
+    spec: Patch = {}
+    if _get(w, "spec", "template") is not None:
+        spec["template"] = {"metadata": at("spec", "template", "metadata")}
+    if jobs and _get(w, "spec", "jobTemplate") is not None:
+        spec["jobTemplate"] = {"metadata": at("spec", "jobTemplate", "metadata")}
+        if _get(w, "spec", "jobTemplate", "spec", "template") is not None:
+            inner = at("spec", "jobTemplate", "spec", "template", "metadata")
+            spec["jobTemplate"]["spec"] = {"template": {"metadata": inner}}
+    if spec:
+        patch["spec"] = spec
+    return TraitResult(patch=patch)
+
+
 @trait(name="labels", params=LabelsParams)
 def labels(p: LabelsParams, ctx: TraitContext) -> TraitResult:
     """Label the workload, and its pods when it has a pod template.
 
     Follows KubeVela v1.10.1 vela-templates/definitions/internal/trait/labels.cue.
     """
-    w = ctx.workload
-    patch: Patch = {"metadata": {"labels": _merge_patch(_get(w, "metadata", "labels"), p.labels)}}
-    if _get(w, "spec", "template") is not None:
-        pod = _merge_patch(_get(w, "spec", "template", "metadata", "labels"), p.labels)
-        patch["spec"] = {"template": {"metadata": {"labels": pod}}}
-    return TraitResult(patch=patch)
+    # labels.cue, unlike annotations.cue, leaves a CronJob's job template alone.
+    return _metadata_patch(ctx.workload, "labels", p.labels, jobs=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -91,24 +108,7 @@ def annotations(p: AnnotationsParams, ctx: TraitContext) -> TraitResult:
 
     Follows KubeVela v1.10.1 vela-templates/definitions/internal/trait/annotations.cue.
     """
-    w = ctx.workload
-    values = p.annotations
-
-    def at(*path: str) -> dict[str, Any]:
-        return {"annotations": _merge_patch(_get(w, *path, "annotations"), values)}
-
-    patch: Patch = {"metadata": at("metadata")}
-    spec: Patch = {}
-    if _get(w, "spec", "template") is not None:
-        spec["template"] = {"metadata": at("spec", "template", "metadata")}
-    if _get(w, "spec", "jobTemplate") is not None:
-        spec["jobTemplate"] = {"metadata": at("spec", "jobTemplate", "metadata")}
-        if _get(w, "spec", "jobTemplate", "spec", "template") is not None:
-            inner = at("spec", "jobTemplate", "spec", "template", "metadata")
-            spec["jobTemplate"]["spec"] = {"template": {"metadata": inner}}
-    if spec:
-        patch["spec"] = spec
-    return TraitResult(patch=patch)
+    return _metadata_patch(ctx.workload, "annotations", p.annotations, jobs=True)
 
 
 # --------------------------------------------------------------------------- resource
@@ -250,6 +250,11 @@ class LifecycleHttpHeader(Checked):
     value: str
 
 
+def _check_port(port: int) -> None:
+    if not 1 <= port <= 65535:
+        raise ValueError(f"port {port} is not in 1-65535")
+
+
 @attrs.frozen(kw_only=True)
 class LifecycleHttpGet(Checked):
     """Send an HTTP GET to the container.
@@ -269,8 +274,7 @@ class LifecycleHttpGet(Checked):
     http_headers: tuple[LifecycleHttpHeader, ...] | None = None
 
     def validate(self) -> None:
-        if not 1 <= self.port <= 65535:
-            raise ValueError(f"port {self.port} is not in 1-65535")
+        _check_port(self.port)
 
 
 @attrs.frozen(kw_only=True)
@@ -286,8 +290,7 @@ class LifecycleTcpSocket(Checked):
     host: str | None = None
 
     def validate(self) -> None:
-        if not 1 <= self.port <= 65535:
-            raise ValueError(f"port {self.port} is not in 1-65535")
+        _check_port(self.port)
 
 
 @attrs.frozen(kw_only=True)

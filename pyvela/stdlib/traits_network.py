@@ -275,6 +275,21 @@ def _resource_metric(name: str, t: ResourceTarget) -> dict[str, Any]:
     return {"type": "Resource", "resource": {"name": name, "target": {"type": t.type, key: t.value}}}
 
 
+def _autoscaler(api_version: str, p: HpaParams | CpuScalerParams, ctx: TraitContext, **targets: Any) -> Obj:
+    """A HorizontalPodAutoscaler of the component's workload; ``targets`` end its spec."""
+    return {
+        "apiVersion": api_version,
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": ctx.name},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": p.target_api_version, "kind": p.target_kind, "name": ctx.name},
+            "minReplicas": p.min,
+            "maxReplicas": p.max,
+            **targets,
+        },
+    }
+
+
 @trait(name="hpa", params=HpaParams, applies_to=SCALABLE)
 def hpa(p: HpaParams, ctx: TraitContext) -> TraitResult:
     """Scale the workload on CPU, memory and custom metrics (an autoscaling/v2 HorizontalPodAutoscaler).
@@ -291,18 +306,7 @@ def hpa(p: HpaParams, ctx: TraitContext) -> TraitResult:
         }
         for m in p.pod_custom_metrics or ()
     ]
-    obj: Obj = {
-        "apiVersion": "autoscaling/v2",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": {"name": ctx.name},
-        "spec": {
-            "scaleTargetRef": {"apiVersion": p.target_api_version, "kind": p.target_kind, "name": ctx.name},
-            "minReplicas": p.min,
-            "maxReplicas": p.max,
-            "metrics": metrics,
-        },
-    }
-    return TraitResult(outputs={"hpa": obj})
+    return TraitResult(outputs={"hpa": _autoscaler("autoscaling/v2", p, ctx, metrics=metrics)})
 
 
 @attrs.frozen(kw_only=True)
@@ -330,15 +334,5 @@ def cpuscaler(p: CpuScalerParams, ctx: TraitContext) -> TraitResult:
 
     Follows KubeVela v1.10.1 vela-templates/definitions/internal/trait/cpuscaler.cue.
     """
-    obj: Obj = {
-        "apiVersion": "autoscaling/v1",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": {"name": ctx.name},
-        "spec": {
-            "scaleTargetRef": {"apiVersion": p.target_api_version, "kind": p.target_kind, "name": ctx.name},
-            "minReplicas": p.min,
-            "maxReplicas": p.max,
-            "targetCPUUtilizationPercentage": p.cpu_util,
-        },
-    }
+    obj = _autoscaler("autoscaling/v1", p, ctx, targetCPUUtilizationPercentage=p.cpu_util)
     return TraitResult(outputs={"cpuscaler": obj})

@@ -11,7 +11,7 @@ from pyvela import Obj, TraitContext, TraitResult, trait
 
 from ._patch import Patch, containers, on_pod_spec
 from ._types import Checked, Params
-from ._volumes import KeyToPath
+from ._volumes import KeyToPath, first_of_each_name, key_items
 from .traits_containers import POD_WORKLOADS
 from .traits_meta import QUANTITY
 from .traits_scheduling import LabelSelector
@@ -234,10 +234,6 @@ class StorageParams(Params):
     host_path: tuple[StorageHostPath, ...] | None = None
 
 
-def _items(items: tuple[KeyToPath, ...] | None) -> dict[str, Any]:
-    return {} if items is None else {"items": [{"key": i.key, "path": i.path, "mode": i.mode} for i in items]}
-
-
 def _mount(name: str, path: str, sub_path: str | None, read_only: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {"name": name, "mountPath": path}
     if sub_path is not None:
@@ -287,7 +283,7 @@ def storage(p: StorageParams, ctx: TraitContext) -> TraitResult:
             outputs[f"pvc-{pvc.name}"] = _pvc(pvc)
     for cm in p.config_map or ():
         if cm.mount_path is not None:
-            source = {"defaultMode": cm.default_mode, "name": cm.name, **_items(cm.items)}
+            source = {"defaultMode": cm.default_mode, "name": cm.name, **key_items(cm.items)}
             volumes.append({"name": f"configmap-{cm.name}", "configMap": source})
             mounts.append(_mount(f"configmap-{cm.name}", cm.mount_path, cm.sub_path, cm.read_only))
         for e in ([cm.mount_to_env] if cm.mount_to_env else []) + list(cm.mount_to_envs or ()):
@@ -303,7 +299,7 @@ def storage(p: StorageParams, ctx: TraitContext) -> TraitResult:
                 obj["data"] = dict(cm.data)
             outputs[f"configmap-{cm.name}"] = obj
     for sec in p.secret or ():
-        source = {"defaultMode": sec.default_mode, "secretName": sec.name, **_items(sec.items)}
+        source = {"defaultMode": sec.default_mode, "secretName": sec.name, **key_items(sec.items)}
         volumes.append({"name": f"secret-{sec.name}", "secret": source})
         mounts.append(_mount(f"secret-{sec.name}", sec.mount_path, sec.sub_path, sec.read_only))
         for s in ([sec.mount_to_env] if sec.mount_to_env else []) + list(sec.mount_to_envs or ()):
@@ -324,12 +320,8 @@ def storage(p: StorageParams, ctx: TraitContext) -> TraitResult:
         # KubeVela's volume lacks the `hostPath:` level (an invalid volume) and drops `type`.
         volumes.append({"name": f"hostpath-{hp.name}", "hostPath": {"path": hp.path, "type": hp.type}})
         mounts.append({"name": f"hostpath-{hp.name}", "mountPath": hp.mount_path})
-    unique: list[dict[str, Any]] = []
-    for volume in volumes:  # the first volume of each name wins, as in KubeVela
-        if all(u["name"] != volume["name"] for u in unique):
-            unique.append(volume)
     first = containers(ctx.workload)
-    pod: Patch = {"volumes": unique}
+    pod: Patch = {"volumes": first_of_each_name(volumes)}
     if first:
         existing = list(first[0].get("volumeDevices") or [])
         known = {d.get("name") for d in devices}
