@@ -140,9 +140,18 @@ class VolumeMounts(Checked):
     host_path: tuple[HostPathMount, ...] = ()
 
 
-def key_items(items: tuple[KeyToPath, ...] | None) -> dict[str, Any]:
-    """The ``items`` of a ConfigMap or Secret volume source (nothing when not given)."""
+def _items(items: tuple[KeyToPath, ...] | None) -> dict[str, Any]:
     return {} if items is None else {"items": [{"key": i.key, "path": i.path, "mode": i.mode} for i in items]}
+
+
+def config_map_source(name: str, default_mode: int, items: tuple[KeyToPath, ...] | None) -> dict[str, Any]:
+    """A pod volume's ``configMap``."""
+    return {"defaultMode": default_mode, "name": name, **_items(items)}
+
+
+def secret_source(name: str, default_mode: int, items: tuple[KeyToPath, ...] | None) -> dict[str, Any]:
+    """A pod volume's ``secret``."""
+    return {"defaultMode": default_mode, "secretName": name, **_items(items)}
 
 
 def first_of_each_name(volumes: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -161,13 +170,9 @@ def _volume(kind: str, v: Any) -> dict[str, Any]:
     if kind == "pvc":
         return {"name": v.name, "persistentVolumeClaim": {"claimName": v.claim_name}}
     if kind == "configMap":
-        return {
-            "name": v.name,
-            "configMap": {"defaultMode": v.default_mode, "name": v.cm_name, **key_items(v.items)},
-        }
+        return {"name": v.name, "configMap": config_map_source(v.cm_name, v.default_mode, v.items)}
     if kind == "secret":
-        source = {"defaultMode": v.default_mode, "secretName": v.secret_name, **key_items(v.items)}
-        return {"name": v.name, "secret": source}
+        return {"name": v.name, "secret": secret_source(v.secret_name, v.default_mode, v.items)}
     if kind == "emptyDir":
         return {"name": v.name, "emptyDir": {"medium": v.medium}}
     return {"name": v.name, "hostPath": {"path": v.path}}

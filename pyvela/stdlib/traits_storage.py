@@ -11,7 +11,7 @@ from pyvela import Obj, TraitContext, TraitResult, trait
 
 from ._patch import Patch, containers, on_pod_spec
 from ._types import Checked, Params
-from ._volumes import KeyToPath, first_of_each_name, key_items
+from ._volumes import KeyToPath, config_map_source, first_of_each_name, secret_source
 from .traits_containers import POD_WORKLOADS
 from .traits_meta import QUANTITY
 from .traits_scheduling import LabelSelector
@@ -283,7 +283,7 @@ def storage(p: StorageParams, ctx: TraitContext) -> TraitResult:
             outputs[f"pvc-{pvc.name}"] = _pvc(pvc)
     for cm in p.config_map or ():
         if cm.mount_path is not None:
-            source = {"defaultMode": cm.default_mode, "name": cm.name, **key_items(cm.items)}
+            source = config_map_source(cm.name, cm.default_mode, cm.items)
             volumes.append({"name": f"configmap-{cm.name}", "configMap": source})
             mounts.append(_mount(f"configmap-{cm.name}", cm.mount_path, cm.sub_path, cm.read_only))
         for e in ([cm.mount_to_env] if cm.mount_to_env else []) + list(cm.mount_to_envs or ()):
@@ -299,7 +299,7 @@ def storage(p: StorageParams, ctx: TraitContext) -> TraitResult:
                 obj["data"] = dict(cm.data)
             outputs[f"configmap-{cm.name}"] = obj
     for sec in p.secret or ():
-        source = {"defaultMode": sec.default_mode, "secretName": sec.name, **key_items(sec.items)}
+        source = secret_source(sec.name, sec.default_mode, sec.items)
         volumes.append({"name": f"secret-{sec.name}", "secret": source})
         mounts.append(_mount(f"secret-{sec.name}", sec.mount_path, sec.sub_path, sec.read_only))
         for s in ([sec.mount_to_env] if sec.mount_to_env else []) + list(sec.mount_to_envs or ()):
