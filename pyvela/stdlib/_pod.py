@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from ._types import EnvVar, HealthProbe, HostAlias, env_list, host_aliases, probe, resources
+from ._types import EnvVar, HealthProbe, HostAlias, host_aliases, probe_fields, process_fields, resources
 from ._volumes import Volume, VolumeMounts, legacy_mounts_and_volumes, mounts_and_volumes
 
 LABEL_APP = "app.oam.dev/name"
@@ -58,19 +58,11 @@ def pod_spec(
         main["ports"] = ports
     if p.image_pull_policy is not None:
         main["imagePullPolicy"] = p.image_pull_policy
-    if p.cmd is not None:
-        main["command"] = list(p.cmd)
-    if args is not None:
-        main["args"] = list(args)
-    if p.env is not None:
-        main["env"] = env_list(p.env)
+    main.update(process_fields(p.cmd, args, p.env))
     res = resources(p.cpu, p.memory)
     if res is not None:
         main["resources"] = res
-    if p.liveness_probe is not None:
-        main["livenessProbe"] = probe(p.liveness_probe)
-    if p.readiness_probe is not None:
-        main["readinessProbe"] = probe(p.readiness_probe)
+    main.update(probe_fields(p.liveness_probe, p.readiness_probe))
     spec: dict[str, Any] = {} if restart is None else {"restartPolicy": restart}
     spec["containers"] = [main]
     if volume_mounts is not None:

@@ -319,6 +319,30 @@ def probe(p: HealthProbe) -> dict[str, Any]:
     return out
 
 
+def process_fields(
+    cmd: tuple[str, ...] | None, args: tuple[str, ...] | None, env: tuple[EnvVar, ...] | None
+) -> dict[str, Any]:
+    """A container's ``command``, ``args`` and ``env``: those given (KubeVela's cmd, args, env)."""
+    out: dict[str, Any] = {}
+    if cmd is not None:
+        out["command"] = list(cmd)
+    if args is not None:
+        out["args"] = list(args)
+    if env is not None:
+        out["env"] = env_list(env)
+    return out
+
+
+def probe_fields(liveness: HealthProbe | None, readiness: HealthProbe | None) -> dict[str, Any]:
+    """A container's ``livenessProbe`` and ``readinessProbe``: those given."""
+    out: dict[str, Any] = {}
+    if liveness is not None:
+        out["livenessProbe"] = probe(liveness)
+    if readiness is not None:
+        out["readinessProbe"] = probe(readiness)
+    return out
+
+
 # --------------------------------------------------------------------------- misc
 
 

@@ -20,8 +20,8 @@ from ._types import (
     Params,
     PullPolicy,
     as_map,
-    env_list,
-    probe,
+    probe_fields,
+    process_fields,
 )
 from .traits_containers import POD_WORKLOADS
 
@@ -70,19 +70,10 @@ def sidecar(p: SidecarParams, ctx: TraitContext) -> TraitResult:
 
     Follows KubeVela v1.10.1 vela-templates/definitions/internal/trait/sidecar.cue.
     """
-    item: Patch = {"name": p.name, "image": p.image}
-    if p.cmd is not None:
-        item["command"] = list(p.cmd)
-    if p.args is not None:
-        item["args"] = list(p.args)
-    if p.env is not None:
-        item["env"] = env_list(p.env)
+    item: Patch = {"name": p.name, "image": p.image, **process_fields(p.cmd, p.args, p.env)}
     if p.volumes is not None:
         item["volumeMounts"] = [{"mountPath": v.path, "name": v.name} for v in p.volumes]
-    if p.liveness_probe is not None:
-        item["livenessProbe"] = probe(p.liveness_probe)
-    if p.readiness_probe is not None:
-        item["readinessProbe"] = probe(p.readiness_probe)
+    item.update(probe_fields(p.liveness_probe, p.readiness_probe))
     return TraitResult(patch=on_containers([item]))
 
 
@@ -136,12 +127,7 @@ def init_container(p: InitContainerParams, ctx: TraitContext) -> TraitResult:
     """
     container(ctx.workload, ctx.name, trait="init-container")
     init: Patch = {"name": p.name, "image": p.image, "imagePullPolicy": p.image_pull_policy}
-    if p.cmd is not None:
-        init["command"] = list(p.cmd)
-    if p.args is not None:
-        init["args"] = list(p.args)
-    if p.env is not None:
-        init["env"] = env_list(p.env)
+    init.update(process_fields(p.cmd, p.args, p.env))
     init["volumeMounts"] = [{"name": p.mount_name, "mountPath": p.init_mount_path}] + [
         {"name": v.name, "mountPath": v.mount_path} for v in p.extra_volume_mounts
     ]
