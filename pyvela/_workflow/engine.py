@@ -112,20 +112,27 @@ class Engine:
         running: dict[str, Attempt] = {}
         while True:
             changed = self._schedule(running)
-            if changed:
-                self._save()
             if not running:
+                if changed:
+                    self._save()
                 break
-            for name, outcome in self._next(running):
+            for name, outcome in self._next(running, unsaved=changed):
                 del running[name]
                 self._finish(name, outcome)
-            self._save()
+            self._save()  # before any dependant starts
         return self._phase()
 
-    def _next(self, running: Mapping[str, Attempt]) -> list[tuple[str, Outcome]]:
-        """The outcomes that came in; a step still running past its deadline is abandoned."""
+    def _next(self, running: Mapping[str, Attempt], *, unsaved: bool) -> list[tuple[str, Outcome]]:
+        """The outcomes that came in; a step still running past its deadline is abandoned.
+
+        The steps just started are saved as running before waiting, unless outcomes are in
+        already: then the save after them records both, one write instead of two per round.
+        """
         batch: list[tuple[str, Outcome]] = []
         while not batch:
+            if unsaved and self._done.empty():
+                self._save()
+                unsaved = False
             if self.cancel.is_set() and self._cancelled is None:
                 self._cancelled = time.monotonic()
             # A terminate ends even a blocked step: it gets the same grace as a deadline.

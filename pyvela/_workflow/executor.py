@@ -17,6 +17,7 @@ from pyvela._configcentre.protocol import ConfigCentre, ConfigTarget
 from pyvela._core import actions as a
 from pyvela._core.objects import LABEL_APP, LABEL_MANAGED_BY, MANAGER, Obj, ObjectRef, deep_copy
 from pyvela._workflow.events import Event, EventSink
+from pyvela._workflow.inventory import Inventory
 from pyvela._workflow.policies import ANNOTATION_SHARED_BY, ResourcePolicies, share, sharers
 from pyvela.errors import (
     ConfigCentreError,
@@ -34,44 +35,6 @@ class ConfigSettings:
     app_id: str
     env: str = "DEV"
     namespace: str = "application"
-
-
-class Inventory:
-    """The objects a revision applied, with their manifests (for prune, delete and rollback)."""
-
-    def __init__(self, entries: list[dict[str, Any]] | None = None) -> None:
-        self._lock = threading.Lock()
-        self.entries: dict[ObjectRef, dict[str, Any]] = {}
-        for e in entries or []:
-            self.entries[ObjectRef.from_dict(e["ref"])] = e
-
-    def add(
-        self,
-        ref: ObjectRef,
-        *,
-        component: str | None,
-        trait: str | None,
-        manifest: Obj,
-        patch: Mapping[str, Any] | None = None,
-        step: str | None = None,
-    ) -> None:
-        # Replaced whole, never changed in place: the record re-encodes chunks with new entries.
-        entry: dict[str, Any] = {
-            "ref": ref.to_dict(),
-            "component": component,
-            "trait": trait,
-            "manifest": deep_copy(manifest),  # its own copy: the caller's object goes on to the cluster
-        }
-        if step is not None:
-            entry["step"] = step  # so `status` can list what an interrupted step applied
-        if patch:
-            entry["patch"] = deep_copy(dict(patch))  # a step's workload patch, replayed by `diff`
-        with self._lock:
-            self.entries[ref] = entry
-
-    def to_data(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return list(self.entries.values())
 
 
 class Executor:

@@ -26,7 +26,8 @@ from pyvela._workflow.engine import (
     reset_steps,
 )
 from pyvela._workflow.events import Event, EventSink, StepLogs
-from pyvela._workflow.executor import ConfigSettings, Executor, Inventory
+from pyvela._workflow.executor import ConfigSettings, Executor
+from pyvela._workflow.inventory import Inventory
 from pyvela._workflow.policies import ResourcePolicies, release
 from pyvela._workflow.registrations import remove, restore
 from pyvela._workflow.results import Options, RunResult

@@ -26,6 +26,7 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from pyvela._core.objects import LABEL_MANAGED_BY, MANAGER, Obj, ObjectRef
+from pyvela._workflow.inventory import TrackedList
 from pyvela.errors import StateError
 
 PART_TYPE = "pyvela.dev/app-state-part"
@@ -176,7 +177,8 @@ class Layout:
             meta["parts"] = parts
             out_revs.append(meta)
         self._splits = splits
-        self._items, self._items_now = self._items_now, {}
+        if self._items_now:  # a save that encoded no list item keeps the cache as it was
+            self._items, self._items_now = self._items_now, {}
         index = {k: v for k, v in record.items() if k != "revisions"}
         index["revisions"] = out_revs
         return index, used
@@ -217,6 +219,8 @@ class Layout:
         return old
 
     def _split_list(self, rev: Any, key: str, value: list[Any], old: _Split | None) -> _Split:
+        if isinstance(value, TrackedList):
+            return self._split_tracked(rev, key, value, old)
         members = [tuple(value[i : i + CHUNK]) for i in range(0, len(value), CHUNK)]
         digests = []
         for i, m in enumerate(members):
@@ -228,6 +232,21 @@ class Layout:
                 raw = b"[" + b",".join(self._item(x) for x in m) + b"]"  # what dumps(list(m)) gives
                 digests.append(self._store(_name(rev, key, i), None, raw))
         return _Split(rev, key, value, "list", digests, members)
+
+    def _split_tracked(self, rev: Any, key: str, value: TrackedList, old: _Split | None) -> _Split:
+        count, changed = value.take()
+        chunks = -(-count // CHUNK)
+        if old is None or old.value is not value or len(old.digests) > chunks:
+            dirty = set(range(chunks))
+            digests = [""] * chunks
+        else:
+            dirty = {i // CHUNK for i in changed if i < count} | set(range(len(old.digests), chunks))
+            digests = old.digests + [""] * (chunks - len(old.digests))
+        for i in sorted(dirty):
+            m = value[i * CHUNK : min(count, (i + 1) * CHUNK)]
+            raw = b"[" + b",".join(self._item(x) for x in m) + b"]"  # what dumps(m) gives
+            digests[i] = self._store(_name(rev, key, i), None, raw)
+        return _Split(rev, key, value, "list", digests, [])
 
     def _item(self, item: Any) -> bytes:
         """One list item's JSON, encoded once: a growing inventory re-encodes only its new entries."""
