@@ -67,7 +67,8 @@ def test_sigkill_in_the_middle_then_rerun_resumes(seed: Seed, kube: KubeBackend,
     assert deployment is not None and rules.deployment(deployment).ready
     code, state, err = seed.cli("status", app)
     assert code == 0, err
-    assert (state["revision"], state["phase"]) == (1, "running")
+    # Its Lease holder is gone: the run is interrupted, not running (and status says how to resume).
+    assert (state["revision"], state["phase"]) == (1, "interrupted"), state
     assert state["steps"]["apply-base-service"]["phase"] != "succeeded"
 
     code, out, err = seed.cli("deploy", app)  # takes over the dead process's lease
