@@ -133,17 +133,16 @@ def apollo_env(url: str, *, password_in_url: bool) -> dict[str, str]:
 
 
 def _state_texts(sandbox: Path) -> list[str]:
-    """The app's state record, decoded (gzip + JSON in a Secret), when the sandbox holds one."""
+    """The app's state record, decoded (its index and parts), when the sandbox holds one."""
     from pyvela._backends.sandbox import Sandbox
-    from pyvela._workflow.state import decode, state_ref
+    from pyvela._workflow.state import StateStore
 
     if not (sandbox / "sandbox.db").exists():
         return []
     backend = Sandbox(sandbox)
     try:
-        ref = state_ref(APP_NAME, "default")
-        live = backend.get(ref)
-        return [] if live is None else [json.dumps(decode(live, APP_NAME, ref))]
+        record = StateStore(backend, APP_NAME, "default").load()
+        return [] if record is None else [json.dumps(record)]
     finally:
         backend.close()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import gzip
 import json
 import os
 import signal
@@ -50,15 +49,15 @@ def _deploy(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 
 def _state_text(sandbox_dir: Path) -> str:
     from pyvela._backends.sandbox import Sandbox
-    from pyvela._workflow.state import state_ref
+    from pyvela._workflow.state import StateStore
 
     box = Sandbox(sandbox_dir)
     try:
-        live = box.get(state_ref("lixiang-app", "default"))
+        record = StateStore(box, "lixiang-app", "default").load()  # the index and all its parts
     finally:
         box.close()
-    assert live is not None
-    return gzip.decompress(base64.b64decode(live["data"]["state"])).decode()
+    assert record is not None
+    return json.dumps(record)
 
 
 def test_seed_registers_in_apollo_publishes_and_reads_back(apollo: ApolloServer, sandbox_dir: Path) -> None:
