@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pyvela._backends.protocol import Backend
+from pyvela._core.leases import held_by
 from pyvela._core.objects import LABEL_APP, LABEL_MANAGED_BY, MANAGER, Obj, ObjectRef
 from pyvela._workflow.record import LABEL_STATE_OF, PART_TYPE, Layout, dumps, part_object, part_ref, read_part
 from pyvela.errors import AlreadyExistsError, ConflictError, LockedError, StateError
@@ -289,7 +290,7 @@ class AppLock:
             return self._try()
         spec = live.get("spec") or {}
         holder = str(spec.get("holderIdentity") or "")
-        if holder and not _expired(spec) and _alive(holder):
+        if held_by(spec, LEASE_SECONDS):
             return holder
         try:
             self._live = self.backend.replace(self._body(live["metadata"].get("resourceVersion")))
@@ -319,28 +320,3 @@ class AppLock:
                 with contextlib.suppress(Exception):
                     self.backend.delete(self.ref, wait=False)
                 self._live = None
-
-
-def _expired(spec: Mapping[str, Any]) -> bool:
-    renew = spec.get("renewTime")
-    if not renew:
-        return True
-    try:
-        at = datetime.strptime(str(renew), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-    except ValueError:
-        return True
-    return (datetime.now(UTC) - at).total_seconds() > float(spec.get("leaseDurationSeconds") or LEASE_SECONDS)
-
-
-def _alive(holder: str) -> bool:
-    host, _, rest = holder.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

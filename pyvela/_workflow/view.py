@@ -9,8 +9,9 @@ from typing import Any
 
 from pyvela._backends.protocol import Backend, Readiness
 from pyvela._backends.readiness import rule_for
+from pyvela._core.leases import held_by
 from pyvela._core.objects import Obj, ObjectRef
-from pyvela._workflow.state import StateStore, _alive, _expired, lease_ref
+from pyvela._workflow.state import LEASE_SECONDS, StateStore, lease_ref
 from pyvela.errors import StateError
 
 
@@ -128,7 +129,7 @@ class AppView:
         lease = self.backend.get(lease_ref(self.app, self.namespace))
         spec = (lease or {}).get("spec") or {}
         holder = str(spec.get("holderIdentity") or "")
-        if lease is not None and holder and not _expired(spec) and _alive(holder):
+        if lease is not None and held_by(spec, LEASE_SECONDS):
             return None
         running = [n for n, st in rev["steps"].items() if st.get("phase") in ("running", "suspending")]
         started = [str(st["started"]) for st in rev["steps"].values() if st.get("started")]

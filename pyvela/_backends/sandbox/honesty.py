@@ -3,44 +3,16 @@ pyvela run holds an app's Lease, and a corrupt database is moved aside, never de
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from pyvela._backends.sandbox.store import Row
+from pyvela._core.leases import held_by
 from pyvela.errors import LockedError
 
 LEASE_GROUP = "coordination.k8s.io"
 #: The name prefix of the Leases pyvela runs hold (one per app; see the workflow's AppLock).
 LEASE_PREFIX = "pyvela-lock."
-
-
-def _renewed_within(spec: dict[str, Any]) -> bool:
-    renew = spec.get("renewTime")
-    try:
-        at = datetime.strptime(str(renew), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-        duration = float(spec.get("leaseDurationSeconds") or 0)
-    except (TypeError, ValueError):
-        return False
-    return (datetime.now(UTC) - at).total_seconds() <= duration
-
-
-def _holder_alive(holder: str) -> bool:
-    """A holder on this host (``host:pid:...``) is alive while its process is; others are trusted."""
-    host, _, rest = holder.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def refuse_if_leased(leases: Iterable[Row], root: Path) -> None:
@@ -51,8 +23,8 @@ def refuse_if_leased(leases: Iterable[Row], root: Path) -> None:
             continue
         spec = row.body.get("spec")
         spec = spec if isinstance(spec, dict) else {}
-        holder = str(spec.get("holderIdentity") or "")
-        if holder and _renewed_within(spec) and _holder_alive(holder):
+        holder = held_by(spec, 0.0)
+        if holder:
             live.append(f"{row.ns}/{row.name.removeprefix(LEASE_PREFIX)} (held by {holder})")
     if live:
         raise LockedError(
