@@ -173,7 +173,8 @@ def render_component(
     objects += [RenderedObject(component=use.name, trait=tr, output=k, object=o) for tr, k, o in items]
     for ro in objects:
         _own(ro, app)
-    return RenderedComponent(name=use.name, objects=tuple(objects), warnings=tuple(_port_warnings(objects)))
+    warnings = _port_warnings(objects) + _twice(objects)
+    return RenderedComponent(name=use.name, objects=tuple(objects), warnings=tuple(warnings))
 
 
 #: Where a workload must hold a mapping or a list of mappings (containers) for Kubernetes,
@@ -275,6 +276,29 @@ def _port_warnings(objects: list[RenderedObject]) -> list[str]:
                     f"(exposed: {', '.join(str(p) for p in sorted(exposed, key=str)) or 'none'})"
                 )
     return warnings
+
+
+def _twice(objects: list[RenderedObject]) -> list[str]:
+    """Objects a component renders twice (a webservice's exposed Service and a gateway's): the
+    later apply replaces the first, which is rarely what the author meant."""
+    seen: dict[tuple[Any, ...], RenderedObject] = {}
+    out = []
+    for ro in objects:
+        meta = ro.object.get("metadata") or {}
+        key = (ro.object.get("apiVersion"), ro.object.get("kind"), meta.get("namespace"), meta.get("name"))
+        first = seen.setdefault(key, ro)
+        if first is not ro:
+            out.append(
+                f"component {ro.component!r}: {key[1]} {key[3]!r} is rendered twice ({_source(first)} and "
+                f"{_source(ro)}): the second replaces the first when applied"
+            )
+    return out
+
+
+def _source(ro: RenderedObject) -> str:
+    if ro.output is None:
+        return "the workload"
+    return f"trait {ro.trait!r}" if ro.trait else f"the component's output {ro.output!r}"
 
 
 def render_app(app: Application, *, revision: str = "") -> list[RenderedComponent]:

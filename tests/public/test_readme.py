@@ -16,3 +16,4 @@ def test_the_readme_stdlib_example_renders(tmp_path: Path) -> None:
     app.write_text(example)
     kinds = sorted((o["kind"], o["metadata"]["name"]) for o in render(app))
     assert kinds == [("Deployment", "web"), ("Ingress", "web"), ("Service", "web")]
+
