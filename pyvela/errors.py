@@ -41,11 +41,10 @@ so URL credentials and ``Authorization`` values never reach output, logs or stat
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from typing import Any
-
-import attrs
 
 __all__ = [
     "AlreadyExistsError",
@@ -103,7 +102,8 @@ def _redacted(value: Any) -> Any:
     return redact(value) if isinstance(value, str) else value
 
 
-@attrs.frozen
+# A dataclass, not attrs: this module is imported by `pyvela --help`, which must stay light.
+@dataclasses.dataclass(frozen=True)
 class Location:
     """A place in a source file (an app module or a definition)."""
 

@@ -107,6 +107,7 @@ def test_help_and_render_do_not_import_the_kubernetes_client() -> None:
     )
     assert "kubernetes" not in help_mods
     assert "rich" not in help_mods and "typeguard" not in help_mods
+    assert "attrs" not in help_mods and "attr" not in help_mods
     render_mods = _imported_after(
         "import contextlib, io\nfrom pyvela._cli.main import main\n"
         "with contextlib.redirect_stdout(io.StringIO()): main(['render', 'apps/lixiang.py'])"
