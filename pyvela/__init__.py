@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from pyvela._app.application import Application, Workflow
     from pyvela._app.catalogue import Catalogue
     from pyvela._app.loader import LoadedApp, load_app
-    from pyvela._backends.protocol import Readiness
     from pyvela._core.actions import (
         Action,
         AppliedComponent,
@@ -51,6 +50,7 @@ if TYPE_CHECKING:
         policy,
         trait,
     )
+    from pyvela._core.health import Readiness
     from pyvela._core.merge import env_patch, find_container, merge, set_env, set_image
     from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, Obj, ObjectRef
     from pyvela._core.params import ComponentName, Ref
@@ -87,7 +87,7 @@ _LAZY = {
     "PolicyUse": "._core.definitions",
     "ReadConfig": "._core.actions",
     "ReadObject": "._core.actions",
-    "Readiness": "._backends.protocol",
+    "Readiness": "._core.health",
     "Ref": "._core.params",
     "RegisterConfig": "._core.actions",
     "Rendered": "._core.definitions",

@@ -12,29 +12,10 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-import attrs
-
+# Readiness is core data (definitions' health rules return it); the contract re-exports it.
+from pyvela._core.health import Readiness as Readiness
+from pyvela._core.health import ReadinessRule as ReadinessRule
 from pyvela._core.objects import Obj, ObjectRef
-
-
-@attrs.frozen
-class Readiness:
-    """The verdict of a readiness rule on one observation of an object.
-
-    Attributes:
-        ready: The object is ready; a wait on it ends.
-        message: Why it is (not) ready, for progress output ("1/2 replicas ready").
-        failed: It will not become ready by waiting (ProgressDeadlineExceeded, Job Failed):
-            a wait ends at once with :class:`~pyvela.errors.NotReadyError`.
-    """
-
-    ready: bool
-    message: str = ""
-    failed: bool = False
-
-
-#: A readiness rule: sees the live object (None while it does not exist).
-ReadinessRule = Callable[[Obj | None], Readiness]
 
 
 class Backend(Protocol):

@@ -13,6 +13,7 @@ from typing import Any, Generic, Literal, ParamSpec, TypeVar
 
 import attrs
 
+from pyvela._core.health import HealthRule, Readiness
 from pyvela._core.objects import Obj
 from pyvela._core.params import check_params_class
 from pyvela._core.schema import Schema, check_name, checked_call, describe, where_of
@@ -95,6 +96,9 @@ class ComponentDefinition(Schema, Generic[P, ParamsT]):
     #: ``apply`` (default) or ``recreate``: delete and create the workload when an update
     #: changes a field that cannot change (a Job's template), instead of failing.
     update: Update = "apply"
+    #: The workload's own health rule (KubeVela's healthPolicy/customStatus): waits on the
+    #: workload and ``status`` use it instead of the kind's rule. None: the kind's rule.
+    health: HealthRule | None = None
 
     def __call__(self, name: str, /, *args: P.args, **kwargs: P.kwargs) -> ComponentUse[ParamsT]:
         """Use this component in an app under instance name ``name``."""
@@ -124,7 +128,12 @@ class ComponentUse(Generic[ParamsT]):
 
 
 def component(
-    *, name: str, params: Callable[P, ParamsT], workload: WorkloadType, update: Update = "apply"
+    *,
+    name: str,
+    params: Callable[P, ParamsT],
+    workload: WorkloadType,
+    update: Update = "apply",
+    health: Callable[[Obj | None, ParamsT], Readiness] | None = None,
 ) -> Callable[[Callable[[ParamsT, ComponentContext], Obj | Rendered]], ComponentDefinition[P, ParamsT]]:
     """Make a component definition from a render function.
 
@@ -135,6 +144,9 @@ def component(
         update: ``recreate`` to delete and create the workload again when a deploy changes a
             field the API server will not update in place (a Job's pod template); with the
             default, ``apply``, such a deploy fails and says so.
+        health: The workload's health rule, given the live workload (None while it does not
+            exist) and the parameters; waits and ``status`` use it instead of the kind's rule
+            (``Ready:2/2``, an endpoint, a custom message).
 
     The function receives the parameters and a :class:`ComponentContext` and returns the
     workload as a dict, or :class:`Rendered` with auxiliary objects.
@@ -150,7 +162,7 @@ def component(
             raise DefinitionError(
                 f"component {name!r}: update must be 'apply' or 'recreate'", where=where, got=repr(update)
             )
-        return ComponentDefinition(name, params, fn, workload, describe(fn), where, update)
+        return ComponentDefinition(name, params, fn, workload, describe(fn), where, update, health)
 
     return decorate
 

@@ -17,6 +17,7 @@ from pyvela._configcentre.protocol import ConfigCentre, ConfigTarget
 from pyvela._core import actions as a
 from pyvela._core.objects import LABEL_APP, LABEL_MANAGED_BY, MANAGER, Obj, ObjectRef, deep_copy
 from pyvela._workflow.events import Event, EventSink
+from pyvela._workflow.health import rule_of
 from pyvela._workflow.inventory import Inventory
 from pyvela._workflow.policies import ANNOTATION_SHARED_BY, ResourcePolicies, share, sharers
 from pyvela.errors import (
@@ -253,7 +254,7 @@ class Executor:
         return self.apply_object(deep_copy(obj), step=step, component=component, trait=None)
 
     def wait_ready(self, action: a.WaitReady, *, step: str, timeout: float, cancel: threading.Event) -> Obj:
-        rule = action.rule or rule_for(action.ref.api_version, action.ref.kind)
+        rule = action.rule or rule_of(self.loaded.app, action.ref, self.inventory.get(action.ref))
         self.events.emit(
             Event(
                 kind="waiting",

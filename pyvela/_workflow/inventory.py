@@ -74,6 +74,13 @@ class Inventory:
         with self._lock:
             self._at[ref] = self._data.put(self._at.get(ref), entry)
 
+    def get(self, ref: ObjectRef) -> dict[str, Any] | None:
+        """The entry of ``ref`` (who applied it: component, trait, step), if it was applied."""
+        with self._lock:
+            at = self._at.get(ref)
+            entry: dict[str, Any] | None = None if at is None else self._data[at]
+            return entry
+
     def to_data(self) -> list[dict[str, Any]]:
         """The entries: a list the state record keeps (and encodes by its changes)."""
         return self._data

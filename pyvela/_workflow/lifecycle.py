@@ -394,4 +394,4 @@ class AppOps:
 
     def status(self) -> dict[str, Any]:
         """Steps of the latest revision, and every owned object with its live health."""
-        return AppView(self.backend, self.store).status()
+        return AppView(self.backend, self.store, self.loaded.app).status()

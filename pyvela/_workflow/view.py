@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyvela._app.application import Application
 from pyvela._backends.protocol import Backend, Readiness
-from pyvela._backends.readiness import rule_for
 from pyvela._core.leases import held_by
 from pyvela._core.objects import Obj, ObjectRef
+from pyvela._workflow.health import rule_of
 from pyvela._workflow.state import LEASE_SECONDS, StateStore, lease_ref
 from pyvela.errors import StateError
 
@@ -39,9 +40,10 @@ def summary(live: Obj | None) -> dict[str, Any]:
 class AppView:
     """The recorded history and live status of one app on one backend."""
 
-    def __init__(self, backend: Backend, store: StateStore) -> None:
+    def __init__(self, backend: Backend, store: StateStore, app: Application | None = None) -> None:
         self.backend = backend
         self.store = store
+        self.application = app  # its definitions' health rules judge their workloads
         self.app = store.app
         self.namespace = store.namespace
 
@@ -75,7 +77,7 @@ class AppView:
             ref = ObjectRef.from_dict(e["ref"])
             live = self.backend.get(ref)
             verdict = (
-                rule_for(ref.api_version, ref.kind)(live) if live is not None else Readiness(False, "missing")
+                rule_of(self.application, ref, e)(live) if live is not None else Readiness(False, "missing")
             )
             objects.append(
                 {

@@ -1,9 +1,9 @@
 """KubeVela's health policies and custom status messages of the standard definitions.
 
-pyvela's definitions have no hook for a health rule yet, so the rules live here as plain
-functions of what KubeVela's CUE sees (``context.output``: the live workload,
-``context.outputs``: the live objects of a trait, ``parameter``). :func:`readiness`
-adapts a workload rule to pyvela's ``wait_ready(..., rule=...)``::
+The rules are plain functions of what KubeVela's CUE sees (``context.output``: the live
+workload, ``context.outputs``: the live objects of a trait, ``parameter``). The standard
+components declare theirs with :func:`health_of` (``@component(..., health=...)``), so waits
+and ``status`` use them; :func:`readiness` adapts a rule to ``wait_ready(..., rule=...)``::
 
     await ctx.wait_ready(applied, rule=readiness(COMPONENT_STATUS["webservice"]))
 
@@ -208,6 +208,18 @@ def readiness(
         if obj is None:
             return Readiness(False, "not found yet")
         status = rule(StatusContext(output=obj, parameter=parameter, name=name, app_name=app_name))
+        return Readiness(status.healthy, status.message)
+
+    return judge
+
+
+def health_of(rule: StatusRule) -> Callable[[Obj | None, Any], Readiness]:
+    """A definition's ``health=`` hook (live workload, parameters -> Readiness) from a status rule."""
+
+    def judge(obj: Obj | None, params: Any) -> Readiness:
+        if obj is None:
+            return Readiness(False, "not found yet")
+        status = rule(StatusContext(output=obj, parameter=params))
         return Readiness(status.healthy, status.message)
 
     return judge

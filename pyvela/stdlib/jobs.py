@@ -12,6 +12,7 @@ from pyvela import ComponentContext, Obj, WorkloadType, component
 from ._pod import pod_metadata, pod_spec
 from ._types import EnvVar, HealthProbe, HostAlias, Params, PullPolicy, host_aliases
 from ._volumes import Volume, VolumeMounts
+from .health import always_healthy, health_of, task_status
 
 JOB = WorkloadType(api_version="batch/v1", kind="Job")
 CRON_JOB = WorkloadType(api_version="batch/v1", kind="CronJob")
@@ -54,7 +55,7 @@ class TaskParams(Params):
     readiness_probe: HealthProbe | None = None
 
 
-@component(name="task", params=TaskParams, workload=JOB)
+@component(name="task", params=TaskParams, workload=JOB, health=health_of(task_status))
 def task(p: TaskParams, ctx: ComponentContext) -> Obj:
     """Runs code or a script to completion (a Job).
 
@@ -134,7 +135,7 @@ class CronTaskParams(Params):
     backoff_limit: int = 6
 
 
-@component(name="cron-task", params=CronTaskParams, workload=CRON_JOB)
+@component(name="cron-task", params=CronTaskParams, workload=CRON_JOB, health=health_of(always_healthy))
 def cron_task(p: CronTaskParams, ctx: ComponentContext) -> Obj:
     """Runs code or a script to completion on a schedule (a batch/v1 CronJob).
 

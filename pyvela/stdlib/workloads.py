@@ -12,6 +12,7 @@ from pyvela import ComponentContext, Obj, Rendered, WorkloadType, component
 from ._pod import LABEL_COMPONENT, pod_metadata, pod_spec, service
 from ._types import Checked, EnvVar, ExposeType, HealthProbe, HostAlias, Params, Protocol, PullPolicy
 from ._volumes import Volume, VolumeMounts
+from .health import daemon_status, health_of, webservice_status, worker_status
 
 DEPLOYMENT = WorkloadType(api_version="apps/v1", kind="Deployment")
 DAEMON_SET = WorkloadType(api_version="apps/v1", kind="DaemonSet")
@@ -125,7 +126,9 @@ def _serving(
     )
 
 
-@component(name="webservice", params=WebserviceParams, workload=DEPLOYMENT)
+@component(
+    name="webservice", params=WebserviceParams, workload=DEPLOYMENT, health=health_of(webservice_status)
+)
 def webservice(p: WebserviceParams, ctx: ComponentContext) -> Obj | Rendered:
     """A long-running, scalable service with a stable network endpoint (a Deployment).
 
@@ -196,7 +199,7 @@ class WorkerParams(Params):
     readiness_probe: HealthProbe | None = None
 
 
-@component(name="worker", params=WorkerParams, workload=DEPLOYMENT)
+@component(name="worker", params=WorkerParams, workload=DEPLOYMENT, health=health_of(worker_status))
 def worker(p: WorkerParams, ctx: ComponentContext) -> Obj:
     """A long-running, scalable back-end service without a network endpoint (a Deployment).
 
@@ -269,7 +272,7 @@ class DaemonParams(Params):
     host_aliases: tuple[HostAlias, ...] | None = None
 
 
-@component(name="daemon", params=DaemonParams, workload=DAEMON_SET)
+@component(name="daemon", params=DaemonParams, workload=DAEMON_SET, health=health_of(daemon_status))
 def daemon(p: DaemonParams, ctx: ComponentContext) -> Obj | Rendered:
     """A service with one pod on every node (a DaemonSet).
 
