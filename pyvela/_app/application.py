@@ -160,7 +160,7 @@ def validate(app: Application, catalogue: Catalogue) -> Plan:
         for t in c.traits:
             catalogue.require(t.definition, where=t.where, component=c.name, trait=t.definition.name)
             kinds = t.definition.applies_to
-            if kinds and c.definition.workload.kind not in kinds:
+            if kinds and not c.definition.workload.any and c.definition.workload.kind not in kinds:
                 raise AppError(
                     f"trait {t.definition.name!r} cannot be attached to a {c.definition.workload.kind}",
                     where=t.where,

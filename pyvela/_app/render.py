@@ -119,14 +119,26 @@ def render_component(
         )
     workload = deep_copy(workload)
     expected = use.definition.workload
-    if workload.get("kind") != expected.kind or workload.get("apiVersion") != expected.api_version:
+    if not expected.accepts(workload.get("apiVersion"), workload.get("kind")):
         raise RenderError(
             "the workload is not of the declared kind",
             where=use.definition.where,
             component=use.name,
-            expected=f"{expected.api_version} {expected.kind}",
+            expected=str(expected),
             got=f"{workload.get('apiVersion')} {workload.get('kind')}",
         )
+    for t in use.traits if expected.any else ():
+        # Checked at load for a declared kind; a workload of any kind is known only now.
+        kinds = t.definition.applies_to
+        if kinds and workload.get("kind") not in kinds:
+            raise RenderError(
+                f"trait {t.definition.name!r} cannot be attached to a {workload.get('kind')}",
+                where=t.where,
+                component=use.name,
+                trait=t.definition.name,
+                expected=", ".join(kinds),
+                got=str(workload.get("kind")),
+            )
     items: list[tuple[str | None, str | None, Obj]] = [(None, k, deep_copy(o)) for k, o in outputs.items()]
     for t in use.traits:
         tctx = TraitContext(

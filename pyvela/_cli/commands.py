@@ -108,7 +108,7 @@ def cmd_defs(args: argparse.Namespace) -> int:
         }
         workload = getattr(definition, "workload", None)
         if workload is not None:
-            entry["workload"] = f"{workload.api_version} {workload.kind}"
+            entry["workload"] = str(workload)
         if getattr(definition, "applies_to", None):
             entry["appliesTo"] = list(definition.applies_to)  # type: ignore[union-attr]
         for pname, default in factory_defaults(definition.params).items():

@@ -28,10 +28,21 @@ OutT = TypeVar("OutT")
 
 @attrs.frozen(kw_only=True)
 class WorkloadType:
-    """The kind of object a component renders as its workload."""
+    """The kind of object a component renders as its workload; ``"*"`` for any (KubeVela's
+    ``autodetects.core.oam.dev``: the kind is the rendered object's, e.g. ``k8s-objects``)."""
 
     api_version: str
     kind: str
+
+    @property
+    def any(self) -> bool:
+        return self.api_version == "*" and self.kind == "*"
+
+    def accepts(self, api_version: object, kind: object) -> bool:
+        return self.any or (api_version == self.api_version and kind == self.kind)
+
+    def __str__(self) -> str:
+        return "any kind" if self.any else f"{self.api_version} {self.kind}"
 
 
 @attrs.frozen(kw_only=True)

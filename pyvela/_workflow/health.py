@@ -18,8 +18,13 @@ def rule_of(app: Application | None, ref: ObjectRef, entry: dict[str, Any] | Non
         use = next((c for c in app.components if c.name == component), None)
         if use is not None:
             definition = use.definition
-            kind = (definition.workload.api_version, definition.workload.kind)
-            if definition.health is not None and kind == (ref.api_version, ref.kind):
+            workload = definition.workload
+            # Of a workload of any kind, which object is the workload is not recorded: kind rules.
+            if (
+                definition.health is not None
+                and not workload.any
+                and workload.accepts(ref.api_version, ref.kind)
+            ):
                 health, params = definition.health, use.params
                 by_kind = rule_for(ref.api_version, ref.kind)
 

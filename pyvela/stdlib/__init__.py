@@ -28,6 +28,7 @@ from ._volumes import (
     VolumeMounts,
 )
 from .jobs import CronTaskParams, TaskParams, cron_task, task
+from .objects import K8sObjectsParams, k8s_objects
 from .traits_containers import (
     CommandParams,
     CommandPatch,
@@ -210,6 +211,7 @@ __all__ = [
     "InitContainerParams",
     "JsonMergePatchParams",
     "JsonPatchParams",
+    "K8sObjectsParams",
     "KeyRef",
     "KeyToPath",
     "LabelRequirement",
@@ -291,6 +293,7 @@ __all__ = [
     "init_container",
     "json_merge_patch",
     "json_patch",
+    "k8s_objects",
     "k8s_update_strategy",
     "labels",
     "lifecycle",

@@ -31,6 +31,7 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "nocalhost": {"port": 8080, "image": "go"},
     "json-merge-patch": {"patch": {}},
     "json-patch": {"operations": ()},
+    "k8s-objects": {"objects": ({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}},)},
 }
 
 DEFINITIONS = [v for v in vars(s).values() if isinstance(v, ComponentDefinition | TraitDefinition)]
@@ -53,7 +54,7 @@ def call(definition: Any, **params: Any) -> Any:
 
 def test_every_definition_is_covered() -> None:
     names = sorted(d.name for d in DEFINITIONS)
-    assert len(names) == 33
+    assert len(names) == 34
     assert "webservice" in names and "gateway" in names
 
 
