@@ -91,12 +91,16 @@ class Application:
     policies: tuple[PolicyUse[Any], ...] = attrs.field(kw_only=True, default=(), converter=_policies)
     namespace: str = attrs.field(kw_only=True, default="default")
     where: Location = attrs.field(kw_only=True, factory=lambda: caller_location(3), eq=False)
+    # Filled on first use: steps look components up by name, thousands of times in a big app.
+    _by_name: dict[str, ComponentUse[Any]] = attrs.field(init=False, factory=dict, eq=False, repr=False)
 
     def component(self, name: str) -> ComponentUse[Any]:
-        for c in self.components:
-            if c.name == name:
-                return c
-        raise KeyError(name)
+        if not self._by_name:
+            self._by_name.update((c.name, c) for c in self.components)
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(name) from None
 
 
 @attrs.frozen(kw_only=True)

@@ -8,6 +8,7 @@ from typing import Any
 from pyvela._app.application import Application
 from pyvela._backends.protocol import Readiness, ReadinessRule
 from pyvela._backends.readiness import rule_for
+from pyvela._core.definitions import ComponentUse
 from pyvela._core.objects import Obj, ObjectRef
 
 
@@ -15,7 +16,7 @@ def rule_of(app: Application | None, ref: ObjectRef, entry: dict[str, Any] | Non
     """The rule for ``ref``, applied by the inventory ``entry`` (component, trait) of ``app``."""
     component = (entry or {}).get("component")
     if app is not None and component and not (entry or {}).get("trait"):
-        use = next((c for c in app.components if c.name == component), None)
+        use = _component(app, component)
         if use is not None:
             definition = use.definition
             workload = definition.workload
@@ -39,3 +40,10 @@ def rule_of(app: Application | None, ref: ObjectRef, entry: dict[str, Any] | Non
 
                 return judge
     return rule_for(ref.api_version, ref.kind)
+
+
+def _component(app: Application, name: str) -> ComponentUse[Any] | None:
+    try:
+        return app.component(name)
+    except KeyError:  # a component the app no longer has (an older revision's object)
+        return None
