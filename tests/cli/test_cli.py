@@ -165,22 +165,26 @@ app = Application("killme", components=[], workflow=[noop("first"), post])
     assert len(_Counter.posts) == 1  # the POST was not repeated
 
 
-def test_sigkill_during_the_seed_workflow_resumes(sandbox_dir: Path) -> None:
-    env = {**os.environ, "PYVELA_SANDBOX_DELAY": "1.5"}
+def _seed_deploy_until(marker: str, *, delay: str) -> subprocess.Popen[str]:
+    """``deploy apps/lixiang.py`` in the background, returned once its progress shows ``marker``:
+    the test acts on what the run did, never on a guess with a sleep (the machine may be slow)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "pyvela", "deploy", "apps/lixiang.py"],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, "PYVELA_SANDBOX_DELAY": delay},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    # Killed inside apply-redis's wait: read the live progress, never guess with a sleep (the
-    # machine may be slow).
     assert proc.stdout is not None
     for line in proc.stdout:
-        if "waiting for HelmRelease" in line:
+        if marker in line:
             break
+    return proc
+
+
+def test_sigkill_during_the_seed_workflow_resumes(sandbox_dir: Path) -> None:
+    proc = _seed_deploy_until("waiting for HelmRelease", delay="1.5")  # inside apply-redis's wait
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
     rerun = pyvela("deploy", "apps/lixiang.py", "-o", "json", env={"PYVELA_SANDBOX_DELAY": "0.2"})
@@ -194,19 +198,7 @@ def test_sigkill_during_the_seed_workflow_resumes(sandbox_dir: Path) -> None:
 
 
 def test_concurrent_cli_deploys_second_refuses(sandbox_dir: Path) -> None:
-    env = {**os.environ, "PYVELA_SANDBOX_DELAY": "2"}
-    first = subprocess.Popen(
-        [sys.executable, "-m", "pyvela", "deploy", "apps/lixiang.py"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert first.stdout is not None
-    for line in first.stdout:  # the first deploy holds the lock once it runs a step
-        if "running" in line:
-            break
+    first = _seed_deploy_until("running", delay="2")  # it holds the lock once it runs a step
     second = pyvela("deploy", "apps/lixiang.py", env={"PYVELA_SANDBOX_DELAY": "2"})
     assert second.returncode == 1
     assert "another pyvela run" in second.stderr and "--wait-lock" in second.stderr
