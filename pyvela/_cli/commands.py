@@ -25,6 +25,10 @@ def dispatch(args: argparse.Namespace) -> int:
         "render": cmd_render,
         "defs": cmd_defs,
     }.get(args.command)
+    if args.command == "adopt":
+        from pyvela._cli.adopt import cmd_adopt
+
+        return cmd_adopt(args)
     if handler is None:
         from pyvela._cli.run import dispatch_run
 

@@ -113,6 +113,16 @@ def _parser() -> argparse.ArgumentParser:
     get.add_argument("-o", "--output", choices=("text", "json"), default="text")
     _target_args(get)
 
+    adopt = sub.add_parser(
+        "adopt",
+        help="Take over an app KubeVela manages (its ResourceTrackers): nothing deleted or recreated.",
+    )
+    adopt.add_argument("app", metavar="APP", help="the KubeVela Application's name")
+    adopt.add_argument("--from-kubevela", action="store_true", help="adopt from KubeVela's ResourceTrackers")
+    adopt.add_argument("--dry-run", action="store_true", help="list what would be adopted; change nothing")
+    adopt.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    _target_args(adopt)
+
     defs = sub.add_parser("defs", help="List the catalogue's definitions, or show one with its parameters.")
     defs.add_argument("name", nargs="?", metavar="NAME", help="a definition to show")
     defs.add_argument("--defs", action="append", metavar="MODULE", help="catalogue module (repeatable)")
