@@ -49,16 +49,17 @@ def k8s_objects(p: K8sObjectsParams, ctx: ComponentContext) -> Obj | Rendered:
     Follows KubeVela v1.10.1 vela-templates/definitions/internal/component/k8s-objects.cue.
     """
     first: Obj
-    first, *rest = (_plain(o) for o in p.objects)
+    first, *rest = (plain(o) for o in p.objects)
     if not rest:
         return first
     return Rendered(workload=first, outputs={f"objects-{i}": o for i, o in enumerate(rest, start=1)})
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """``value`` as plain JSON data (dicts and lists)."""
     # The parameters are immutable (mappings, tuples); a rendered object is plain JSON data.
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in as_map(value).items()}
+        return {str(k): plain(v) for k, v in as_map(value).items()}
     if isinstance(value, tuple | list):
-        return [_plain(v) for v in cast(Sequence[Any], value)]
+        return [plain(v) for v in cast(Sequence[Any], value)]
     return value

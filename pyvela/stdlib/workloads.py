@@ -1,4 +1,5 @@
-"""Long-running workloads: ``webservice`` and ``worker`` (Deployments), ``daemon`` (a DaemonSet)."""
+"""Long-running workloads: ``webservice`` and ``worker`` (Deployments), ``statefulset``, ``daemon``
+(a DaemonSet)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from .health import daemon_status, health_of, webservice_status, worker_status
 
 DEPLOYMENT = WorkloadType(api_version="apps/v1", kind="Deployment")
 DAEMON_SET = WorkloadType(api_version="apps/v1", kind="DaemonSet")
+STATEFUL_SET = WorkloadType(api_version="apps/v1", kind="StatefulSet")
 
 
 @attrs.frozen(kw_only=True)
@@ -109,8 +111,10 @@ def _serving(
     ctx: ComponentContext,
     spec: dict[str, Any],
     exposed: list[dict[str, Any]],
+    output: str = "webserviceExpose",
 ) -> Obj | Rendered:
-    """webservice's and daemon's workload, and the Service of exposed ports (``webserviceExpose``)."""
+    """webservice's, statefulset's and daemon's workload, and the Service of exposed ports
+    (output ``webserviceExpose``; ``statefulsetsExpose`` for a statefulset)."""
     meta = pod_metadata(
         ctx.app_name,
         ctx.name,
@@ -121,9 +125,7 @@ def _serving(
     workload = _controller(kind, ctx, {"metadata": meta, "spec": spec})
     if not exposed:
         return workload
-    return Rendered(
-        workload=workload, outputs={"webserviceExpose": service(ctx.name, ctx.name, exposed, p.expose_type)}
-    )
+    return Rendered(workload=workload, outputs={output: service(ctx.name, ctx.name, exposed, p.expose_type)})
 
 
 @component(
@@ -137,6 +139,54 @@ def webservice(p: WebserviceParams, ctx: ComponentContext) -> Obj | Rendered:
 
     Follows KubeVela v1.10.1 vela-templates/definitions/internal/component/webservice.cue.
     """
+    return _webservice_like("Deployment", p, ctx, "webserviceExpose")
+
+
+@attrs.frozen(kw_only=True)
+class StatefulsetParams(WebserviceParams):
+    """Parameters of ``statefulset``: those of ``webservice``.
+
+    Attributes:
+        image: The container image.
+        labels: Extra labels for the pods.
+        annotations: Annotations for the pods.
+        image_pull_policy: ``Always``, ``Never`` or ``IfNotPresent``.
+        image_pull_secrets: Names of Secrets used to pull the image.
+        port: Deprecated single container port (use ``ports``).
+        ports: Container ports; those with ``expose`` go on a Service named after the component.
+        expose_type: The Service's type: ``ClusterIP`` (default), ``NodePort`` or ``LoadBalancer``.
+        add_revision_label: Label the pods with ``app.oam.dev/revision`` (the app revision).
+        cmd: The container's command (replaces the image's entrypoint).
+        args: The command's arguments.
+        env: Environment variables.
+        cpu: CPU for requests and limits, e.g. ``"0.5"``.
+        memory: Memory for requests and limits, e.g. ``"512Mi"``.
+        volume_mounts: Volumes to mount, by kind.
+        volumes: Deprecated volume list (ignored when ``volume_mounts`` is given).
+        liveness_probe: When to restart the container.
+        readiness_probe: When the container may receive traffic.
+        host_aliases: Extra /etc/hosts entries.
+    """
+
+
+@component(
+    name="statefulset", params=StatefulsetParams, workload=STATEFUL_SET, health=health_of(webservice_status)
+)
+def statefulset(p: StatefulsetParams, ctx: ComponentContext) -> Obj | Rendered:
+    """A long-running, scalable service with stable identities for stateful software (a StatefulSet).
+
+    Ports with ``expose`` get a Service named after the component (output
+    ``statefulsetsExpose``). As in KubeVela, no ``serviceName`` is set: give the StatefulSet
+    a governing Service with a trait when its pods need stable DNS names.
+
+    Follows vela-templates/definitions/internal/component/statefulset.cue of KubeVela's main
+    branch (v1.10.1 has no statefulset component): webservice's parameters and health, a
+    StatefulSet instead of a Deployment.
+    """
+    return _webservice_like("StatefulSet", p, ctx, "statefulsetsExpose")
+
+
+def _webservice_like(kind: str, p: WebserviceParams, ctx: ComponentContext, output: str) -> Obj | Rendered:
     ports: list[dict[str, Any]] | None = None
     if p.ports is not None:
         ports = [
@@ -165,7 +215,7 @@ def webservice(p: WebserviceParams, ctx: ComponentContext) -> Obj | Rendered:
         if v.node_port is not None and p.expose_type == "NodePort":
             item["nodePort"] = v.node_port
         exposed.append(item)
-    return _serving("Deployment", p, ctx, spec, exposed)
+    return _serving(kind, p, ctx, spec, exposed, output)
 
 
 @attrs.frozen(kw_only=True)

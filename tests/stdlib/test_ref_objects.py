@@ -1,0 +1,181 @@
+"""``ref-objects``: objects read from the target cluster when the component is applied, and a
+clear error where there is no cluster (an offline render).
+
+Follows KubeVela v1.10.1 vela-templates/definitions/internal/component/ref-objects.cue and
+pkg/component/ref_objects.go (what is stripped from an object read, name defaults, selectors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pyvela import ObjectRef
+from pyvela._app.loader import load_app
+from pyvela._app.render import render_app
+from pyvela._backends.sandbox import Sandbox
+from pyvela._cli.diff import diff_app
+from pyvela._core.reads import reading
+from pyvela.errors import ParameterError, RenderError
+from pyvela.stdlib import ObjectSelector, ref_objects
+from tests.runner_helpers import ops_for, sandbox
+
+WriteApp = Callable[..., Path]
+
+APP = """
+from pyvela import Application
+from pyvela.stdlib import ObjectSelector, ref_objects
+
+copied = ref_objects(
+    "copied",
+    objects=(
+        ObjectSelector(resource="configmap", name="settings", namespace="source"),
+        ObjectSelector(resource="secrets", label_selector={"shared": "yes"}, namespace="source"),
+        ObjectSelector(resource="svc", group="", name="front", namespace="source"),
+    ),
+)
+app = Application("refs", namespace="refs-target", components=[copied])
+"""
+
+
+def _seed(box: Sandbox) -> None:
+    box.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "source"}})
+    box.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "settings", "namespace": "source", "labels": {"team": "ops"}},
+            "data": {"mode": "blue"},
+        }
+    )
+    for name in ("token-b", "token-a", "unrelated"):
+        box.apply(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {
+                    "name": name,
+                    "namespace": "source",
+                    "labels": {"shared": "no" if name == "unrelated" else "yes"},
+                },
+                "stringData": {"token": name},
+            }
+        )
+    box.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "front", "namespace": "source"},
+            "spec": {"selector": {"app": "front"}, "ports": [{"port": 80}]},
+        }
+    )
+
+
+def test_an_offline_render_says_it_needs_a_cluster(write_app: WriteApp) -> None:
+    loaded = load_app(write_app(APP))
+    with pytest.raises(RenderError) as err:
+        render_app(loaded.app)
+    text = str(err.value)
+    assert "ref-objects reads the cluster" in text and "use deploy or diff" in text
+    assert err.value.context["component"] == "copied"
+
+
+def test_the_objects_read_are_rendered_without_what_the_server_owns(write_app: WriteApp, tmp_path: Path) -> None:
+    box = sandbox(tmp_path / "sb")
+    _seed(box)
+    loaded = load_app(write_app(APP))
+    with reading(box):
+        [rc] = render_app(loaded.app)
+    objects = [ro.object for ro in rc.objects]
+    assert [(o["kind"], o["metadata"]["name"]) for o in objects] == [
+        ("ConfigMap", "settings"),
+        ("Secret", "token-a"),  # a label selector's objects by name, as listed
+        ("Secret", "token-b"),
+        ("Service", "front"),
+    ]
+    assert [ro.output for ro in rc.objects] == [None, "objects-1", "objects-2", "objects-3"]
+    for obj in objects:
+        meta = obj["metadata"]
+        assert meta["namespace"] == "source"  # KubeVela keeps the namespace it read from
+        assert not {"uid", "resourceVersion", "creationTimestamp", "managedFields", "generation"} & set(meta)
+        assert "status" not in obj
+    assert objects[0]["data"] == {"mode": "blue"} and objects[0]["metadata"]["labels"]["team"] == "ops"
+    assert "clusterIP" not in objects[3]["spec"] and "clusterIPs" not in objects[3]["spec"]
+    assert objects[3]["spec"]["ports"][0]["port"] == 80
+
+
+def test_deploy_reads_the_cluster_and_keeps_the_ownership_rule(write_app: WriteApp, tmp_path: Path) -> None:
+    box = sandbox(tmp_path / "sb")
+    _seed(box)
+    result = ops_for(write_app(APP), box).deploy()
+    # The objects read exist and belong to no app: applying them would take them over,
+    # which pyvela never does silently (KubeVela's take-over policy), so the deploy says so.
+    assert not result.ok
+    message = str(result.steps["copied"])
+    assert "ConfigMap source/settings" in message and "owned" in message, message
+    assert "reads the cluster" not in message
+
+
+def test_diff_renders_against_the_cluster(write_app: WriteApp, tmp_path: Path) -> None:
+    box = sandbox(tmp_path / "sb")
+    _seed(box)
+    loaded = load_app(write_app(APP))
+    out = diff_app(loaded, box)
+    assert "settings" in str(out)
+
+
+def test_a_missing_object_is_named(write_app: WriteApp, tmp_path: Path) -> None:
+    box = sandbox(tmp_path / "sb")
+    loaded = load_app(write_app(APP))
+    with reading(box), pytest.raises(RenderError, match="ConfigMap source/settings does not exist"):
+        render_app(loaded.app)
+
+
+def test_a_label_selector_matching_nothing_is_an_error(write_app: WriteApp, tmp_path: Path) -> None:
+    box = sandbox(tmp_path / "sb")
+    loaded = load_app(
+        write_app(
+            """
+            from pyvela import Application
+            from pyvela.stdlib import ObjectSelector, ref_objects
+            app = Application("refs", components=[
+                ref_objects("none", objects=(ObjectSelector(resource="secret", label_selector={"x": "y"}),)),
+            ])
+            """
+        )
+    )
+    with reading(box), pytest.raises(RenderError, match="no object matched"):
+        render_app(loaded.app)
+
+
+@pytest.mark.parametrize(
+    ("selector", "words"),
+    [
+        ({"resource": "secret", "name": "a", "label_selector": {"a": "b"}}, "cannot both be set"),
+        ({"name": "a"}, "give resource"),
+        ({"resource": "gadgets"}, "unknown resource 'gadgets'"),
+        ({"resource": "deployments", "group": "batch"}, "in group 'batch'"),
+        ({"resource": "secret", "cluster": "hangzhou"}, "only the target cluster"),
+    ],
+)
+def test_selectors_are_checked_at_the_call_site(selector: dict[str, Any], words: str) -> None:
+    with pytest.raises(ParameterError, match=words):
+        ref_objects("c", objects=(ObjectSelector(**selector),))
+
+
+def test_urls_and_empty_objects_are_refused() -> None:
+    with pytest.raises(ParameterError, match="urls is not supported yet"):
+        ref_objects("c", objects=(ObjectSelector(resource="secret"),), urls=("https://example.com/x.yaml",))
+    with pytest.raises(ParameterError, match="at least one selector"):
+        ref_objects("c")
+
+
+def test_resource_names_resolve_as_kubectl_does() -> None:
+    for resource, group in (("deploy", None), ("deployments", "apps"), ("Deployment", None)):
+        sel = ObjectSelector(resource=resource, group=group)
+        assert sel._kind() == ("apps/v1", "Deployment", True)
+    assert ObjectSelector(resource="clusterroles")._kind() == ("rbac.authorization.k8s.io/v1", "ClusterRole", False)
+    assert ObjectRef  # the reads go through ObjectRefs
