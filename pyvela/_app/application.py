@@ -374,7 +374,7 @@ def app_spec(app: Application, plan: Plan) -> dict[str, Any]:
                     "dependsOn": sorted(plan.steps[n].dependencies),
                     "if": plan.steps[n].condition
                     if isinstance(plan.steps[n].condition, str)
-                    else "<predicate>",
+                    else str(getattr(plan.steps[n].condition, "text", "<predicate>")),
                     "timeout": plan.steps[n].timeout,
                 }
                 for n in plan.order

@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from pyvela._app import kubevela
 from pyvela._app.application import Application, Plan, app_spec, revision_hash, validate
 from pyvela._app.catalogue import DEFAULT_MODULES, Catalogue, is_standard
 from pyvela._app.checks import check_shape
@@ -30,6 +31,8 @@ class LoadedApp:
     spec: dict[str, Any]
     revision: str
     module: Any = attrs.field(repr=False, default=None)
+    #: Load-time warnings (a KubeVela kube schematic's env var written by position).
+    warnings: tuple[str, ...] = ()
 
 
 def definition_modules(explicit: Sequence[str] | None = None) -> tuple[str, ...]:
@@ -73,16 +76,23 @@ def load_app(path: str | Path, *, defs: Sequence[str] | None = None, attribute: 
             fix="check the path (apps live in apps/, e.g. apps/lixiang.py)",
         )
     _ensure_import_path(file)
-    module = _import_file(file)
-    app = getattr(module, attribute, None)
-    if not isinstance(app, Application):
-        raise AppLoadError(
-            f"{file} defines no `{attribute}` Application",
-            where=Location(str(file), 1),
-            expected=f"{attribute} = pyvela.Application(...)",
-            got=type(app).__name__ if app is not None else "nothing",
-        )
-    catalogue = Catalogue.from_modules(definition_modules(defs), stdlib=uses_stdlib(app))
+    warnings: list[str] = []
+    module = None
+    if kubevela.is_yaml(file):  # a KubeVela Application: the same objects, built from YAML
+        app, catalogue, warnings = kubevela.load_yaml(file, definition_modules(defs))
+    else:
+        module = _import_file(file)
+        found = getattr(module, attribute, None)
+        if not isinstance(found, Application):
+            raise AppLoadError(
+                f"{file} defines no `{attribute}` Application",
+                where=Location(str(file), 1),
+                expected=f"{attribute} = pyvela.Application(...) (or a KubeVela Application .yaml)",
+                got=type(found).__name__ if found is not None else "nothing",
+            )
+        app = found
+        modules, warnings = kubevela.definition_files(definition_modules(defs))
+        catalogue = Catalogue.from_modules(modules, stdlib=uses_stdlib(app))
     plan = validate(app, catalogue)
     spec = app_spec(app, plan)
     return LoadedApp(
@@ -93,6 +103,7 @@ def load_app(path: str | Path, *, defs: Sequence[str] | None = None, attribute: 
         spec=spec,
         revision=revision_hash(spec, catalogue),
         module=module,
+        warnings=tuple(warnings),
     )
 
 

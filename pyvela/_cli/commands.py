@@ -80,7 +80,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             got=", ".join(sorted(unknown)),
         )
     objects: list[Any] = []
-    warnings: list[str] = []
+    warnings: list[str] = list(loaded.warnings)
     for use in loaded.app.components:
         if wanted and use.name not in wanted:
             continue
@@ -98,7 +98,10 @@ def cmd_defs(args: argparse.Namespace) -> int:
     from pyvela._app.loader import definition_modules
     from pyvela.errors import UnknownDefinitionError
 
-    catalogue = Catalogue.from_modules(definition_modules(args.defs), stdlib=True)
+    from pyvela._app.kubevela import definition_files
+
+    modules, _warnings = definition_files(definition_modules(args.defs))
+    catalogue = Catalogue.from_modules(modules, stdlib=True)
     entries = []
     for (_kind, name), definition in sorted(catalogue.definitions.items()):
         if args.name and name != args.name:

@@ -29,12 +29,13 @@ def _parser() -> argparse.ArgumentParser:
 
     def app_command(name: str, help: str, *, target: bool = True) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
-        p.add_argument("app", metavar="APP", help="the app file (apps/x.py)")
+        p.add_argument("app", metavar="APP", help="the app file (apps/x.py, or a KubeVela Application .yaml)")
         p.add_argument(
             "--defs",
             action="append",
             metavar="MODULE",
-            help="definitions module for the catalogue (repeatable; default platform_defs)",
+            help="definitions module, or a YAML file of kube ComponentDefinitions, for the catalogue "
+            "(repeatable; default platform_defs)",
         )
         if target:
             _target_args(p)

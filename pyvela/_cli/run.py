@@ -127,6 +127,8 @@ def secret_provider(backend: Backend, where: str, var: str) -> Callable[[], str 
 
 def _ops(args: argparse.Namespace, backend: Backend, events: Any) -> AppOps:
     loaded = load_app(args.app, defs=args.defs)
+    for warning in loaded.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     centre, config = config_centre_for(backend, loaded)
     options = Options(
         parallel=getattr(args, "parallel", 8),

@@ -79,6 +79,13 @@ class WorkflowView:
 
     phases: Mapping[str, str]
     outputs: Mapping[str, Mapping[str, Any]]
+    #: Why each finished step ended as it did (``Timeout``, ``ConditionNotMet``...; "" if none).
+    reasons: Mapping[str, str] = attrs.field(factory=dict)
+
+    def timed_out(self, step: str | StepUse[Any, Any] | StepGroup) -> bool:
+        """Whether ``step`` failed by running past its timeout."""
+        name = step if isinstance(step, str) else step.name
+        return self.phase(name) == "failed" and self.reasons.get(name) == "Timeout"
 
     def phase(self, step: str | StepUse[Any, Any] | StepGroup) -> str:
         """``pending``, ``running``, ``succeeded``, ``failed``, ``skipped`` or ``suspending``."""

@@ -193,6 +193,7 @@ class Engine:
                 view = WorkflowView(
                     phases={n: s["phase"] for n, s in self.steps.items()},
                     outputs={n: dict(s.get("outputs") or {}) for n, s in self.steps.items()},
+                    reasons={n: str(s.get("reason") or "") for n, s in self.steps.items()},
                 )
             try:
                 ok = bool(cond(view))

@@ -1,0 +1,134 @@
+"""A KubeVela ``Application`` document into the same ``Application`` a Python app builds.
+
+Types resolve against the catalogue, properties are converted by ``props``, the workflow by
+``workflow``. Every error names the YAML line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyvela._app.application import Application
+from pyvela._app.catalogue import Catalogue
+from pyvela._app.kubevela import props
+from pyvela._app.kubevela.fields import items, keys, lookup, string
+from pyvela._app.kubevela.marked import Node
+from pyvela._app.kubevela.workflow import build_workflow
+from pyvela._core.definitions import ComponentUse, PolicyUse, TraitUse
+from pyvela.errors import AppError
+
+_COMPONENT_KEYS = (
+    "name",
+    "type",
+    "properties",
+    "traits",
+    "dependsOn",
+    "inputs",
+    "outputs",
+    "externalRevision",
+)
+
+
+def used_types(doc: Node) -> set[tuple[str, str]]:
+    """The (kind, type) pairs an Application document names (to decide on the standard library)."""
+    spec = doc.value.get("spec") or {}
+    out: set[tuple[str, str]] = set()
+    for c in spec.get("components") or []:
+        if isinstance(c, dict):
+            out.add(("component", str(c.get("type"))))
+            out.update(("trait", str(t.get("type"))) for t in c.get("traits") or [] if isinstance(t, dict))
+    out.update(("policy", str(p.get("type"))) for p in spec.get("policies") or [] if isinstance(p, dict))
+
+    def steps(items: Any) -> None:
+        for s in items or []:
+            if isinstance(s, dict):
+                if s.get("type") != "step-group":
+                    out.add(("step", str(s.get("type"))))
+                steps(s.get("subSteps"))
+
+    steps((spec.get("workflow") or {}).get("steps"))
+    return out
+
+
+def build_application(doc: Node, catalogue: Catalogue) -> tuple[Application, Catalogue]:
+    """The Application of ``doc``, and the catalogue it validates against (step definitions
+    with computed outputs are wrapped there)."""
+    meta = doc.get("metadata")
+    name = string(meta.get("name") if meta else None, "metadata.name", doc.where)
+    namespace = str((meta.value.get("namespace") if meta else None) or "default")
+    spec = doc.get("spec")
+    if spec is None or not spec.is_map:
+        raise AppError("the Application has no spec", where=doc.where, app=name, fix="add spec.components")
+    keys(spec, ("components", "policies", "workflow"), "spec", app=name)
+    components = [_component(c, catalogue) for c in items(spec.get("components"), "spec.components")]
+    policies = [_policy(p, catalogue) for p in items(spec.get("policies"), "spec.policies")]
+    workflow = None
+    wf = spec.get("workflow")
+    if wf is not None and wf.value is not None:
+        workflow, catalogue = build_workflow(wf, catalogue, name, namespace)
+        for c, node in zip(components, items(spec.get("components"), "spec.components"), strict=True):
+            if c.dependencies:
+                raise AppError(
+                    f"component {c.name!r} has dependsOn, which orders components only in an app "
+                    "without a workflow",
+                    where=node.key_where("dependsOn"),
+                    component=c.name,
+                    fix="order the workflow's steps with their dependsOn instead",
+                )
+    app = Application(
+        name,
+        components=components,
+        workflow=workflow,
+        policies=policies,
+        namespace=namespace,
+        where=doc.where,
+    )
+    return app, catalogue
+
+
+def _component(node: Node, catalogue: Catalogue) -> ComponentUse[Any]:
+    keys(node, _COMPONENT_KEYS, "a component")
+    name = string(node.get("name"), "a component's name", node.where)
+    context: dict[str, Any] = {"component": name}
+    for key in ("inputs", "outputs"):
+        if node.get(key) is not None:
+            raise AppError(
+                f"component {key} are not supported: pyvela passes data between workflow steps",
+                where=node.key_where(key),
+                fix="declare the outputs/inputs on the workflow steps that apply these components",
+                **context,
+            )
+    definition = lookup(catalogue, "component", node.get("type"), node.where, **context)
+    params = props.build(
+        definition.params, node.get("properties"), where=node.where, definition=definition.name, **context
+    )
+    traits = []
+    for t in items(node.get("traits"), "traits", **context):
+        keys(t, ("type", "properties"), "a trait", **context)
+        trait = lookup(catalogue, "trait", t.get("type"), t.where, **context)
+        trait_params = props.build(
+            trait.params, t.get("properties"), where=t.where, trait=trait.name, **context
+        )
+        traits.append(TraitUse(definition=trait, params=trait_params, where=t.where))
+    deps = tuple(
+        string(d, "dependsOn item", d.where, **context)
+        for d in items(node.get("dependsOn"), "dependsOn", **context)
+    )
+    return ComponentUse(
+        name=name,
+        definition=definition,
+        params=params,
+        where=node.where,
+        traits=tuple(traits),
+        dependencies=deps,
+    )
+
+
+def _policy(node: Node, catalogue: Catalogue) -> PolicyUse[Any]:
+    keys(node, ("name", "type", "properties"), "a policy")
+    name = string(node.get("name"), "a policy's name", node.where)
+    definition = lookup(catalogue, "policy", node.get("type"), node.where)
+    params = props.build(
+        definition.params, node.get("properties"), where=node.where, definition=definition.name
+    )
+    return PolicyUse(name=name, definition=definition, params=params, where=node.where)
