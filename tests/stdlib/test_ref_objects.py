@@ -7,6 +7,8 @@ pkg/component/ref_objects.go (what is stripped from an object read, name default
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -83,7 +85,20 @@ def test_an_offline_render_says_it_needs_a_cluster(write_app: WriteApp) -> None:
     assert err.value.context["component"] == "copied"
 
 
-def test_the_objects_read_are_rendered_without_what_the_server_owns(write_app: WriteApp, tmp_path: Path) -> None:
+def test_the_render_command_gives_one_message_and_exit_1(write_app: WriteApp) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pyvela", "render", str(write_app(APP))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "ref-objects reads the cluster" in proc.stderr and "use deploy or diff" in proc.stderr
+
+
+def test_the_objects_read_are_rendered_without_what_the_server_owns(
+    write_app: WriteApp, tmp_path: Path
+) -> None:
     box = sandbox(tmp_path / "sb")
     _seed(box)
     loaded = load_app(write_app(APP))
@@ -177,5 +192,9 @@ def test_resource_names_resolve_as_kubectl_does() -> None:
     for resource, group in (("deploy", None), ("deployments", "apps"), ("Deployment", None)):
         sel = ObjectSelector(resource=resource, group=group)
         assert sel._kind() == ("apps/v1", "Deployment", True)
-    assert ObjectSelector(resource="clusterroles")._kind() == ("rbac.authorization.k8s.io/v1", "ClusterRole", False)
+    assert ObjectSelector(resource="clusterroles")._kind() == (
+        "rbac.authorization.k8s.io/v1",
+        "ClusterRole",
+        False,
+    )
     assert ObjectRef  # the reads go through ObjectRefs

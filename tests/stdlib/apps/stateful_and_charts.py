@@ -39,7 +39,9 @@ ledger = statefulset(
     env=(EnvVar(name="LEDGER_MODE", value="primary"),),
     cpu="1",
     memory="2Gi",
-    volume_mounts=VolumeMounts(pvc=(PvcMount(name="data", mount_path="/var/lib/ledger", claim_name="ledger-data"),)),
+    volume_mounts=VolumeMounts(
+        pvc=(PvcMount(name="data", mount_path="/var/lib/ledger", claim_name="ledger-data"),)
+    ),
     readiness_probe=HealthProbe(tcp_socket=TcpSocketAction(port=5432)),
     host_aliases=(HostAlias(ip="10.0.0.9", hostnames=("audit.internal",)),),
 )
