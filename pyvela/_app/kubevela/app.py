@@ -87,7 +87,7 @@ def build_application(doc: Node, catalogue: Catalogue) -> tuple[Application, Cat
 
 
 def _component(node: Node, catalogue: Catalogue) -> ComponentUse[Any]:
-    keys(node, _COMPONENT_KEYS, "a component")
+    keys(node, _COMPONENT_KEYS, "a component", component=node.value.get("name") if node.is_map else None)
     name = string(node.get("name"), "a component's name", node.where)
     context: dict[str, Any] = {"component": name}
     for key in ("inputs", "outputs"):

@@ -46,7 +46,7 @@ segment: "." NAME -> field
        | "[" INT "]" -> index
 CMP: "==" | "!=" | "<" | ">"
 NAME: /(?!(true|false)\b)[A-Za-z_$][A-Za-z0-9_$]*/
-STRING: /"(?:[^"\\\n]|\\["\\nt\/])*"/
+STRING: /"(?:[^"\\\n]|\\(?:["\\\/bfnrt]|u[0-9a-fA-F]{4}))*"/
 NUMBER: /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/
 INT: /0|[1-9][0-9]*/
 %ignore /[ \t]+/
@@ -144,25 +144,30 @@ def _parser() -> lark.Lark:
     return lark.Lark(_GRAMMAR, parser="lalr", transformer=_Build(), maybe_placeholders=False)
 
 
+# A backslash that is not itself escaped, then "(": CUE's interpolation inside a string.
+_INTERPOLATION = re.compile(r"(?<!\\)(?:\\\\)*\\\(")
+
+
 def parse(text: str) -> Expr:
     """The tree of ``text``.
 
     Raises:
         ExpressionError: ``text`` is outside the subset (quoting what was not understood).
     """
-    if "\\(" in text:
+    if _INTERPOLATION.search(text):
         raise ExpressionError(text, "string interpolation \\(...) is not supported")
     try:
         tree = _parser().parse(text)
     except lark.exceptions.UnexpectedCharacters as exc:
         raise ExpressionError(
-            text, f"unexpected {text[exc.pos_in_stream :][:12]!r} at column {exc.column}"
+            text, f"unexpected {text[exc.pos_in_stream]!r} at column {exc.column}"
         ) from None
     except lark.exceptions.UnexpectedEOF:
         raise ExpressionError(text, "the expression ends too early") from None
     except lark.exceptions.UnexpectedToken as exc:
-        token = "the end" if exc.token.type == "$END" else repr(str(exc.token))
-        raise ExpressionError(text, f"unexpected {token} at column {exc.column}") from None
+        if exc.token.type == "$END":
+            raise ExpressionError(text, "the expression ends too early") from None
+        raise ExpressionError(text, f"unexpected {str(exc.token)!r} at column {exc.column}") from None
     except lark.exceptions.LarkError as exc:
         raise ExpressionError(text, str(exc).splitlines()[0]) from None
     assert isinstance(tree, Lit | Path | Not | Bin)

@@ -56,8 +56,12 @@ def lookup(catalogue: Catalogue, kind: str, type_node: Node | None, where: Locat
     at = type_node.where if type_node is not None else where
     step_type = getattr(catalogue, "step_type", None)
     if kind == "step" and step_type is not None:
-        step_type(name, where=at, **context)  # one of KubeVela's steps pyvela refuses, saying why
-    known = catalogue.names(kind)
+        try:
+            step_type(name, where=at, **context)
+        except UnknownDefinitionError as exc:
+            if "not supported" in exc.message:  # one of KubeVela's steps pyvela refuses, saying why
+                raise
+    known = (["step-group"] if kind == "step" else []) + catalogue.names(kind)
     close = difflib.get_close_matches(name, known, n=1)
     modules = ", ".join(catalogue.modules) or "none"
     raise UnknownDefinitionError(

@@ -71,6 +71,17 @@ def definitions_module(docs: Sequence[Node], file: str) -> tuple[types.ModuleTyp
 def component_definition(doc: Node, warnings: list[str]) -> ComponentDefinition[Any, Any]:
     name = str((doc.value.get("metadata") or {}).get("name") or "")
     spec = doc.get("spec")
+    schematic = spec.get("schematic") if spec is not None and spec.is_map else None
+    if schematic is not None and schematic.is_map and "kube" not in schematic.value:
+        other = next(iter(schematic.value), "none")
+        raise DefinitionError(
+            f"ComponentDefinition {name!r} has a {other} schematic, which pyvela does not run",
+            where=schematic.key_where(other),
+            definition=name or None,
+            expected="a kube schematic (template and parameters)",
+            got=str(other),
+            fix="write the definition in Python (a @component function) and give its module with --defs",
+        )
     kube = spec.get("schematic").get("kube") if spec and spec.get("schematic") else None  # type: ignore[union-attr]
     if not name or kube is None or not kube.is_map:
         raise DefinitionError(

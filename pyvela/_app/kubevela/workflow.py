@@ -81,7 +81,7 @@ def build_workflow(wf: Node, catalogue: Catalogue, app: str, namespace: str) -> 
     ]
     defs: dict[str, StepDefinition[Any, Any, Any]] = {}
     for s, _parent in flat:
-        keys(s, _STEP_KEYS, "a workflow step")
+        keys(s, _STEP_KEYS, "a workflow step", step=s.value.get("name") if s.is_map else None)
         step = string(s.get("name"), "a step's name", s.where)
         if s.value.get("type") == "step-group":
             continue
@@ -333,4 +333,7 @@ def _step(
     if s.get("mode") is not None:
         raise AppError("mode orders the subSteps of a step-group only", where=s.key_where("mode"), step=step)
     common = _common(s, step, outs, step_names, app, namespace, inputs)
+    # An input only an `if` reads is no parameter reference, yet its producer must run first.
+    producers = tuple(p for p, _field in inputs.values() if p not in common["dependencies"] and p != step)
+    common["dependencies"] += tuple(dict.fromkeys(producers))
     return StepUse(name=step, definition=definition, params=params, where=s.where, **common)
