@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from pyvela._core.merge import env_patch, find_container, merge, set_env, set_image
     from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, Obj, ObjectRef
     from pyvela._core.params import ComponentName, Ref
+    from pyvela._core.reads import ClusterReads, cluster_reads
     from pyvela._core.steps import StepDefinition, StepGroup, StepUse, WorkflowView, step
     from pyvela._core.template import yaml_template
 
@@ -68,6 +69,8 @@ _LAZY = {
     "ApplyComponent": "._core.actions",
     "ApplyObject": "._core.actions",
     "Catalogue": "._app.catalogue",
+    "ClusterReads": "._core.reads",
+    "cluster_reads": "._core.reads",
     "ComponentContext": "._core.definitions",
     "ComponentDefinition": "._core.definitions",
     "ComponentName": "._core.params",
@@ -145,6 +148,7 @@ __all__ = [
     "ApplyComponent",
     "ApplyObject",
     "Catalogue",
+    "ClusterReads",
     "ComponentContext",
     "ComponentDefinition",
     "ComponentName",
@@ -180,6 +184,7 @@ __all__ = [
     "WorkflowView",
     "WorkloadType",
     "__version__",
+    "cluster_reads",
     "component",
     "env_patch",
     "errors",

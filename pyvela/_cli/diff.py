@@ -18,6 +18,7 @@ from pyvela._app.render import CLUSTER_SCOPED, render_app
 from pyvela._backends.protocol import Backend
 from pyvela._core.merge import merge
 from pyvela._core.objects import LABEL_MANAGED_BY, MANAGER, Obj, ObjectRef, deep_copy
+from pyvela._core.reads import reading
 from pyvela._workflow.revisions import stale_objects
 from pyvela._workflow.state import StateStore
 
@@ -120,7 +121,9 @@ def diff_app(
     namespace_exists = backend.get(namespace_ref) is not None
     out: list[dict[str, Any]] = []
     rendered: list[dict[str, Any]] = []
-    for rc in render_app(loaded.app, revision=loaded.revision):
+    with reading(backend):  # ref-objects: the objects it reads from the cluster diffed
+        components = render_app(loaded.app, revision=loaded.revision)
+    for rc in components:
         for ro in rc.objects:
             obj = deep_copy(ro.object)
             patched = ro.output is None and ObjectRef.of(obj) in patches

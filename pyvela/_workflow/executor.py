@@ -16,6 +16,7 @@ from pyvela._backends.readiness import rule_for
 from pyvela._configcentre.protocol import ConfigCentre, ConfigTarget
 from pyvela._core import actions as a
 from pyvela._core.objects import LABEL_APP, LABEL_MANAGED_BY, MANAGER, Obj, ObjectRef, deep_copy
+from pyvela._core.reads import reading
 from pyvela._workflow.events import Event, EventSink
 from pyvela._workflow.health import rule_of
 from pyvela._workflow.inventory import Inventory
@@ -195,9 +196,10 @@ class Executor:
         self, action: a.ApplyComponent, step: str, *, timeout: float = 60.0
     ) -> a.AppliedComponent:
         use = self.loaded.app.component(action.component)
-        rendered = render_component(
-            self.loaded.app, use, revision=self.loaded.revision, workload_patch=action.workload_patch
-        )
+        with reading(self.backend):  # ref-objects reads the cluster it is applied to
+            rendered = render_component(
+                self.loaded.app, use, revision=self.loaded.revision, workload_patch=action.workload_patch
+            )
         workload: Obj | None = None
         outputs: dict[str, Obj] = {}
         # Namespaces and CRDs first: the objects that need them must not race them.

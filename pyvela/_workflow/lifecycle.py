@@ -18,6 +18,7 @@ from pyvela._backends.protocol import Backend
 from pyvela._backends.readiness import rule_for
 from pyvela._configcentre.protocol import ConfigCentre
 from pyvela._core.objects import LABEL_MANAGED_BY, MANAGER, ObjectRef
+from pyvela._core.reads import reading
 from pyvela._workflow.control import ControlWatcher, request_control
 from pyvela._workflow.engine import (
     FAILED,
@@ -178,7 +179,8 @@ class AppOps:
             latest["phase"] = "running"
             self.events.emit(Event(kind="resumed", message=f"resuming revision {latest['number']}"))
             return self._run(record, latest)
-        rev = new_revision(record, self.loaded)
+        with reading(self.backend):  # the planned objects of ref-objects are read from it
+            rev = new_revision(record, self.loaded)
         return self._run(record, rev)
 
     def resume(self) -> RunResult:
@@ -205,7 +207,8 @@ class AppOps:
         def go() -> RunResult:
             record = self._load()
             if not record["revisions"] or record["revisions"][-1]["hash"] != self.loaded.revision:
-                rev = new_revision(record, self.loaded)
+                with reading(self.backend):
+                    rev = new_revision(record, self.loaded)
                 return self._run(record, rev)
             rev = record["revisions"][-1]
             if step is None:

@@ -19,7 +19,7 @@ import attrs
 from pyvela import ComponentContext, Obj, ObjectRef, Rendered, cluster_reads, component
 from pyvela.errors import RenderError
 
-from ._types import Checked, Params
+from ._types import Checked, Params, as_map
 from .objects import ANY
 
 #: Built-in resources by every name kubectl knows them by: (apiVersion, kind, namespaced).
@@ -90,7 +90,7 @@ class ObjectSelector(Checked):
             raise ValueError("name and label_selector cannot both be set: one selects by name, one by labels")
         if self.resource is None and (self.api_version is None or self.kind is None):
             raise ValueError("give resource (and group), or api_version and kind")
-        if self.resource is not None and self._kind() is None:
+        if self.resource is not None and self.resolved() is None:
             known = sorted(k for k in _BUILTIN if "." not in k)
             raise ValueError(
                 f"unknown resource {self.resource!r}"
@@ -102,7 +102,8 @@ class ObjectSelector(Checked):
                 f"cluster {self.cluster!r}: ref-objects reads only the target cluster ('local') for now"
             )
 
-    def _kind(self) -> tuple[str, str, bool] | None:
+    def resolved(self) -> tuple[str, str, bool] | None:
+        """(apiVersion, kind, namespaced) of the objects selected; None for an unknown resource."""
         if self.resource is None:
             assert self.api_version is not None and self.kind is not None
             return self.api_version, self.kind, self.kind not in _CLUSTER_SCOPED
@@ -144,14 +145,14 @@ def ref_objects(p: RefObjectsParams, ctx: ComponentContext) -> Obj | Rendered:
     reads = cluster_reads("ref-objects")
     found: dict[tuple[str, str, str, str], Obj] = {}  # later selectors replace, in place (KubeVela)
     for i, sel in enumerate(p.objects):
-        kind = sel._kind()
+        kind = sel.resolved()
         assert kind is not None  # checked with the parameters
         api_version, kind_name, namespaced = kind
         namespace = (sel.namespace or ctx.namespace) if namespaced else ""
         where = f"objects[{i}]"
         if sel.label_selector is not None:
             items = reads.list(api_version, kind_name, namespace or None, dict(sel.label_selector))
-            items = sorted(items, key=lambda o: str((o.get("metadata") or {}).get("name")))
+            items = sorted(items, key=lambda o: str(as_map(o.get("metadata")).get("name")))
         else:
             name = sel.name or ctx.name
             obj = reads.get(ObjectRef(api_version, kind_name, namespace, name))
@@ -164,7 +165,7 @@ def ref_objects(p: RefObjectsParams, ctx: ComponentContext) -> Obj | Rendered:
                 )
             items = [obj]
         for obj in items:
-            meta = obj.get("metadata") or {}
+            meta = as_map(obj.get("metadata"))
             key = (api_version, kind_name, str(meta.get("namespace") or ""), str(meta.get("name")))
             found[key] = _cleared(obj)
     if not found:
@@ -195,13 +196,16 @@ _SERVER_FIELDS = (
 def _cleared(obj: Mapping[str, Any]) -> Obj:
     """What is read, without what the API server owns: applied elsewhere it must not carry them."""
     out: Obj = {k: v for k, v in obj.items() if k != "status"}
-    meta = dict(obj.get("metadata") or {})
+    meta = dict(as_map(obj.get("metadata")))
     for key in _SERVER_FIELDS:
         meta.pop(key, None)
     out["metadata"] = meta
-    spec = out.get("spec")
-    if out.get("apiVersion") == "v1" and out.get("kind") == "Service" and isinstance(spec, Mapping):
-        spec = dict(spec)
+    if (
+        out.get("apiVersion") == "v1"
+        and out.get("kind") == "Service"
+        and isinstance(out.get("spec"), Mapping)
+    ):
+        spec = dict(as_map(out.get("spec")))
         # A headless Service keeps "None"; an allocated address belongs to the Service read.
         if spec.get("clusterIP") != "None":
             spec.pop("clusterIP", None)

@@ -9,6 +9,8 @@ import pyvela
 from tests.conftest import ROOT
 
 EXPECTED = {
+    "ClusterReads",
+    "cluster_reads",
     "Action",
     "AppliedComponent",
     "Application",

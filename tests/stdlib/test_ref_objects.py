@@ -191,8 +191,8 @@ def test_urls_and_empty_objects_are_refused() -> None:
 def test_resource_names_resolve_as_kubectl_does() -> None:
     for resource, group in (("deploy", None), ("deployments", "apps"), ("Deployment", None)):
         sel = ObjectSelector(resource=resource, group=group)
-        assert sel._kind() == ("apps/v1", "Deployment", True)
-    assert ObjectSelector(resource="clusterroles")._kind() == (
+        assert sel.resolved() == ("apps/v1", "Deployment", True)
+    assert ObjectSelector(resource="clusterroles").resolved() == (
         "rbac.authorization.k8s.io/v1",
         "ClusterRole",
         False,

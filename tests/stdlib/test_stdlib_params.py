@@ -19,6 +19,7 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "statefulset": {"image": "i"},
     "helm": {"chart": "c", "url": "https://charts.example.com"},
     "helmchart": {"chart": s.ChartSource(source="c", repo_url="https://charts.example.com")},
+    "ref-objects": {"objects": (s.ObjectSelector(resource="secret"),)},
     "daemon": {"image": "i"},
     "task": {"image": "i"},
     "cron-task": {"image": "i", "schedule": "* * * * *"},
@@ -58,7 +59,7 @@ def call(definition: Any, **params: Any) -> Any:
 
 def test_every_definition_is_covered() -> None:
     names = sorted(d.name for d in DEFINITIONS)
-    assert len(names) == 37
+    assert len(names) == 38
     assert "webservice" in names and "gateway" in names
 
 

@@ -33,7 +33,6 @@ ledger = statefulset(
         Port(port=8125, protocol="UDP", expose=True),
     ),
     expose_type="NodePort",
-    add_revision_label=True,
     cmd=("ledger",),
     args=("--data", "/var/lib/ledger"),
     env=(EnvVar(name="LEDGER_MODE", value="primary"),),
