@@ -160,7 +160,7 @@ def parse(text: str) -> Expr:
         tree = _parser().parse(text)
     except lark.exceptions.UnexpectedCharacters as exc:
         raise ExpressionError(
-            text, f"unexpected {text[exc.pos_in_stream]!r} at column {exc.column}"
+            text, f"unexpected {text[exc.pos_in_stream or 0]!r} at column {exc.column}"
         ) from None
     except lark.exceptions.UnexpectedEOF:
         raise ExpressionError(text, "the expression ends too early") from None

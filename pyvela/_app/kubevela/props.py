@@ -171,6 +171,8 @@ def convert(node: Node, tp: Any, *, path: str, context: dict[str, Any]) -> Any:
         if not any(node.value == a and type(node.value) is type(a) for a in args):
             raise _wrong(node, tp, path, context, fix="use one of " + ", ".join(repr(a) for a in args))
         return node.value
+    if isinstance(node.value, bool) and tp in (int, float):
+        raise _wrong(node, tp, path, context)  # YAML's true is no number (Python's bool is an int)
     if not check_value(node.value, tp):
         raise _wrong(node, tp, path, context)
     return node.value
