@@ -29,11 +29,27 @@ if TYPE_CHECKING:
         ReadConfig,
         ReadObject,
         RegisterConfig,
+        SendMail,
         StepContext,
         Suspend,
         WaitReady,
     )
-    from pyvela._core.builtin import garbage_collect, read_only, shared_resource, take_over
+    from pyvela._core.builtin import (
+        apply_once,
+        garbage_collect,
+        read_only,
+        resource_update,
+        shared_resource,
+        take_over,
+    )
+    from pyvela._core.policies_builtin import (
+        ApplyOnceRule,
+        ApplyOnceStrategy,
+        GarbageCollectRule,
+        ResourceUpdateRule,
+        ResourceUpdateStrategy,
+    )
+    from pyvela._core.selectors import PolicyRule, RuleSelector
     from pyvela._core.definitions import (
         ComponentContext,
         ComponentDefinition,
@@ -55,10 +71,20 @@ if TYPE_CHECKING:
     from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, Obj, ObjectRef
     from pyvela._core.params import ComponentName, Ref
     from pyvela._core.reads import ClusterReads, cluster_reads
+    from pyvela._core.secret import Secret
     from pyvela._core.steps import StepDefinition, StepGroup, StepUse, WorkflowView, step
     from pyvela._core.template import yaml_template
 
 _LAZY = {
+    "apply_once": "._core.builtin",
+    "resource_update": "._core.builtin",
+    "ApplyOnceRule": "._core.policies_builtin",
+    "ApplyOnceStrategy": "._core.policies_builtin",
+    "GarbageCollectRule": "._core.policies_builtin",
+    "ResourceUpdateRule": "._core.policies_builtin",
+    "ResourceUpdateStrategy": "._core.policies_builtin",
+    "PolicyRule": "._core.selectors",
+    "RuleSelector": "._core.selectors",
     "garbage_collect": "._core.builtin",
     "read_only": "._core.builtin",
     "shared_resource": "._core.builtin",
@@ -94,6 +120,8 @@ _LAZY = {
     "Ref": "._core.params",
     "RegisterConfig": "._core.actions",
     "Rendered": "._core.definitions",
+    "Secret": "._core.secret",
+    "SendMail": "._core.actions",
     "StepContext": "._core.actions",
     "StepDefinition": "._core.steps",
     "StepGroup": "._core.steps",
@@ -147,6 +175,8 @@ __all__ = [
     "AppliedComponent",
     "ApplyComponent",
     "ApplyObject",
+    "ApplyOnceRule",
+    "ApplyOnceStrategy",
     "Catalogue",
     "ClusterReads",
     "ComponentContext",
@@ -155,6 +185,7 @@ __all__ = [
     "ComponentUse",
     "DeleteObject",
     "Fail",
+    "GarbageCollectRule",
     "HttpRequest",
     "HttpResponse",
     "ListObjects",
@@ -163,6 +194,7 @@ __all__ = [
     "Obj",
     "ObjectRef",
     "PolicyDefinition",
+    "PolicyRule",
     "PolicyUse",
     "ReadConfig",
     "ReadObject",
@@ -170,6 +202,11 @@ __all__ = [
     "Ref",
     "RegisterConfig",
     "Rendered",
+    "ResourceUpdateRule",
+    "ResourceUpdateStrategy",
+    "RuleSelector",
+    "Secret",
+    "SendMail",
     "StepContext",
     "StepDefinition",
     "StepGroup",
@@ -184,6 +221,7 @@ __all__ = [
     "WorkflowView",
     "WorkloadType",
     "__version__",
+    "apply_once",
     "cluster_reads",
     "component",
     "env_patch",
@@ -194,6 +232,7 @@ __all__ = [
     "merge",
     "policy",
     "read_only",
+    "resource_update",
     "set_env",
     "set_image",
     "shared_resource",

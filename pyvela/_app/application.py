@@ -15,6 +15,7 @@ from pyvela._core.builtin import apply_component
 from pyvela._core.definitions import ComponentUse, PolicyUse
 from pyvela._core.graph import find_cycle, topo_order
 from pyvela._core.params import Ref, caller_location, component_names_in, params_to_data
+from pyvela._core.policies_builtin import check_policies
 from pyvela._core.steps import (
     Condition,
     Mode,
@@ -174,6 +175,7 @@ def validate(app: Application, catalogue: Catalogue) -> Plan:
                 )
     for p in app.policies:
         catalogue.require(p.definition, where=p.where)
+    check_policies(app.policies, components=seen, names=catalogue.names)
     if app.workflow is not None:
         _refuse_component_order(app)
     component_deps = {c.name: c.dependencies for c in app.components}

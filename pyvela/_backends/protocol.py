@@ -55,8 +55,14 @@ class Backend(Protocol):
         """Replace ``obj`` if ``metadata.resourceVersion`` still matches, else ConflictError."""
         ...
 
-    def delete(self, ref: ObjectRef, *, wait: bool = True, timeout: float = 60.0) -> bool:
-        """Delete; with ``wait`` return once it is gone. False when it did not exist."""
+    def delete(
+        self, ref: ObjectRef, *, wait: bool = True, timeout: float = 60.0, orphan: bool = False
+    ) -> bool:
+        """Delete; with ``wait`` return once it is gone. False when it did not exist.
+
+        Its dependents (a Deployment's Pods) go too, unless ``orphan``: then they stay,
+        without their owner reference (propagationPolicy Orphan).
+        """
         ...
 
     def wait(

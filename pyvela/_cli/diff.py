@@ -99,7 +99,7 @@ def _live_patches(record: Mapping[str, Any] | None) -> dict[ObjectRef, Any]:
 
 def _keeps_legacy(loaded: LoadedApp) -> bool:
     return any(
-        p.definition.name == "garbage-collect" and getattr(p.params, "keep_legacy", False)
+        p.definition.name == "garbage-collect" and getattr(p.params, "keep_legacy_resource", False)
         for p in loaded.app.policies
     )
 

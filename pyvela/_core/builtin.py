@@ -1,14 +1,33 @@
-"""Definitions pyvela ships with: the step used when an app lists no workflow, and policies."""
+"""Definitions pyvela ships with: the step used when an app lists no workflow, and KubeVela's
+resource policies (defined in ``policies_builtin``)."""
 
 from __future__ import annotations
 
 import attrs
 
 from pyvela._core.actions import StepContext
-from pyvela._core.definitions import policy
 from pyvela._core.params import ComponentName
-from pyvela._core.selectors import ResourceSelector
+from pyvela._core.policies_builtin import (
+    POLICIES,
+    apply_once,
+    garbage_collect,
+    read_only,
+    resource_update,
+    shared_resource,
+    take_over,
+)
 from pyvela._core.steps import step
+
+__all__ = [
+    "BUILTINS",
+    "apply_component",
+    "apply_once",
+    "garbage_collect",
+    "read_only",
+    "resource_update",
+    "shared_resource",
+    "take_over",
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -29,54 +48,4 @@ async def apply_component(p: ApplyComponentParams, ctx: StepContext) -> None:
     await ctx.wait_ready(applied)
 
 
-@attrs.frozen(kw_only=True)
-class GarbageCollectParams:
-    """Parameters of the built-in ``garbage-collect`` policy.
-
-    Attributes:
-        keep_legacy: Keep objects that a new revision no longer renders (no prune).
-        keep_registrations: Leave what the app registered in the config centre in place when
-            the app is deleted (by default ``pyvela delete`` removes it and publishes).
-    """
-
-    keep_legacy: bool = False
-    keep_registrations: bool = False
-
-
-@policy(name="garbage-collect", params=GarbageCollectParams)
-def garbage_collect() -> None:
-    """What happens to objects a new revision no longer has: pruned unless ``keep_legacy``."""
-
-
-@attrs.frozen(kw_only=True)
-class TakeOverParams(ResourceSelector):
-    """Parameters of the built-in ``take-over`` policy: which objects may be adopted."""
-
-
-@policy(name="take-over", params=TakeOverParams)
-def take_over() -> None:
-    """Adopt existing objects that this app did not create (never silent without this policy)."""
-
-
-@attrs.frozen(kw_only=True)
-class ReadOnlyParams(ResourceSelector):
-    """Parameters of the built-in ``read-only`` policy: which objects are only read."""
-
-
-@policy(name="read-only", params=ReadOnlyParams)
-def read_only() -> None:
-    """Never apply the selected objects: they must exist already, and steps see them live."""
-
-
-@attrs.frozen(kw_only=True)
-class SharedResourceParams(ResourceSelector):
-    """Parameters of the built-in ``shared-resource`` policy: which objects are shared."""
-
-
-@policy(name="shared-resource", params=SharedResourceParams)
-def shared_resource() -> None:
-    """Share the selected objects with other apps: the first owner keeps them, and deleting
-    an app only gives up its share until the last sharer goes."""
-
-
-BUILTINS = (apply_component, garbage_collect, take_over, read_only, shared_resource)
+BUILTINS = (apply_component, *POLICIES)

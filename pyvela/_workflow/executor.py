@@ -10,17 +10,20 @@ from typing import Any
 import attrs
 
 from pyvela._app.loader import LoadedApp
-from pyvela._app.render import CLUSTER_SCOPED, render_component
+from pyvela._app.render import CLUSTER_SCOPED, RenderedComponent, render_component
 from pyvela._backends.protocol import Backend, Readiness
 from pyvela._backends.readiness import rule_for
 from pyvela._configcentre.protocol import ConfigCentre, ConfigTarget
 from pyvela._core import actions as a
 from pyvela._core.objects import LABEL_APP, LABEL_MANAGED_BY, MANAGER, Obj, ObjectRef, deep_copy
 from pyvela._core.reads import reading
+from pyvela._core.secret import Secret, reveal
+from pyvela._workflow.apps import wait_app
 from pyvela._workflow.events import Event, EventSink
 from pyvela._workflow.health import rule_of
 from pyvela._workflow.inventory import Inventory
-from pyvela._workflow.policies import ANNOTATION_SHARED_BY, ResourcePolicies, share, sharers
+from pyvela._workflow.mail import send_mail
+from pyvela._workflow.policies import ANNOTATION_SHARED_BY, REPLACE, ResourcePolicies, share, sharers, write
 from pyvela.errors import (
     ConfigCentreError,
     ImmutableFieldError,
@@ -54,6 +57,8 @@ class Executor:
         namespace: str,
         force_conflicts: bool = False,
         policies: ResourcePolicies | None = None,
+        adopted: frozenset[ObjectRef] = frozenset(),
+        renders: dict[str, RenderedComponent] | None = None,
     ) -> None:
         self.loaded = loaded
         self.backend = backend
@@ -64,6 +69,11 @@ class Executor:
         self.config = config
         self.namespace = namespace
         self.force_conflicts = force_conflicts
+        # Objects adopted from KubeVela: its field manager still holds their fields, which
+        # the first deploy takes over (server-side apply --force) to update them in place.
+        self.adopted = adopted
+        # Components rendered when the revision was planned: each applied once from there.
+        self._renders = renders if renders is not None else {}
         self.policies = policies or ResourcePolicies(())
         self.me = f"{namespace}/{loaded.app.name}"
         self._http: Any = None
@@ -91,10 +101,16 @@ class Executor:
                 return self.wait_ready(action, step=step, timeout=timeout, cancel=cancel)
             case a.HttpRequest():
                 return self.http(action, timeout=remaining)
+            case a.SendMail():
+                return send_mail(action, timeout=remaining)
             case a.RegisterConfig():
                 return self.register(action, step)
             case a.ReadConfig():
                 return dict(self.centre().read(self.target(action.cluster, action.namespace)))
+            case a.WaitApp():
+                return wait_app(
+                    self.backend, action, step=step, events=self.events, timeout=remaining, cancel=cancel
+                )
             case a.Log():
                 self.events.emit(Event(kind="log", step=step, message=action.message))
                 return None
@@ -132,8 +148,10 @@ class Executor:
         component: str | None,
         trait: str | None,
         patch: Mapping[str, Any] | None = None,
+        output: str | None = None,
     ) -> Obj:
-        """Apply one object after the ownership check; record it in the inventory."""
+        """Apply one object as the app's policies say (``output``: the name of a component's
+        extra output, which selectors see as a trait's); record it in the inventory."""
         ref = ObjectRef.of(obj)
         if ref.kind not in CLUSTER_SCOPED:
             obj.setdefault("metadata", {}).setdefault("namespace", self.namespace)
@@ -143,18 +161,26 @@ class Executor:
         labels.setdefault(LABEL_APP, self.loaded.app.name)
         labels.setdefault(LABEL_MANAGED_BY, MANAGER)
         live = self.backend.get(ref)
-        if self.policies.read_only(ref, component):
+        facts = self.policies.facts(ref, component=component, trait=trait, output=output)
+        if self.policies.read_only(facts):
             return self._read_only(live, ref, step=step, component=component)
-        shared = self.policies.shared(ref, component)
-        if shared:
-            share(obj, live, self.me)
-        elif live is not None:
-            self.policies.check_owner(live, ref, component, app=self.loaded.app.name)
-            if sharers(live):  # other apps share it: their claim must survive this apply
-                annotations = obj["metadata"].setdefault("annotations", {})
-                annotations[ANNOTATION_SHARED_BY] = ",".join(sharers(live))
-        applied = self.backend.apply(obj, force=self.force_conflicts)
-        change = (
+        shared = self.policies.shared(facts)
+        joined = share(obj, live, self.me, app=self.loaded.app.name) if shared else None
+        if joined is None and live is not None:
+            self.policies.check_owner(live, ref, facts, app=self.loaded.app.name)
+            if sharers(live) and not shared:  # other apps share it: their claim must survive this apply
+                obj["metadata"].setdefault("annotations", {})[ANNOTATION_SHARED_BY] = ",".join(sharers(live))
+        # A later sharer only joins (the first writes it); apply-once may leave it as it is.
+        desired = joined if joined is not None else self.policies.drift(obj, live, facts)
+        how: str | None = "unchanged (apply-once)"
+        if desired is None:
+            applied = live
+        else:
+            strategy = REPLACE if joined is not None else self.policies.update_strategy(facts)
+            force = self.force_conflicts or ref in self.adopted
+            applied, how = write(self.backend, desired, live, strategy, force=force, timeout=120.0)
+        assert applied is not None
+        change = how or (
             "created"
             if live is None
             else (
@@ -196,10 +222,12 @@ class Executor:
         self, action: a.ApplyComponent, step: str, *, timeout: float = 60.0
     ) -> a.AppliedComponent:
         use = self.loaded.app.component(action.component)
-        with reading(self.backend):  # ref-objects reads the cluster it is applied to
-            rendered = render_component(
-                self.loaded.app, use, revision=self.loaded.revision, workload_patch=action.workload_patch
-            )
+        rendered = None if action.workload_patch else self._renders.pop(use.name, None)
+        if rendered is None:
+            with reading(self.backend):  # ref-objects reads the cluster it is applied to
+                rendered = render_component(
+                    self.loaded.app, use, revision=self.loaded.revision, workload_patch=action.workload_patch
+                )
         workload: Obj | None = None
         outputs: dict[str, Obj] = {}
         # Namespaces and CRDs first: the objects that need them must not race them.
@@ -216,6 +244,7 @@ class Executor:
                     component=use.name,
                     trait=ro.trait,
                     patch=action.workload_patch if ro.output is None else None,
+                    output=ro.output,
                 )
             except ImmutableFieldError as exc:
                 if ro.output is not None or use.definition.update != "recreate":
@@ -302,19 +331,24 @@ class Executor:
         with self._lock:
             if self._http is None:
                 self._http = httpx.Client(timeout=httpx.Timeout(30.0), follow_redirects=True)
+        # A URL from a Secret: what the server sends back is scrubbed of it before anyone sees it.
+        scrub = action.url.scrub if isinstance(action.url, Secret) else str
         try:
             response = self._http.request(
                 action.method,
-                action.url,
+                reveal(action.url),
                 json=action.json,
                 headers=dict(action.headers),
                 timeout=min(30.0, max(timeout, 0.1)),
             )
         except httpx.TransportError as exc:
             raise TransientError(f"{action.describe()} failed: {type(exc).__name__}") from exc
+        text = scrub(response.text)
         if response.status_code == 429 or response.status_code >= 500:
-            raise TransientError(f"{action.describe()} answered {response.status_code}")
-        return a.HttpResponse(status=response.status_code, headers=dict(response.headers), text=response.text)
+            excerpt = " ".join(text.split())[:200]
+            raise TransientError(f"{action.describe()} answered {response.status_code}: {excerpt}")
+        headers = {k: scrub(v) for k, v in response.headers.items()}
+        return a.HttpResponse(status=response.status_code, headers=headers, text=text)
 
     def centre(self) -> ConfigCentre:
         with self._lock:

@@ -14,11 +14,14 @@ from typing import Any
 import attrs
 
 from pyvela._app.loader import LoadedApp
+from pyvela._app.render import RenderedComponent
 from pyvela._backends.protocol import Backend
 from pyvela._backends.readiness import rule_for
 from pyvela._configcentre.protocol import ConfigCentre
 from pyvela._core.objects import LABEL_MANAGED_BY, MANAGER, ObjectRef
+from pyvela._core.policies_builtin import GarbageCollectParams
 from pyvela._core.reads import reading
+from pyvela._workflow.adopt import adopted_refs
 from pyvela._workflow.control import ControlWatcher, request_control
 from pyvela._workflow.engine import (
     FAILED,
@@ -28,18 +31,17 @@ from pyvela._workflow.engine import (
 )
 from pyvela._workflow.events import Event, EventSink, StepLogs
 from pyvela._workflow.executor import ConfigSettings, Executor
+from pyvela._workflow.gc import collect, delete_plan, prune
 from pyvela._workflow.inventory import Inventory
-from pyvela._workflow.policies import ResourcePolicies, release
+from pyvela._workflow.policies import ResourcePolicies
 from pyvela._workflow.registrations import remove, restore
 from pyvela._workflow.results import Options, RunResult
 from pyvela._workflow.revisions import (
     dependants,
     new_revision,
-    owned_objects,
     reset_keeping_logs,
     rollback_revision,
     rollback_target,
-    stale_objects,
 )
 from pyvela._workflow.state import AppLock, StateStore, control_ref, new_record, now_iso
 from pyvela._workflow.view import AppView
@@ -73,6 +75,8 @@ class AppOps:
         self.options = options or Options()
         self.store = StateStore(backend, self.app, self.namespace)
         self._state_lock = threading.RLock()
+        #: Components rendered by the last new revision, for its steps (see ``new_revision``).
+        self.renders: dict[str, RenderedComponent] = {}
 
     # ------------------------------------------------------------------ helpers
 
@@ -134,7 +138,7 @@ class AppOps:
             pruned=pruned,
         )
 
-    def _executor(self, inventory: Inventory, events: EventSink | None = None) -> Executor:
+    def _executor(self, inventory: Inventory, events: EventSink | None = None, record: Any = None) -> Executor:
         return Executor(
             self.loaded,
             self.backend,
@@ -144,7 +148,12 @@ class AppOps:
             config=self.config,
             namespace=self.namespace,
             force_conflicts=self.options.force_conflicts,
-            policies=ResourcePolicies((p.definition.name, p.params) for p in self.loaded.app.policies),
+            policies=ResourcePolicies(
+                ((p.definition.name, p.params) for p in self.loaded.app.policies),
+                component_types={c.name: c.definition.name for c in self.loaded.app.components},
+            ),
+            adopted=adopted_refs(record),
+            renders=self.renders,
         )
 
     def _load(self) -> dict[str, Any]:
@@ -180,7 +189,7 @@ class AppOps:
             self.events.emit(Event(kind="resumed", message=f"resuming revision {latest['number']}"))
             return self._run(record, latest)
         with reading(self.backend):  # the planned objects of ref-objects are read from it
-            rev = new_revision(record, self.loaded)
+            rev = new_revision(record, self.loaded, renders=self.renders)
         return self._run(record, rev)
 
     def resume(self) -> RunResult:
@@ -208,7 +217,7 @@ class AppOps:
             record = self._load()
             if not record["revisions"] or record["revisions"][-1]["hash"] != self.loaded.revision:
                 with reading(self.backend):
-                    rev = new_revision(record, self.loaded)
+                    rev = new_revision(record, self.loaded, renders=self.renders)
                 return self._run(record, rev)
             rev = record["revisions"][-1]
             if step is None:
@@ -245,7 +254,7 @@ class AppOps:
                         save(())
 
         logs = StepLogs(self.events, rev["steps"], lock=self._state_lock, save=save, applied=applied)
-        executor = self._executor(inventory, logs)
+        executor = self._executor(inventory, logs, record)
         engine = Engine(
             self.loaded,
             executor,
@@ -280,29 +289,24 @@ class AppOps:
             failed = [n for n, s in rev["steps"].items() if s["phase"] == FAILED]
             rev["message"] = f"failed steps: {', '.join(failed)}" if failed else ""
             save()
-        if phase == "succeeded":
-            pruned = self._prune(record, rev)
+        if phase == "succeeded" or (phase == FAILED and self._gc().continue_on_failure):
+            pruned = self._prune(record, rev, failed=phase == FAILED)
         self.events.emit(Event(kind="run-finished", message=phase, data={"phase": phase}))
         return self._result(rev, pruned=pruned)
 
     # ------------------------------------------------------------------ prune / delete / rollback
 
-    def _prune(self, record: dict[str, Any], rev: dict[str, Any]) -> tuple[str, ...]:
+    def _gc(self) -> GarbageCollectParams:
         gc = self._policy("garbage-collect")
-        stale = stale_objects(record, rev)
-        if not stale or (gc is not None and gc.keep_legacy):
-            return ()
-        for ref in stale:
-            outcome = self._remove(ref)
-            if outcome != "absent":
-                self.events.emit(
-                    Event(kind="pruned", message=f"pruned {ref} ({outcome})", data={"object": ref.to_dict()})
-                )
-        return tuple(str(r) for r in stale)
+        return gc if isinstance(gc, GarbageCollectParams) else GarbageCollectParams()
 
-    def _remove(self, ref: ObjectRef) -> str:
-        """Delete an object this app applied; one that other apps share only loses this app's share."""
-        return release(self.backend, ref, f"{self.namespace}/{self.app}")
+    def _prune(self, record: dict[str, Any], rev: dict[str, Any], *, failed: bool = False) -> tuple[str, ...]:
+        def save() -> None:
+            with self._state_lock:  # what it keeps is noted in the record, for a later delete
+                self.store.save(record, ())
+
+        me, gc = f"{self.namespace}/{self.app}", self._gc()
+        return prune(self.backend, record, rev, gc, me=me, events=self.events, failed=failed, save=save)
 
     def delete(self) -> RunResult:
         """Delete everything the app owns (reverse order of application), then its state."""
@@ -311,15 +315,11 @@ class AppOps:
             record = self.store.load()
             if record is None:
                 return self._nothing("nothing to delete")
-            deleted = []
-            for ref in owned_objects(record):
-                if self._remove(ref) == "deleted":
-                    deleted.append(str(ref))
-                    self.events.emit(
-                        Event(kind="deleted", message=f"deleted {ref}", data={"object": ref.to_dict()})
-                    )
-            gc = self._policy("garbage-collect")
-            if not (gc is not None and gc.keep_registrations):
+            gc, me = self._gc(), f"{self.namespace}/{self.app}"
+            deleted = collect(
+                self.backend, delete_plan(record, gc), me=me, events=self.events, verb="deleted"
+            )
+            if not gc.keep_registrations:
                 remove(record, self.config_centre, app=self.app, events=self.events)
             self.backend.delete(control_ref(self.app, self.namespace), wait=False)
             self.store.delete()

@@ -8,22 +8,38 @@ from collections.abc import Mapping
 from typing import Any
 
 from pyvela._app.loader import LoadedApp
-from pyvela._app.render import render_app
-from pyvela._core.objects import ObjectRef
+from pyvela._app.render import RenderedComponent, render_component
+from pyvela._core.objects import Obj, ObjectRef
+from pyvela._core.reads import ClusterReads, cluster_reads, reading
 from pyvela._workflow.engine import new_step_state, reset_steps
+from pyvela._workflow.gc import gc_note
 from pyvela._workflow.state import HISTORY_LIMIT, now_iso
-from pyvela.errors import StateError
+from pyvela.errors import RenderError, StateError
 
 
-def new_revision(record: dict[str, Any], loaded: LoadedApp, kind: str = "deploy") -> dict[str, Any]:
-    """Append a running revision of ``loaded`` (with its planned objects) to ``record``."""
+def new_revision(
+    record: dict[str, Any],
+    loaded: LoadedApp,
+    kind: str = "deploy",
+    *,
+    renders: dict[str, RenderedComponent] | None = None,
+) -> dict[str, Any]:
+    """Append a running revision of ``loaded`` (with its planned objects) to ``record``.
+
+    The components are rendered for the planned objects; given ``renders``, each render is
+    kept there by component name, so the run's steps apply it instead of rendering again.
+    """
     number = max((int(r["number"]) for r in record["revisions"]), default=0) + 1
-    planned = []
-    for rc in render_app(loaded.app, revision=loaded.revision):
-        planned += [
-            {"ref": ObjectRef.of(o.object).to_dict(), "component": o.component, "trait": o.trait}
-            for o in rc.objects
-        ]
+    planned: list[dict[str, Any]] = []
+    note = gc_note(loaded.app)  # the garbage-collect strategy of each object, as it is now
+    for rc in _render_all(loaded, renders):
+        for o in rc.objects:
+            entry: dict[str, Any] = {"ref": ObjectRef.of(o.object).to_dict(), "component": o.component}
+            entry["trait"] = o.trait
+            if o.output and o.trait is None:  # a component's extra output: selectors see a trait
+                entry["output"] = o.output
+            entry.update(note(o))
+            planned.append(entry)
     rev = {
         "number": number,
         "hash": loaded.revision,
@@ -38,8 +54,65 @@ def new_revision(record: dict[str, Any], loaded: LoadedApp, kind: str = "deploy"
         "steps": {n: new_step_state() for n in loaded.plan.order},
     }
     record["revisions"].append(rev)
-    del record["revisions"][:-HISTORY_LIMIT]
+    del record["revisions"][: -history_limit(loaded.app.policies)]
     return rev
+
+
+def history_limit(policies: Any) -> int:
+    """How many revisions the record keeps: the current one and ``application_revision_limit``
+    earlier ones (garbage-collect policy), else ``HISTORY_LIMIT``; at least the previous one,
+    whose objects the next prune compares with."""
+    for p in policies:
+        if p.definition.name == "garbage-collect":
+            limit = getattr(p.params, "application_revision_limit", None)
+            if isinstance(limit, int):
+                return max(limit, 1) + 1
+    return HISTORY_LIMIT
+
+
+class _Noting:
+    """The cluster a render reads, noting that it did: such a render may differ when its step runs."""
+
+    def __init__(self, reader: ClusterReads) -> None:
+        self.reader = reader
+        self.read = False
+
+    def get(self, ref: ObjectRef) -> Obj | None:
+        self.read = True
+        return self.reader.get(ref)
+
+    def list(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> list[Obj]:
+        self.read = True
+        return self.reader.list(api_version, kind, namespace, labels)
+
+
+def _render_all(loaded: LoadedApp, renders: dict[str, RenderedComponent] | None) -> list[RenderedComponent]:
+    """Every component rendered; into ``renders`` those whose render read nothing of the cluster
+    (pure functions of the app: the same when their step applies them)."""
+    try:
+        outer: ClusterReads | None = cluster_reads("planning the revision")
+    except RenderError:
+        outer = None  # no cluster: a render that reads one fails here, as it would in its step
+    out = []
+    for use in loaded.app.components:
+        if outer is None:
+            rc = render_component(loaded.app, use, revision=loaded.revision)
+            pure = True
+        else:
+            noting = _Noting(outer)
+            with reading(noting):
+                rc = render_component(loaded.app, use, revision=loaded.revision)
+            pure = not noting.read
+        if renders is not None and pure:
+            renders[use.name] = rc
+        out.append(rc)
+    return out
 
 
 def rollback_revision(record: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:

@@ -88,7 +88,7 @@ def test_kept_by_the_garbage_collect_policy_is_not_a_prune(
 from tests.cli.diff_defs import settings
 from pyvela import Application, garbage_collect
 app = Application("d", namespace="fresh", components=[{components}],
-                  policies=[garbage_collect("gc", keep_legacy=True)])
+                  policies=[garbage_collect("gc", keep_legacy_resource=True)])
 """
     path = write_app(source.format(components='settings("a"), settings("b")'))
     assert run(capsys, "deploy", str(path), *DEFS)[0] == 0

@@ -6,11 +6,15 @@ from typing import Any
 from platform_defs import apply_base, apply_helm, apply_proxy, base_service, helm
 from pyvela import (
     Application,
+    GarbageCollectRule,
+    PolicyRule,
     PolicyUse,
+    RuleSelector,
     StepGroup,
     StepUse,
     Workflow,
     WorkflowView,
+    garbage_collect,
     read_only,
     shared_resource,
     take_over,
@@ -43,8 +47,13 @@ always = later.when("always")
 predicate = later.when(only_when_ready)
 lam = later.when(lambda view: view.phase("apply-redis") == "succeeded")
 policies: list[PolicyUse[Any]] = [
-    take_over("adopt", kinds=("ConfigMap",)),
-    read_only("ro", names=("shared",)),
+    take_over("adopt", rules=(PolicyRule(selector=RuleSelector(resource_types=("ConfigMap",))),)),
+    read_only("ro", rules=(PolicyRule(selector=RuleSelector(resource_names=("shared",))),)),
+    garbage_collect(
+        "gc",
+        order="dependency",
+        rules=(GarbageCollectRule(selector=RuleSelector(oam_types=("TRAIT",)), strategy="never"),),
+    ),
 ]
 inline = Application("typed", components=[base], policies=[shared_resource("s"), take_over("t")])
 app = Application("typed", components=[base, cache], workflow=listed, policies=policies, namespace="ns")
@@ -57,4 +66,5 @@ bad_step = Workflow(steps=[base])  # E: steps
 bad_when = later.when(3)  # E: when
 bad_timeout = later.with_timeout("soon")  # E: with_timeout
 bad_components = Application("x", components=[first])  # E: components
-bad_policy = take_over("adopt", kinds="ConfigMap")  # E: kinds
+bad_policy = take_over("adopt", rules=PolicyRule(selector=RuleSelector()))  # E: rules
+bad_strategy = GarbageCollectRule(selector=RuleSelector(), strategy="sometimes")  # E: strategy

@@ -155,7 +155,9 @@ class KubeBackend(KubeReads):
         )
         return self._written(code, data, kind, what, "replace")
 
-    def delete(self, ref: ObjectRef, *, wait: bool = True, timeout: float = 60.0) -> bool:
+    def delete(
+        self, ref: ObjectRef, *, wait: bool = True, timeout: float = 60.0, orphan: bool = False
+    ) -> bool:
         if ref.api_version == HELM_API_VERSION and ref.kind == HELM_KIND:
             return self.helm.delete(ref, wait=wait, timeout=timeout)
         deadline = time.monotonic() + timeout
@@ -163,7 +165,7 @@ class KubeBackend(KubeReads):
         options = {
             "apiVersion": "v1",
             "kind": "DeleteOptions",
-            "propagationPolicy": "Foreground" if wait else "Background",
+            "propagationPolicy": "Orphan" if orphan else "Foreground" if wait else "Background",
         }
         code, data = self.call(
             "DELETE", kind.path(kind.namespace(ref.namespace), ref.name), body=options, what=str(ref)

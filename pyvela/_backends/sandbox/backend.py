@@ -23,6 +23,7 @@ from pyvela._backends.sandbox.cluster import (
     note_owners,
     owners_of,
     remove,
+    remove_orphaning,
     settle,
     spec_of,
     view,
@@ -246,14 +247,17 @@ class Sandbox:
         with self._store.write() as conn:
             return self._write(conn, obj, "replace")
 
-    def delete(self, ref: ObjectRef, *, wait: bool = True, timeout: float = 60.0) -> bool:
-        """Delete (at once: there are no finalizers); dependents go too, as with the garbage collector."""
+    def delete(
+        self, ref: ObjectRef, *, wait: bool = True, timeout: float = 60.0, orphan: bool = False
+    ) -> bool:
+        """Delete (at once: there are no finalizers); dependents go too, as with the garbage
+        collector, unless ``orphan`` (they stay, without their owner reference)."""
         info = self._kind(ref.api_version, ref.kind)
         with self._store.write() as conn:
             row = Store.load(conn, *self._key(info, ref.namespace, ref.name))
             if row is None:
                 return False
-            remove(conn, row)
+            (remove_orphaning if orphan else remove)(conn, row)
             Store.next_rv(conn)
         return True
 

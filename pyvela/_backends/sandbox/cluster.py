@@ -82,6 +82,25 @@ def install_crd(conn: sqlite3.Connection, body: Obj) -> None:
     )
 
 
+def remove_orphaning(conn: sqlite3.Connection, row: Row) -> None:
+    """Delete ``row`` alone (propagationPolicy Orphan): its dependents stay, without the
+    owner reference to it, as the garbage collector leaves them."""
+    for dependent in Store.select(conn, "owners LIKE ?", (f"% {row.uid} %",)):
+        meta = dependent.body["metadata"]
+        refs = [
+            r
+            for r in meta.get("ownerReferences") or []
+            if not (isinstance(r, Mapping) and r.get("uid") == row.uid)
+        ]
+        if refs:
+            meta["ownerReferences"] = refs
+        else:
+            meta.pop("ownerReferences", None)
+        dependent.owners, dependent.rv = owners_of(dependent.body), Store.next_rv(conn)
+        Store.save(conn, dependent)
+    remove(conn, row)
+
+
 def remove(conn: sqlite3.Connection, row: Row) -> None:
     if row.grp == "" and row.kind == "Namespace":
         if row.name in SYSTEM_NAMESPACES:
