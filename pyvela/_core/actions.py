@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar, cast
 import attrs
 
 from pyvela._core.objects import Obj, ObjectRef
+from pyvela._core.secret import Secret
 
 T = TypeVar("T")
 
@@ -154,10 +155,10 @@ class WaitReady(Action[Obj]):
 
 @attrs.frozen(kw_only=True)
 class HttpRequest(Action[HttpResponse]):
-    """An HTTP request. Journaled unless idempotent (GET/HEAD/PUT/DELETE by default)."""
+    """An HTTP request (``url`` may be a Secret). Journaled unless idempotent (GET/HEAD/PUT/DELETE)."""
 
     method: str
-    url: str
+    url: str | Secret
     json: Any = None
     headers: Mapping[str, str] = attrs.field(factory=dict)
     idempotent: bool | None = None
@@ -170,6 +171,25 @@ class HttpRequest(Action[HttpResponse]):
 
     def describe(self) -> str:
         return f"{self.method.upper()} {self.url}"
+
+
+@attrs.frozen(kw_only=True)
+class SendMail(Action[dict[str, Any]]):
+    """One HTML e-mail over SMTP (TLS on port 465, else STARTTLS when offered); journaled.
+    ``sender`` may have a display name (``Ops <ops@x.org>``). Result: ``{"recipients", "message_id"}``.
+    """
+
+    journaled = True
+    host: str
+    port: int = 587
+    sender: str
+    password: Secret | None = None
+    to: tuple[str, ...]
+    subject: str
+    body: str
+
+    def describe(self) -> str:
+        return f"mail {self.subject!r} to {', '.join(self.to)} via {self.host}:{self.port}"
 
 
 @attrs.frozen(kw_only=True)
@@ -208,6 +228,21 @@ class Suspend(Action[None]):
 
     def describe(self) -> str:
         return "suspend" + (f" for {self.duration:g}s" if self.duration else "")
+
+
+@attrs.frozen(kw_only=True)
+class WaitApp(Action[dict[str, Any]]):
+    """Wait until another pyvela app's latest revision has succeeded (read from its state record).
+
+    Result: ``{"name", "namespace", "revision", "phase"}``. Fails at once when the app was never
+    deployed there, or when its latest revision failed or was terminated.
+    """
+
+    app: str
+    namespace: str
+
+    def describe(self) -> str:
+        return f"wait for app {self.namespace}/{self.app}"
 
 
 @attrs.frozen(kw_only=True)
@@ -302,7 +337,7 @@ class StepContext:
     def http(
         self,
         method: str,
-        url: str,
+        url: str | Secret,
         *,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
@@ -311,6 +346,22 @@ class StepContext:
         """An HTTP request; non-idempotent ones are journaled and not repeated on resume."""
         return HttpRequest(
             method=method, url=url, json=json, headers=dict(headers or {}), idempotent=idempotent
+        )
+
+    def send_mail(
+        self,
+        *,
+        host: str,
+        port: int,
+        sender: str,
+        to: tuple[str, ...],
+        subject: str,
+        body: str,
+        password: Secret | None = None,
+    ) -> SendMail:
+        """Send an e-mail over SMTP (journaled: not sent again on resume)."""
+        return SendMail(
+            host=host, port=port, sender=sender, password=password, to=to, subject=subject, body=body
         )
 
     def register_config(
@@ -333,6 +384,10 @@ class StepContext:
     def suspend(self, duration: float | None = None) -> Suspend:
         """Suspend until resumed, or for ``duration`` seconds."""
         return Suspend(duration=duration)
+
+    def wait_app(self, app: str, *, namespace: str | None = None) -> WaitApp:
+        """Wait until pyvela app ``app`` (in ``namespace``, default this app's) has succeeded."""
+        return WaitApp(app=app, namespace=namespace or self.namespace)
 
     def fail(self, message: str) -> Fail:
         """Fail this step."""

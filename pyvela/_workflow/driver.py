@@ -149,7 +149,7 @@ def _one(
             return decode(data) if decode else data
         run.journal[:] = [e for e in run.journal if int(e.get("index", -1)) < index]
     result = _with_retries(action, run, perform, deadline, cancel)
-    if action.journaled:
+    if action.journaled and not _refused(result):
         run.journal.append(
             {
                 "index": index,
@@ -161,6 +161,12 @@ def _one(
         # Persist before the step goes on: a kill now must not repeat this side effect.
         run.on_journal(list(run.journal))
     return result
+
+
+def _refused(result: Any) -> bool:
+    """A 4xx answer: the server did not act on the request, so it is not on record as done and
+    a re-run of the step sends it again (a refused webhook must not stay refused forever)."""
+    return isinstance(result, a.HttpResponse) and result.status >= 400
 
 
 def _with_retries(

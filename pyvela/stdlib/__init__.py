@@ -5,6 +5,7 @@ for Kubernetes >= 1.25. Build a catalogue from this package as from any definiti
 module (``--defs pyvela.stdlib``); health rules are in :mod:`pyvela.stdlib.health`.
 """
 
+from . import steps_http, steps_notify
 from ._types import (
     EnvValueFrom,
     EnvVar,
@@ -47,6 +48,11 @@ from .helm import (
 from .jobs import CronTaskParams, TaskParams, cron_task, task
 from .objects import K8sObjectsParams, k8s_objects
 from .refobjects import ObjectSelector, RefObjectsParams, ref_objects
+
+# The HTTP and notification steps list their public names (messages' nested classes included)
+# in their own __all__, which keeps this module under its size limit.
+from .steps_http import *  # noqa: F403
+from .steps_notify import *  # noqa: F403
 from .traits_containers import (
     CommandParams,
     CommandPatch,
@@ -352,3 +358,5 @@ __all__ = [
     "webservice",
     "worker",
 ]
+__all__ += steps_http.__all__
+__all__ += steps_notify.__all__

@@ -9,6 +9,7 @@ Slack with ``400 invalid_payload`` (``200 ok`` when fine), DingTalk with ``200``
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import ipaddress
 import json
@@ -198,6 +199,28 @@ def running_hooks() -> Iterator[Hooks]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def plant_secret(box: Any, name: str, **data: str) -> None:
+    """A Secret in the sandbox's ``default`` namespace holding ``data`` (base64, as stored)."""
+    box.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": name, "namespace": "default"},
+            "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
+        }
+    )
+
+
+def everything(box: Any, events: Any, result: Any, *, app: str) -> str:
+    """All a run showed or stored (events, its result as JSON, the decoded state record,
+    index and parts) as one text, to grep for a planted secret."""
+    from pyvela._workflow.state import StateStore
+
+    record = StateStore(box, app, "default").load()
+    shown = [f"{e.kind} {e.step} {e.message} {json.dumps(e.data, default=str)}" for e in events.events]
+    return "\n".join([*shown, json.dumps(result.to_dict(), default=str), json.dumps(record, default=str)])
 
 
 # --------------------------------------------------------------------------- SMTP
