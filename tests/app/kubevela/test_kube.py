@@ -4,6 +4,7 @@ warned about by name (the seed's proxy-service writes env[5], LOG_BASE, not RUNT
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -186,7 +187,7 @@ def test_a_path_through_a_value_that_is_not_a_mapping_fails_the_render(write_yam
     extra = '        - name: odd\n          fieldPaths: ["spec.replicas.count"]'
     path = _box(write_yaml, "        image: x\n        odd: y", extra)
     loaded = load_app(path, defs=["platform_defs"])
-    with pytest.raises(RenderError, match="'odd' cannot be written to 'spec.replicas.count'"):
+    with pytest.raises(RenderError, match=re.escape("'odd' cannot be written to 'spec.replicas.count'")):
         render_component(loaded.app, loaded.app.components[0], revision=loaded.revision)
 
 

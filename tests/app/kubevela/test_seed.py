@@ -73,3 +73,25 @@ def test_the_seed_yaml_deploys_on_the_sandbox_and_wires_the_cluster_ip(tmp_path:
     assert {o["object"]["kind"] for o in status["objects"]} >= {"Deployment", "Rollout", "Service", "Ingress"}
     deleted = ops.delete()
     assert deleted.phase == "deleted" and deleted.pruned, deleted.to_dict()
+
+
+def test_every_command_takes_the_yaml_file(tmp_path: Path) -> None:
+    def pyvela(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pyvela", *args, str(SEED_APP), "--sandbox", str(tmp_path / "sb")],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    assert pyvela("diff").returncode == 1  # everything is to be created
+    deployed = pyvela("deploy")
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    assert "lixiang-app revision 1: succeeded" in deployed.stdout + deployed.stderr
+    diff = pyvela("diff")
+    assert diff.returncode == 0, diff.stdout + diff.stderr
+    status = pyvela("status")
+    assert status.returncode == 0 and "apply-proxy-service" in status.stdout
+    deleted = pyvela("delete")
+    assert deleted.returncode == 0 and "deleted" in deleted.stdout + deleted.stderr
