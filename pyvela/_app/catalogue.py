@@ -17,7 +17,7 @@ import attrs
 from pyvela._core import builtin as builtin_module
 from pyvela._core.builtin import BUILTINS
 from pyvela._core.definitions import ComponentDefinition, PolicyDefinition, TraitDefinition
-from pyvela._core.steps import StepDefinition
+from pyvela._core.steps import StepDefinition, StepGroup
 from pyvela.errors import DefinitionError, Location, PyvelaError, UnknownDefinitionError
 
 AnyDefinition = (
@@ -98,6 +98,44 @@ class Catalogue:
 
     def names(self, kind: str) -> list[str]:
         return sorted(name for k, name in self.definitions if k == kind)
+
+    def step_type(self, name: str, **context: Any) -> StepDefinition[Any, Any, Any] | type[StepGroup]:
+        """The step definition an app names by type (as a KubeVela YAML app does).
+
+        ``step-group`` is :class:`~pyvela.StepGroup` (KubeVela's built-in group, whatever the
+        modules define). A KubeVela step pyvela does not support is refused saying why.
+
+        Raises:
+            UnknownDefinitionError: no step of that name (the known ones are listed), or one of
+                KubeVela's steps that pyvela does not support (``pyvela.stdlib.unsupported``).
+        """
+        if name == "step-group":
+            return StepGroup
+        found = self.definitions.get(("step", name))
+        if isinstance(found, StepDefinition):
+            return found
+        where = context.pop("where", None)
+        # By name: the catalogue may not import the standard library (it is above the layers).
+        reason = importlib.import_module(STDLIB + ".unsupported").why(name)
+        if reason is not None:
+            raise UnknownDefinitionError(
+                f"step type {name!r} is not supported, because {reason}",
+                where=where,
+                definition=name,
+                got=name,
+                fix="remove the step, or replace it as the reason says",
+                **context,
+            )
+        raise UnknownDefinitionError(
+            f"step definition {name!r} is not in the catalogue",
+            where=where,
+            definition=name,
+            expected=f"one of: step-group, {', '.join(self.names('step'))} "
+            f"(modules: {', '.join(self.modules)})",
+            got=repr(name),
+            fix="define it in a catalogue module, or add its module with --defs",
+            **context,
+        )
 
     def require(self, definition: AnyDefinition, **context: Any) -> None:
         """Raise UnknownDefinitionError when ``definition`` is not this catalogue's."""

@@ -5,7 +5,7 @@ for Kubernetes >= 1.25. Build a catalogue from this package as from any definiti
 module (``--defs pyvela.stdlib``); health rules are in :mod:`pyvela.stdlib.health`.
 """
 
-from . import steps_http, steps_notify
+from . import _workflowsteps, steps_http, steps_notify
 from ._types import (
     EnvValueFrom,
     EnvVar,
@@ -28,6 +28,7 @@ from ._volumes import (
     Volume,
     VolumeMounts,
 )
+from ._workflowsteps import *  # noqa: F403 - the workflow steps (their names: its __all__)
 from .helm import (
     ChartCache,
     ChartOptions,
@@ -358,5 +359,6 @@ __all__ = [
     "webservice",
     "worker",
 ]
+__all__ += _workflowsteps.__all__
 __all__ += steps_http.__all__
 __all__ += steps_notify.__all__
