@@ -77,9 +77,10 @@ def load_app(path: str | Path, *, defs: Sequence[str] | None = None, attribute: 
         )
     _ensure_import_path(file)
     warnings: list[str] = []
+    extra: dict[str, Any] = {}
     module = None
     if kubevela.is_yaml(file):  # a KubeVela Application: the same objects, built from YAML
-        app, catalogue, warnings = kubevela.load_yaml(file, definition_modules(defs))
+        app, catalogue, warnings, extra = kubevela.load_yaml(file, definition_modules(defs))
     else:
         module = _import_file(file)
         found = getattr(module, attribute, None)
@@ -94,7 +95,7 @@ def load_app(path: str | Path, *, defs: Sequence[str] | None = None, attribute: 
         modules, warnings = kubevela.definition_files(definition_modules(defs))
         catalogue = Catalogue.from_modules(modules, stdlib=uses_stdlib(app))
     plan = validate(app, catalogue)
-    spec = app_spec(app, plan)
+    spec = {**app_spec(app, plan), **extra}
     return LoadedApp(
         path=file,
         app=app,

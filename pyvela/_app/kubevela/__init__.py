@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from pyvela._app.application import Application
 from pyvela._app.catalogue import Catalogue
@@ -85,9 +86,10 @@ def definition_files(names: Sequence[str]) -> tuple[list[str | ModuleType], list
     return modules, warnings
 
 
-def load_yaml(path: Path, modules: Sequence[str]) -> tuple[Application, Catalogue, list[str]]:
+def load_yaml(path: Path, modules: Sequence[str]) -> tuple[Application, Catalogue, list[str], dict[str, Any]]:
     """The Application of a KubeVela YAML file (with its own kube ComponentDefinitions, if any),
-    the catalogue it resolves against, and warnings.
+    the catalogue it resolves against, warnings, and what the app's spec adds to what
+    ``app_spec`` describes (computed outputs' expressions, which change the revision).
 
     Raises:
         AppLoadError, ParameterError, UnknownDefinitionError...: naming the YAML file and line.
@@ -113,5 +115,5 @@ def load_yaml(path: Path, modules: Sequence[str]) -> tuple[Application, Catalogu
     catalogue = Catalogue.from_modules(catalogue_modules)
     if any(catalogue.get(kind, name) is None for kind, name in used_types(apps[0])):
         catalogue = Catalogue.from_modules(catalogue_modules, stdlib=True)
-    app, catalogue = build_application(apps[0], catalogue)
-    return app, catalogue, warnings
+    app, catalogue, spec = build_application(apps[0], catalogue)
+    return app, catalogue, warnings, spec

@@ -50,9 +50,9 @@ def used_types(doc: Node) -> set[tuple[str, str]]:
     return out
 
 
-def build_application(doc: Node, catalogue: Catalogue) -> tuple[Application, Catalogue]:
-    """The Application of ``doc``, and the catalogue it validates against (step definitions
-    with computed outputs are wrapped there)."""
+def build_application(doc: Node, catalogue: Catalogue) -> tuple[Application, Catalogue, dict[str, Any]]:
+    """The Application of ``doc``, the catalogue it validates against (step definitions with
+    computed outputs are wrapped there), and what the app's spec adds (those outputs)."""
     meta = doc.get("metadata")
     name = string(meta.get("name") if meta else None, "metadata.name", doc.where)
     namespace = str((meta.value.get("namespace") if meta else None) or "default")
@@ -63,9 +63,10 @@ def build_application(doc: Node, catalogue: Catalogue) -> tuple[Application, Cat
     components = [_component(c, catalogue) for c in items(spec.get("components"), "spec.components")]
     policies = [_policy(p, catalogue) for p in items(spec.get("policies"), "spec.policies")]
     workflow = None
+    expressions: dict[str, dict[str, str]] = {}
     wf = spec.get("workflow")
     if wf is not None and wf.value is not None:
-        workflow, catalogue = build_workflow(wf, catalogue, name, namespace)
+        workflow, catalogue, expressions = build_workflow(wf, catalogue, name, namespace)
         for c, node in zip(components, items(spec.get("components"), "spec.components"), strict=True):
             if c.dependencies:
                 raise AppError(
@@ -83,7 +84,7 @@ def build_application(doc: Node, catalogue: Catalogue) -> tuple[Application, Cat
         namespace=namespace,
         where=doc.where,
     )
-    return app, catalogue
+    return app, catalogue, {"computedOutputs": expressions} if expressions else {}
 
 
 def _component(node: Node, catalogue: Catalogue) -> ComponentUse[Any]:

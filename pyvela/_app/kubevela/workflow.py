@@ -60,7 +60,9 @@ def _mode(node: Node | None, default: str, what: str) -> Any:
     return node.value
 
 
-def build_workflow(wf: Node, catalogue: Catalogue, app: str, namespace: str) -> tuple[Workflow, Catalogue]:
+def build_workflow(
+    wf: Node, catalogue: Catalogue, app: str, namespace: str
+) -> tuple[Workflow, Catalogue, dict[str, dict[str, str]]]:
     keys(wf, ("steps", "mode", "ref"), "workflow")
     if wf.get("ref") is not None:
         raise AppError(
@@ -117,7 +119,13 @@ def build_workflow(wf: Node, catalogue: Catalogue, app: str, namespace: str) -> 
             if s.get("subSteps") is not None:
                 raise AppError("only a step-group has subSteps", where=s.key_where("subSteps"), step=step)
             built.append(_step(s, defs[step], outs, step_names, app, namespace))
-    return Workflow(steps=built, mode=steps_mode), catalogue
+    # The computed outputs' expressions, for the app's spec: a changed valueFrom is a new revision.
+    expressions = {
+        step: {c.name: c.text for c in outputs}
+        for per_type in outs.computed.values()
+        for step, outputs in per_type.items()
+    }
+    return Workflow(steps=built, mode=steps_mode), catalogue, expressions
 
 
 def _outputs(s: Node, step: str, definition: StepDefinition[Any, Any, Any], outs: _Outputs) -> None:

@@ -123,3 +123,39 @@ def test_a_value_from_that_fails_at_run_time_fails_its_step_naming_the_line(
         and "'outputs.value + 1'" in first["message"]
     )
     assert result.steps["second"]["phase"] == "skipped"
+
+
+def test_a_changed_value_from_or_if_is_a_new_revision(write_yaml: WriteYaml) -> None:
+    path = write_yaml(APP)
+    before = load_app(path, defs=DEFS).revision
+    assert load_app(path, defs=DEFS).revision == before  # stable
+    path.write_text(APP.replace('":8080/" + context.name', '":9090/" + context.name'))
+    changed_output = load_app(path, defs=DEFS).revision
+    path.write_text(APP.replace("!status.boom.timeout", "status.boom.timeout"))
+    changed_if = load_app(path, defs=DEFS).revision
+    assert len({before, changed_output, changed_if}) == 3
+
+
+def test_without_a_workflow_components_deploy_in_depends_on_order(
+    write_yaml: WriteYaml, tmp_path: Path
+) -> None:
+    path = write_yaml("""
+        apiVersion: core.oam.dev/v1beta1
+        kind: Application
+        metadata: {name: ordered}
+        spec:
+          components:
+            - name: back
+              type: webservice
+              properties: {image: nginx:1.27}
+            - name: front
+              type: webservice
+              dependsOn: [back]
+              properties: {image: nginx:1.27}
+    """)
+    loaded = load_app(path, defs=DEFS)
+    assert loaded.plan.mode == "DAG" and loaded.plan.steps["front"].dependencies == {"back"}
+    assert loaded.plan.steps["front"].use.definition.name == "apply-component"
+    result = ops_for(path, sandbox(tmp_path / "sb"), defs=DEFS).deploy()
+    assert result.ok, result.to_dict()
+    assert result.steps["back"]["finished"] <= result.steps["front"]["started"]
