@@ -8,7 +8,7 @@ deploy would remove it: a live revision applied it and the app no longer renders
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import yaml
@@ -19,6 +19,7 @@ from pyvela._backends.protocol import Backend
 from pyvela._core.merge import merge
 from pyvela._core.objects import LABEL_MANAGED_BY, MANAGER, Obj, ObjectRef, deep_copy
 from pyvela._core.reads import reading
+from pyvela._workflow.gc import History, gc_params
 from pyvela._workflow.revisions import stale_objects
 from pyvela._workflow.state import StateStore
 
@@ -97,11 +98,14 @@ def _live_patches(record: Mapping[str, Any] | None) -> dict[ObjectRef, Any]:
     return patches
 
 
-def _keeps_legacy(loaded: LoadedApp) -> bool:
-    return any(
-        p.definition.name == "garbage-collect" and getattr(p.params, "keep_legacy_resource", False)
-        for p in loaded.app.policies
-    )
+def _gc_keeps(loaded: LoadedApp, record: Mapping[str, Any]) -> Callable[[ObjectRef], bool]:
+    """Whether the garbage-collect policy keeps an object the deploy would no longer have
+    (``keep_legacy_resource``, or the strategy its last revision noted for it)."""
+    gc = gc_params(loaded.app.policies)
+    if gc.keep_legacy_resource:
+        return lambda ref: True
+    strategies = History(record).strategies
+    return lambda ref: strategies.get(ref, "onAppUpdate") != "onAppUpdate"
 
 
 def diff_app(
@@ -153,7 +157,7 @@ def diff_app(
         }
         out.insert(0, _item(namespace_ref, None, None, ns_obj, show_secrets=show_secrets))
     if record is not None:
-        out += _pruned(record, rendered, backend, keep=_keeps_legacy(loaded), show_secrets=show_secrets)
+        out += _pruned(record, rendered, backend, keep=_gc_keeps(loaded, record), show_secrets=show_secrets)
     return out
 
 
@@ -162,7 +166,7 @@ def _pruned(
     rendered: list[dict[str, Any]],
     backend: Backend,
     *,
-    keep: bool,
+    keep: Callable[[ObjectRef], bool],
     show_secrets: bool,
 ) -> list[dict[str, Any]]:
     components = {
@@ -177,7 +181,7 @@ def _pruned(
         live = backend.get(ref)
         if live is None:
             continue
-        if keep:
+        if keep(ref):
             item = _item(ref, components.get(ref), live, live, show_secrets=show_secrets)
             item.update(change="kept", note="no longer rendered; the garbage-collect policy keeps it")
         else:

@@ -10,6 +10,7 @@ object *is* (its :class:`Facts`) is worked out where the object is applied or pr
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Mapping
 from typing import Any, Literal, cast
 
@@ -54,7 +55,7 @@ class Checked:
             here = f"{path}.{field.name}"
             tp = _hints(type(self))[field.name]
             if not check_value(value, tp):
-                raise TypeError(f"{here}: expected {type_name(tp)}, got {value!r:.80}")
+                raise TypeError(f"{here}: expected {_expected(tp)}, got {value!r:.80}")
             check_nested(value, here)
         self.validate(path)
 
@@ -74,12 +75,21 @@ def check_nested(value: Any, path: str) -> None:
             check_nested(item, f"{path}[{key!r}]")
 
 
+def _expected(tp: Any) -> str:
+    """``one of 'a', 'b'`` for an enum (alone, optional, or in a tuple), else the type's name."""
+    args = [a for a in typing.get_args(tp) if a is not type(None) and a is not Ellipsis]
+    if typing.get_origin(tp) is Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    if len(args) == 1 and typing.get_origin(args[0]) is Literal:
+        inner = _expected(args[0])
+        return f"a tuple of {inner}" if typing.get_origin(tp) is tuple else inner
+    return type_name(tp)
+
+
 _HINTS: dict[type[Any], dict[str, Any]] = {}
 
 
 def _hints(cls: type[Any]) -> dict[str, Any]:
-    import typing
-
     found = _HINTS.get(cls)
     if found is None:
         found = _HINTS[cls] = typing.get_type_hints(cls)

@@ -97,6 +97,23 @@ app = Application("d", namespace="fresh", components=[{components}],
     assert code == 0 and got["ConfigMap fresh/b"] == "kept"
 
 
+def test_kept_by_a_garbage_collect_rule_is_not_a_prune(
+    capsys: pytest.CaptureFixture[str], write_app: WriteApp, sandbox_dir: Path
+) -> None:
+    source = """
+from tests.cli.diff_defs import settings
+from pyvela import Application, GarbageCollectRule, RuleSelector, garbage_collect
+app = Application("d", namespace="fresh", components=[{components}], policies=[{policies}])
+"""
+    rule = 'garbage_collect("gc", rules=(GarbageCollectRule(selector=RuleSelector(component_names=("b",)), ' \
+        'strategy="onAppDelete"),))'
+    path = write_app(source.format(components='settings("a"), settings("b"), settings("c")', policies=rule))
+    assert run(capsys, "deploy", str(path), *DEFS)[0] == 0
+    path.write_text(source.format(components='settings("a")', policies=""))  # the rule went with b
+    code, got = changes(capsys, str(path), *DEFS)
+    assert code == 1 and got["ConfigMap fresh/b"] == "kept" and got["ConfigMap fresh/c"] == "prune"
+
+
 def test_secret_values_are_masked_unless_asked(
     capsys: pytest.CaptureFixture[str], write_app: WriteApp, sandbox_dir: Path
 ) -> None:
