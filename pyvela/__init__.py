@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         WaitReady,
     )
     from pyvela._core.builtin import (
+        apply_component,
         apply_once,
         garbage_collect,
         read_only,
@@ -85,6 +86,7 @@ _LAZY = {
     "ResourceUpdateStrategy": "._core.policies_builtin",
     "PolicyRule": "._core.selectors",
     "RuleSelector": "._core.selectors",
+    "apply_component": "._core.builtin",
     "garbage_collect": "._core.builtin",
     "read_only": "._core.builtin",
     "shared_resource": "._core.builtin",
@@ -221,6 +223,7 @@ __all__ = [
     "WorkflowView",
     "WorkloadType",
     "__version__",
+    "apply_component",
     "apply_once",
     "cluster_reads",
     "component",

@@ -1,4 +1,10 @@
-"""The standard workflow steps, gathered for ``pyvela.stdlib`` (which re-exports ``__all__``)."""
+"""The standard workflow steps, gathered for ``pyvela.stdlib`` (which re-exports ``__all__``).
+
+``apply-component`` is pyvela's own built-in (every app has it), re-exported so that an explicit
+workflow imports all of KubeVela's steps from one place.
+"""
+
+from pyvela import apply_component
 
 from .steps_config import (
     CreateConfigParams,
@@ -73,6 +79,7 @@ __all__ = [
     "RestartWorkflowOutputs",
     "RestartWorkflowParams",
     "SuspendParams",
+    "apply_component",
     "apply_object",
     "clean_jobs",
     "collect_service_endpoints",

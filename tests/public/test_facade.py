@@ -65,6 +65,7 @@ EXPECTED = {
     "WorkflowView",
     "WorkloadType",
     "__version__",
+    "apply_component",
     "component",
     "env_patch",
     "errors",
