@@ -10,7 +10,7 @@ import attrs
 
 from pyvela._app.application import Application
 from pyvela._core.definitions import ComponentContext, ComponentUse, Rendered, TraitContext, TraitResult
-from pyvela._core.merge import merge, pod_spec
+from pyvela._core.merge import merge_into, pod_spec
 from pyvela._core.objects import (
     LABEL_APP,
     LABEL_COMPONENT,
@@ -141,12 +141,12 @@ def render_component(
             )
     items: list[tuple[str | None, str | None, Obj]] = [(None, k, deep_copy(o)) for k, o in outputs.items()]
     for t in use.traits:
-        tctx = TraitContext(
+        tctx = TraitContext.copying(
             name=ctx.name,
             namespace=ctx.namespace,
             app_name=ctx.app_name,
             app_revision=ctx.app_revision,
-            workload=deep_copy(workload),
+            workload=workload,
             outputs={k: o for _, k, o in items if k is not None},
         )
         tres = _call(
@@ -167,7 +167,7 @@ def render_component(
                 got=type(tres).__name__,
             )
         if tres.patch:
-            workload = merge(workload, tres.patch)
+            merge_into(workload, tres.patch)  # the renderer's own copy: merged in place
             _check_shape(workload, where=t.where, component=use.name, trait=t.definition.name)
         for name, obj in tres.outputs.items():
             if any(k == name for _, k, _o in items):
@@ -180,7 +180,7 @@ def render_component(
                 )
             items.append((t.definition.name, name, deep_copy(obj)))
     if workload_patch:
-        workload = merge(workload, workload_patch)
+        merge_into(workload, workload_patch)
     objects = [RenderedObject(component=use.name, trait=None, output=None, object=workload)]
     objects += [RenderedObject(component=use.name, trait=tr, output=k, object=o) for tr, k, o in items]
     for ro in objects:

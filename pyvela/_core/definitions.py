@@ -13,8 +13,8 @@ from typing import Any, Generic, Literal, ParamSpec, TypeVar
 
 import attrs
 
-from pyvela._core.health import HealthRule, Readiness
-from pyvela._core.objects import Obj
+from pyvela._core.health import HealthRule, Readiness, TraitHealthRule
+from pyvela._core.objects import Obj, deep_copy
 from pyvela._core.params import check_params_class
 from pyvela._core.schema import Schema, check_name, checked_call, describe, where_of
 from pyvela.errors import DefinitionError, Location
@@ -71,8 +71,25 @@ class TraitContext(ComponentContext):
         outputs: Auxiliary objects rendered so far, by output name.
     """
 
-    workload: Mapping[str, Any]
+    _workload: Mapping[str, Any] = attrs.field(alias="workload")
     outputs: Mapping[str, Mapping[str, Any]]
+    # Most traits never read the workload: the renderer's copy is made on first read.
+    _copy_on_read: bool = attrs.field(init=False, default=False, eq=False, repr=False)
+
+    @classmethod
+    def copying(cls, *, workload: Mapping[str, Any], **fields: Any) -> TraitContext:
+        """A context whose ``workload`` is a deep copy of ``workload``, made when first read
+        (``workload`` must not change before the trait has returned)."""
+        ctx = cls(workload=workload, **fields)
+        object.__setattr__(ctx, "_copy_on_read", True)
+        return ctx
+
+    @property
+    def workload(self) -> Mapping[str, Any]:
+        if self._copy_on_read:
+            object.__setattr__(self, "_workload", deep_copy(self._workload))
+            object.__setattr__(self, "_copy_on_read", False)
+        return self._workload
 
 
 @attrs.frozen(kw_only=True)
@@ -191,6 +208,9 @@ class TraitDefinition(Schema, Generic[P, ParamsT]):
     applies_to: tuple[str, ...]
     description: str
     where: Location
+    #: The health rule of the objects the trait adds (KubeVela's healthPolicy/customStatus):
+    #: waits and ``status`` use it instead of their kind's rule where it gives a verdict.
+    health: TraitHealthRule | None = None
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> TraitUse[ParamsT]:
         """Attach this trait with these parameters (see ``ComponentUse.with_traits``)."""
@@ -208,7 +228,11 @@ class TraitUse(Generic[ParamsT]):
 
 
 def trait(
-    *, name: str, params: Callable[P, ParamsT], applies_to: tuple[str, ...] = ()
+    *,
+    name: str,
+    params: Callable[P, ParamsT],
+    applies_to: tuple[str, ...] = (),
+    health: TraitHealthRule | None = None,
 ) -> Callable[[Callable[[ParamsT, TraitContext], TraitResult]], TraitDefinition[P, ParamsT]]:
     """Make a trait definition from a render function.
 
@@ -216,13 +240,15 @@ def trait(
         name: The trait type's name (``ingress``).
         params: A frozen, keyword-only attrs class.
         applies_to: Workload kinds it may be attached to (empty: any).
+        health: The health rule of the objects it adds (see :class:`~pyvela._core.health.TraitObservation`): a
+            verdict per object, or None for an object its kind's rule judges.
     """
 
     def decorate(fn: Callable[[ParamsT, TraitContext], TraitResult]) -> TraitDefinition[P, ParamsT]:
         where = where_of(fn)
         check_name(name, where)
         check_params_class(params, definition=name, where=where)
-        return TraitDefinition(name, params, fn, tuple(applies_to), describe(fn), where)
+        return TraitDefinition(name, params, fn, tuple(applies_to), describe(fn), where, health)
 
     return decorate
 

@@ -81,35 +81,87 @@ def _quote(text: str) -> str:
     return "".join(out)
 
 
-def _emit(value: Any, indent: str, out: list[str], first: str | None = None) -> None:
-    """Append the lines of ``value`` as a block under a key (``indent`` is its children's).
+# Decisions per distinct string, in a plain dict (a lookup is cheaper than a call): keys and
+# most values repeat across thousands of manifests. Bounded so a long-lived process does not
+# grow without limit.
+_DECIDED: dict[str, str] = {}
+_DECIDED_MAX = 1 << 16
 
-    ``first`` replaces the first line's indent (a list item's ``- ``). Exact types are tested
-    first: this is the hot loop of a large render.
-    """
+
+def _text(value: str) -> str:
+    found = _DECIDED.get(value)
+    if found is None:
+        if len(_DECIDED) >= _DECIDED_MAX:
+            _DECIDED.clear()
+        found = _DECIDED[value] = _string(value)
+    return found
+
+
+def _mapping(value: Any, indent: str, out: list[str], lead: str) -> None:
+    """Append the lines of a non-empty mapping; ``lead`` replaces the first line's indent
+    (a list item's ``- ``). Exact types are tested first: this is the hot loop of a render."""
+    append = out.append
+    decided = _DECIDED
+    for key, item in value.items():
+        k = decided.get(key) if type(key) is str else None
+        if k is None:
+            k = _text(key if type(key) is str else str(key))
+        kind = type(item)
+        if kind is str:
+            v = decided.get(item)
+            append(f"{lead}{k}: {v if v is not None else _text(item)}\n")
+        elif kind is dict:
+            if item:
+                append(f"{lead}{k}:\n")
+                _mapping(item, indent + "  ", out, indent + "  ")
+            else:
+                append(f"{lead}{k}: {{}}\n")
+        elif kind is list:
+            if item:
+                append(f"{lead}{k}:\n")
+                _sequence(item, indent, out, indent)
+            else:
+                append(f"{lead}{k}: []\n")
+        elif kind is int:
+            append(f"{lead}{k}: {int.__repr__(item)}\n")
+        elif isinstance(item, dict | list):
+            if item:
+                append(f"{lead}{k}:\n")
+                _block(item, indent + "  " if isinstance(item, dict) else indent, out, None)
+            else:
+                append(f"{lead}{k}: {_inline(item)}\n")
+        else:
+            append(f"{lead}{k}: {scalar(item)}\n")
+        lead = indent
+
+
+def _sequence(value: Any, indent: str, out: list[str], lead: str) -> None:
+    """Append the items of a non-empty list, each ``- `` at ``indent`` (``lead`` for the first)."""
+    append = out.append
+    inner = indent + "  "
+    for item in value:
+        kind = type(item)
+        if kind is dict and item:
+            _mapping(item, inner, out, lead + "- ")
+        elif kind is str:
+            v = _DECIDED.get(item)
+            append(f"{lead}- {v if v is not None else _text(item)}\n")
+        elif isinstance(item, dict | list) and item:
+            _block(item, inner, out, lead + "- ")
+        else:
+            append(f"{lead}- {_inline(item)}\n")
+        lead = indent
+
+
+def _block(value: Any, indent: str, out: list[str], first: str | None) -> None:
+    """The lines of ``value`` under a key (``indent`` is its children's indent)."""
     lead = indent if first is None else first
     if isinstance(value, dict):
-        for key, item in value.items():
-            k = _string(key if type(key) is str else str(key))
-            kind = type(item)
-            if kind is str:
-                out.append(f"{lead}{k}: {_string(item)}\n")
-            elif kind is dict or kind is list or isinstance(item, dict | list):
-                if item:
-                    out.append(f"{lead}{k}:\n")
-                    _emit(item, indent + "  " if isinstance(item, dict) else indent, out)
-                else:
-                    out.append(f"{lead}{k}: {_inline(item)}\n")
-            else:
-                out.append(f"{lead}{k}: {scalar(item)}\n")
-            lead = indent
+        if value:
+            _mapping(value, indent, out, lead)
     elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, dict | list) and item:
-                _emit(item, indent + "  ", out, f"{lead}- ")
-            else:
-                out.append(f"{lead}- {_inline(item)}\n")
-            lead = indent
+        if value:
+            _sequence(value, indent, out, lead)
     else:
         out.append(f"{lead}{_inline(value)}\n")
 
@@ -127,5 +179,5 @@ def dump(doc: Any) -> str:
     if not isinstance(doc, dict | list) or not doc:
         return _inline(doc) + "\n"
     out: list[str] = []
-    _emit(doc, "", out)
+    _block(doc, "", out, None)
     return "".join(out)

@@ -42,6 +42,12 @@ def merge(base: Obj, patch: Mapping[str, Any], *, keys: Mapping[str, str] = MERG
     return out
 
 
+def merge_into(target: Obj, patch: Mapping[str, Any], *, keys: Mapping[str, str] = MERGE_KEYS) -> None:
+    """Merge ``patch`` into ``target`` in place (as :func:`merge`, without copying ``target``:
+    for a caller that owns it). Values taken from ``patch`` are copied."""
+    _merge_into(target, patch, keys, path="")
+
+
 def _merge_into(target: dict[str, Any], patch: Mapping[str, Any], keys: Mapping[str, str], path: str) -> None:
     for name, value in patch.items():
         here = f"{path}.{name}" if path else name

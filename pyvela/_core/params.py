@@ -2,8 +2,9 @@
 
 A definition's parameters are a frozen, keyword-only attrs class. Its constructor is the
 call site (so IDEs and type checkers see it); at run time :func:`build_params` checks
-every value with typeguard (every item of every collection), and lets a :class:`Ref` to
-another step's output through, to be checked when the upstream step has finished.
+every value by typeguard's rules, every item of every collection (compiled checkers:
+:mod:`pyvela._core.typecheck`), and lets a :class:`Ref` to another step's output through,
+to be checked when the upstream step has finished.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 import attrs
-import typeguard
 
 from pyvela._core.assignable import may_assign
+from pyvela._core.typecheck import accepts
 from pyvela.errors import Location, ParameterError
 
 
@@ -172,21 +173,9 @@ def describe_value(value: Any) -> str:
     return f"{text} ({type(value).__name__})"
 
 
-#: Classes typeguard widens (an int is a float, as PEP 484 says): left to typeguard.
-_PROMOTED = (float, complex)
-
-
 def check_value(value: Any, tp: Any) -> bool:
-    """True when ``value`` matches ``tp``, checking every item of collections."""
-    if type(tp) is type and tp not in _PROMOTED and not getattr(tp, "_is_protocol", False):
-        # A plain class is an isinstance check for typeguard too; doing it here saves most of
-        # the cost of a call site (``str`` and ``int`` parameters are the common case).
-        return isinstance(value, tp)
-    try:
-        typeguard.check_type(value, tp, collection_check_strategy=typeguard.CollectionCheckStrategy.ALL_ITEMS)
-    except typeguard.TypeCheckError:
-        return False
-    return True
+    """True when ``value`` matches ``tp``, checking every item of collections (typeguard's rules)."""
+    return accepts(value, tp)
 
 
 def build_params(
