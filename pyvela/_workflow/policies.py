@@ -26,7 +26,7 @@ from pyvela._core.policies_builtin import (
     SelectorParams,
 )
 from pyvela._core.selectors import AUXILIARY, Facts
-from pyvela.errors import ConflictError, OwnershipError
+from pyvela.errors import ConflictError, OwnershipError, RenderError
 
 ANNOTATION_SHARED_BY = "app.oam.dev/shared-by"
 #: How a later sharer writes a shared object: the live object, with only its sharers changed.
@@ -145,7 +145,17 @@ class ResourcePolicies:
             return None
         for path in strategy.path:
             segments = fieldpaths.parse(path)
-            fieldpaths.put(obj, segments, deep_copy(fieldpaths.get(live, segments)))
+            value = fieldpaths.get(live, segments)  # absent live: absent from what is written
+            try:
+                fieldpaths.put(obj, segments, value if value is fieldpaths.MISSING else deep_copy(value))
+            except ValueError as exc:
+                ref = ObjectRef.of(obj)
+                raise RenderError(
+                    f"apply-once cannot keep {path} of {ref} as it is live: {exc}",
+                    object=str(ref),
+                    component=facts.component,
+                    fix="point the apply-once path at a field both the app's object and the live one have",
+                ) from None
         return obj
 
     def update_strategy(self, facts: Facts) -> ResourceUpdateStrategy | None:

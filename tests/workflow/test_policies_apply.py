@@ -87,6 +87,23 @@ policy = apply_once("once", enable=True, rules=(
     assert any("frozen" in e.message and "apply-once" in e.message for e in events.of("applied"))
 
 
+def test_apply_once_keeps_a_field_removed_live_removed(write_app: WriteApp, box: Sandbox) -> None:
+    app = (
+        'policy = apply_once("once", enable=True, rules=(rule(ApplyOnceStrategy('
+        'path=("data.size", "data[a.b]")), resource_types=("ConfigMap",)),))\n'
+        'app = Application("ao", components=[cm("c", size="1", v="{v}", **{"a.b": "1"})],'
+        ' policies=[policy])\n'
+    )
+    _deploy(write_app, box, app.replace("{v}", "1"))
+    live = box.get(_cm("c"))
+    assert live is not None
+    del live["data"]["size"]
+    live["data"]["a.b"] = "2"
+    box.replace(live)
+    _deploy(write_app, box, app.replace("{v}", "2"))
+    assert _data(box, "c") == {"v": "2", "a.b": "2"}
+
+
 def test_apply_once_is_off_unless_enabled_and_on_state_keep_alone_changes_nothing(
     write_app: WriteApp, box: Sandbox
 ) -> None:
