@@ -67,7 +67,7 @@ if TYPE_CHECKING:
         policy,
         trait,
     )
-    from pyvela._core.health import Readiness
+    from pyvela._core.health import Readiness, TraitObservation
     from pyvela._core.merge import env_patch, find_container, merge, set_env, set_image
     from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, Obj, ObjectRef
     from pyvela._core.params import ComponentName, Ref
@@ -131,6 +131,7 @@ _LAZY = {
     "Suspend": "._core.actions",
     "TraitContext": "._core.definitions",
     "TraitDefinition": "._core.definitions",
+    "TraitObservation": "._core.health",
     "TraitResult": "._core.definitions",
     "TraitUse": "._core.definitions",
     "WaitReady": "._core.actions",
@@ -216,6 +217,7 @@ __all__ = [
     "Suspend",
     "TraitContext",
     "TraitDefinition",
+    "TraitObservation",
     "TraitResult",
     "TraitUse",
     "WaitReady",

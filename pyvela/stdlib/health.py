@@ -2,8 +2,10 @@
 
 The rules are plain functions of what KubeVela's CUE sees (``context.output``: the live
 workload, ``context.outputs``: the live objects of a trait, ``parameter``). The standard
-components declare theirs with :func:`health_of` (``@component(..., health=...)``), so waits
-and ``status`` use them; :func:`readiness` adapts a rule to ``wait_ready(..., rule=...)``::
+components declare theirs with :func:`health_of` (``@component(..., health=...)``), the
+traits with :func:`trait_health_of` (``@trait(..., health=...)``: it judges the objects of
+the kinds the rule reads, a gateway's Ingress), so waits and ``status`` use them;
+:func:`readiness` adapts a rule to ``wait_ready(..., rule=...)``::
 
     await ctx.wait_ready(applied, rule=readiness(COMPONENT_STATUS["webservice"]))
 
@@ -18,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from pyvela import Obj, Readiness
+from pyvela import Obj, Readiness, TraitObservation
 
 from ._types import EMPTY, as_list, as_map
 
@@ -221,5 +223,27 @@ def health_of(rule: StatusRule) -> Callable[[Obj | None, Any], Readiness]:
             return Readiness(False, "not found yet")
         status = rule(StatusContext(output=obj, parameter=params))
         return Readiness(status.healthy, status.message)
+
+    return judge
+
+
+def trait_health_of(rule: StatusRule, *kinds: str) -> Callable[[TraitObservation], Readiness | None]:
+    """A trait definition's ``health=`` hook from a status rule over its outputs: it judges the
+    trait's objects of ``kinds`` (the one KubeVela's rule reads), the others keep their kind's rule."""
+
+    def judge(seen: TraitObservation) -> Readiness | None:
+        if seen.live is None:
+            return None  # not there yet: the kind's rule says so
+        if seen.live.get("kind") not in kinds:
+            return None
+        status = rule(
+            StatusContext(
+                outputs={seen.output: seen.live},
+                parameter=seen.params,
+                name=seen.component,
+                app_name=seen.app,
+            )
+        )
+        return Readiness(status.healthy, status.message.rstrip("\n"))
 
     return judge

@@ -12,6 +12,7 @@ from pyvela import Obj, TraitContext, TraitResult, trait
 
 from ._pod import LABEL_COMPONENT
 from ._types import EMPTY, Checked, Params, Protocol
+from .health import expose_status, gateway_status, pure_ingress_status, trait_health_of
 
 SCALABLE = ("Deployment", "StatefulSet")
 
@@ -56,7 +57,12 @@ def gateway_ingress_name(component: str, params: GatewayParams) -> str:
     return component + (f"-{params.name}" if params.name is not None else "")
 
 
-@trait(name="gateway", params=GatewayParams, applies_to=SCALABLE)
+@trait(
+    name="gateway",
+    params=GatewayParams,
+    applies_to=SCALABLE,
+    health=trait_health_of(gateway_status, "Ingress"),
+)
 def gateway(p: GatewayParams, ctx: TraitContext) -> TraitResult:
     """Route public HTTP traffic to the component: a Service and a networking.k8s.io/v1 Ingress.
 
@@ -150,7 +156,9 @@ class ExposeParams(Params):
     type: Literal["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"] = "ClusterIP"
 
 
-@trait(name="expose", params=ExposeParams, applies_to=SCALABLE)
+@trait(
+    name="expose", params=ExposeParams, applies_to=SCALABLE, health=trait_health_of(expose_status, "Service")
+)
 def expose(p: ExposeParams, ctx: TraitContext) -> TraitResult:
     """Expose ports of the component through a Service named after it.
 
@@ -194,7 +202,7 @@ class PureIngressParams(Params):
     http: Mapping[str, int]
 
 
-@trait(name="pure-ingress", params=PureIngressParams)
+@trait(name="pure-ingress", params=PureIngressParams, health=trait_health_of(pure_ingress_status, "Ingress"))
 def pure_ingress(p: PureIngressParams, ctx: TraitContext) -> TraitResult:
     """Route HTTP traffic for ``domain`` to the Service named after the component (no Service created).
 

@@ -11,6 +11,7 @@ from tests.conftest import ROOT
 EXPECTED = {
     "ClusterReads",
     "cluster_reads",
+    "TraitObservation",
     "ApplyOnceRule",
     "ApplyOnceStrategy",
     "GarbageCollectRule",
