@@ -20,6 +20,7 @@ from pyvela._core.merge import merge
 from pyvela._core.objects import LABEL_MANAGED_BY, MANAGER, Obj, ObjectRef, deep_copy
 from pyvela._core.reads import reading
 from pyvela._workflow.gc import History, gc_params
+from pyvela._workflow.policies import ResourcePolicies
 from pyvela._workflow.revisions import stale_objects
 from pyvela._workflow.state import StateStore
 
@@ -125,6 +126,10 @@ def diff_app(
     namespace_exists = backend.get(namespace_ref) is not None
     out: list[dict[str, Any]] = []
     rendered: list[dict[str, Any]] = []
+    policies = ResourcePolicies(
+        ((p.definition.name, p.params) for p in loaded.app.policies),
+        component_types={c.name: c.definition.name for c in loaded.app.components},
+    )
     with reading(backend):  # ref-objects: the objects it reads from the cluster diffed
         components = render_app(loaded.app, revision=loaded.revision)
     for rc in components:
@@ -141,10 +146,15 @@ def diff_app(
             ref = ObjectRef.of(obj)
             rendered.append({"ref": ref.to_dict()})
             live = backend.get(ref)
-            if not namespace_exists and ref.kind not in CLUSTER_SCOPED:
-                after: Obj = obj  # nothing to dry-run against: the namespace comes with the deploy
+            facts = policies.facts(ref, component=ro.component, trait=ro.trait, output=ro.output)
+            # What a deploy writes: read-only objects and what apply-once leaves stay as they are.
+            desired = None if policies.read_only(facts) else policies.drift(obj, live, facts)
+            if desired is None and live is not None:
+                after: Obj = live
+            elif not namespace_exists and ref.kind not in CLUSTER_SCOPED:
+                after = desired or obj  # nothing to dry-run against: the namespace comes with the deploy
             else:
-                after = backend.apply(obj, dry_run=True)
+                after = backend.apply(desired or obj, dry_run=True)
             item = _item(ref, ro.component, live, after, show_secrets=show_secrets)
             if patched:
                 item["note"] = "with the step's workload patch from the live revision"

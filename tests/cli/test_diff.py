@@ -114,6 +114,20 @@ app = Application("d", namespace="fresh", components=[{components}], policies=[{
     assert code == 1 and got["ConfigMap fresh/b"] == "kept" and got["ConfigMap fresh/c"] == "prune"
 
 
+def test_what_apply_once_leaves_alone_is_unchanged(
+    capsys: pytest.CaptureFixture[str], write_app: WriteApp, sandbox_dir: Path
+) -> None:
+    source = """
+from tests.cli.diff_defs import settings
+from pyvela import Application, apply_once
+app = Application("d", namespace="fresh", components=[settings("a")], policies=[apply_once("o", enable=True)])
+"""
+    path = write_app(source)
+    assert run(capsys, "deploy", str(path), *DEFS)[0] == 0
+    code, got = changes(capsys, str(path), *DEFS)
+    assert code == 0 and got["ConfigMap fresh/a"] == "unchanged", got
+
+
 def test_secret_values_are_masked_unless_asked(
     capsys: pytest.CaptureFixture[str], write_app: WriteApp, sandbox_dir: Path
 ) -> None:
