@@ -21,6 +21,9 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 
+_STR = "tag:yaml.org,2002:str"
+
+
 class Node:
     """A YAML value (plain Python data in :attr:`value`) with its location and children."""
 
@@ -110,7 +113,7 @@ def _convert(loader: Any, node: yaml.Node, file: str) -> Node:
         loader.flatten_mapping(node)  # `<<: *anchor` merge keys, as PyYAML's own loader does
         out = Node({}, file, line)
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            key = key_node.value if key_node.tag == _STR else loader.construct_object(key_node, deep=True)
             if isinstance(key, list | dict):
                 raise AppLoadError(
                     "a mapping key must be a scalar", where=Location(file, key_node.start_mark.line + 1)
@@ -135,4 +138,6 @@ def _convert(loader: Any, node: yaml.Node, file: str) -> Node:
             out._items.append(child)
             out.value.append(child.value)
         return out
+    if node.tag == _STR:
+        return Node(node.value, file, line)  # most scalars: skip the constructor's dispatch
     return Node(loader.construct_object(node, deep=True), file, line)
