@@ -496,3 +496,55 @@ def test_defaults_and_documentation() -> None:
     assert "Follows KubeVela v1.10.1 vela-templates/definitions/internal/workflowstep/notification.cue" in (
         definition.description
     )
+
+
+def test_a_kubevela_yaml_app_notifies_unchanged(
+    world: World, hooks: Hooks, plain_smtp: Mailbox, write_app: WriteApp
+) -> None:
+    yaml_app = f"""
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: from-yaml
+spec:
+  components: []
+  workflow:
+    steps:
+    - name: tell
+      type: notification
+      properties:
+        email:
+          from:
+            address: ci@example.org
+            alias: Deploy Bot
+            password:
+              secretRef: {{name: mail, key: password}}
+            host: 127.0.0.1
+            port: {plain_smtp.port}
+          to: [dev@example.org]
+          content: {{subject: v2, body: live}}
+        dingding:
+          url:
+            secretRef: {{name: hooks, key: ding}}
+          message:
+            msgtype: actionCard
+            at: {{atMobiles: ["13800000000"], isAtAll: false}}
+            actionCard:
+              {{text: t, title: T, hideAvatar: "0", btnOrientation: "0", singleTitle: Open, singleURL: "https://e.x"}}
+        slack:
+          url:
+            secretRef: {{name: hooks, key: slack}}
+          message:
+            text: v2 is live
+"""
+    path = write_app(yaml_app, "app.yaml")
+    result = ops_for(path, world.box, events=world.events).deploy()
+    assert result.ok, result.message
+    assert len(plain_smtp.mails) == 1 and plain_smtp.mails[0][1] == ["dev@example.org"]
+    (ding,) = hooks.to("/robot/send")
+    assert ding.body["actionCard"]["singleURL"] == "https://e.x" and ding.body["at"]["atMobiles"] == [
+        "13800000000"
+    ]
+    (slack,) = hooks.to("/services/")
+    assert slack.body == {"text": "v2 is live", "mrkdwn": True}
+    no_secret_in(everything(world.box, world.events, result, app="from-yaml"))
