@@ -47,7 +47,11 @@ def vela_config(name: str, template: str, properties: dict[str, Any], **annotati
             "name": name,
             "namespace": "conf",
             "labels": {"config.oam.dev/catalog": "velacore-config", "config.oam.dev/type": template},
-            "annotations": {"config.oam.dev/alias": f"{name} alias", "config.oam.dev/description": "", **annotations},
+            "annotations": {
+                "config.oam.dev/alias": f"{name} alias",
+                "config.oam.dev/description": "",
+                **annotations,
+            },
         },
         "data": {"input-properties": base64.b64encode(json.dumps(properties).encode()).decode()},
     }
@@ -83,7 +87,11 @@ def test_list_config_reads_configs_vela_wrote_and_hides_sensitive_ones(
     box.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "conf"}})
     box.apply(vela_config("b-server", "prometheus-server", {"url": "http://b:9090"}))
     box.apply(vela_config("a-server", "prometheus-server", {"url": "http://a:9090"}))
-    box.apply(vela_config("hidden", "prometheus-server", {"token": "t0ps3cret"}, **{"config.oam.dev/sensitive": "true"}))
+    box.apply(
+        vela_config(
+            "hidden", "prometheus-server", {"token": "t0ps3cret"}, **{"config.oam.dev/sensitive": "true"}
+        )
+    )
     box.apply(vela_config("other", "helm-repository", {"url": "http://charts"}))
     result = run(
         write_app,
@@ -96,7 +104,12 @@ def test_list_config_reads_configs_vela_wrote_and_hides_sensitive_ones(
     )
     configs = result.steps["list"]["outputs"]["configs"]
     assert [c["name"] for c in configs] == ["a-server", "b-server", "hidden"]
-    assert configs[0] == {"name": "a-server", "alias": "a-server alias", "description": "", "config": {"url": "http://a:9090"}}
+    assert configs[0] == {
+        "name": "a-server",
+        "alias": "a-server alias",
+        "description": "",
+        "config": {"url": "http://a:9090"},
+    }
     assert configs[2]["config"] is None
     assert result.steps["read"]["outputs"]["config"] == {"url": "http://a:9090"}
     assert result.steps["secret"]["phase"] == "failed"
@@ -116,10 +129,15 @@ def test_a_template_that_only_declares_parameters_is_honoured(write_app: WriteAp
                 "labels": {"config.oam.dev/catalog": "velacore-config", "config.oam.dev/scope": "project"},
                 "annotations": {"config.oam.dev/sensitive": "false"},
             },
-            "data": {"template": "metadata: name: \"endpoint\"\ntemplate: {\n  parameter: {\n    url: string\n  }\n}\n"},
+            "data": {
+                "template": 'metadata: name: "endpoint"\n'
+                "template: {\n  parameter: {\n    url: string\n  }\n}\n"
+            },
         }
     )
-    result = run(write_app, box, '\n    create_config("c", name="ep", template="endpoint", config={"url": "u"}),\n')
+    result = run(
+        write_app, box, '\n    create_config("c", name="ep", template="endpoint", config={"url": "u"}),\n'
+    )
     assert result.ok, result.to_dict()
     live = box.get(ObjectRef("v1", "Secret", "conf", "ep"))
     assert live is not None
@@ -138,14 +156,18 @@ def test_a_template_that_only_declares_parameters_is_honoured(write_app: WriteAp
     assert "the template of a config cannot be changed" in changed.steps["c"]["message"]
 
 
-def test_templates_pyvela_cannot_evaluate_or_cannot_find_are_refused(write_app: WriteApp, box: Sandbox) -> None:
+def test_templates_pyvela_cannot_evaluate_or_cannot_find_are_refused(
+    write_app: WriteApp, box: Sandbox
+) -> None:
     box.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ops"}})
     box.apply(
         {
             "apiVersion": "v1",
             "kind": "ConfigMap",
             "metadata": {"name": "config-template-registry", "namespace": "ops"},
-            "data": {"template": "template: {\n  output: {\n    type: \"kubernetes.io/dockerconfigjson\"\n  }\n}\n"},
+            "data": {
+                "template": 'template: {\n  output: {\n    type: "kubernetes.io/dockerconfigjson"\n  }\n}\n'
+            },
         }
     )
     result = run(
@@ -164,7 +186,9 @@ def test_templates_pyvela_cannot_evaluate_or_cannot_find_are_refused(write_app: 
 
 def test_read_and_delete_refuse_what_is_not_a_config(write_app: WriteApp, box: Sandbox) -> None:
     box.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "conf"}})
-    box.apply({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "plain", "namespace": "conf"}, "data": {}})
+    box.apply(
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "plain", "namespace": "conf"}, "data": {}}
+    )
     result = run(
         write_app,
         box,

@@ -27,8 +27,10 @@ app = Application(
     namespace="shop",
     components=[
         webservice("api", image="registry.example.com/api:1",
-                   ports=(Port(port=8080, expose=True, name="web"), Port(port=9090, expose=True, name="metrics"))),
-        webservice("front", image="registry.example.com/front:1", ports=(Port(port=80, expose=True),)).with_traits(
+                   ports=(Port(port=8080, expose=True, name="web"),
+                          Port(port=9090, expose=True, name="metrics"))),
+        webservice("front", image="registry.example.com/front:1",
+                   ports=(Port(port=80, expose=True),)).with_traits(
             gateway(domain="shop.example.com", http={"/": 80})
         ),
     ],
@@ -76,7 +78,13 @@ def test_endpoints_of_an_apps_services_and_ingresses(write_app: WriteApp, box: S
     assert steps["api-metrics"]["outputs"]["url"] == "http://api.shop:9090"
     outside = steps["outside"]["outputs"]
     assert outside["url"] == "https://shop.example.com:80"
-    assert outside["endpoint"] == {"protocol": "TCP", "appProtocol": "http", "host": "shop.example.com", "port": 80, "path": "/"}
+    assert outside["endpoint"] == {
+        "protocol": "TCP",
+        "appProtocol": "http",
+        "host": "shop.example.com",
+        "port": 80,
+        "path": "/",
+    }
     assert steps["none"]["phase"] == "failed"
     assert "app shop/shop has no endpoint matching port 1234" in steps["none"]["message"]
     assert "found 2 Service(s) and 1 Ingress(es)" in steps["none"]["message"]
@@ -93,7 +101,11 @@ def service(kind: str, ports: list[dict[str, Any]], **status: Any) -> dict[str, 
 
 
 def test_service_types_give_kubevelas_endpoints() -> None:
-    lb = service("LoadBalancer", [{"port": 443}], loadBalancer={"ingress": [{"ip": "203.0.113.5"}, {"hostname": "lb.example.com"}]})
+    lb = service(
+        "LoadBalancer",
+        [{"port": 443}],
+        loadBalancer={"ingress": [{"ip": "203.0.113.5"}, {"hostname": "lb.example.com"}]},
+    )
     assert [e["endpoint"] for e in service_endpoints(lb, "")] == [
         {"protocol": "TCP", "appProtocol": "https", "host": "203.0.113.5", "port": 443},
         {"protocol": "TCP", "appProtocol": "https", "host": "lb.example.com", "port": 443},
@@ -120,7 +132,10 @@ def test_ingress_tls_and_controller_annotations() -> None:
         "metadata": {
             "name": "web",
             "namespace": "data",
-            "annotations": {"ingress.controller/https-port": "8443", "ingress.controller/host": "gw.example.com"},
+            "annotations": {
+                "ingress.controller/https-port": "8443",
+                "ingress.controller/host": "gw.example.com",
+            },
         },
         "spec": {
             "tls": [{"hosts": ["secure.example.com"]}],
@@ -148,7 +163,9 @@ def node(name: str, labels: dict[str, str], **addresses: str) -> dict[str, Any]:
 def test_the_gateway_node_is_chosen_as_kubevela_chooses_it() -> None:
     plain = node("a", {}, InternalIP="10.0.0.1")
     worker = node("w", {"node-role.kubernetes.io/worker": ""}, InternalIP="10.0.0.2")
-    gateway = node("g", {"node-role.kubernetes.io/gateway": ""}, InternalIP="10.0.0.3", ExternalIP="198.51.100.3")
+    gateway = node(
+        "g", {"node-role.kubernetes.io/gateway": ""}, InternalIP="10.0.0.3", ExternalIP="198.51.100.3"
+    )
     assert gateway_ip([plain, worker, gateway]) == "198.51.100.3"
     assert gateway_ip([plain, worker]) == "10.0.0.2"
     assert gateway_ip([plain]) == "10.0.0.1"

@@ -37,7 +37,9 @@ def box(tmp_path: Path) -> Iterator[Sandbox]:
     sb.close()
 
 
-def app_file(write_app: WriteApp, name: str, steps: str, *, file: str | None = None, ns: str = "flow") -> Path:
+def app_file(
+    write_app: WriteApp, name: str, steps: str, *, file: str | None = None, ns: str = "flow"
+) -> Path:
     source = HEADER + f'app = Application("{name}", namespace="{ns}", components=[], workflow=[{steps}])\n'
     return write_app(source, file or f"{name}.py")
 
@@ -97,7 +99,8 @@ def test_step_group_is_pyvelas_step_group(write_app: WriteApp, box: Sandbox) -> 
     path = app_file(
         write_app,
         "grouped",
-        'step_group(name="both", steps=[noop("a"), print_message_in_status("b", message="hi")]), noop("last")',
+        'step_group(name="both", steps=[noop("a"), print_message_in_status("b", message="hi")]),'
+        ' noop("last")',
     )
     result = ops_for(path, box).deploy()
     assert result.ok and set(result.steps) == {"a", "b", "last"}, result.to_dict()  # groups are flattened
@@ -116,7 +119,9 @@ def test_restart_workflow_records_when_to_run_again(write_app: WriteApp, box: Sa
     assert result.steps["at"]["outputs"] == {"restart_at": "2030-01-01T19:04:05Z"}
     every = datetime.fromisoformat(result.steps["every"]["outputs"]["restart_at"])
     assert before + timedelta(minutes=59) < every < before + timedelta(hours=2)
-    assert "pyvela workflow restart" in logs(result, "every")[0] and "then every 1h" in logs(result, "every")[0]
+    assert (
+        "pyvela workflow restart" in logs(result, "every")[0] and "then every 1h" in logs(result, "every")[0]
+    )
     status = ops_for(path, box).status()
     assert status["steps"]["at"]["outputs"]["restart_at"] == "2030-01-01T19:04:05Z"
 
@@ -172,5 +177,9 @@ def test_kubevela_steps_pyvela_refuses_say_why(name: str) -> None:
 
 
 def test_the_refused_steps_are_the_ones_kubevela_ships() -> None:
-    assert {"build-push-image", "check-metrics", "vela-cli", "apply-terraform-config"} <= set(s.UNSUPPORTED_STEPS)
-    assert {"deploy-cloud-resource", "share-cloud-resource", "apply-terraform-provider"} <= set(s.UNSUPPORTED_STEPS)
+    assert {"build-push-image", "check-metrics", "vela-cli", "apply-terraform-config"} <= set(
+        s.UNSUPPORTED_STEPS
+    )
+    assert {"deploy-cloud-resource", "share-cloud-resource", "apply-terraform-provider"} <= set(
+        s.UNSUPPORTED_STEPS
+    )
