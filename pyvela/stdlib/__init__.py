@@ -29,21 +29,16 @@ from ._volumes import (
     VolumeMounts,
 )
 from ._workflowsteps import *  # noqa: F403 - the workflow steps (their names: its __all__)
-from .helm import (
+from .helm import GitSource, HelmParams, HelmRepositoryOptions, OssSource, ValuesFrom, helm
+from .helmchart import (
     ChartCache,
     ChartOptions,
     ChartRelease,
     ChartSource,
     ConditionWanted,
-    GitSource,
     HealthCriterion,
     HelmChartParams,
-    HelmParams,
-    HelmRepositoryOptions,
-    OssSource,
     ResourceSelector,
-    ValuesFrom,
-    helm,
     helmchart,
 )
 from .jobs import CronTaskParams, TaskParams, cron_task, task

@@ -1,5 +1,5 @@
-"""Helm charts as components: ``helm`` (the FluxCD addon's properties) and ``helmchart``
-(KubeVela's native Helm component).
+"""Helm charts as components: ``helm`` (the FluxCD addon's properties); ``helmchart``
+(KubeVela's native Helm component) is in :mod:`pyvela.stdlib.helmchart`.
 
 Both render pyvela's ``HelmRelease`` (``pyvela.dev/v1alpha1``): on a real cluster the helm
 CLI installs it (``helm upgrade --install``), on the sandbox it is simulated. KubeVela renders
@@ -24,7 +24,7 @@ from .objects import plain
 HELM_RELEASE = WorkloadType(api_version=HELM_API_VERSION, kind=HELM_KIND)
 
 
-def _release(name: str, namespace: str, chart: dict[str, Any], values: Mapping[str, Any] | None) -> Obj:
+def release_object(name: str, namespace: str, chart: dict[str, Any], values: Mapping[str, Any] | None) -> Obj:
     return {
         "apiVersion": HELM_API_VERSION,
         "kind": HELM_KIND,
@@ -34,7 +34,8 @@ def _release(name: str, namespace: str, chart: dict[str, Any], values: Mapping[s
     }
 
 
-def _unsupported(what: str, why: str) -> ValueError:
+def unsupported(what: str, why: str) -> ValueError:
+    """The error of a property pyvela cannot honour, with the reason."""
     return ValueError(f"{what} is not supported: {why}")
 
 
@@ -163,26 +164,26 @@ class HelmParams(Params):
     def validate(self) -> None:
         why = "pyvela installs with the helm CLI, without FluxCD's controllers"
         if self.repo_type in ("git", "oss"):
-            raise _unsupported(
+            raise unsupported(
                 f"repo_type {self.repo_type!r}",
                 f"{why}; publish the chart to a helm or OCI repository, or use repo_type 'local'",
             )
         if self.source_name is not None:
-            raise _unsupported("source_name", f"{why}; give the repository's url")
+            raise unsupported("source_name", f"{why}; give the repository's url")
         if self.url is not None and self.repo_url is not None and self.url != self.repo_url:
             raise ValueError("url and repo_url name the same thing: give one of them")
         if self.url is None and self.repo_url is None and self.repo_type != "local":
             raise ValueError(f"url is required for repo_type {self.repo_type!r} (the chart repository)")
         if self.secret_ref is not None:
-            raise _unsupported("secret_ref", "repository credentials are not passed to helm yet")
+            raise unsupported("secret_ref", "repository credentials are not passed to helm yet")
         if self.values_files is not None:
-            raise _unsupported("values_files", "give the values with values")
+            raise unsupported("values_files", "give the values with values")
         if self.values_from is not None:
-            raise _unsupported("values_from", "give the values with values")
+            raise unsupported("values_from", "give the values with values")
         if self.upgrade_crd:
-            raise _unsupported("upgrade_crd", "helm installs a chart's CRDs once and never replaces them")
+            raise unsupported("upgrade_crd", "helm installs a chart's CRDs once and never replaces them")
         if self.helmrepository is not None and self.helmrepository.provider != "generic":
-            raise _unsupported(f"helmrepository.provider {self.helmrepository.provider!r}", why)
+            raise unsupported(f"helmrepository.provider {self.helmrepository.provider!r}", why)
 
 
 @component(name="helm", params=HelmParams, workload=HELM_RELEASE)
@@ -203,205 +204,4 @@ def helm(p: HelmParams, ctx: ComponentContext) -> Obj:
     if url is not None:
         chart["repoURL"] = url
     chart["repoType"] = p.repo_type
-    return _release(name, namespace, chart, p.values)
-
-
-# --------------------------------------------------------------------------- helmchart (native)
-
-
-@attrs.frozen(kw_only=True)
-class ChartSource(Checked):
-    """Where the chart is.
-
-    Attributes:
-        source: An ``oci://`` reference, a chart's name in ``repo_url``'s repository, or (pyvela's
-            own) a local chart directory or archive when ``repo_url`` is not given.
-        repo_url: The chart repository's URL, for a chart given by name.
-        version: The chart version (or OCI tag); ``latest`` (default) is the newest.
-    """
-
-    source: str
-    repo_url: str | None = None
-    version: str = "latest"
-
-
-@attrs.frozen(kw_only=True)
-class ChartRelease(Checked):
-    """The release's name and namespace.
-
-    Attributes:
-        name: The release's name (default: the component's).
-        namespace: Its namespace (default: the app's); created if missing.
-    """
-
-    name: str | None = None
-    namespace: str | None = None
-
-
-@attrs.frozen(kw_only=True)
-class ResourceSelector(Checked):
-    """An object of the release's manifest.
-
-    Attributes:
-        kind: Its kind (``Deployment``...).
-        name: Its name (default: the first of the kind).
-    """
-
-    kind: str
-    name: str | None = None
-
-
-@attrs.frozen(kw_only=True)
-class ConditionWanted(Checked):
-    """A status condition an object must have.
-
-    Attributes:
-        type: The condition's type (``Available``, ``Ready``...).
-        status: Its wanted status.
-    """
-
-    type: str
-    status: Literal["True", "False"] = "True"
-
-
-@attrs.frozen(kw_only=True)
-class HealthCriterion(Checked):
-    """An object of the release and the condition it must have for the component to be healthy.
-
-    Attributes:
-        resource: The object.
-        condition: The condition.
-    """
-
-    resource: ResourceSelector
-    condition: ConditionWanted
-
-
-@attrs.frozen(kw_only=True)
-class ChartCache(Checked):
-    """How long KubeVela's renderer caches the chart (pyvela has no chart cache: no effect).
-
-    Attributes:
-        key: The cache key.
-        ttl: The time to live for this chart.
-        immutable_ttl: The time to live of fixed versions.
-        mutable_ttl: The time to live of moving tags.
-    """
-
-    key: str | None = None
-    ttl: str | None = None
-    immutable_ttl: str = "24h"
-    mutable_ttl: str = "5m"
-
-
-@attrs.frozen(kw_only=True)
-class ChartOptions(Checked):
-    """How the chart is installed; values other than pyvela's way are refused.
-
-    Attributes:
-        include_crds: Install the chart's CRDs (helm does: only ``True``).
-        skip_tests: Leave out the chart's test hooks (helm install never runs them: only ``True``).
-        skip_hooks: Leave out the chart's hooks (not supported: only ``False``).
-        create_namespace: Create the release's namespace when missing (pyvela does: only ``True``).
-        timeout: The rendering timeout (no effect: the step's deadline holds).
-        max_history: Release revisions helm keeps (helm's default: only ``10``).
-        atomic: Roll back a failed install (not supported: only ``False``).
-        wait: Let helm wait for the objects (pyvela's readiness waits do: only ``False``).
-        wait_timeout: helm's wait timeout (no effect).
-        force: Replace objects by force (not supported: only ``False``).
-        recreate_pods: Restart the pods on upgrade (not supported: only ``False``).
-        cleanup_on_fail: Delete new objects of a failed upgrade (not supported: only ``False``).
-        cache: The chart cache.
-    """
-
-    include_crds: bool = True
-    skip_tests: bool = True
-    skip_hooks: bool = False
-    create_namespace: bool = True
-    timeout: str = "5m"
-    max_history: int = 10
-    atomic: bool = False
-    wait: bool = False
-    wait_timeout: str = "10m"
-    force: bool = False
-    recreate_pods: bool = False
-    cleanup_on_fail: bool = False
-    cache: ChartCache | None = None
-
-    def validate(self) -> None:
-        fixed = {
-            "include_crds": True,
-            "skip_tests": True,
-            "skip_hooks": False,
-            "create_namespace": True,
-            "atomic": False,
-            "wait": False,
-            "force": False,
-            "recreate_pods": False,
-            "cleanup_on_fail": False,
-            "max_history": 10,  # helm upgrade's own default
-        }
-        for name, only in fixed.items():
-            if getattr(self, name) != only:
-                raise _unsupported(
-                    f"options.{name}={getattr(self, name)}",
-                    f"pyvela's helm install always runs with {name}={only}",
-                )
-
-
-@attrs.frozen(kw_only=True)
-class HelmChartParams(Params):
-    """Parameters of ``helmchart``.
-
-    Attributes:
-        chart: Where the chart is and which version.
-        release: The release's name and namespace.
-        values: Values for the chart.
-        health_status: Conditions objects of the release must have (not supported yet: pyvela
-            judges a release by its workloads' readiness).
-        options: How the chart is installed.
-    """
-
-    chart: ChartSource
-    release: ChartRelease | None = None
-    values: Mapping[str, Any] | None = None
-    health_status: tuple[HealthCriterion, ...] | None = None
-    options: ChartOptions | None = None
-
-    def validate(self) -> None:
-        source = self.chart.source
-        if source.startswith(("http://", "https://")):
-            raise _unsupported(
-                "a chart archive URL as chart.source",
-                "give the repository as chart.repo_url and the chart's name as chart.source",
-            )
-        if self.health_status:
-            raise _unsupported(
-                "health_status", "the release is healthy when helm deployed it and its workloads are ready"
-            )
-
-
-@component(name="helmchart", params=HelmChartParams, workload=HELM_RELEASE)
-def helmchart(p: HelmChartParams, ctx: ComponentContext) -> Obj:
-    """A Helm chart installed as a release by the helm CLI, without FluxCD.
-
-    KubeVela renders the chart itself and applies its objects; pyvela renders a HelmRelease
-    and lets helm install the chart, so the release is visible to ``helm list``.
-
-    Follows vela-templates/definitions/internal/component/helmchart.cue of KubeVela's main
-    branch (v1.10.1 has no native Helm component).
-    """
-    release = p.release or ChartRelease()
-    chart: dict[str, Any] = {"name": p.chart.source}
-    source = p.chart.source
-    if source.startswith("oci://"):
-        repo_type = "oci"
-    elif p.chart.repo_url is not None:
-        repo_type = "helm"
-        chart["repoURL"] = p.chart.repo_url
-    else:
-        repo_type = "local"
-    if p.chart.version != "latest" and repo_type != "local":
-        chart["version"] = p.chart.version
-    chart["repoType"] = repo_type
-    return _release(release.name or ctx.name, release.namespace or ctx.namespace, chart, p.values)
+    return release_object(name, namespace, chart, p.values)
