@@ -100,11 +100,18 @@ class Condition:
     inputs: Mapping[str, tuple[str, str]]
     app: str
     namespace: str
+    where: Location | None = None
 
     def __call__(self, view: WorkflowView) -> bool:
-        value = ex.evaluate(self.expr, lambda p: self._lookup(view, p), self.text)
-        if not isinstance(value, bool):
-            raise ex.ExpressionError(self.text, f"an if must be a bool, got {value!r:.40}")
+        try:
+            value = ex.evaluate(self.expr, lambda p: self._lookup(view, p), self.text)
+            if not isinstance(value, bool):
+                raise ex.ExpressionError(self.text, f"an if must be a bool, got {value!r:.40}")
+        except ex.ExpressionError as exc:
+            # The engine reports what a condition raised: say which line of the YAML it was.
+            raise ex.ExpressionError(
+                exc.expression, f"{self.where}: {exc.problem}" if self.where else exc.problem
+            ) from None
         return value
 
     def _lookup(self, view: WorkflowView, path: ex.Path) -> Any:

@@ -90,7 +90,8 @@ def build_workflow(
         definition = lookup(catalogue, "step", s.get("type"), s.where, step=step)
         defs[step] = definition
         _outputs(s, step, definition, outs)
-    step_names = {str(s.value.get("name")) for s, _ in flat}
+    # What an `if` may ask status.<step> about: the runner tracks steps, not step groups.
+    step_names = {str(s.value.get("name")) for s, _ in flat if s.value.get("type") != "step-group"}
     if outs.computed:
         wrapped = {t: dataflow.wrap(catalogue.get("step", t), c) for t, c in outs.computed.items()}  # type: ignore[arg-type]
         catalogue = attrs.evolve(
@@ -282,6 +283,7 @@ def _condition(
                     step=step,
                     expected="one of " + ", ".join(sorted(step_names)),
                     got=repr(path.segments[0]),
+                    fix="name a step (a step group's status is its steps': ask about one of them)",
                 )
         elif path.root == "inputs":
             if not path.segments or path.segments[0] not in inputs:
@@ -303,7 +305,7 @@ def _condition(
                 expected=problem,
                 got=ex.show(path),
             )
-    return dataflow.Condition(text, expr, dict(inputs), app, namespace)
+    return dataflow.Condition(text, expr, dict(inputs), app, namespace, where)
 
 
 def _step(

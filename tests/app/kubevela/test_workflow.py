@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from pyvela import load_app
 from pyvela._core.steps import StepGroup
 from tests.app.kubevela.conftest import DEFS, WriteYaml, line_of
@@ -159,3 +161,54 @@ def test_without_a_workflow_components_deploy_in_depends_on_order(
     result = ops_for(path, sandbox(tmp_path / "sb"), defs=DEFS).deploy()
     assert result.ok, result.to_dict()
     assert result.steps["back"]["finished"] <= result.steps["front"]["started"]
+
+
+def test_an_if_that_cannot_be_decided_fails_its_step_naming_the_line(
+    write_yaml: WriteYaml, tmp_path: Path
+) -> None:
+    path = write_yaml("""
+        apiVersion: core.oam.dev/v1beta1
+        kind: Application
+        metadata: {name: flow-if}
+        spec:
+          components: []
+          workflow:
+            steps:
+              - name: first
+                type: explode
+                outputs: [{name: v, valueFrom: '"x" + context.name'}]
+              - name: second
+                type: noop
+                if: inputs.v == "xflow-if"
+                inputs: [{from: v}]
+    """)
+    result = ops_for(path, sandbox(tmp_path / "sb"), defs=DEFS).deploy()
+    second = result.steps["second"]
+    assert (second["phase"], second["reason"]) == ("failed", "ConditionError")
+    assert (
+        f"{path}:{line_of(path, 'if: inputs.v')}" in second["message"]
+        and "inputs.v is not there yet" in second["message"]
+    )
+
+
+def test_an_if_about_a_step_group_is_refused(write_yaml: WriteYaml) -> None:
+    from pyvela.errors import DanglingReferenceError
+
+    path = write_yaml("""
+        apiVersion: core.oam.dev/v1beta1
+        kind: Application
+        metadata: {name: flow-group}
+        spec:
+          components: []
+          workflow:
+            steps:
+              - name: g
+                type: step-group
+                subSteps: [{name: inner, type: noop}]
+              - name: after
+                type: noop
+                if: status.g.succeeded
+    """)
+    with pytest.raises(DanglingReferenceError) as info:
+        load_app(path, defs=DEFS)
+    assert "inner" in (info.value.expected or "") and "step group" in (info.value.fix or "")
