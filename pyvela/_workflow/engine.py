@@ -1,9 +1,13 @@
 """The workflow engine: one revision's step graph, run with bounded parallelism.
 
 Steps become runnable when their dependencies are done; their ``if`` condition decides
-between running and skipping. Every transition is persisted (batched per scheduling
-round, and at once after a journaled side effect) before the engine acts on it, so a run
-killed at any point resumes where it stopped.
+between running and skipping. A step's outcome is persisted before anything acts on it:
+before a step that depends on it (or a condition that reads it) starts, and before it is
+reported finished; a journaled side effect is saved at once. Outcomes nothing waits for
+are saved together, at most ``FLUSH`` seconds after the first of them: one write for
+many steps, so a wide app does not rewrite its record per step. A run killed at any
+point resumes where it stopped; a step whose outcome was not yet saved (nor reported)
+runs again.
 """
 
 from __future__ import annotations
@@ -21,15 +25,15 @@ import attrs
 from pyvela._app.application import PlannedStep
 from pyvela._app.loader import LoadedApp
 from pyvela._core.actions import StepContext
-from pyvela._core.params import Ref, check_value, param_fields, type_name
 from pyvela._core.steps import WorkflowView, where_of_condition
 from pyvela._workflow.driver import StepRun, Suspended, drive
 from pyvela._workflow.events import Event, EventSink
 from pyvela._workflow.executor import Executor
 from pyvela._workflow.ready import Ready
 from pyvela._workflow.state import now_iso
+from pyvela._workflow.stepio import outputs_of, resolve_inputs
 from pyvela._workflow.watchdog import GRACE, Attempt, start
-from pyvela.errors import PyvelaError, StepError, StepTimeout
+from pyvela.errors import PyvelaError, StepTimeout
 
 PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED, SUSPENDING = (
     "pending",
@@ -40,6 +44,8 @@ PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED, SUSPENDING = (
     "suspending",
 )
 DONE = frozenset({SUCCEEDED, FAILED, SKIPPED})
+#: Seconds an outcome that no step waits for may stay unsaved (and unreported).
+FLUSH = 0.2
 
 
 def new_step_state() -> dict[str, Any]:
@@ -101,6 +107,9 @@ class Engine:
         self._components = {c.name: c.params for c in loaded.app.components}
         self._ready = Ready(self.plan, self.steps, (), DONE)
         self._dirty: set[str] = set()  # steps changed since the last save (guarded by ``lock``)
+        self._unsaved: set[str] = set()  # finished steps whose outcome is not saved yet
+        self._held: list[Event] = []  # their step-finished events, emitted once saved
+        self._flush_at = math.inf  # when the oldest unsaved outcome must be saved
 
     def run(self) -> str:
         """Run until nothing can run; returns the revision phase (succeeded/failed/suspended/terminated)."""
@@ -111,33 +120,29 @@ class Engine:
         self._ready = Ready(self.plan, self.steps, pending, DONE)
         running: dict[str, Attempt] = {}
         while True:
-            changed = self._schedule(running)
+            self._schedule(running)
             if not running:
-                if changed:
-                    self._save()
+                self._save()
                 break
-            for name, outcome in self._next(running, unsaved=changed):
+            for name, outcome in self._next(running):
                 del running[name]
                 self._finish(name, outcome)
-            self._save()  # before any dependant starts
+            if time.monotonic() >= self._flush_at:
+                self._save()
         return self._phase()
 
-    def _next(self, running: Mapping[str, Attempt], *, unsaved: bool) -> list[tuple[str, Outcome]]:
+    def _next(self, running: Mapping[str, Attempt]) -> list[tuple[str, Outcome]]:
         """The outcomes that came in; a step still running past its deadline is abandoned.
 
-        The steps just started are saved as running before waiting, unless outcomes are in
-        already: then the save after them records both, one write instead of two per round.
+        Returns (maybe with nothing) when unsaved outcomes are due to be saved.
         """
         batch: list[tuple[str, Outcome]] = []
         while not batch:
-            if unsaved and self._done.empty():
-                self._save()
-                unsaved = False
             if self.cancel.is_set() and self._cancelled is None:
                 self._cancelled = time.monotonic()
             # A terminate ends even a blocked step: it gets the same grace as a deadline.
             stop = math.inf if self._cancelled is None else self._cancelled + GRACE
-            expires = min(min(at.expires for at in running.values()), stop)
+            expires = min(min(at.expires for at in running.values()), stop, self._flush_at)
             wait = min(max(0.0, expires - time.monotonic()), 1.0)  # 1 s: notice a terminate
             try:
                 batch.append(self._done.get(timeout=wait))
@@ -152,6 +157,8 @@ class Engine:
                         batch.append((name, Outcome(FAILED, "Timeout", attempt.message())))
                     else:
                         batch.append((name, Outcome(FAILED, "Terminate", attempt.terminated())))
+            if now >= self._flush_at:
+                break
         return batch
 
     # ------------------------------------------------------------------ scheduling
@@ -170,6 +177,8 @@ class Engine:
                 break
             name = ready
             planned = self.plan.steps[name]
+            if self._unsaved and (callable(planned.condition) or planned.dependencies & self._unsaved):
+                self._save()  # what it builds on (or its condition reads) is on record first
             run_it, reason = self._decide(planned)
             changed = True
             if reason.startswith("ConditionError"):
@@ -221,14 +230,19 @@ class Engine:
             data["elapsed"] = round(time.monotonic() - self._started[name], 3)
             with self.lock:
                 self.steps[name]["elapsed"] = data["elapsed"]
-        self.events.emit(
-            Event(
-                kind="step-finished" if phase != RUNNING else "step-started",
-                step=name,
-                message=message,
-                data=data,
-            )
+        event = Event(
+            kind="step-finished" if phase != RUNNING else "step-started",
+            step=name,
+            message=message,
+            data=data,
         )
+        if phase in DONE or phase == SUSPENDING:
+            with self.lock:
+                self._unsaved.add(name)
+                self._held.append(event)  # reported once saved: a success shown is a success kept
+                self._flush_at = min(self._flush_at, time.monotonic() + FLUSH)
+        else:
+            self.events.emit(event)
 
     def _start(self, name: str, planned: PlannedStep) -> Attempt:
         with self.lock:
@@ -271,9 +285,17 @@ class Engine:
         return "failed"
 
     def _save(self) -> None:
+        """Save every change since the last save, then report the outcomes it made durable."""
         with self.lock:
+            if not self._dirty:
+                return
             self.save(self._dirty)
             self._dirty = set()
+            held, self._held = self._held, []
+            self._unsaved = set()
+            self._flush_at = math.inf
+        for event in held:
+            self.events.emit(event)
 
     # ------------------------------------------------------------------ one step
 
@@ -302,7 +324,7 @@ class Engine:
     ) -> Outcome:
         name, use, deadline = attempt.name, planned.use, attempt.deadline
         try:
-            params = self._resolve(name, planned)
+            params = resolve_inputs(name, planned, self.steps, self.lock)
             ctx = StepContext(
                 step_name=name,
                 app_name=self.loaded.app.name,
@@ -330,7 +352,7 @@ class Engine:
                 where=use.where,
                 observe=attempt.observe,
             )
-            return Outcome(SUCCEEDED, outputs=self._outputs(name, use, result))
+            return Outcome(SUCCEEDED, outputs=outputs_of(name, use, result))
         except Suspended:
             return Outcome(SUSPENDING, "Suspend", "waiting for `pyvela workflow resume`")
         except StepTimeout as exc:
@@ -340,54 +362,6 @@ class Engine:
                 "Terminate" if self.cancel.is_set() else str(exc.context.get("reason") or type(exc).__name__)
             )
             return Outcome(FAILED, reason, str(exc), traceback=getattr(exc, "traceback", None))
-
-    def _resolve(self, name: str, planned: PlannedStep) -> Any:
-        params = planned.use.params
-        updates = {}
-        types = param_fields(type(params))
-        for field in attrs.fields(type(params)):
-            ref = getattr(params, field.name)
-            if not isinstance(ref, Ref):
-                continue
-            with self.lock:
-                outputs = self.steps[ref.step].get("outputs") or {}
-            if ref.field not in outputs:
-                raise StepError(
-                    f"input {field.name!r} refers to {ref}, which step {ref.step!r} did not produce",
-                    where=planned.use.where,
-                    step=name,
-                    parameter=field.name,
-                    reason="InputMissing",
-                )
-            value = outputs[ref.field]
-            tp = types[field.alias or field.name][0]
-            if not check_value(value, tp):
-                raise StepError(
-                    f"input {field.name!r} from {ref} has the wrong type",
-                    where=planned.use.where,
-                    step=name,
-                    parameter=field.name,
-                    expected=type_name(tp),
-                    got=repr(value),
-                    reason="InputType",
-                )
-            updates[field.name] = value
-        return attrs.evolve(params, **updates) if updates else params
-
-    def _outputs(self, name: str, use: Any, result: Any) -> dict[str, Any]:
-        expected = use.definition.outputs_type
-        if expected is None:
-            return {}
-        if not isinstance(result, expected):
-            raise StepError(
-                "step returned the wrong outputs",
-                step=name,
-                expected=expected.__qualname__,
-                got=type(result).__name__,
-                where=use.definition.where,
-            )
-        data: dict[str, Any] = attrs.asdict(result)
-        return data
 
 
 def reset_steps(steps: Mapping[str, dict[str, Any]], names: list[str], *, keep_journal: bool) -> None:

@@ -222,33 +222,44 @@ def _reserve(conn: sqlite3.Connection, value: str, ns: str, name: str) -> None:
 def release(conn: sqlite3.Connection, ns: str, name: str | None = None) -> None:
     """Free the IPs and node ports of one Service (or of every Service in ``ns``)."""
     if name is None:
-        conn.execute("DELETE FROM allocations WHERE ns=?", (ns,))
+        freed = conn.execute("DELETE FROM allocations WHERE ns=? RETURNING value", (ns,)).fetchall()
     else:
-        conn.execute("DELETE FROM allocations WHERE ns=? AND name=?", (ns, name))
+        query = "DELETE FROM allocations WHERE ns=? AND name=? RETURNING value"
+        freed = conn.execute(query, (ns, name)).fetchall()
+    low = [o for (v,) in freed if not v.startswith("port:") and (o := _offset(v)) >= 2]
+    if low:  # the lowest free IP may now be below where the next search starts
+        conn.execute("UPDATE meta SET value = MIN(value, ?) WHERE key='next_ip'", (min(low),))
+
+
+def _offset(ip: str) -> int:
+    return int(ipaddress.ip_address(ip)) - int(SERVICE_CIDR.network_address)
 
 
 def _free_ip(conn: sqlite3.Connection) -> str:
-    # IPs are handed out in order, so with no IP released the next one follows the count:
-    # found by two indexed lookups, where scanning every allocation made n Services cost n².
-    (count,) = conn.execute("SELECT COUNT(*) FROM allocations WHERE value LIKE '10.96.%'").fetchone()
-    guess = str(SERVICE_CIDR.network_address + count + 2)
-    lower = str(SERVICE_CIDR.network_address + count + 1)
-    if (
-        count + 2 < SERVICE_CIDR.num_addresses - 1
-        and not _taken(conn, guess)
-        and (count == 0 or _taken(conn, lower))
-    ):
-        return guess
-    used = {r[0] for r in conn.execute("SELECT value FROM allocations WHERE value LIKE '10.96.%'")}
-    for offset in range(2, SERVICE_CIDR.num_addresses - 1):
-        ip = str(SERVICE_CIDR.network_address + offset)
-        if ip not in used:
-            return ip
-    raise ClusterError("the sandbox's service CIDR 10.96.0.0/16 is full")
+    # The lowest free IP, searched from ``meta.next_ip`` (every IP below it is taken; a
+    # release lowers it): one indexed lookup per Service, where counting or scanning the
+    # allocations made n Services cost n².
+    row = conn.execute("SELECT value FROM meta WHERE key='next_ip'").fetchone()
+    end = SERVICE_CIDR.num_addresses - 1  # the broadcast address is never handed out
+    start = int(row[0]) if row is not None and 2 <= int(row[0]) < end else 2
+    chosen = start if not _taken(conn, str(SERVICE_CIDR.network_address + start)) else None
+    if chosen is None:
+        query = "SELECT value FROM allocations WHERE value >= '10.96.' AND value < '10.96/'"
+        used = {r[0] for r in conn.execute(query)}
+        for offset in range(start, end):
+            if str(SERVICE_CIDR.network_address + offset) not in used:
+                chosen = offset
+                break
+        else:
+            raise ClusterError("the sandbox's service CIDR 10.96.0.0/16 is full")
+    conn.execute("INSERT OR REPLACE INTO meta VALUES ('next_ip', ?)", (chosen + 1,))
+    return str(SERVICE_CIDR.network_address + chosen)
 
 
 def _free_port(conn: sqlite3.Connection) -> int:
-    used = {r[0] for r in conn.execute("SELECT value FROM allocations WHERE value LIKE 'port:%'")}
+    used = {
+        r[0] for r in conn.execute("SELECT value FROM allocations WHERE value >= 'port:' AND value < 'port;'")
+    }
     for port in NODE_PORTS:
         if f"port:{port}" not in used:
             return port

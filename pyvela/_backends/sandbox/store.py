@@ -51,6 +51,7 @@ CREATE TABLE crd_kinds (
     plural TEXT NOT NULL, crd TEXT NOT NULL, PRIMARY KEY (grp, kind)
 );
 CREATE TABLE allocations (value TEXT PRIMARY KEY, ns TEXT NOT NULL, name TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS allocations_owner ON allocations (ns, name);
 CREATE TABLE config_items (
     app_id TEXT NOT NULL, env TEXT NOT NULL, cluster TEXT NOT NULL, namespace TEXT NOT NULL,
     key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (app_id, env, cluster, namespace, key)
@@ -211,6 +212,9 @@ class Store:
                 self._check_version(
                     conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
                 )
+                # Added within schema version 1 (an index changes no reader): a Service's
+                # allocations are found without scanning everyone's.
+                conn.execute("CREATE INDEX IF NOT EXISTS allocations_owner ON allocations (ns, name)")
         except sqlite3.DatabaseError as exc:
             raise self._error(exc, "cannot read it") from exc
 
@@ -388,3 +392,4 @@ class Store:
     def wipe(conn: sqlite3.Connection) -> None:
         for table in _TABLES:
             conn.execute(f"DELETE FROM {table}")
+        conn.execute("DELETE FROM meta WHERE key='next_ip'")
