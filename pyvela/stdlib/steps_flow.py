@@ -99,6 +99,8 @@ async def depends_on_app(p: DependsOnAppParams, ctx: StepContext) -> None:
     failed or was terminated (waiting would not help). KubeVela can instead create the app from a
     ConfigMap of the same name: pyvela apps are Python files, so it asks you to deploy it.
     """
+    if p.name == ctx.app_name and (p.namespace or ctx.namespace) == ctx.namespace:
+        await ctx.fail(f"app {ctx.namespace}/{p.name} cannot wait for itself: name another app")
     seen = await ctx.wait_app(p.name, namespace=p.namespace)
     await ctx.log(f"app {seen['namespace']}/{seen['name']} revision {seen.get('revision')} has succeeded")
 

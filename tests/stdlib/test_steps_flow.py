@@ -85,6 +85,12 @@ def test_depends_on_app_waits_for_another_app_to_succeed(write_app: WriteApp, bo
     assert logs(after, "need-base") == ["app flow/base revision 1 has succeeded"]
 
 
+def test_depends_on_app_refuses_to_wait_for_itself(write_app: WriteApp, box: Sandbox) -> None:
+    result = ops_for(app_file(write_app, "selfish", 'depends_on_app("me", name="selfish")'), box).deploy()
+    assert result.phase == "failed"
+    assert "app flow/selfish cannot wait for itself" in result.steps["me"]["message"]
+
+
 def test_depends_on_app_fails_at_once_on_a_failed_app(write_app: WriteApp, box: Sandbox) -> None:
     broken = app_file(write_app, "broken", 'explode("boom")', ns="other")
     assert ops_for(broken, box).deploy().phase == "failed"
