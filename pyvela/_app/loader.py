@@ -12,7 +12,6 @@ from typing import Any
 
 import attrs
 
-from pyvela._app import kubevela
 from pyvela._app.application import Application, Plan, app_spec, revision_hash, validate
 from pyvela._app.catalogue import DEFAULT_MODULES, Catalogue, is_standard
 from pyvela._app.checks import check_shape
@@ -79,8 +78,11 @@ def load_app(path: str | Path, *, defs: Sequence[str] | None = None, attribute: 
     warnings: list[str] = []
     extra: dict[str, Any] = {}
     module = None
-    if kubevela.is_yaml(file):  # a KubeVela Application: the same objects, built from YAML
-        app, catalogue, warnings, extra = kubevela.load_yaml(file, definition_modules(defs))
+    names = definition_modules(defs)
+    if _is_yaml(file):  # a KubeVela Application: the same objects, built from YAML
+        from pyvela._app import kubevela
+
+        app, catalogue, warnings, extra = kubevela.load_yaml(file, names)
     else:
         module = _import_file(file)
         found = getattr(module, attribute, None)
@@ -92,7 +94,11 @@ def load_app(path: str | Path, *, defs: Sequence[str] | None = None, attribute: 
                 got=type(found).__name__ if found is not None else "nothing",
             )
         app = found
-        modules, warnings = kubevela.definition_files(definition_modules(defs))
+        modules: list[Any] = list(names)
+        if any(_is_yaml(n) for n in names):  # KubeVela ComponentDefinitions given with --defs
+            from pyvela._app import kubevela
+
+            modules, warnings = kubevela.definition_files(names)
         catalogue = Catalogue.from_modules(modules, stdlib=uses_stdlib(app))
     plan = validate(app, catalogue)
     spec = {**app_spec(app, plan), **extra}
@@ -106,6 +112,11 @@ def load_app(path: str | Path, *, defs: Sequence[str] | None = None, attribute: 
         module=module,
         warnings=tuple(warnings),
     )
+
+
+def _is_yaml(path: str | Path) -> bool:
+    # As kubevela.is_yaml, without importing the KubeVela loader (YAML, lark) for a Python app.
+    return Path(path).suffix.lower() in (".yaml", ".yml")
 
 
 def _ensure_import_path(file: Path) -> None:
