@@ -24,7 +24,7 @@ from pyvela._core.objects import ObjectRef
 from pyvela._core.policies_builtin import GarbageCollectParams
 from pyvela._core.selectors import Facts
 from pyvela._workflow.events import Event, EventSink
-from pyvela._workflow.policies import facts_of, release
+from pyvela._workflow.policies import facts_of, release, shared_by_others
 
 RETAINED = "retained"
 
@@ -178,7 +178,8 @@ def prune_plan(
 def owned_entries(record: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Every object any revision applied or planned, or a prune kept, newest first.
 
-    The namespace is left alone: other things may live in it.
+    Namespaces are left out: other things may live in them (a delete only gives up the
+    app's share of one, see :func:`shared_namespaces`).
     """
     seen: set[ObjectRef] = set()
     out: list[dict[str, Any]] = []
@@ -196,10 +197,23 @@ def owned_entries(record: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def shared_namespaces(record: Mapping[str, Any]) -> list[ObjectRef]:
+    """The Namespaces the app's components rendered: a delete leaves them, but gives up the
+    app's share of those that other apps share (``shared-resource``)."""
+    seen: set[ObjectRef] = set()
+    for rev in record["revisions"]:
+        for e in (rev.get("inventory") or []) + (rev.get("planned") or []):
+            ref = ObjectRef.from_dict(e["ref"])
+            if ref.kind == "Namespace":
+                seen.add(ref)
+    return sorted(seen)
+
+
 def delete_plan(record: Mapping[str, Any], gc: GarbageCollectParams) -> list[Doomed]:
-    """Everything a delete of the app gives up, in the order it does."""
+    """Everything a delete of the app gives up, in the order it does (namespaces last)."""
     history = History(record)
-    doomed = [_doomed(gc, history, e) for e in owned_entries(record)]
+    entries = owned_entries(record) + [{"ref": ref.to_dict()} for ref in shared_namespaces(record)]
+    doomed = [_doomed(gc, history, e) for e in entries]
     return ordered(doomed, history) if gc.order == "dependency" else doomed
 
 
@@ -229,6 +243,8 @@ def collect(
     done: list[str] = []
     app = me.split("/")[-1]
     for d in doomed:
+        if verb == "deleted" and d.ref.kind == "Namespace" and not shared_by_others(backend.get(d.ref), me):
+            continue  # a delete leaves namespaces, unless only its share is given up
         outcome = release(backend, d.ref, me, app=app, orphan=d.orphan, keep=d.strategy == "never")
         data: dict[str, Any] = {"object": d.ref.to_dict(), "outcome": outcome}
         if outcome in ("deleted", "released"):

@@ -255,6 +255,11 @@ def share(obj: Obj, live: Obj | None, me: str, *, app: str) -> Obj | None:
     return updated
 
 
+def shared_by_others(live: Obj | None, me: str) -> bool:
+    """Whether apps other than ``me`` share ``live``."""
+    return any(s != me for s in sharers(live))
+
+
 def owns(live: Obj, me: str, app: str) -> bool:
     """Whether the app (``me`` = ``namespace/app``) owns or shares ``live``: only then may it
     delete it (read-only objects and other apps' objects are left alone)."""

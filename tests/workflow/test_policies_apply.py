@@ -92,7 +92,7 @@ def test_apply_once_keeps_a_field_removed_live_removed(write_app: WriteApp, box:
         'policy = apply_once("once", enable=True, rules=(rule(ApplyOnceStrategy('
         'path=("data.size", "data[a.b]")), resource_types=("ConfigMap",)),))\n'
         'app = Application("ao", components=[cm("c", size="1", v="{v}", **{"a.b": "1"})],'
-        ' policies=[policy])\n'
+        " policies=[policy])\n"
     )
     _deploy(write_app, box, app.replace("{v}", "1"))
     live = box.get(_cm("c"))
@@ -311,6 +311,24 @@ def test_shared_resources_are_written_by_the_first_app_and_deleted_by_the_last(
     assert live["metadata"]["labels"][LABEL_APP] == "two"
     ops_for(two, box).delete()
     assert box.get(_cm("common")) is None
+
+
+def test_a_shared_namespace_is_handed_over_when_its_first_app_goes(write_app: WriteApp, box: Sandbox) -> None:
+    body = (
+        'ns = k8s_objects("ns-{app}", objects=({"apiVersion": "v1", "kind": "Namespace",'
+        ' "metadata": {"name": "team"}},))\n'
+        'app = Application("{app}", components=[ns], policies=[shared_resource("s", '
+        'rules=(PolicyRule(selector=RuleSelector(resource_types=("Namespace",))),))])\n'
+    )
+    one = write_app(HEADER + body.replace("{app}", "one"), name="one.py")
+    two = write_app(HEADER + body.replace("{app}", "two"), name="two.py")
+    assert ops_for(one, box).deploy().ok and ops_for(two, box).deploy().ok
+    ops_for(one, box).delete()
+    team = box.get(ObjectRef("v1", "Namespace", "", "team"))
+    assert team is not None and team["metadata"]["annotations"]["app.oam.dev/shared-by"] == "default/two"
+    assert team["metadata"]["labels"][LABEL_APP] == "two"
+    ops_for(two, box).delete()
+    assert box.get(ObjectRef("v1", "Namespace", "", "team")) is not None  # a delete leaves namespaces
 
 
 def test_an_object_of_an_app_that_does_not_share_it_is_refused(write_app: WriteApp, box: Sandbox) -> None:
