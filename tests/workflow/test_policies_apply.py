@@ -257,6 +257,18 @@ def test_take_over_adopts_only_objects_of_no_app(write_app: WriteApp, box: Sandb
     _deploy(write_app, box, adopt, name="one.py")
     live = box.get(_cm("loose"))
     assert live is not None and live["metadata"]["labels"][LABEL_APP] == "one"
+    # An object KubeVela labelled for an app of the same name belongs to no other app: adopted.
+    box.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "velas", "namespace": "default", "labels": {LABEL_APP: "one"}},
+        }
+    )
+    vela = adopt.replace('cm("loose", v="1")', 'cm("loose", v="1"), cm("velas")').replace(
+        'component_names=("loose",)', 'component_names=("loose", "velas")'
+    )
+    _deploy(write_app, box, vela, name="one.py")
     # Another app's object is never taken over, take-over or not.
     thief = adopt.replace('"one"', '"two"')
     result = ops_for(write_app(HEADER + thief, name="two.py"), box).deploy()
