@@ -95,10 +95,9 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_defs(args: argparse.Namespace) -> int:
     from pyvela._app.catalogue import Catalogue, kind_of
+    from pyvela._app.kubevela import definition_files
     from pyvela._app.loader import definition_modules
     from pyvela.errors import UnknownDefinitionError
-
-    from pyvela._app.kubevela import definition_files
 
     modules, _warnings = definition_files(definition_modules(args.defs))
     catalogue = Catalogue.from_modules(modules, stdlib=True)
@@ -131,6 +130,15 @@ def cmd_defs(args: argparse.Namespace) -> int:
             expected=", ".join(sorted({n for _, n in catalogue.definitions})),
             got=args.name,
         )
+    if getattr(args, "docs", None):
+        from pathlib import Path
+
+        from pyvela._cli.docs import write_docs
+
+        objects = {f"{kind_of(d)}/{n}": d for (_k, n), d in catalogue.definitions.items()}
+        written = write_docs(entries, objects, Path(args.docs))
+        print(f"wrote {len(written) - 1} definition pages and {written[-1]} to {args.docs}")
+        return 0
     if args.output == "json":
         print(json.dumps(entries, indent=2, default=str))
         return 0

@@ -128,6 +128,9 @@ def _parser() -> argparse.ArgumentParser:
     defs.add_argument("name", nargs="?", metavar="NAME", help="a definition to show")
     defs.add_argument("--defs", action="append", metavar="MODULE", help="catalogue module (repeatable)")
     defs.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    defs.add_argument(
+        "--docs", metavar="DIR", help="write a Markdown reference page per definition (and index.md) to DIR"
+    )
 
     sandbox = sub.add_parser("sandbox", help="Manage the embedded sandbox cluster.")
     sandbox_sub = sandbox.add_subparsers(dest="action", required=True, metavar="ACTION")
