@@ -170,3 +170,56 @@ def test_resource_update_recreates_an_immutable_secret(
     after = kube.get(ref)
     assert before is not None and after is not None
     assert after["data"] == {"key": "eHg="} and after["metadata"]["uid"] != before["metadata"]["uid"]
+
+
+def test_shared_take_over_and_read_only_on_the_api_server(
+    kube: KubeBackend, namespace: str, tmp_path: Path
+) -> None:
+    common = ObjectRef("v1", "ConfigMap", namespace, "common")
+    shared = """
+    from pyvela import PolicyRule, shared_resource
+    app = Application("{app}", namespace="{ns}", components=[cm("common", by="{app}")],
+        policies=[shared_resource("s",
+                                  rules=(PolicyRule(selector=RuleSelector(resource_names=("common",))),))])
+    """
+    one = _app(tmp_path, shared.format(app="one", ns=namespace), "one.py")
+    two = _app(tmp_path, shared.format(app="two", ns=namespace), "two.py")
+    _deploy(one, kube)
+    _deploy(two, kube)
+    live = kube.get(common)
+    assert live is not None and live["data"] == {"by": "one"}
+    assert live["metadata"]["annotations"]["app.oam.dev/shared-by"] == f"{namespace}/one,{namespace}/two"
+    ops_for(one, kube).delete()
+    live = kube.get(common)
+    assert live is not None and live["metadata"]["labels"][LABEL_APP] == "two"
+    ops_for(two, kube).delete()
+    assert kube.get(common) is None
+
+    kube.apply(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "loose", "namespace": namespace}}
+    )
+    adopt = f"""
+    from pyvela import PolicyRule, read_only, take_over
+    app = Application("three", namespace="{namespace}", components=[cm("loose", v="1"), cm("ro")],
+        policies=[take_over("t", rules=(PolicyRule(selector=RuleSelector(resource_names=("loose",))),)),
+                  read_only("r", rules=(PolicyRule(selector=RuleSelector(resource_names=("ro",))),))])
+    """
+    kube.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "ro", "namespace": namespace},
+            "data": {"theirs": "1"},
+        }
+    )
+    path = _app(tmp_path, adopt, "three.py")
+    _deploy(path, kube)
+    loose = kube.get(ObjectRef("v1", "ConfigMap", namespace, "loose"))
+    assert (
+        loose is not None
+        and loose["metadata"]["labels"][LABEL_APP] == "three"
+        and loose["data"] == {"v": "1"}
+    )
+    ops_for(path, kube).delete()
+    ro = kube.get(ObjectRef("v1", "ConfigMap", namespace, "ro"))
+    assert ro is not None and ro["data"] == {"theirs": "1"}  # read, never written nor deleted
