@@ -198,3 +198,15 @@ def test_resource_names_resolve_as_kubectl_does() -> None:
         False,
     )
     assert ObjectRef  # the reads go through ObjectRefs
+
+
+def test_golden(write_app: WriteApp, tmp_path: Path) -> None:
+    """The objects ref-objects renders from what the sandbox holds (tests/stdlib/golden/ref_objects.yaml)."""
+    from stdlib_support import GOLDEN
+
+    from pyvela.testing import assert_golden
+
+    box = sandbox(tmp_path / "sb")
+    _seed(box)
+    with reading(box):
+        assert_golden(load_app(write_app(APP)), GOLDEN / "ref_objects.yaml")
