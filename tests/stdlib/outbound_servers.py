@@ -271,9 +271,12 @@ class Mailbox:
 
 
 @contextmanager
-def running_smtp(tls: Path | None = None, *, password: str = PASSWORD) -> Iterator[Mailbox]:
+def running_smtp(
+    tls: Path | None = None, *, password: str = PASSWORD, implicit_tls: bool = False, port: int = 0
+) -> Iterator[Mailbox]:
     """An SMTP server on loopback; with ``tls`` (a directory) it offers STARTTLS and AUTH
-    only over TLS, as a real submission server does; without, AUTH over plain text."""
+    only over TLS, as a real submission server does (``implicit_tls``: TLS from the first
+    byte, SMTPS); without, AUTH over plain text. ``port`` 0: any free port."""
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -296,7 +299,8 @@ def running_smtp(tls: Path | None = None, *, password: str = PASSWORD) -> Iterat
                     list(envelope.rcpt_tos),
                     envelope.original_content or envelope.content,
                     user if isinstance(user, str) else None,
-                    session.ssl is not None,
+                    # An SMTPS server speaks nothing but TLS (aiosmtpd notes only STARTTLS).
+                    implicit_tls or session.ssl is not None,
                 )
             )
             return "250 Message accepted"
@@ -315,17 +319,20 @@ def running_smtp(tls: Path | None = None, *, password: str = PASSWORD) -> Iterat
         cert, key = self_signed(tls)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(cert, key)
-    with socket.socket() as probe:  # aiosmtpd needs a port it can connect to itself: not 0
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    if not port:
+        with socket.socket() as probe:  # aiosmtpd needs a port it can connect to itself: not 0
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
     controller = Controller(
         Handler(),
         hostname="127.0.0.1",
         port=port,
-        tls_context=context,
-        require_starttls=tls is not None,
+        ssl_context=context if implicit_tls else None,
+        tls_context=None if implicit_tls else context,
+        require_starttls=tls is not None and not implicit_tls,
         authenticator=authenticator,
-        auth_require_tls=tls is not None,
+        # aiosmtpd counts only STARTTLS as TLS for AUTH; SMTPS is TLS from the first byte.
+        auth_require_tls=tls is not None and not implicit_tls,
         auth_required=True,
     )
     controller.start()

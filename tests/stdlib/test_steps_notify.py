@@ -345,6 +345,46 @@ def test_refused_recipients_are_reported(world: World, plain_smtp: Mailbox) -> N
     assert not every.ok and "refused every recipient" in every.steps["mail"]["message"]
 
 
+def test_email_over_smtps_on_port_465(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    try:
+        context = running_smtp(tmp_path, implicit_tls=True, port=465)
+        box = context.__enter__()
+    except OSError as exc:  # port 465 taken (or not ours to bind) on this machine
+        pytest.skip(f"cannot listen on 127.0.0.1:465: {exc}")
+    try:
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "smtp.crt"))
+        result, text = world.deploy(f'notification("mail", email={email_of(box)})')
+        assert result.ok, result.steps["mail"]["message"]
+        ((_sender, _rcpts, _raw, user, over_tls),) = box.mails
+        assert user == "ci@example.org" and over_tls
+        no_secret_in(text)
+    finally:
+        context.__exit__(None, None, None)
+
+
+def test_an_untrusted_certificate_is_refused(
+    world: World, tls_smtp: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE")
+    result, text = world.deploy(f'notification("mail", email={email_of(tls_smtp)})')
+    assert not result.ok and "TLS with the server failed" in result.steps["mail"]["message"]
+    assert tls_smtp.mails == [] and tls_smtp.logins == []
+    no_secret_in(text)
+
+
+def test_a_silent_server_holds_the_step_deadline(world: World) -> None:
+    import socket
+
+    with socket.socket() as silent:  # accepts connections (the kernel does) and never greets
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        mute = Mailbox(port=silent.getsockname()[1])
+        result, _ = world.deploy(f'notification("mail", email={email_of(mute)}).with_timeout(3)')
+    assert not result.ok
+    step = result.steps["mail"]
+    assert step["reason"] in ("Timeout", "StepTimeout") or "deadline" in step["message"], step
+
+
 def test_an_unreachable_server_is_retried_then_fails(world: World) -> None:
     import socket
 
