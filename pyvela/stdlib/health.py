@@ -187,6 +187,7 @@ def pure_ingress_status(ctx: StatusContext) -> Status:
 #: Status rules of the standard components, by definition name.
 COMPONENT_STATUS: Mapping[str, StatusRule] = {
     "webservice": webservice_status,
+    "statefulset": webservice_status,
     "worker": worker_status,
     "daemon": daemon_status,
     "task": task_status,

@@ -93,7 +93,7 @@ def test_task_is_healthy_when_as_many_pods_succeeded_as_run_in_parallel() -> Non
 
 def test_cron_task_and_unruled_traits_are_healthy_once_applied() -> None:
     assert COMPONENT_STATUS["cron-task"](StatusContext(output={})) == Status(True, "")
-    assert set(COMPONENT_STATUS) == {"webservice", "worker", "daemon", "task", "cron-task"}
+    assert set(COMPONENT_STATUS) == {"webservice", "statefulset", "worker", "daemon", "task", "cron-task"}
     assert set(TRAIT_STATUS) == {"gateway", "expose", "pure-ingress"}
 
 
@@ -178,3 +178,37 @@ def test_rules_never_raise_on_odd_shapes(rule: Any, garbage: dict[str, Any]) -> 
     assert isinstance(
         rule(StatusContext(output=garbage, outputs={"service": garbage, "ingress": garbage})), Status
     )
+
+
+def test_a_statefulset_is_judged_as_a_webservice_and_honours_the_opt_out() -> None:
+    """statefulset.cue (KubeVela's main branch) has webservice's healthPolicy and customStatus."""
+    from pyvela.stdlib import statefulset
+
+    rule = statefulset.health
+    assert rule is not None and COMPONENT_STATUS["statefulset"] is webservice_status
+    live = deployment(readyReplicas=1, updatedReplicas=2, replicas=2, observedGeneration=3)
+    live["kind"] = "StatefulSet"
+    assert (rule(live, statefulset("s", image="i").params).ready, rule(live, None).message) == (
+        False,
+        "Ready:1/2",
+    )
+    live["metadata"]["annotations"] = {"app.oam.dev/disable-health-check": "true"}
+    assert rule(live, None).ready
+
+
+def test_a_statefulset_waits_for_its_replicas_on_the_sandbox(write_app: Any, tmp_path: Any) -> None:
+    from tests.runner_helpers import ops_for, sandbox
+
+    app = write_app(
+        """
+        from pyvela import Application
+        from pyvela.stdlib import scaler, statefulset
+
+        db = statefulset("db", image="postgres:16").with_traits(scaler(replicas=2))
+        app = Application("sts", components=[db])
+        """
+    )
+    ops = ops_for(app, sandbox(tmp_path / "sb"))
+    assert ops.deploy().ok
+    [sts] = [o for o in ops.status()["objects"] if o["object"]["kind"] == "StatefulSet"]
+    assert sts["ready"] and sts["message"] == "Ready:2/2"
