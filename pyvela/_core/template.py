@@ -5,20 +5,30 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
-
-import jinja2
-import yaml
-from jinja2 import meta, nodes
+from typing import TYPE_CHECKING, Any
 
 from pyvela._core.emitter import printable, scalar
 from pyvela._core.objects import Obj, deep_copy
 from pyvela.errors import DefinitionError
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    import jinja2
+
+# Jinja and PyYAML are imported when a template first needs them: a render whose templates
+# only substitute plain names (the usual case) never imports Jinja (see _plain_text).
+
+
+@functools.cache
+def _yaml() -> tuple[Any, Any]:
+    """PyYAML and its fastest safe loader (libyaml's, when present)."""
+    import yaml
+
+    return yaml, getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _as_yaml_scalar(value: Any) -> str:
@@ -26,6 +36,8 @@ def _as_yaml_scalar(value: Any) -> str:
     # mapping), so no value can change the template's structure: a `#`, `: ` or newline in a
     # name stays in the value. A value therefore fills a whole YAML node (``name: {{ name }}``),
     # never part of one (``name: {{ name }}-svc``: build such strings in the definition).
+    import jinja2
+
     if isinstance(value, jinja2.Undefined):
         return str(value)  # StrictUndefined raises here
     return _flow(value)
@@ -57,7 +69,13 @@ def _key(key: Any) -> str:
 
 def _as_data(value: Any) -> Any:
     """What substituting ``value`` gives once the YAML is read: the fast path's value."""
-    return value if type(value) is str else yaml.load(_flow(value), Loader=_Loader)
+    if type(value) in _READ_BACK:
+        return value  # JSON's text of these reads back as the same value
+    yaml, loader = _yaml()
+    return yaml.load(_flow(value), Loader=loader)
+
+
+_READ_BACK = frozenset({str, int, bool, type(None)})
 
 
 def _escape(ch: str) -> str:
@@ -67,6 +85,8 @@ def _escape(ch: str) -> str:
 
 @functools.cache
 def _environment() -> jinja2.Environment:
+    import jinja2
+
     # StrictUndefined: a misspelt variable is an error, never an empty string in a manifest.
     return jinja2.Environment(
         undefined=jinja2.StrictUndefined,
@@ -79,7 +99,10 @@ def _environment() -> jinja2.Environment:
 @functools.lru_cache(maxsize=256)
 def _compiled(path: str, mtime: float) -> tuple[jinja2.Template, frozenset[str] | None]:
     """The compiled template, and its variable names when it only substitutes plain names."""
-    text = Path(path).read_text(encoding="utf-8")
+    import jinja2
+    from jinja2 import meta, nodes
+
+    text = _text(path, mtime)
     env = _environment()
     try:
         tree = env.parse(text)
@@ -97,9 +120,53 @@ def _compiled(path: str, mtime: float) -> tuple[jinja2.Template, frozenset[str] 
     return template, (frozenset(meta.find_undeclared_variables(tree)) if plain else None)
 
 
+@functools.lru_cache(maxsize=256)
+def _text(path: str, mtime: float) -> str:
+    return Path(path).read_text(encoding="utf-8")
+
+
+# A template that only substitutes plain names is recognised, and its text with a marker per
+# name written, without Jinja: ``{{ name }}`` (spaces or tabs inside), ``{# comments #}`` and
+# text. Anything else - another ``{{``, ``{%``, whitespace control, a carriage return (Jinja
+# normalises newlines), a name Jinja reads as a constant or an operator - is left to Jinja.
+# A property test checks that both give the same text.
+_TOKEN = re.compile(r"\{\{[ \t]*([A-Za-z_]\w*)[ \t]*\}\}|\{#(.*?)#\}|\{[{%#]", re.S | re.A)
+_NOT_NAMES = frozenset(
+    {"true", "false", "none", "True", "False", "None", "not", "in", "is", "and", "or", "if"}
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_text(path: str, mtime: float) -> tuple[str, frozenset[str]] | None:
+    """The text rendered with ``_MARK + name`` for each name, and the names; None: ask Jinja."""
+    text = _text(path, mtime)
+    if "\r" in text:
+        return None
+    out, names, pos = [], set(), 0
+    for m in _TOKEN.finditer(text):
+        name, comment = m.group(1), m.group(2)
+        if name is not None and name not in _NOT_NAMES:
+            out.append(text[pos : m.start()] + _flow(_MARK + name))
+            names.add(name)
+        elif comment is not None and comment[:1] not in "-+" and comment[-1:] not in "-+":
+            out.append(text[pos : m.start()])
+        else:
+            return None
+        pos = m.end()
+    out.append(text[pos:])
+    return "".join(out), frozenset(names)
+
+
+def _names(path: str, mtime: float) -> frozenset[str] | None:
+    """The variable names of a template that only substitutes plain names, else None."""
+    plain = _plain_text(path, mtime)
+    return plain[1] if plain is not None else _compiled(path, mtime)[1]
+
+
 def _load(path: str, rendered: str) -> Obj:
+    yaml, loader = _yaml()
     try:
-        data = yaml.load(rendered, Loader=_Loader)
+        data = yaml.load(rendered, Loader=loader)
     except yaml.YAMLError as exc:
         raise DefinitionError(f"template {path} cannot be rendered: {exc}") from exc
     if not isinstance(data, dict):
@@ -108,6 +175,8 @@ def _load(path: str, rendered: str) -> Obj:
 
 
 def _render(path: str, template: jinja2.Template, variables: Mapping[str, Any]) -> str:
+    import jinja2
+
     try:
         return template.render(variables)
     except jinja2.TemplateError as exc:
@@ -129,8 +198,13 @@ class _NotLiteral(Exception):
 
 @functools.lru_cache(maxsize=256)
 def _builder(path: str, mtime: float, names: frozenset[str]) -> Builder | None:
-    template, _ = _compiled(path, mtime)
-    skeleton = _load(path, _render(path, template, {n: _MARK + n for n in names}))
+    plain = _plain_text(path, mtime)
+    if plain is not None:
+        marked = plain[0]
+    else:
+        template, _ = _compiled(path, mtime)
+        marked = _render(path, template, {n: _MARK + n for n in names})
+    skeleton = _load(path, marked)
     try:
         source = _source(skeleton)
     except _NotLiteral:
@@ -170,15 +244,16 @@ def yaml_template(path: str | Path, /, **variables: Any) -> Obj:
         path: The template file, usually next to the definition (``Path(__file__).parent / ...``).
         **variables: Template variables (JSON-like values).
     """
-    p = Path(path)
+    p = str(path) if isinstance(path, Path) else str(Path(path))  # the name errors give
     try:
-        mtime = p.stat().st_mtime
+        mtime = os.stat(p).st_mtime
     except OSError as exc:
         raise DefinitionError(f"template {p} does not exist") from exc
-    template, names = _compiled(str(p), mtime)
+    names = _names(p, mtime)
     if names is not None and names <= variables.keys():
-        build = _builder(str(p), mtime, names)
+        build = _builder(p, mtime, names)
         if build is not None:
             # As the YAML would carry them: tuples become lists, other objects strings.
             return build({n: _as_data(variables[n]) for n in names})
-    return _load(str(p), _render(str(p), template, variables))
+    template, _ = _compiled(p, mtime)
+    return _load(p, _render(p, template, variables))

@@ -122,3 +122,69 @@ def test_floats_stay_floats_and_keys_become_strings(path: Path, tmp_path: Path) 
     looped = tmp_path / "f.yaml.j2"
     looped.write_text("v: {% if true %}{{ v }}{% endif %}\n")
     assert yaml_template(looped, v=1e-05) == {"v": 1e-05}  # the full path too
+
+
+FRAGMENTS = [
+    "a: ",
+    "\n",
+    " ",
+    "\t",
+    "{{ name }}",
+    "{{name}}",
+    "{{\tother }}",
+    "{# a comment #}",
+    "{# {{ name }} inside #}",
+    "{#- trimmed #}",
+    "{# trimmed -#}",
+    "{{- name }}",
+    "{{ name -}}",
+    "{{ name.attr }}",
+    "{{ true }}",
+    "{{ None }}",
+    "{{ in }}",
+    "{{ if }}",
+    "{% if name %}",
+    "{% endif %}",
+    "{",
+    "}",
+    "}}",
+    "#}",
+    "%}",
+    "{ {",
+    "\r\n",
+    "é",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=8))
+def test_plain_templates_are_recognised_as_jinja_reads_them(
+    tmp_path_factory: pytest.TempPathFactory, parts: list[str]
+) -> None:
+    # Without importing Jinja, a template is taken as plain only when Jinja would take it so,
+    # with the same names and the same text once each name is replaced by its marker.
+    p = tmp_path_factory.mktemp("t") / "x.yaml.j2"
+    p.write_bytes("".join(parts).encode())
+    mtime = p.stat().st_mtime
+    plain = t._plain_text(str(p), mtime)
+    if plain is None:
+        return
+    template, names = t._compiled(str(p), mtime)
+    assert names == plain[1]
+    assert t._render(str(p), template, {n: t._MARK + n for n in names}) == plain[0]
+
+
+def test_a_plain_template_renders_without_jinja(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    p = tmp_path / "cm.yaml.j2"
+    p.write_text("{# a ConfigMap #}\nkind: ConfigMap\nmetadata:\n  name: {{ name }}\ndata: {{ data }}\n")
+    code = (
+        "import sys; from pyvela._core.template import yaml_template; "
+        f"assert yaml_template({str(p)!r}, name='a', data={{'k': 'v'}}) == "
+        "{'kind': 'ConfigMap', 'metadata': {'name': 'a'}, 'data': {'k': 'v'}}; "
+        "print('jinja2' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
