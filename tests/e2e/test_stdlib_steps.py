@@ -106,3 +106,38 @@ def test_object_and_config_steps_on_the_real_api_server(
     assert gone.phase == "deleted", gone.message
     for kind, obj in (("ConfigMap", "sizes"), ("Secret", "pull"), ("Service", "legacy-db")):
         assert kube.get(ObjectRef("v1", kind, namespace, obj)) is None, obj
+
+
+DEPENDANT = """
+from pyvela import Application
+from pyvela.stdlib import depends_on_app, print_message_in_status
+
+app = Application("{app}", namespace="{ns}", components=[], workflow=[
+    depends_on_app("need", name="{base}"),
+    print_message_in_status("go", message="base is up"),
+])
+"""
+BASE = """
+from pyvela import Application
+from pyvela.stdlib import export2config
+
+app = Application("{app}", namespace="{ns}", components=[], workflow=[
+    export2config("publish", config_name="{app}-settings", data={{"mode": "fast"}}),
+])
+"""
+
+
+def test_depends_on_app_reads_the_other_apps_record_on_the_real_api_server(
+    kube: KubeBackend, namespace: str, tmp_path: Path
+) -> None:
+    base, front = f"base-{uuid.uuid4().hex[:6]}", f"front-{uuid.uuid4().hex[:6]}"
+    (tmp_path / "base.py").write_text(BASE.format(app=base, ns=namespace))
+    (tmp_path / "front.py").write_text(DEPENDANT.format(app=front, ns=namespace, base=base))
+    early = ops_for(tmp_path / "front.py", kube, defs=["pyvela.stdlib"]).deploy()
+    assert early.phase == "failed"
+    assert f"app {namespace}/{base} is not deployed" in early.steps["need"]["message"]
+    assert ops_for(tmp_path / "base.py", kube, defs=["pyvela.stdlib"]).deploy().ok
+    later = ops_for(tmp_path / "front.py", kube, defs=["pyvela.stdlib"]).deploy()
+    assert later.ok, later.steps["need"]["message"]
+    said = [line["message"] for line in later.steps["need"].get("logs") or []]
+    assert said == [f"app {namespace}/{base} revision 1 has succeeded"]
