@@ -87,6 +87,9 @@ class ApplyComponent(Action[AppliedComponent]):
 
     component: str
     workload_patch: Mapping[str, Any] | None = None
+    #: The component's parameters for this apply, in place of the app's (an instance of its
+    #: definition's parameter class): a KubeVela step's inputs set component properties.
+    params: Any = None
 
     def describe(self) -> str:
         return f"apply component {self.component}"
@@ -284,10 +287,11 @@ class StepContext:
     components: Mapping[str, Any] = attrs.field(factory=dict)
 
     def apply_component(
-        self, component: str, *, workload_patch: Mapping[str, Any] | None = None
+        self, component: str, *, workload_patch: Mapping[str, Any] | None = None, params: Any = None
     ) -> ApplyComponent:
-        """Render and apply ``component`` (optionally patching its workload, lists merged by key)."""
-        return ApplyComponent(component=component, workload_patch=workload_patch)
+        """Render and apply ``component`` (optionally patching its workload, lists merged by key,
+        or with other parameters: an instance of its definition's parameter class)."""
+        return ApplyComponent(component=component, workload_patch=workload_patch, params=params)
 
     def apply(self, obj: Mapping[str, Any]) -> ApplyObject:
         """Apply any object."""

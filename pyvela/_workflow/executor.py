@@ -222,7 +222,10 @@ class Executor:
         self, action: a.ApplyComponent, step: str, *, timeout: float = 60.0
     ) -> a.AppliedComponent:
         use = self.loaded.app.component(action.component)
-        rendered = None if action.workload_patch else self._renders.pop(use.name, None)
+        if action.params is not None:
+            use = attrs.evolve(use, params=action.params)
+        changed = action.workload_patch or action.params is not None
+        rendered = None if changed else self._renders.pop(use.name, None)
         if rendered is None:
             with reading(self.backend):  # ref-objects reads the cluster it is applied to
                 rendered = render_component(

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
 from pyvela._app.application import Application
 from pyvela._app.catalogue import Catalogue
 from pyvela._app.kubevela import props
 from pyvela._app.kubevela.fields import items, keys, lookup, string
+from pyvela._app.kubevela.flow import ComponentInfo
 from pyvela._app.kubevela.marked import Node
 from pyvela._app.kubevela.workflow import build_workflow
 from pyvela._core.definitions import ComponentUse, PolicyUse, TraitUse
@@ -60,14 +63,20 @@ def build_application(doc: Node, catalogue: Catalogue) -> tuple[Application, Cat
     if spec is None or not spec.is_map:
         raise AppError("the Application has no spec", where=doc.where, app=name, fix="add spec.components")
     keys(spec, ("components", "policies", "workflow"), "spec", app=name)
-    components = [_component(c, catalogue) for c in items(spec.get("components"), "spec.components")]
+    nodes = items(spec.get("components"), "spec.components")
+    components = [_component(c, catalogue) for c in nodes]
+    infos = {c.name: ComponentInfo(c, n, n.get("properties")) for c, n in zip(components, nodes, strict=True)}
     policies = [_policy(p, catalogue) for p in items(spec.get("policies"), "spec.policies")]
     workflow = None
-    expressions: dict[str, dict[str, str]] = {}
+    extra: dict[str, Any] = {}
     wf = spec.get("workflow")
-    if wf is not None and wf.value is not None:
-        workflow, catalogue, expressions = build_workflow(wf, catalogue, name, namespace)
-        for c, node in zip(components, items(spec.get("components"), "spec.components"), strict=True):
+    if (wf is None or wf.value is None) and any(n.get("inputs") or n.get("outputs") for n in nodes):
+        # KubeVela's default workflow, made explicit: the components' inputs and outputs
+        # are those of the apply-component steps it runs.
+        wf = _default_workflow(components, doc)
+        components = [attrs.evolve(c, dependencies=()) for c in components]
+    elif wf is not None and wf.value is not None:
+        for c, node in zip(components, nodes, strict=True):
             if c.dependencies:
                 raise AppError(
                     f"component {c.name!r} has dependsOn, which orders components only in an app "
@@ -76,6 +85,10 @@ def build_application(doc: Node, catalogue: Catalogue) -> tuple[Application, Cat
                     component=c.name,
                     fix="order the workflow's steps with their dependsOn instead",
                 )
+    if wf is not None and wf.value is not None:
+        workflow, catalogue, flow = build_workflow(wf, catalogue, name, namespace, infos)
+        if flow:
+            extra = {"kubevelaDataFlow": flow}
     app = Application(
         name,
         components=components,
@@ -84,21 +97,29 @@ def build_application(doc: Node, catalogue: Catalogue) -> tuple[Application, Cat
         namespace=namespace,
         where=doc.where,
     )
-    return app, catalogue, {"computedOutputs": expressions} if expressions else {}
+    return app, catalogue, extra
+
+
+def _default_workflow(components: list[ComponentUse[Any]], doc: Node) -> Node:
+    steps = [
+        Node.of(
+            {
+                "name": c.name,
+                "type": "apply-component",
+                "properties": {"component": c.name},
+                "dependsOn": list(c.dependencies),
+            },
+            c.where,
+        )
+        for c in components
+    ]
+    return Node.of({"mode": {"steps": "DAG"}}, doc.where).with_entry("steps", Node.list_of(steps, doc.where))
 
 
 def _component(node: Node, catalogue: Catalogue) -> ComponentUse[Any]:
     keys(node, _COMPONENT_KEYS, "a component", component=node.value.get("name") if node.is_map else None)
     name = string(node.get("name"), "a component's name", node.where)
     context: dict[str, Any] = {"component": name}
-    for key in ("inputs", "outputs"):
-        if node.get(key) is not None:
-            raise AppError(
-                f"component {key} are not supported: pyvela passes data between workflow steps",
-                where=node.key_where(key),
-                fix="declare the outputs/inputs on the workflow steps that apply these components",
-                **context,
-            )
     definition = lookup(catalogue, "component", node.get("type"), node.where, **context)
     params = props.build(
         definition.params, node.get("properties"), where=node.where, definition=definition.name, **context

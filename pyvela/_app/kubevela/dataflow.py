@@ -1,15 +1,13 @@
-"""What KubeVela's workflow expressions become: step outputs computed by ``valueFrom``, and
-``if`` conditions over the workflow so far.
+"""What KubeVela's workflow data flow becomes: outputs computed by ``valueFrom`` (see
+``stepwrap``), inputs that set a component's properties, and ``if`` conditions over the
+workflow so far; and KubeVela's durations.
 
 An output whose ``valueFrom`` (or older ``exportKey``) names one field of the step's outputs
-class is a plain reference to that field. Any other expression is computed when the step
-has finished: the step's definition is wrapped (once per app and step type) so its outputs
-class also holds those values, and later steps' inputs refer to them like any output.
+class is a plain reference to that field; any other expression is a :class:`ComputedOutput`.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -17,9 +15,8 @@ from typing import Any
 import attrs
 
 from pyvela._app.kubevela import expressions as ex
-from pyvela._core.actions import StepContext
-from pyvela._core.steps import StepDefinition, WorkflowView
-from pyvela.errors import Location, StepError
+from pyvela._core.steps import WorkflowView
+from pyvela.errors import Location
 
 #: What each root of an ``if`` expression may read below ``status.<step>``.
 STATUS_FIELDS = ("phase", "succeeded", "timeout")
@@ -34,57 +31,20 @@ class ComputedOutput:
     where: Location
 
 
+@attrs.frozen
+class PropertyInput:
+    """An input whose ``parameterKey`` is a property of the component the step applies."""
+
+    key: str  # the parameterKey as written
+    path: tuple[str | int, ...]  # into the component's properties ("properties." dropped)
+    field: str  # the step's parameter (added by the wrapper) that holds the reference
+    where: Location
+
+
 def output_field(name: str) -> str:
     """The outputs-class field an output named ``name`` is kept in."""
     text = re.sub(r"\W", "_", name)
     return "kv_" + text
-
-
-def wrap(
-    definition: StepDefinition[Any, Any, Any], computed: Mapping[str, list[ComputedOutput]]
-) -> StepDefinition[Any, Any, Any]:
-    """``definition`` whose outputs also hold the computed outputs of the steps ``computed`` names."""
-    base = definition.outputs_type
-    base_fields = [f.name for f in attrs.fields(base)] if base is not None else []
-    extra = {c.field: attrs.field(default=None) for outs in computed.values() for c in outs}
-    fields = {name: attrs.field() for name in base_fields}
-    fields.update(extra)
-    label = base.__name__ if base is not None else "".join(p.capitalize() for p in definition.name.split("-"))
-    cls = attrs.make_class(label + "WithKubeVelaOutputs", fields, frozen=True, kw_only=True)
-    inner = definition.run
-
-    async def run(params: Any, ctx: StepContext) -> Any:
-        result = await inner(params, ctx)
-        values = {name: getattr(result, name) for name in base_fields} if result is not None else {}
-        scope = {
-            "output": values,
-            "outputs": values,
-            "context": {"name": ctx.app_name, "namespace": ctx.namespace},
-        }
-        for out in computed.get(ctx.step_name, ()):
-            try:
-                values[out.field] = ex.evaluate(
-                    out.expr, functools.partial(_lookup, scope, text=out.text), out.text
-                )
-            except ex.ExpressionError as exc:
-                raise StepError(
-                    f"output {out.name!r}: {exc}",
-                    where=out.where,
-                    step=ctx.step_name,
-                    fix="check the valueFrom expression against what the step returns",
-                    reason="OutputError",
-                ) from None
-        return cls(**{k: values.get(k) for k in fields})
-
-    return StepDefinition(
-        definition.name, definition.params, run, cls, definition.description, definition.where
-    )
-
-
-def _lookup(scope: Mapping[str, Any], path: ex.Path, *, text: str) -> Any:
-    if path.root not in scope:
-        raise ex.ExpressionError(text, f"{path.root!r} is not known here (known: {', '.join(scope)})")
-    return ex.walk(scope[path.root], path.segments, path.root, text)
 
 
 @attrs.frozen(eq=False)

@@ -69,6 +69,65 @@ class Node:
     def is_list(self) -> bool:
         return isinstance(self.value, list)
 
+    @classmethod
+    def of(cls, value: Any, where: Location) -> Node:
+        """A node for data pyvela writes itself (a generated step), every part at ``where``."""
+        out = cls(value, where.file, where.line)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                out._map[key], out._keys[key] = cls.of(item, where), where.line
+        elif isinstance(value, list):
+            out._items = [cls.of(item, where) for item in value]
+        return out
+
+    @classmethod
+    def list_of(cls, children: list[Node], where: Location) -> Node:
+        """A sequence node of ``children`` (their own locations kept)."""
+        out = cls([c.value for c in children], where.file, where.line)
+        out._items = list(children)
+        return out
+
+    def with_entry(self, key: Any, child: Node) -> Node:
+        """A copy of this mapping with ``key`` set to ``child`` (the rest shared)."""
+        out = Node({**self.value, key: child.value}, self.file, self.line)
+        out._map, out._keys = {**self._map, key: child}, {**self._keys}
+        out._keys.setdefault(key, child.line)
+        return out
+
+    def with_item(self, index: int, child: Node) -> Node:
+        """A copy of this sequence with item ``index`` replaced by ``child``."""
+        out = Node(list(self.value), self.file, self.line)
+        out._items = list(self._items)
+        out.value[index], out._items[index] = child.value, child
+        return out
+
+    def set_path(self, path: tuple[str | int, ...], child: Node) -> Node:
+        """A copy with ``child`` at ``path`` (mappings on the way created, list items must exist).
+
+        Raises:
+            ValueError: the path runs past the end of a list, or through a scalar.
+        """
+        if not path:
+            return child
+        head, rest = path[0], path[1:]
+        if isinstance(head, int):
+            if not self.is_list or head >= len(self._items):
+                size = len(self._items) if self.is_list else 0
+                raise ValueError(
+                    f"[{head}] is past the end of a list of {size}"
+                    if self.is_list
+                    else f"[{head}] is not a list item"
+                )
+            return self.with_item(head, self._items[head].set_path(rest, child))
+        if self.value is None:
+            base = Node({}, self.file, self.line)
+        elif self.is_map:
+            base = self
+        else:
+            raise ValueError(f"{head!r} is under a {type(self.value).__name__}, not a mapping")
+        inner = base._map.get(head) or Node(None, child.file, child.line)
+        return base.with_entry(head, inner.set_path(rest, child))
+
 
 def load_documents(path: Path) -> list[Node]:
     """Every non-empty document of the YAML file at ``path``.

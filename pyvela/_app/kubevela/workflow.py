@@ -14,10 +14,21 @@ from pyvela._app.catalogue import Catalogue
 from pyvela._app.kubevela import dataflow, props
 from pyvela._app.kubevela import expressions as ex
 from pyvela._app.kubevela.fields import items, keys, lookup, string
+from pyvela._app.kubevela.flow import (
+    ComponentInfo,
+    Flow,
+    check_property_types,
+    collect_outputs,
+    collect_property_inputs,
+    merge_component_io,
+    parse_expression,
+    step_inputs,
+)
 from pyvela._app.kubevela.marked import Node
+from pyvela._app.kubevela.stepwrap import wrap
 from pyvela._core.params import Ref, param_fields
 from pyvela._core.steps import StepDefinition, StepGroup, StepUse
-from pyvela.errors import AppError, DanglingReferenceError, Location, ParameterError
+from pyvela.errors import AppError, DanglingReferenceError, Location
 
 _STEP_KEYS = (
     "name",
@@ -35,18 +46,6 @@ _STEP_KEYS = (
 _MODES = ("StepByStep", "DAG")
 
 
-@attrs.define
-class _Outputs:
-    """Every step output of the workflow by name: who produces it, and as which field."""
-
-    producers: dict[str, tuple[str, str, Any, Location]] = attrs.Factory(
-        dict
-    )  # name -> step, field, type, where
-    computed: dict[str, dict[str, list[dataflow.ComputedOutput]]] = attrs.Factory(
-        dict
-    )  # type -> step -> outputs
-
-
 def _mode(node: Node | None, default: str, what: str) -> Any:
     if node is None:
         return default
@@ -61,8 +60,10 @@ def _mode(node: Node | None, default: str, what: str) -> Any:
 
 
 def build_workflow(
-    wf: Node, catalogue: Catalogue, app: str, namespace: str
-) -> tuple[Workflow, Catalogue, dict[str, dict[str, str]]]:
+    wf: Node, catalogue: Catalogue, app: str, namespace: str, components: Mapping[str, ComponentInfo]
+) -> tuple[Workflow, Catalogue, dict[str, Any]]:
+    """The workflow, the catalogue (step definitions wrapped for the YAML's data flow), and
+    what the app's spec adds (that data flow)."""
     keys(wf, ("steps", "mode", "ref"), "workflow")
     if wf.get("ref") is not None:
         raise AppError(
@@ -75,9 +76,9 @@ def build_workflow(
         keys(mode_node, ("steps", "subSteps"), "workflow.mode")
     steps_mode = _mode(mode_node.get("steps") if mode_node else None, "StepByStep", "workflow.mode.steps")
     sub_mode = _mode(mode_node.get("subSteps") if mode_node else None, "DAG", "workflow.mode.subSteps")
-    nodes = items(wf.get("steps"), "workflow.steps")
+    nodes = merge_component_io(items(wf.get("steps"), "workflow.steps"), components)
     # Outputs first: an input may name an output of any step (the graph orders them).
-    outs = _Outputs()
+    flow = Flow()
     flat = [(s, None) for s in nodes] + [
         (sub, s) for s in nodes for sub in items(s.get("subSteps"), "subSteps")
     ]
@@ -89,11 +90,15 @@ def build_workflow(
             continue
         definition = lookup(catalogue, "step", s.get("type"), s.where, step=step)
         defs[step] = definition
-        _outputs(s, step, definition, outs)
+        collect_outputs(s, step, definition, flow)
+    for s, _parent in flat:
+        if s.value.get("type") != "step-group":
+            step = str(s.value["name"])
+            collect_property_inputs(s, step, defs[step], flow, components)
     # What an `if` may ask status.<step> about: the runner tracks steps, not step groups.
     step_names = {str(s.value.get("name")) for s, _ in flat if s.value.get("type") != "step-group"}
-    if outs.computed:
-        wrapped = {t: dataflow.wrap(catalogue.get("step", t), c) for t, c in outs.computed.items()}  # type: ignore[arg-type]
+    if flow.plans:
+        wrapped = {t: wrap(catalogue.get("step", t), plans) for t, plans in flow.plans.items()}  # type: ignore[arg-type]
         catalogue = attrs.evolve(
             catalogue, definitions={**catalogue.definitions, **{("step", t): d for t, d in wrapped.items()}}
         )
@@ -103,7 +108,7 @@ def build_workflow(
         step = str(s.value["name"])
         if s.value.get("type") == "step-group":
             subs = [
-                _step(sub, defs[str(sub.value["name"])], outs, step_names, app, namespace)
+                _step(sub, defs[str(sub.value["name"])], flow, step_names, app, namespace, components)
                 for sub in items(s.get("subSteps"), "subSteps")
             ]
             if s.get("properties") is not None or s.get("inputs") is not None or s.get("outputs") is not None:
@@ -114,119 +119,19 @@ def build_workflow(
                     fix="put them on its subSteps",
                 )
             group_mode = _mode(s.get("mode"), sub_mode, "a step-group's mode")
-            common = _common(s, step, outs, step_names, app, namespace, {})
+            common = _common(s, step, flow, step_names, app, namespace, {})
             built.append(StepGroup(name=step, steps=subs, mode=group_mode, where=s.where, **common))
         else:
             if s.get("subSteps") is not None:
                 raise AppError("only a step-group has subSteps", where=s.key_where("subSteps"), step=step)
-            built.append(_step(s, defs[step], outs, step_names, app, namespace))
-    # The computed outputs' expressions, for the app's spec: a changed valueFrom is a new revision.
-    expressions = {
-        step: {c.name: c.text for c in outputs}
-        for per_type in outs.computed.values()
-        for step, outputs in per_type.items()
-    }
-    return Workflow(steps=built, mode=steps_mode), catalogue, expressions
-
-
-def _outputs(s: Node, step: str, definition: StepDefinition[Any, Any, Any], outs: _Outputs) -> None:
-    fields = param_fields(definition.outputs_type) if definition.outputs_type is not None else {}
-    for o in items(s.get("outputs"), "outputs", step=step):
-        keys(o, ("name", "valueFrom", "exportKey"), "an output", step=step)
-        name = string(o.get("name"), "an output's name", o.where, step=step)
-        if name in outs.producers:
-            raise AppError(
-                f"two steps export an output named {name!r}",
-                where=o.where,
-                step=step,
-                got=f"also exported at {outs.producers[name][3]}",
-                fix="rename one of them",
-            )
-        source = o.get("valueFrom") or o.get("exportKey") or o
-        text = string(source if source is not o else None, "valueFrom (or exportKey)", o.where, step=step)
-        if o.get("valueFrom") is None:
-            text = "outputs." + text  # exportKey: a path into the step's outputs
-        expr = _parse(text, source.where, step=step)
-        bad = ex.roots(expr) - {"output", "outputs", "context"}
-        if bad:
-            raise AppError(
-                f"valueFrom reads {', '.join(sorted(bad))}, which a step's output cannot",
-                where=source.where,
-                step=step,
-                expected="paths under output, outputs or context",
-                got=text,
-            )
-        if (
-            isinstance(expr, ex.Path)
-            and expr.root != "context"
-            and len(expr.segments) == 1
-            and props.field_for(expr.segments[0], fields)
-        ):
-            field = props.field_for(expr.segments[0], fields)
-            assert field is not None
-            outs.producers[name] = (step, field, fields[field][0], o.where)
-            continue
-        if (
-            isinstance(expr, ex.Path)
-            and expr.root != "context"
-            and not (expr.segments and props.field_for(expr.segments[0], fields))
-        ):
-            known = ", ".join(props.camel(f) for f in fields) or "none: it returns nothing"
-            raise AppError(
-                f"output {name!r} reads {text!r}, but step type {definition.name!r} has no such output",
-                where=source.where,
-                step=step,
-                expected=f"one of its outputs: {known}",
-                got=text,
-            )
-        field = dataflow.output_field(name)
-        outs.producers[name] = (step, field, Any, o.where)
-        outs.computed.setdefault(definition.name, {}).setdefault(step, []).append(
-            dataflow.ComputedOutput(name, field, expr, text, source.where)
-        )
-
-
-def _parse(text: str, where: Location, **context: Any) -> ex.Expr:
-    try:
-        return ex.parse(text)
-    except ex.ExpressionError as exc:
-        raise AppError(
-            f"unsupported KubeVela expression {text!r}: {exc.problem}",
-            where=where,
-            expected="the subset pyvela evaluates: " + ex.SUPPORTED,
-            got=text,
-            fix="rewrite it in that subset, or compute the value in a Python step",
-            **context,
-        ) from None
-
-
-def _inputs(s: Node, step: str, outs: _Outputs) -> tuple[dict[str, tuple[str, str]], dict[str, Ref]]:
-    by_name: dict[str, tuple[str, str]] = {}
-    refs: dict[str, Ref] = {}
-    for i in items(s.get("inputs"), "inputs", step=step):
-        keys(i, ("from", "parameterKey"), "an input", step=step)
-        source = string(i.get("from"), "an input's from", i.where, step=step)
-        if source not in outs.producers:
-            raise DanglingReferenceError(
-                f"input from {source!r}: no step has an output of that name",
-                where=i.key_where("from"),
-                step=step,
-                expected="one of " + (", ".join(sorted(outs.producers)) or "none (no step declares outputs)"),
-                got=repr(source),
-                fix="add `outputs: [{name: " + source + ", valueFrom: ...}]` to the step that produces it",
-            )
-        producer, field, tp, _where = outs.producers[source]
-        by_name[source] = (producer, field)
-        key = i.get("parameterKey")
-        if key is not None:
-            refs[string(key, "parameterKey", i.where, step=step)] = Ref(producer, field, tp, key.where)
-    return by_name, refs
+            built.append(_step(s, defs[step], flow, step_names, app, namespace, components))
+    return Workflow(steps=built, mode=steps_mode), catalogue, flow.spec()
 
 
 def _common(
     s: Node,
     step: str,
-    outs: _Outputs,
+    flow: Flow,
     step_names: set[str],
     app: str,
     namespace: str,
@@ -270,7 +175,7 @@ def _condition(
     namespace: str,
     inputs: Mapping[str, tuple[str, str]],
 ) -> dataflow.Condition:
-    expr = _parse(text, where, step=step)
+    expr = parse_expression(text, where, step=step)
     for path in ex.paths(expr):
         problem = None
         if path.root == "status":
@@ -311,27 +216,23 @@ def _condition(
 def _step(
     s: Node,
     definition: StepDefinition[Any, Any, Any],
-    outs: _Outputs,
+    flow: Flow,
     step_names: set[str],
     app: str,
     namespace: str,
+    components: Mapping[str, ComponentInfo],
 ) -> StepUse[Any, Any]:
     step = str(s.value["name"])
-    inputs, refs = _inputs(s, step, outs)
+    inputs, refs = step_inputs(s, step, flow)
+    plan = flow.plan(definition.name, step)
+    to_properties = {pi.key: pi.field for pi in plan.properties}
     fields = param_fields(definition.params)  # type: ignore[arg-type]
     extra: dict[str, Ref] = {}
-    for key, ref in refs.items():
-        field = props.field_for(key, fields)
-        if field is None:
-            raise ParameterError(
-                f"parameterKey {key!r} is not a property of step type {definition.name!r}",
-                where=ref.where,
-                step=step,
-                parameter=key,
-                expected="one of " + ", ".join(props.camel(f) for f in fields),
-                got=repr(key),
-            )
+    for key, ref in refs:
+        field = to_properties.get(key) or props.field_for(key, fields)
+        assert field is not None  # collect_property_inputs refused the rest
         extra[field] = ref
+    check_property_types(plan, extra, components, step)
     params = props.build(
         definition.params,
         s.get("properties"),
@@ -342,7 +243,7 @@ def _step(
     )
     if s.get("mode") is not None:
         raise AppError("mode orders the subSteps of a step-group only", where=s.key_where("mode"), step=step)
-    common = _common(s, step, outs, step_names, app, namespace, inputs)
+    common = _common(s, step, flow, step_names, app, namespace, inputs)
     # An input only an `if` reads is no parameter reference, yet its producer must run first.
     producers = tuple(p for p, _field in inputs.values() if p not in common["dependencies"] and p != step)
     common["dependencies"] += tuple(dict.fromkeys(producers))

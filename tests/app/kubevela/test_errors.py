@@ -343,21 +343,6 @@ def test_unknown_fields_of_components_and_steps(write_yaml: WriteYaml) -> None:
     assert err.context["step"] == "one" and "did you mean 'dependsOn'" in (err.fix or "")
 
 
-def test_component_inputs_are_refused_saying_what_to_do(write_yaml: WriteYaml) -> None:
-    path = write_yaml(
-        HEAD
-        + """
-      components:
-        - name: web
-          type: base-service
-          properties: {image: nginx, cluster: default}
-          outputs: [{name: ip, valueFrom: output.spec.clusterIP}]
-    """
-    )
-    err = _error(path, AppError)
-    assert err.where.line == line_of(path, "outputs:") and "workflow steps" in (err.fix or "")  # type: ignore[union-attr]
-
-
 def test_yaml_syntax_errors_and_duplicate_keys_name_the_line(write_yaml: WriteYaml) -> None:
     path = write_yaml(
         HEAD

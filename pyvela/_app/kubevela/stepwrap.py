@@ -1,0 +1,142 @@
+"""Step definitions wrapped for KubeVela's data flow, once per app and step type.
+
+The wrapper runs the step's own function and adds what the YAML asks of its uses: outputs
+computed by ``valueFrom`` (held by an outputs class extended with them, so later steps refer
+to them like any output), and inputs that set properties of the component the step applies
+(held by a parameter class extended with them; the component's parameters are rebuilt from
+its YAML properties with those values, and every ``apply_component`` of that component the
+step awaits applies them). For a step that returns nothing, ``output`` is the workload of the
+component it applied and ``outputs`` that component's other objects by name, as KubeVela's
+``apply-component`` exposes them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Generator, Mapping
+from typing import Any
+
+import attrs
+
+from pyvela._app.kubevela import expressions as ex
+from pyvela._app.kubevela.dataflow import ComputedOutput, PropertyInput
+from pyvela._core.actions import Action, AppliedComponent, StepContext
+from pyvela._core.steps import StepDefinition
+from pyvela.errors import StepError
+
+#: Rebuilds a component's parameters with input values at property paths.
+Rebuild = Callable[[list[tuple[PropertyInput, Any]]], Any]
+
+
+@attrs.frozen
+class StepPlan:
+    """What one step's YAML adds to its definition."""
+
+    outputs: tuple[ComputedOutput, ...] = ()
+    properties: tuple[PropertyInput, ...] = ()
+    component: str | None = None
+    rebuild: Rebuild | None = None
+
+
+class _Capture:
+    """Awaits an action as the step would, keeping the applied component it returns."""
+
+    def __init__(self, action: Action[Any], sink: list[AppliedComponent]) -> None:
+        self.action, self.sink = action, sink
+
+    def __await__(self) -> Generator[Action[Any], Any, Any]:
+        result = yield self.action
+        if isinstance(result, AppliedComponent):
+            self.sink.append(result)
+        return result
+
+
+class _Context:
+    """The step's context, with ``apply_component`` applying the inputs' properties."""
+
+    def __init__(
+        self, ctx: StepContext, component: str | None, params: Any, sink: list[AppliedComponent]
+    ) -> None:
+        self._ctx, self._component, self._params, self._sink = ctx, component, params, sink
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ctx, name)
+
+    def apply_component(self, component: str, **options: Any) -> _Capture:
+        if component == self._component and options.get("params") is None and self._params is not None:
+            options["params"] = self._params
+        return _Capture(self._ctx.apply_component(component, **options), self._sink)
+
+
+def wrap(
+    definition: StepDefinition[Any, Any, Any], plans: Mapping[str, StepPlan]
+) -> StepDefinition[Any, Any, Any]:
+    """``definition`` with the computed outputs and property inputs ``plans`` give its uses."""
+    base = definition.outputs_type
+    base_fields = [f.name for f in attrs.fields(base)] if base is not None else []
+    computed = [c.field for p in plans.values() for c in p.outputs]
+    outputs_cls = base
+    if computed:
+        fields = {name: attrs.field() for name in base_fields}
+        fields.update({name: attrs.field(default=None) for name in computed})
+        label = base.__name__ if base is not None else _label(definition.name)
+        outputs_cls = attrs.make_class(label + "WithKubeVelaOutputs", fields, frozen=True, kw_only=True)
+    params_cls = extended_params(definition.params, [i.field for p in plans.values() for i in p.properties])
+    inner = definition.run
+
+    async def run(params: Any, ctx: StepContext) -> Any:
+        plan = plans.get(ctx.step_name, StepPlan())
+        component_params = None
+        if plan.properties and plan.rebuild is not None:
+            component_params = plan.rebuild([(i, getattr(params, i.field)) for i in plan.properties])
+        applied: list[AppliedComponent] = []
+        result = await inner(params, _Context(ctx, plan.component, component_params, applied))
+        if not computed:
+            return result
+        values = {name: getattr(result, name) for name in base_fields} if result is not None else {}
+        scope: dict[str, Any] = {"output": values, "outputs": values}
+        if base is None and applied:
+            scope = {"output": applied[-1].workload, "outputs": dict(applied[-1].outputs)}
+        scope["context"] = {"name": ctx.app_name, "namespace": ctx.namespace}
+        for out in plan.outputs:
+            try:
+                values[out.field] = ex.evaluate(
+                    out.expr, functools.partial(_lookup, scope, text=out.text), out.text
+                )
+            except ex.ExpressionError as exc:
+                raise StepError(
+                    f"output {out.name!r}: {exc}",
+                    where=out.where,
+                    step=ctx.step_name,
+                    fix="check the valueFrom expression against what the step returns",
+                    reason="OutputError",
+                ) from None
+        assert outputs_cls is not None
+        return outputs_cls(**{k: values.get(k) for k in [*base_fields, *computed]})
+
+    return StepDefinition(
+        definition.name, params_cls, run, outputs_cls, definition.description, definition.where
+    )
+
+
+def extended_params(params: Any, fields: list[str]) -> Any:
+    """``params`` (a parameter class) with optional fields that hold input references."""
+    if not fields:
+        return params
+    extra = {name: attrs.field(default=None, kw_only=True, type=Any) for name in fields}
+    cls = attrs.make_class(params.__name__, extra, bases=(params,), frozen=True, kw_only=True)
+    cls.__doc__ = params.__doc__
+    return cls
+
+
+def _label(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("-"))
+
+
+def _lookup(scope: Mapping[str, Any], path: ex.Path, *, text: str) -> Any:
+    if path.root not in scope:
+        raise ex.ExpressionError(text, f"{path.root!r} is not known here (known: {', '.join(scope)})")
+    segments = path.segments
+    if path.root in ("output", "outputs") and segments[:1] == ("$returns",):
+        segments = segments[1:]  # KubeVela v1.10's steps return their values under $returns
+    return ex.walk(scope[path.root], segments, path.root, text)
