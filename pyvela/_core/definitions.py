@@ -147,7 +147,15 @@ class ComponentUse(Generic[ParamsT]):
 
     def with_traits(self, *traits: TraitUse[Any]) -> ComponentUse[ParamsT]:
         """A copy with ``traits`` attached (in order) after the existing ones."""
-        return attrs.evolve(self, traits=self.traits + traits)
+        # Not attrs.evolve: its introspection costs more than the rest of a call site.
+        return type(self)(
+            name=self.name,
+            definition=self.definition,
+            params=self.params,
+            where=self.where,
+            traits=self.traits + traits,
+            dependencies=self.dependencies,
+        )
 
     def after(self, *components: ComponentUse[Any] | str) -> ComponentUse[ParamsT]:
         """A copy that deploys only after ``components`` (KubeVela's dependsOn)."""

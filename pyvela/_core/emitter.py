@@ -97,19 +97,37 @@ def _text(value: str) -> str:
     return found
 
 
+_LINES: dict[tuple[str, str, str], str] = {}
+
+
+def _line(lead: str, key: str, item: str) -> str:
+    if len(_LINES) >= _DECIDED_MAX:
+        _LINES.clear()
+    line = _LINES[(lead, key, item)] = f"{lead}{_text(key)}: {_text(item)}\n"
+    return line
+
+
 def _mapping(value: Any, indent: str, out: list[str], lead: str) -> None:
     """Append the lines of a non-empty mapping; ``lead`` replaces the first line's indent
     (a list item's ``- ``). Exact types are tested first: this is the hot loop of a render."""
     append = out.append
     decided = _DECIDED
+    lines = _LINES
     for key, item in value.items():
+        kind = type(item)
+        if kind is str and type(key) is str:
+            # Whole lines repeat too (``- name: x`` at one depth, labels): one lookup each.
+            line = lines.get((lead, key, item))
+            if line is None:
+                line = _line(lead, key, item)
+            append(line)
+            lead = indent
+            continue
         k = decided.get(key) if type(key) is str else None
         if k is None:
             k = _text(key if type(key) is str else str(key))
-        kind = type(item)
         if kind is str:
-            v = decided.get(item)
-            append(f"{lead}{k}: {v if v is not None else _text(item)}\n")
+            append(f"{lead}{k}: {_text(item)}\n")
         elif kind is dict:
             if item:
                 append(f"{lead}{k}:\n")

@@ -277,14 +277,21 @@ def component_names_in(params: Any) -> list[tuple[str, str]]:
     return out
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def params_to_data(params: Any) -> dict[str, Any]:
     """Parameters as JSON-like data (refs as ``{"$ref": "step.outputs.field"}``)."""
 
     def convert(value: Any) -> Any:
+        kind = type(value)
+        if kind in _PLAIN:  # most values: no instance checks against ABCs
+            return value
         if isinstance(value, Ref):
             return {"$ref": str(value)}
-        if attrs.has(type(value)):
-            return {f.name: convert(getattr(value, f.name)) for f in attrs.fields(type(value))}
+        fields = getattr(kind, "__attrs_attrs__", None)
+        if fields is not None or attrs.has(kind):
+            return {f.name: convert(getattr(value, f.name)) for f in fields or attrs.fields(kind)}
         if isinstance(value, Mapping):
             return {str(k): convert(v) for k, v in value.items()}
         if isinstance(value, list | tuple | set | frozenset):
