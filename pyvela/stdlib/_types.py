@@ -15,7 +15,8 @@ from types import MappingProxyType
 from typing import Any, Literal, cast
 
 import attrs
-import typeguard
+
+from pyvela._core.typecheck import accepts
 
 Protocol = Literal["TCP", "UDP", "SCTP"]
 PullPolicy = Literal["Always", "Never", "IfNotPresent"]
@@ -38,18 +39,12 @@ def as_list(value: Any) -> list[Any]:
 
 Check = Callable[[Any], bool]
 _FIELDS: dict[type[Any], list[tuple[str, Any, Check]]] = {}
-_ALL_ITEMS = typeguard.CollectionCheckStrategy.ALL_ITEMS
 
 
 def _typeguard(tp: Any) -> Check:
-    def check(value: Any) -> bool:
-        try:
-            typeguard.check_type(value, tp, collection_check_strategy=_ALL_ITEMS)
-        except typeguard.TypeCheckError:
-            return False
-        return True
-
-    return check
+    # typeguard's verdict through the core's compiled checks: typeguard itself (with asyncio
+    # and unittest.mock) is imported only for a value they do not accept.
+    return lambda value: accepts(value, tp)
 
 
 def _checker(tp: Any) -> Check:
@@ -88,8 +83,12 @@ def _walk(value: Any, path: str) -> None:
             item = getattr(value, name)
             here = f"{path}.{name}"
             if not check(item):
+                import typeguard
+
                 try:
-                    typeguard.check_type(item, tp, collection_check_strategy=_ALL_ITEMS)
+                    typeguard.check_type(
+                        item, tp, collection_check_strategy=typeguard.CollectionCheckStrategy.ALL_ITEMS
+                    )
                     problem = f"is not {tp}"
                 except typeguard.TypeCheckError as exc:
                     problem = str(exc)
