@@ -1,0 +1,37 @@
+"""`pyvela render` of a Python app imports only what rendering needs.
+
+Start-up is most of a small render: typeguard (with asyncio and unittest.mock), Jinja for
+templates that only substitute names, and the KubeVela YAML loader (lark) are imported
+when a value is refused, a template needs Jinja, or the app is YAML - not otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+HEAVY = ("typeguard", "asyncio", "unittest", "jinja2", "lark", "kubernetes", "rich")
+CODE = """
+import contextlib, io, sys
+from pyvela._cli.main import main
+with contextlib.redirect_stdout(io.StringIO()) as out:
+    code = main(["render", sys.argv[1]])
+assert code == 0 and out.getvalue().count("kind:") >= 3, (code, out.getvalue()[:200])
+print(" ".join(sorted(sys.modules)))
+"""
+
+
+@pytest.mark.parametrize("app", ["benchmarks/apps/seed_1000.py", "benchmarks/apps/stdlib_1000.py"])
+def test_render_imports_nothing_it_does_not_need(app: str) -> None:
+    env = {**os.environ, "PYVELA_BENCH_N": "3"}
+    done = subprocess.run(
+        [sys.executable, "-c", CODE, app], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.split())
+    assert not {m for m in loaded if m.split(".")[0] in HEAVY}
