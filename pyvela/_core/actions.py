@@ -87,9 +87,7 @@ class ApplyComponent(Action[AppliedComponent]):
 
     component: str
     workload_patch: Mapping[str, Any] | None = None
-    #: The component's parameters for this apply, in place of the app's (an instance of its
-    #: definition's parameter class): a KubeVela step's inputs set component properties.
-    params: Any = None
+    params: Any = None  #: the component's parameters for this apply (KubeVela's inputs set properties)
 
     def describe(self) -> str:
         return f"apply component {self.component}"
@@ -289,8 +287,7 @@ class StepContext:
     def apply_component(
         self, component: str, *, workload_patch: Mapping[str, Any] | None = None, params: Any = None
     ) -> ApplyComponent:
-        """Render and apply ``component`` (optionally patching its workload, lists merged by key,
-        or with other parameters: an instance of its definition's parameter class)."""
+        """Render and apply ``component`` (optionally patching its workload, lists merged by key)."""
         return ApplyComponent(component=component, workload_patch=workload_patch, params=params)
 
     def apply(self, obj: Mapping[str, Any]) -> ApplyObject:

@@ -157,6 +157,10 @@ class ComponentUse(Generic[ParamsT]):
             dependencies=self.dependencies,
         )
 
+    def with_params(self, params: ParamsT | None) -> ComponentUse[ParamsT]:
+        """This use with other parameters (None: itself), e.g. set by a step's inputs at run time."""
+        return self if params is None else attrs.evolve(self, params=params)
+
     def after(self, *components: ComponentUse[Any] | str) -> ComponentUse[ParamsT]:
         """A copy that deploys only after ``components`` (KubeVela's dependsOn)."""
         names = tuple(c if isinstance(c, str) else c.name for c in components)

@@ -221,11 +221,8 @@ class Executor:
     def apply_component(
         self, action: a.ApplyComponent, step: str, *, timeout: float = 60.0
     ) -> a.AppliedComponent:
-        use = self.loaded.app.component(action.component)
-        if action.params is not None:
-            use = attrs.evolve(use, params=action.params)
-        changed = action.workload_patch or action.params is not None
-        rendered = None if changed else self._renders.pop(use.name, None)
+        use = self.loaded.app.component(action.component).with_params(action.params)
+        rendered = None if action.workload_patch or action.params else self._renders.pop(use.name, None)
         if rendered is None:
             with reading(self.backend):  # ref-objects reads the cluster it is applied to
                 rendered = render_component(
