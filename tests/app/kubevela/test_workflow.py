@@ -212,3 +212,33 @@ def test_an_if_about_a_step_group_is_refused(write_yaml: WriteYaml) -> None:
     with pytest.raises(DanglingReferenceError) as info:
         load_app(path, defs=DEFS)
     assert "inner" in (info.value.expected or "") and "step group" in (info.value.fix or "")
+
+
+def test_status_timeout_sees_a_step_that_ran_past_its_timeout(write_yaml: WriteYaml, tmp_path: Path) -> None:
+    path = write_yaml("""
+        apiVersion: core.oam.dev/v1beta1
+        kind: Application
+        metadata: {name: flow-timeout}
+        spec:
+          components: []
+          workflow:
+            steps:
+              - name: wait
+                type: wait-for-configmap
+                timeout: 1s
+                properties: {name: never-created}
+              - name: on-timeout
+                type: noop
+                if: status.wait.timeout
+              - name: on-failure-only
+                type: noop
+                if: status.wait.phase == "failed" && !status.wait.timeout
+    """)
+    result = ops_for(path, sandbox(tmp_path / "sb"), defs=DEFS).deploy()
+    steps = result.steps
+    assert (steps["wait"]["phase"], steps["wait"]["reason"]) == ("failed", "Timeout")
+    assert steps["on-timeout"]["phase"] == "succeeded"
+    assert (steps["on-failure-only"]["phase"], steps["on-failure-only"]["reason"]) == (
+        "skipped",
+        "ConditionNotMet",
+    )
