@@ -5,6 +5,7 @@ merges them into ``apply-component`` steps)."""
 
 from __future__ import annotations
 
+import re
 import typing
 from collections.abc import Mapping
 from typing import Any
@@ -228,8 +229,9 @@ def _property_input(
             component=info.use.name,
             expected="one of " + ", ".join(props.camel(f) for f in fields),
             got=repr(path[0]),
+            fix="name a property of the component, or a parameter of the step's type",
         )
-    return dataflow.PropertyInput(key, path, f"kv_in_{step.replace('-', '_')}_{n}", where)
+    return dataflow.PropertyInput(key, path, "kv_in_" + re.sub(r"\W", "_", step) + f"_{n}", where)
 
 
 def check_property_types(
