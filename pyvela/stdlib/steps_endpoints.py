@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import attrs
 
-from pyvela import StepContext, step
+from pyvela import ObjectRef, Readiness, StepContext, step
 
 from ._steps import as_str_list, is_ref
 from ._types import Params, as_list, as_map
@@ -76,21 +76,30 @@ async def collect_service_endpoints(
 ) -> CollectServiceEndpointsOutputs:
     """Collect the endpoints of an app's Services and Ingresses, filtered; the first one as a URL.
 
-    Fails when none matches (KubeVela waits instead: in pyvela the objects were applied by the
-    steps before this one, so there is nothing to wait for).
+    When none matches but a LoadBalancer Service of the app has no address yet, waits until it
+    has one (its controller assigns it after the Service exists), then looks again. Fails when
+    still none matches (KubeVela keeps waiting: here the objects were applied by earlier steps).
     """
     app, namespace = p.name or ctx.app_name, p.namespace or ctx.namespace
     labels = {LABEL_APP: app}
-    services = await ctx.list("v1", "Service", namespace=namespace, labels=labels)
-    ingresses = await ctx.list("networking.k8s.io/v1", "Ingress", namespace=namespace, labels=labels)
-    node_ip = ""
-    if any(as_map(s.get("spec")).get("type") == "NodePort" for s in services):
-        node_ip = gateway_ip(await ctx.list("v1", "Node"))
-    found = [ep for s in services for ep in service_endpoints(s, node_ip)]
-    found += [ep for i in ingresses for ep in ingress_endpoints(i)]
-    order = {name: i for i, name in enumerate(ctx.components)} if app == ctx.app_name else {}
-    found.sort(key=lambda ep: order.get(ep["component"], len(order)))
-    chosen = select(found, p)
+    waited = False
+    while True:
+        services = await ctx.list("v1", "Service", namespace=namespace, labels=labels)
+        ingresses = await ctx.list("networking.k8s.io/v1", "Ingress", namespace=namespace, labels=labels)
+        node_ip = ""
+        if any(as_map(s.get("spec")).get("type") == "NodePort" for s in services):
+            node_ip = gateway_ip(await ctx.list("v1", "Node"))
+        found = [ep for s in services for ep in service_endpoints(s, node_ip)]
+        found += [ep for i in ingresses for ep in ingress_endpoints(i)]
+        order = {name: i for i, name in enumerate(ctx.components)} if app == ctx.app_name else {}
+        found.sort(key=lambda ep: order.get(ep["component"], len(order)))
+        chosen = select(found, p)
+        pending = [s for s in services if _awaits_address(s, p)]
+        if chosen or waited or not pending:
+            break
+        for service in pending:
+            await ctx.wait_ready(ObjectRef.of(service), rule=has_address)
+        waited = True
     if not chosen:
         wanted = describe_filters(p)
         await ctx.fail(
@@ -100,6 +109,27 @@ async def collect_service_endpoints(
     first = chosen[0]["endpoint"]
     url = f"{p.protocal}://{first['host']}:{first['port']}"
     return CollectServiceEndpointsOutputs(url=url, endpoint=first, endpoints=chosen)
+
+
+def _addresses(service: dict[str, Any]) -> list[Any]:
+    return as_list(as_map(as_map(service.get("status")).get("loadBalancer")).get("ingress"))
+
+
+def _awaits_address(service: dict[str, Any], p: CollectServiceEndpointsParams) -> bool:
+    """A LoadBalancer Service of a wanted component whose address is not assigned yet."""
+    if as_map(service.get("spec")).get("type") != "LoadBalancer" or _addresses(service):
+        return False
+    component = as_map(as_map(service.get("metadata")).get("labels")).get(LABEL_COMPONENT)
+    return p.components is None or component in p.components
+
+
+def has_address(live: dict[str, Any] | None) -> Readiness:
+    """Ready once a LoadBalancer Service's controller gave it an address."""
+    if live is None:
+        return Readiness(False, "the Service does not exist", failed=True)
+    if _addresses(live):
+        return Readiness(True, "load balancer address assigned")
+    return Readiness(False, "waiting for a load balancer address")
 
 
 def select(found: Sequence[dict[str, Any]], p: CollectServiceEndpointsParams) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ import pytest
 
 from pyvela import stdlib as s
 from pyvela._backends.sandbox import Sandbox
+from pyvela._workflow.events import Recorder
 from pyvela.errors import ParameterError
 from pyvela.stdlib.steps_endpoints import gateway_ip, ingress_endpoints, service_endpoints
 from tests.runner_helpers import ops_for, sandbox
@@ -187,3 +188,31 @@ def test_parameters_are_checked_at_the_call_site(make: Callable[[], Any], words:
     with pytest.raises(ParameterError) as err:
         make()
     assert words in str(err.value)
+
+
+LB_APP = """
+from pyvela import Application
+from pyvela.stdlib import apply_object, collect_service_endpoints
+
+app = Application("lb", namespace="lb", components=[], workflow=[
+    apply_object("svc", value={"apiVersion": "v1", "kind": "Service",
+                               "metadata": {"name": "edge", "labels": {"app.oam.dev/component": "edge"}},
+                               "spec": {"type": "LoadBalancer", "selector": {"app": "edge"},
+                                        "ports": [{"port": 443, "targetPort": 8443}]}}),
+    collect_service_endpoints("outside", outer=True, protocal="https"),
+])
+"""
+
+
+def test_a_load_balancer_without_an_address_yet_is_waited_for(write_app: WriteApp, tmp_path: Path) -> None:
+    # The sandbox's service controller assigns the address a second after the Service exists.
+    slow = sandbox(tmp_path / "slow", delay=1.0)
+    events = Recorder()
+    try:
+        result = ops_for(write_app(LB_APP), slow, events=events).deploy()
+    finally:
+        slow.close()
+    assert result.ok, result.steps["outside"]["message"]
+    assert result.steps["outside"]["outputs"]["url"] == "https://127.0.0.1:443"
+    waits = [e for e in events.of("waiting") if e.step == "outside"]
+    assert waits and "Service lb/edge" in waits[0].message
