@@ -251,7 +251,10 @@ class SelectorParams(_Params):
         return any(r.selector.matches(facts) for r in self.rules)
 
 
-@attrs.frozen(kw_only=True)
+# The three policies' parameters are SelectorParams with their own docs: plain subclasses, as
+# they add no field (attrs would generate and compile the same methods again at every start).
+
+
 class TakeOverParams(SelectorParams):
     """Parameters of the built-in ``take-over`` policy.
 
@@ -266,7 +269,6 @@ def take_over() -> None:
     policy; an object of another app is never taken)."""
 
 
-@attrs.frozen(kw_only=True)
 class ReadOnlyParams(SelectorParams):
     """Parameters of the built-in ``read-only`` policy.
 
@@ -280,7 +282,6 @@ def read_only() -> None:
     """Never write the selected objects: they must exist already, and steps see them live."""
 
 
-@attrs.frozen(kw_only=True)
 class SharedResourceParams(SelectorParams):
     """Parameters of the built-in ``shared-resource`` policy.
 
