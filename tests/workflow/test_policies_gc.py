@@ -248,3 +248,47 @@ def test_rules_are_checked_when_the_app_loads(write_app: WriteApp, box: Sandbox)
     )
     with pytest.raises(ParameterError, match="two garbage-collect policies"):
         ops_for(two, box)
+
+
+def test_a_kubevela_yaml_app_gets_the_same_policies(write_app: WriteApp, box: Sandbox) -> None:
+    yaml_app = """
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: yamlgc
+spec:
+  components:
+{components}
+  policies:
+    - name: gc
+      type: garbage-collect
+      properties:
+        order: dependency
+        rules:
+          - selector:
+              resourceNames: [kept]
+            strategy: onAppDelete
+            propagation: orphan
+"""
+    component = """    - name: {name}
+      type: k8s-objects
+      properties:
+        objects:
+          - apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: {name}
+            data: {{k: v}}
+"""
+    both = component.format(name="kept") + component.format(name="gone") + component.format(name="stays")
+    path = write_app(yaml_app.format(components=both), name="gc.yaml")
+    assert ops_for(path, box).deploy().ok
+    path = write_app(yaml_app.format(components=component.format(name="stays")), name="gc.yaml")
+    assert ops_for(path, box).deploy().ok
+    assert box.get(_cm("kept")) is not None and box.get(_cm("gone")) is None
+    ops_for(path, box).delete()
+    assert box.get(_cm("kept")) is None
+    typo = write_app(yaml_app.format(components=both).replace("onAppDelete", "onAppDelet"), name="typo.yaml")
+    with pytest.raises(ParameterError, match="onAppDelet") as info:
+        ops_for(typo, box)
+    assert info.value.where is not None and info.value.where.file.endswith("typo.yaml")
