@@ -51,6 +51,16 @@ def check_name(field: str, value: str | None) -> None:
         )
 
 
+def check_segment(field: str, value: str) -> None:
+    """A name any kind accepts in a URL path (RBAC names may hold ':'; none may hold '/')."""
+    if is_ref(value):
+        return
+    if not value or "/" in value or "%" in value or value in (".", ".."):
+        raise ValueError(
+            f"{field} {value!r} cannot name an object: it is empty, '.', '..' or holds '/' or '%'"
+        )
+
+
 def check_data_keys(field: str, data: Any) -> None:
     """ConfigMap and Secret keys: letters, digits, '-', '_' and '.'."""
     if is_ref(data) or not isinstance(data, Mapping):

@@ -25,6 +25,7 @@ from ._steps import (
     check_data_keys,
     check_name,
     check_port,
+    check_segment,
     check_topology,
     is_ref,
     meta,
@@ -108,7 +109,7 @@ class ReadObjectParams(Params):
 
     def validate(self) -> None:
         check_cluster(self.cluster)
-        check_name("name", self.name)
+        check_segment("name", self.name)
 
 
 @step(name="read-object", params=ReadObjectParams)

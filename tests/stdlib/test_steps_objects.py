@@ -67,6 +67,14 @@ app = Application("objs", namespace="objs", components=[], workflow=[
     assert result.steps["make"]["outputs"]["value"]["metadata"]["uid"]  # the live object
 
 
+def test_read_object_takes_names_of_any_kind() -> None:
+    # RBAC objects are named with ':' (system:aggregate-to-view): not a DNS name, still an object.
+    use = s.read_object(
+        "r", api_version="rbac.authorization.k8s.io/v1", kind="ClusterRole", name="system:view"
+    )
+    assert use.params.name == "system:view"
+
+
 def test_read_object_of_a_missing_object_fails_clearly(write_app: WriteApp, box: Sandbox) -> None:
     result = deploy(
         write_app,
@@ -199,7 +207,8 @@ app = Application("objs", namespace="objs", components=[], workflow=[
             "pyvela deploys to one cluster",
         ),
         (lambda: s.apply_object("a", value=[1]), "value"),  # type: ignore[arg-type]
-        (lambda: s.read_object("r", name="Bad_Name"), "is not a Kubernetes name"),
+        (lambda: s.read_object("r", name="a/b"), "cannot name an object"),
+        (lambda: s.read_object("r", name=""), "cannot name an object"),
         (lambda: s.read_object("r", name="x", cluster="other"), "pyvela deploys to one cluster"),
         (lambda: s.read_object("r"), "name"),  # type: ignore[call-arg]
         (lambda: s.read_object("r", name="x", kind=3), "kind"),  # type: ignore[arg-type]
