@@ -1,5 +1,5 @@
 """The revisions of the state record: what a new one plans, what a rollback copies, and
-which objects a prune or a delete must remove. Pure functions of the record.
+which objects a prune would remove (what a prune and a delete do is ``gc``).
 """
 
 from __future__ import annotations
@@ -153,20 +153,6 @@ def stale_objects(record: dict[str, Any], rev: dict[str, Any]) -> list[ObjectRef
         if old["phase"] == "succeeded":
             break
     return stale
-
-
-def owned_objects(record: dict[str, Any]) -> list[ObjectRef]:
-    """Every object any revision applied or planned, in reverse order of application.
-
-    The namespace is left alone: other things may live in it.
-    """
-    refs: list[ObjectRef] = []
-    for rev in reversed(record["revisions"]):
-        for e in reversed((rev.get("inventory") or []) + (rev.get("planned") or [])):
-            ref = ObjectRef.from_dict(e["ref"])
-            if ref not in refs and ref.kind != "Namespace":
-                refs.append(ref)
-    return refs
 
 
 def rollback_target(record: Mapping[str, Any], number: int | None) -> dict[str, Any]:
