@@ -212,7 +212,9 @@ def _check_shape(workload: Obj, *, where: Location, **context: Any) -> None:
     for path, tp in _SHAPES:
         value: Any = workload
         for key in path:
-            value = value.get(key) if isinstance(value, dict) else None
+            value = value.get(key) if type(value) is dict or isinstance(value, dict) else None
+            if value is None:
+                break
         if value is None:
             continue
         items = value if isinstance(value, list) and path[-1].endswith("ontainers") else []

@@ -36,7 +36,8 @@ def dispatch(args: argparse.Namespace) -> int:
     return handler(args)
 
 
-_QUOTED = re.compile(r"'[^']*'")
+# A quoted name, not an apostrophe ("the component's output 'x'"): no word character around it.
+_QUOTED = re.compile(r"(?<!\w)'[^']*'(?!\w)")
 _SHOWN_NAMES = 3
 
 
@@ -63,6 +64,21 @@ def group_warnings(warnings: Sequence[str]) -> list[str]:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    import gc
+
+    # A render keeps every object it builds (the app, then the manifests) until it prints them:
+    # the cyclic collector would only scan them again and again (a fifth of a large render) and
+    # find nothing, since plain data holds no cycles. Restored after, for callers in-process.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _render(args)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _render(args: argparse.Namespace) -> int:
     from pyvela._app.loader import load_app
     from pyvela._app.output import to_json, to_yaml
     from pyvela._app.render import render_component

@@ -291,7 +291,11 @@ def params_to_data(params: Any) -> dict[str, Any]:
             return {"$ref": str(value)}
         fields = getattr(kind, "__attrs_attrs__", None)
         if fields is not None or attrs.has(kind):
-            return {f.name: convert(getattr(value, f.name)) for f in fields or attrs.fields(kind)}
+            out = {}
+            for f in fields or attrs.fields(kind):
+                item = getattr(value, f.name)
+                out[f.name] = item if type(item) in _PLAIN else convert(item)  # a call saved per field
+            return out
         if isinstance(value, Mapping):
             return {str(k): convert(v) for k, v in value.items()}
         if isinstance(value, list | tuple | set | frozenset):

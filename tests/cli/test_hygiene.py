@@ -210,3 +210,16 @@ def test_rollback_restores_the_target_revisions_registration(
     history = json.loads(run(capsys, "history", str(changed), "-o", "json")[1])
     code, out, _err = run(capsys, "rollback", str(changed), "1")
     assert code == 0 and "already published" in out and len(history) == 3
+
+
+def test_an_apostrophe_is_not_a_quoted_name() -> None:
+    twice = [
+        f"component 'w{i}': Service 'w{i}' is rendered twice (the component's output "
+        f"'webserviceExpose' and trait 'gateway'): the second replaces the first when applied"
+        for i in range(5)
+    ]
+    (line,) = group_warnings(twice)
+    assert line == (
+        "5x component {name}: Service {name} is rendered twice (the component's output "
+        "{name} and trait {name}): the second replaces the first when applied [w0, w1, w2, … (2 more)]"
+    )
