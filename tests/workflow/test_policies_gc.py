@@ -292,3 +292,34 @@ spec:
     with pytest.raises(ParameterError, match="onAppDelet") as info:
         ops_for(typo, box)
     assert info.value.where is not None and info.value.where.file.endswith("typo.yaml")
+
+
+@pytest.mark.parametrize("dependency", [False, True])
+def test_after_a_failed_revision_only_order_dependency_keeps_dependants_first(
+    write_app: WriteApp, box: Sandbox, dependency: bool
+) -> None:
+    gc = 'garbage_collect("gc", order="dependency")' if dependency else 'garbage_collect("gc")'
+    _deploy(write_app, box, f'app = Application("gc", components=[cm("api"), cm("db")], policies=[{gc}])\n')
+    # The next revision makes api depend on db, and fails half way through db (a Deployment the
+    # API server refuses, after db's ConfigMap): the record's newest entries are db's, not api's.
+    broken = (
+        'db = k8s_objects("db", objects=({"apiVersion": "v1", "kind": "ConfigMap",'
+        ' "metadata": {"name": "db"}, "data": {"k": "v2"}}, {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "db"},'
+        ' "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "x"}]}}}}))\n'
+        f'app = Application("gc", components=[cm("api").after("db"), db], policies=[{gc}])\n'
+    )
+    path = write_app(HEADER + broken, name="gcapp.py")
+    assert ops_for(path, box, retries=0).deploy().phase == "failed"
+    deleted: list[str] = []
+    original = box.delete
+
+    def recording(ref: ObjectRef, **kw: object) -> bool:
+        gone = original(ref, **kw)  # type: ignore[arg-type]
+        if gone:
+            deleted.append(ref.name)
+        return gone
+
+    box.delete = recording  # type: ignore[method-assign]
+    ops_for(path, box).delete()
+    order = [n for n in deleted if n in ("api", "db")]
+    assert order == (["api", "db"] if dependency else ["db", "api"])
