@@ -304,7 +304,8 @@ def test_after_a_failed_revision_only_order_dependency_keeps_dependants_first(
     # API server refuses, after db's ConfigMap): the record's newest entries are db's, not api's.
     broken = (
         'db = k8s_objects("db", objects=({"apiVersion": "v1", "kind": "ConfigMap",'
-        ' "metadata": {"name": "db"}, "data": {"k": "v2"}}, {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "db"},'
+        ' "metadata": {"name": "db"}, "data": {"k": "v2"}},'
+        ' {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "db"},'
         ' "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "x"}]}}}}))\n'
         f'app = Application("gc", components=[cm("api").after("db"), db], policies=[{gc}])\n'
     )
