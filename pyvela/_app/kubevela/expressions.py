@@ -229,6 +229,17 @@ def roots(expr: Expr) -> set[str]:
     return set()
 
 
+def map_paths(expr: Expr, fn: Callable[[Path], Path]) -> Expr:
+    """``expr`` with each path replaced by ``fn(path)``."""
+    if isinstance(expr, Path):
+        return fn(expr)
+    if isinstance(expr, Not):
+        return Not(map_paths(expr.operand, fn))
+    if isinstance(expr, Bin):
+        return Bin(expr.op, map_paths(expr.left, fn), map_paths(expr.right, fn))
+    return expr
+
+
 def paths(expr: Expr) -> list[Path]:
     if isinstance(expr, Path):
         return [expr]

@@ -63,6 +63,9 @@ class Flow:
         return out
 
 
+_OUTPUT_ROOTS = ("output", "outputs", "context")
+
+
 def parse_expression(text: str, where: Location, **context: Any) -> ex.Expr:
     try:
         return ex.parse(text)
@@ -96,13 +99,24 @@ def collect_outputs(s: Node, step: str, definition: StepDefinition[Any, Any, Any
         if o.get("valueFrom") is None:
             text = "outputs." + text  # exportKey: a path into the step's outputs
         expr = parse_expression(text, source.where, step=step)
-        bad = ex.roots(expr) - {"output", "outputs", "context"}
+        # A bare name is a field of the step, as KubeVela reads its template (valueFrom: clusterIP).
+        expr = ex.map_paths(
+            expr,
+            lambda p: (
+                ex.Path("outputs", (p.root, *p.segments))
+                if p.root not in _OUTPUT_ROOTS and props.field_for(p.root, fields)
+                else p
+            ),
+        )
+        bad = ex.roots(expr) - set(_OUTPUT_ROOTS)
         if bad:
             raise AppError(
                 f"valueFrom reads {', '.join(sorted(bad))}, which a step's output cannot",
                 where=source.where,
                 step=step,
-                expected="paths under output, outputs or context",
+                expected="paths under output, outputs or context, or a field of the step's outputs ("
+                + (", ".join(props.camel(f) for f in fields) or "it has none")
+                + ")",
                 got=text,
             )
         first = _first_field(expr, fields)

@@ -59,6 +59,7 @@ def build(
     ``extra`` holds values set otherwise (inputs' step-output references, by parameter name).
     """
     fields = param_fields(cls)
+    node = _whole(node, fields)
     kwargs = _kwargs(cls, node, where=where, path="", context=context)
     kwargs.update(extra or {})
     missing = [n for n, (_tp, required) in fields.items() if required and n not in kwargs]
@@ -75,6 +76,30 @@ def build(
         )
     at = node.where if node is not None else where
     return build_params(cls, (), kwargs, where=at, **context)
+
+
+def _whole(node: Node | None, fields: Mapping[str, tuple[Any, bool]]) -> Node | None:
+    """KubeVela's ``labels``, ``annotations`` and ``json-merge-patch`` take the whole properties
+    mapping as their one parameter (``parameter: [string]: string``): a class with one mapping
+    field gets the properties as that field, unless they are already written as it."""
+    if node is None or not node.is_map or len(fields) != 1:
+        return node
+    ((name, (tp, _required)),) = fields.items()
+    if not _is_mapping(tp):
+        return node
+    written = [k for k in node.keys() if field_for(k, fields) == name]  # noqa: SIM118 (a Node)
+    if len(node.keys()) == 1 and written and (node[written[0]].is_map or node[written[0]].value is None):
+        return node
+    return Node({}, node.file, node.line).with_entry(camel(name), node)
+
+
+def _is_mapping(tp: Any) -> bool:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is Annotated:
+        return _is_mapping(args[0])
+    if origin in _UNIONS:
+        return all(_is_mapping(a) for a in args if a is not type(None))
+    return origin in (dict, Mapping) or tp in (dict, Mapping)
 
 
 def _kwargs(

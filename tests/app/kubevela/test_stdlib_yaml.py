@@ -90,3 +90,32 @@ def test_yaml_and_python_are_the_same_app(write_yaml: WriteYaml, tmp_path: Path)
 def test_it_deploys_on_the_sandbox(write_yaml: WriteYaml, tmp_path: Path) -> None:
     result = ops_for(write_yaml(YAML), sandbox(tmp_path / "sb"), defs=["platform_defs"]).deploy()
     assert result.ok, result.to_dict()
+
+
+def test_labels_and_annotations_take_the_whole_properties(write_yaml: WriteYaml) -> None:
+    path = write_yaml("""
+        apiVersion: core.oam.dev/v1beta1
+        kind: Application
+        metadata: {name: tagged}
+        spec:
+          components:
+            - name: web
+              type: webservice
+              properties: {image: nginx:1.27}
+              traits:
+                - type: labels
+                  properties: {team: shop, tier: front}
+                - type: annotations
+                  properties:
+                    annotations: {owner: ops}
+                - type: json-merge-patch
+                  properties:
+                    spec: {replicas: 4}
+    """)
+    loaded = load_app(path, defs=["platform_defs"])
+    labels, annotations, patch = (t.params for t in loaded.app.components[0].traits)
+    assert dict(labels.labels) == {"team": "shop", "tier": "front"}
+    assert dict(annotations.annotations) == {"owner": "ops"}  # written as the parameter: kept
+    assert dict(patch.patch) == {"spec": {"replicas": 4}}
+    [deployment] = [o for o in _objects(path) if o["kind"] == "Deployment"]
+    assert deployment["metadata"]["labels"]["team"] == "shop" and deployment["spec"]["replicas"] == 4

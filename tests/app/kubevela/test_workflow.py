@@ -10,6 +10,7 @@ import pytest
 
 from pyvela import load_app
 from pyvela._core.steps import StepGroup
+from pyvela.errors import AppError
 from tests.app.kubevela.conftest import DEFS, WriteYaml, line_of
 from tests.runner_helpers import ops_for, sandbox
 
@@ -242,3 +243,28 @@ def test_status_timeout_sees_a_step_that_ran_past_its_timeout(write_yaml: WriteY
         "skipped",
         "ConditionNotMet",
     )
+
+
+def test_a_bare_value_from_names_a_field_of_the_step(write_yaml: WriteYaml) -> None:
+    path = write_yaml("""
+        apiVersion: core.oam.dev/v1beta1
+        kind: Application
+        metadata: {name: flow-bare}
+        spec:
+          components: []
+          workflow:
+            steps:
+              - name: one
+                type: echo
+                properties: {text: hi}
+                outputs: [{name: said, valueFrom: value}]
+              - name: two
+                type: echo
+                inputs: [{from: said, parameterKey: text}]
+    """)
+    ref = load_app(path, defs=DEFS).plan.steps["two"].use.params.text
+    assert (ref.step, ref.field) == ("one", "value")  # a plain reference, as outputs.value is
+    path.write_text(path.read_text().replace("valueFrom: value", "valueFrom: valu"))
+    with pytest.raises(AppError) as info:
+        load_app(path, defs=DEFS)
+    assert "value" in (info.value.expected or "")
