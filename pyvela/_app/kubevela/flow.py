@@ -58,8 +58,8 @@ class Flow:
                 entry = out.setdefault(step, {})
                 if plan.outputs:
                     entry["outputs"] = {c.name: c.text for c in plan.outputs}
-                if plan.properties:
-                    entry["properties"] = {i.key: i.field for i in plan.properties}
+                if plan.properties or plan.own:
+                    entry["properties"] = {i.key: i.field for i in (*plan.properties, *plan.own)}
         return out
 
 
@@ -188,6 +188,7 @@ def collect_property_inputs(
     own = param_fields(typing.cast(type[Any], definition.params))
     component = (s.value.get("properties") or {}).get("component") if s.is_map else None
     found: list[dataflow.PropertyInput] = []
+    mine: list[dataflow.PropertyInput] = []
     for i in items(s.get("inputs"), "inputs", step=step):
         key_node = i.get("parameterKey") if i.is_map else None
         if key_node is None or not isinstance(key_node.value, str):
@@ -196,6 +197,12 @@ def collect_property_inputs(
         explicit = key.startswith("properties.")
         if not explicit and props.field_for(key, own) is not None:
             continue  # the step's own parameter
+        nested = _own_path(key, own) if not explicit else None
+        if nested is not None:  # inside one of the step's own parameters (data.serverstatus)
+            mine.append(
+                dataflow.PropertyInput(key, nested, f"kv_own_{_ident(step)}_{len(mine)}", key_node.where)
+            )
+            continue
         info = components.get(component) if isinstance(component, str) and "component" in own else None
         if info is None:
             raise ParameterError(
@@ -211,13 +218,45 @@ def collect_property_inputs(
         found.append(_property_input(key, key_node.where, step, info, len(found)))
     if found:
         assert isinstance(component, str)
+        info = components[component]
         flow._set(
             definition.name,
             step,
             properties=tuple(found),
             component=component,
-            rebuild=_rebuilder(components[component]),
+            rebuild=lambda values: _rebuild(
+                info.use.definition.params, info.properties, values, info.node.where, {}, component=component
+            ),
         )
+    if mine:
+        firsts = {props.field_for(i.path[0], own) for i in mine}
+        flow._set(
+            definition.name,
+            step,
+            own=tuple(mine),
+            rebuild_own=lambda params, values: _rebuild(
+                definition.params,
+                s.get("properties"),
+                values,
+                s.where,
+                {f: getattr(params, f) for f in own if f not in firsts},  # resolved references kept
+                step=step,
+            ),
+        )
+
+
+def _own_path(key: str, own: Mapping[str, Any]) -> tuple[str | int, ...] | None:
+    try:
+        path = parse_path(key)
+    except ValueError:
+        return None
+    if len(path) > 1 and isinstance(path[0], str) and props.field_for(path[0], own) is not None:
+        return path
+    return None
+
+
+def _ident(text: str) -> str:
+    return re.sub(r"\W", "_", text)
 
 
 def _property_input(
@@ -245,7 +284,7 @@ def _property_input(
             got=repr(path[0]),
             fix="name a property of the component, or a parameter of the step's type",
         )
-    return dataflow.PropertyInput(key, path, "kv_in_" + re.sub(r"\W", "_", step) + f"_{n}", where)
+    return dataflow.PropertyInput(key, path, f"kv_in_{_ident(step)}_{n}", where)
 
 
 def check_property_types(
@@ -270,25 +309,22 @@ def check_property_types(
             )
 
 
-def _rebuilder(info: ComponentInfo) -> Any:
-    def rebuild(values: list[tuple[dataflow.PropertyInput, Any]]) -> Any:
-        node = info.properties if info.properties is not None else Node({}, info.node.file, info.node.line)
-        for pi, value in values:
-            try:
-                node = node.set_path(pi.path, Node.of(value, pi.where))
-            except ValueError as exc:
-                raise ParameterError(
-                    f"parameterKey {pi.key!r}: {exc}", where=pi.where, component=info.use.name
-                ) from None
-        return props.build(
-            info.use.definition.params,
-            node,
-            where=info.node.where,
-            component=info.use.name,
-            definition=info.use.definition.name,
-        )
-
-    return rebuild
+def _rebuild(
+    cls: Any,
+    properties: Node | None,
+    values: list[tuple[dataflow.PropertyInput, Any]],
+    where: Location,
+    keep: Mapping[str, Any],
+    **context: Any,
+) -> Any:
+    """``cls`` built from ``properties`` with each input's value at its path (and ``keep``)."""
+    node = properties if properties is not None else Node({}, where.file, where.line)
+    for pi, value in values:
+        try:
+            node = node.set_path(pi.path, Node.of(value, pi.where))
+        except ValueError as exc:
+            raise ParameterError(f"parameterKey {pi.key!r}: {exc}", where=pi.where, **context) from None
+    return props.build(cls, node, where=where, extra=keep, **context)
 
 
 def merge_component_io(nodes: list[Node], components: Mapping[str, ComponentInfo]) -> list[Node]:

@@ -36,6 +36,10 @@ class StepPlan:
     properties: tuple[PropertyInput, ...] = ()
     component: str | None = None
     rebuild: Rebuild | None = None
+    #: Inputs into the step's own parameters below their top level (``data.serverstatus``),
+    #: and how its parameters are rebuilt with them (given the parameters as resolved).
+    own: tuple[PropertyInput, ...] = ()
+    rebuild_own: Callable[[Any, list[tuple[PropertyInput, Any]]], Any] | None = None
 
 
 class _Capture:
@@ -81,7 +85,9 @@ def wrap(
         fields.update({name: attrs.field(default=None) for name in computed})
         label = base.__name__ if base is not None else _label(definition.name)
         outputs_cls = attrs.make_class(label + "WithKubeVelaOutputs", fields, frozen=True, kw_only=True)
-    params_cls = extended_params(definition.params, [i.field for p in plans.values() for i in p.properties])
+    params_cls = extended_params(
+        definition.params, [i.field for p in plans.values() for i in (*p.properties, *p.own)]
+    )
     inner = definition.run
 
     async def run(params: Any, ctx: StepContext) -> Any:
@@ -89,6 +95,8 @@ def wrap(
         component_params = None
         if plan.properties and plan.rebuild is not None:
             component_params = plan.rebuild([(i, getattr(params, i.field)) for i in plan.properties])
+        if plan.own and plan.rebuild_own is not None:
+            params = plan.rebuild_own(params, [(i, getattr(params, i.field)) for i in plan.own])
         applied: list[AppliedComponent] = []
         result = await inner(params, _Context(ctx, plan.component, component_params, applied))
         if not computed:

@@ -225,7 +225,7 @@ def _step(
     step = str(s.value["name"])
     inputs, refs = step_inputs(s, step, flow)
     plan = flow.plan(definition.name, step)
-    to_properties = {pi.key: pi.field for pi in plan.properties}
+    to_properties = {pi.key: pi.field for pi in (*plan.properties, *plan.own)}
     fields = param_fields(definition.params)  # type: ignore[arg-type]
     extra: dict[str, Ref] = {}
     for key, ref in refs:

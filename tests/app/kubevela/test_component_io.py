@@ -174,3 +174,31 @@ def test_a_property_path_past_the_end_fails_the_step_naming_the_line(
     assert (
         f"{path}:{line_of(path, 'env[3].value')}" in apply["message"] and "past the end" in apply["message"]
     )
+
+
+def test_an_input_into_a_steps_own_mapping_parameter(write_yaml: WriteYaml, tmp_path: Path) -> None:
+    path = write_yaml(
+        HEAD
+        + """
+  components: []
+  workflow:
+    steps:
+      - name: probe
+        type: echo
+        properties: {text: healthy}
+        outputs: [{name: status, valueFrom: outputs.value}]
+      - name: export
+        type: export2config
+        inputs:
+          - from: status
+            parameterKey: data.serverStatus
+        properties:
+          configName: probe-result
+          data: {owner: ops}
+"""
+    )
+    box = sandbox(tmp_path / "sb")
+    result = ops_for(path, box, defs=DEFS).deploy()
+    assert result.ok, result.steps
+    config = box.get(ObjectRef("v1", "ConfigMap", "default", "probe-result"))
+    assert config is not None and config["data"] == {"owner": "ops", "serverStatus": "healthy"}
