@@ -20,6 +20,7 @@ from pyvela import ComponentContext, Obj, ObjectRef, Rendered, cluster_reads, co
 from pyvela.errors import RenderError
 
 from ._types import Checked, Params, as_map
+from ._urls import objects_at
 from .objects import ANY
 
 #: Built-in resources by every name kubectl knows them by: (apiVersion, kind, namespaced).
@@ -117,20 +118,22 @@ class RefObjectsParams(Params):
 
     Attributes:
         objects: The objects to read: by name or by labels, of a resource type.
-        urls: Addresses of YAML files of objects (not supported yet: refused).
+        urls: Addresses (http/https) of YAML files of objects, read at deploy time like the
+            cluster's; their objects come after the selected ones, annotated
+            ``app.oam.dev/resource-url``.
     """
 
     objects: tuple[ObjectSelector, ...] = ()
     urls: tuple[str, ...] | None = None
 
     def validate(self) -> None:
-        if self.urls:
+        if not self.objects and not self.urls:
             raise ValueError(
-                "urls is not supported yet: read the objects from the cluster with objects, "
-                "or give them with k8s-objects"
+                "objects or urls: at least one selector or URL is needed (the first object is the workload)"
             )
-        if not self.objects:
-            raise ValueError("objects: at least one selector is needed (the first object is the workload)")
+        for url in self.urls or ():
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"urls: {url!r} is not an http or https URL")
 
 
 @component(name="ref-objects", params=RefObjectsParams, workload=ANY)
@@ -138,7 +141,7 @@ def ref_objects(p: RefObjectsParams, ctx: ComponentContext) -> Obj | Rendered:
     """Objects that already exist in the cluster, read when the component is applied.
 
     An offline ``render`` cannot know them and says so; ``deploy`` and ``diff`` read them
-    from the target cluster.
+    from the target cluster (and the files at ``urls``).
 
     Follows KubeVela v1.10.1 vela-templates/definitions/internal/component/ref-objects.cue.
     """
@@ -168,6 +171,17 @@ def ref_objects(p: RefObjectsParams, ctx: ComponentContext) -> Obj | Rendered:
             meta = as_map(obj.get("metadata"))
             key = (api_version, kind_name, str(meta.get("namespace") or ""), str(meta.get("name")))
             found[key] = _cleared(obj)
+    for i, url in enumerate(p.urls or ()):
+        for obj in objects_at(url, component=ctx.name, parameter=f"urls[{i}]"):
+            meta = as_map(obj.get("metadata"))
+            found[
+                (
+                    str(obj["apiVersion"]),
+                    str(obj["kind"]),
+                    str(meta.get("namespace") or ""),
+                    str(meta["name"]),
+                )
+            ] = obj
     if not found:
         raise RenderError(
             "no object matched the selectors",

@@ -7,11 +7,14 @@ pkg/component/ref_objects.go (what is stripped from an object read, name default
 
 from __future__ import annotations
 
+import http.server
+import re
 import subprocess
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -181,11 +184,101 @@ def test_selectors_are_checked_at_the_call_site(selector: dict[str, Any], words:
         ref_objects("c", objects=(ObjectSelector(**selector),))
 
 
-def test_urls_and_empty_objects_are_refused() -> None:
-    with pytest.raises(ParameterError, match="urls is not supported yet"):
-        ref_objects("c", objects=(ObjectSelector(resource="secret"),), urls=("https://example.com/x.yaml",))
-    with pytest.raises(ParameterError, match="at least one selector"):
+def test_no_objects_and_odd_urls_are_refused() -> None:
+    with pytest.raises(ParameterError, match="at least one selector or URL"):
         ref_objects("c")
+    with pytest.raises(ParameterError, match="not an http or https URL"):
+        ref_objects("c", urls=("file:///etc/passwd",))
+
+
+class _Files(http.server.BaseHTTPRequestHandler):
+    FILES: ClassVar[dict[str, tuple[int, str]]] = {
+        "/app.yaml": (
+            200,
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-url}\ndata: {a: b}\n---\n"
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: source}\n"
+            "data: {mode: url}\n",
+        ),
+        "/broken.yaml": (200, "apiVersion: v1\nkind: Secret\ndata: {token: c2VjcmV0}\n"),
+        "/gone.yaml": (404, "not here"),
+    }
+
+    def do_GET(self) -> None:
+        code, body = self.FILES.get(self.path, (404, ""))
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def files() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Files)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _with_urls(write_app: WriteApp, *urls: str, objects: str = "") -> Any:
+    return load_app(
+        write_app(
+            f"""
+            from pyvela import Application
+            from pyvela.stdlib import ObjectSelector, ref_objects
+            app = Application("refs", namespace="refs-target", components=[
+                ref_objects("copied", objects=({objects}), urls={urls!r}),
+            ])
+            """
+        )
+    )
+
+
+def test_urls_objects_follow_the_selected_ones_and_replace_the_same_object(
+    write_app: WriteApp, tmp_path: Path, files: str
+) -> None:
+    box = sandbox(tmp_path / "sb")
+    _seed(box)
+    loaded = _with_urls(
+        write_app,
+        f"{files}/app.yaml",
+        objects='ObjectSelector(resource="cm", name="settings", namespace="source"),',
+    )
+    with reading(box):
+        [rc] = render_app(loaded.app)
+    objects = [ro.object for ro in rc.objects]
+    # settings was selected first, then the file's copy replaced it in place (KubeVela's order)
+    assert [(o["metadata"]["name"], o["data"]) for o in objects] == [
+        ("settings", {"mode": "url"}),
+        ("from-url", {"a": "b"}),
+    ]
+    assert objects[1]["metadata"]["annotations"]["app.oam.dev/resource-url"] == f"{files}/app.yaml"
+    assert objects[1]["metadata"]["namespace"] == "refs-target"  # none in the file: the app's
+
+
+def test_a_bad_url_or_file_is_one_clear_error(write_app: WriteApp, tmp_path: Path, files: str) -> None:
+    box = sandbox(tmp_path / "sb")
+    for path, words in (
+        ("/gone.yaml", "answered 404"),
+        ("/broken.yaml", "document 1 is not a Kubernetes object"),
+    ):
+        with reading(box), pytest.raises(RenderError, match=words) as err:
+            render_app(_with_urls(write_app, files + path).app)
+        assert "c2VjcmV0" not in str(err.value)  # the file's values are never shown
+        assert err.value.context["parameter"] == "urls[0]"
+    with reading(box), pytest.raises(RenderError, match=re.escape("cannot read http://127.0.0.1:9/")):
+        render_app(_with_urls(write_app, "http://127.0.0.1:9/x.yaml").app)
+
+
+def test_urls_need_a_cluster_too(write_app: WriteApp, files: str) -> None:
+    with pytest.raises(RenderError, match="ref-objects reads the cluster"):
+        render_app(_with_urls(write_app, f"{files}/app.yaml").app)
 
 
 def test_resource_names_resolve_as_kubectl_does() -> None:
