@@ -15,8 +15,10 @@ from pyvela.errors import RenderError
 
 from ._types import as_map
 
-#: Whole seconds a URL's file may take to arrive, connection included.
+#: Seconds a URL's file may take to arrive, connection included (checked between reads).
 DEADLINE = 30.0
+#: Seconds one connect or read may wait: the deadline is overrun by at most this.
+STALL = 5.0
 #: Larger files are refused: they are not a handful of objects.
 MAX_BYTES = 4 * 1024 * 1024
 #: The annotation KubeVela puts on objects loaded from a URL.
@@ -39,7 +41,7 @@ def objects_at(url: str, *, component: str, parameter: str) -> list[Obj]:
     end = time.monotonic() + DEADLINE
     body = bytearray()
     try:
-        with httpx.stream("GET", url, timeout=httpx.Timeout(DEADLINE), follow_redirects=True) as response:
+        with httpx.stream("GET", url, timeout=httpx.Timeout(STALL), follow_redirects=True) as response:
             if not 200 <= response.status_code < 300:
                 raise RenderError(f"GET {url} answered {response.status_code}", **context)
             for chunk in response.iter_bytes():
