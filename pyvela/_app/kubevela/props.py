@@ -85,7 +85,7 @@ def _whole(node: Node | None, fields: Mapping[str, tuple[Any, bool]]) -> Node | 
     if node is None or not node.is_map or len(fields) != 1:
         return node
     ((name, (tp, _required)),) = fields.items()
-    if not _is_mapping(tp):
+    if not is_mapping(tp):
         return node
     written = [k for k in node.keys() if field_for(k, fields) == name]  # noqa: SIM118 (a Node)
     if len(node.keys()) == 1 and written and (node[written[0]].is_map or node[written[0]].value is None):
@@ -93,12 +93,12 @@ def _whole(node: Node | None, fields: Mapping[str, tuple[Any, bool]]) -> Node | 
     return Node({}, node.file, node.line).with_entry(camel(name), node)
 
 
-def _is_mapping(tp: Any) -> bool:
+def is_mapping(tp: Any) -> bool:
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin is Annotated:
-        return _is_mapping(args[0])
+        return is_mapping(args[0])
     if origin in _UNIONS:
-        return all(_is_mapping(a) for a in args if a is not type(None))
+        return all(is_mapping(a) for a in args if a is not type(None))
     return origin in (dict, Mapping) or tp in (dict, Mapping)
 
 

@@ -26,7 +26,7 @@ from pyvela._app.kubevela.flow import (
 )
 from pyvela._app.kubevela.marked import Node
 from pyvela._app.kubevela.stepwrap import wrap
-from pyvela._core.params import Ref, param_fields
+from pyvela._core.params import param_fields
 from pyvela._core.steps import StepDefinition, StepGroup, StepUse
 from pyvela.errors import AppError, DanglingReferenceError, Location
 
@@ -227,12 +227,20 @@ def _step(
     plan = flow.plan(definition.name, step)
     to_properties = {pi.key: pi.field for pi in (*plan.properties, *plan.own)}
     fields = param_fields(definition.params)  # type: ignore[arg-type]
-    extra: dict[str, Ref] = {}
+    extra: dict[str, Any] = {}  # references, and empty mappings inputs fill
     for key, ref in refs:
         field = to_properties.get(key) or props.field_for(key, fields)
         assert field is not None  # collect_property_inputs refused the rest
         extra[field] = ref
     check_property_types(plan, extra, components, step)
+    written = s.get("properties")
+    present = {props.field_for(k, fields) for k in written.keys()} if written and written.is_map else set()  # noqa: SIM118
+    for (
+        pi
+    ) in plan.own:  # a mapping only inputs fill (data.serverStatus without data): built when the step runs
+        first = props.field_for(pi.path[0], fields)
+        if first is not None and first not in present and props.is_mapping(fields[first][0]):
+            extra.setdefault(first, {})
     params = props.build(
         definition.params,
         s.get("properties"),

@@ -202,3 +202,28 @@ def test_an_input_into_a_steps_own_mapping_parameter(write_yaml: WriteYaml, tmp_
     assert result.ok, result.steps
     config = box.get(ObjectRef("v1", "ConfigMap", "default", "probe-result"))
     assert config is not None and config["data"] == {"owner": "ops", "serverStatus": "healthy"}
+
+
+def test_an_input_may_fill_a_mapping_parameter_the_yaml_leaves_out(
+    write_yaml: WriteYaml, tmp_path: Path
+) -> None:
+    path = write_yaml(
+        HEAD
+        + """
+  components: []
+  workflow:
+    steps:
+      - name: probe
+        type: echo
+        properties: {text: healthy}
+        outputs: [{name: status, valueFrom: outputs.value}]
+      - name: export
+        type: export2config
+        inputs: [{from: status, parameterKey: data.serverStatus}]
+        properties: {configName: probe-only}
+"""
+    )
+    box = sandbox(tmp_path / "sb")
+    assert ops_for(path, box, defs=DEFS).deploy().ok
+    config = box.get(ObjectRef("v1", "ConfigMap", "default", "probe-only"))
+    assert config is not None and config["data"] == {"serverStatus": "healthy"}
