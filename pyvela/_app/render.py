@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import traceback
 from collections.abc import Mapping
 from typing import Any
@@ -117,7 +118,9 @@ def render_component(
             expected="dict | Rendered",
             got=type(result).__name__,
         )
-    workload = deep_copy(workload)
+    box = [workload]
+    del workload, result  # only the box holds them now: see _claim
+    workload = _claim(box)
     expected = use.definition.workload
     if not expected.accepts(workload.get("apiVersion"), workload.get("kind")):
         raise RenderError(
@@ -206,6 +209,64 @@ _SHAPES: tuple[tuple[tuple[str, ...], type], ...] = (
     (("spec", "jobTemplate"), dict),
     (("spec", "jobTemplate", "spec"), dict),
 )
+
+
+def _count(value: Any) -> int:
+    return sys.getrefcount(value)
+
+
+def _calibrate() -> int | None:
+    """The reference count of a node only its container holds, seen from _adopt; None where
+    counts do not say that (another interpreter, a build without the GIL)."""
+    if sys.implementation.name != "cpython" or not getattr(sys, "_is_gil_enabled", lambda: True)():
+        return None
+    probe: dict[str, Any] = {"k": {}}
+    v = probe["k"]
+    alone = _count(v)
+    held = [v]
+    return alone if _count(v) == alone + len(held) else None
+
+
+_ALONE = _calibrate()
+_ATOMS = frozenset({str, int, float, bool, type(None)})
+
+
+def _claim(box: list[Any]) -> Any:
+    """What ``deep_copy`` of the object in ``box`` gives, reusing each node that nothing else
+    holds: a definition's workload is usually built fresh (a template's), and copying it whole
+    was half of a large render. A node something else also holds (a module constant, a
+    parameter's dict, another place in the same tree) is copied, so the renderer owns every node
+    of the result and no two places share one, as with a copy."""
+    obj = box.pop()
+    if _ALONE is None or type(obj) is not dict:
+        return deep_copy(obj)
+    own = dict(obj)
+    del obj  # if nothing else held the old top, its children are now held by `own` alone
+    _adopt(own)
+    return own
+
+
+def _adopt(node: Any) -> None:
+    if type(node) is dict:
+        for k in node:  # values are replaced in place: the keys do not change
+            v = node[k]
+            kind = type(v)
+            if kind in _ATOMS:
+                continue
+            if (kind is dict or kind is list) and _count(v) <= _ALONE:  # type: ignore[operator]
+                _adopt(v)
+            else:
+                node[k] = deep_copy(v)
+    else:
+        for i in range(len(node)):
+            v = node[i]
+            kind = type(v)
+            if kind in _ATOMS:
+                continue
+            if (kind is dict or kind is list) and _count(v) <= _ALONE:  # type: ignore[operator]
+                _adopt(v)
+            else:
+                node[i] = deep_copy(v)
 
 
 def _check_shape(workload: Obj, *, where: Location, **context: Any) -> None:
