@@ -6,6 +6,12 @@ delays, as a whole process (run by hand; results in docs/performance.md).
 Target (issue 18): ≤ 10 s for 3,000 components (base-service + ingress: 9,000 objects), the
 cost linear in N. Prints per N the wall time, the CPU time, the time per component, and the
 state record as stored: how many objects, the largest, and their total (base64 gzip+JSON).
+
+    python benchmarks/scale.py --status [--sizes 3000]
+
+times ``pyvela status`` and ``pyvela history`` of the deployed app once its record holds 10
+revisions (the deployed one, and 9 more of the same objects, each with manifests of its own):
+both must read the latest revision, or only the index, never every revision.
 """
 
 from __future__ import annotations
@@ -38,6 +44,59 @@ def deploy(n: int, root: Path) -> float:
     return wall
 
 
+def cli(root: Path, n: int, *args: str) -> float:
+    """Wall seconds of one ``pyvela`` command on the app (its output discarded)."""
+    env = {**os.environ, "PYVELA_SANDBOX": str(root), "PYVELA_SANDBOX_DELAY": "0", "PYVELA_BENCH_N": str(n)}
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "pyvela", *args, "benchmarks/apps/seed_1000.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        check=False,
+    )
+    if proc.returncode != 0:
+        sys.exit(f"pyvela {' '.join(args)} failed:\n{proc.stderr.decode()[-2000:]}")
+    return time.perf_counter() - start
+
+
+def add_history(root: Path, count: int) -> None:
+    """Give the deployed record ``count`` more revisions, each as large as the deployed one."""
+    import copy
+
+    from pyvela._backends.sandbox import Sandbox
+    from pyvela._workflow.state import StateStore
+
+    box = Sandbox(root)
+    try:
+        store = StateStore(box, APP, "default")
+        record = store.load()
+        assert record is not None
+        deployed = record["revisions"][-1]
+        for number in range(deployed["number"] + 1, deployed["number"] + count + 1):
+            # Later revisions of the same objects (revision numbers are never reused).
+            rev = copy.deepcopy(deployed)
+            rev.update(number=number, hash=f"{number:016x}")
+            for entry in rev["inventory"]:
+                entry["manifest"]["metadata"].setdefault("annotations", {})["bench/revision"] = str(number)
+            record["revisions"].append(rev)
+        store.save(record)
+    finally:
+        box.close()
+
+
+def status(sizes: list[int]) -> None:
+    print(f"{'N':>6} {'revisions':>9} {'status s':>9} {'history s':>10}")
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            deploy(n, Path(tmp))
+            add_history(Path(tmp), 9)
+            took = cli(Path(tmp), n, "status")
+            listed = cli(Path(tmp), n, "history")
+        print(f"{n:6d} {10:9d} {took:9.2f} {listed:10.2f}")
+
+
 def record_size(root: Path) -> tuple[int, int, int]:
     """(objects, largest, total bytes) of the app's state record, each object as JSON."""
     from pyvela._backends.sandbox import Sandbox
@@ -59,7 +118,11 @@ def record_size(root: Path) -> tuple[int, int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[300, 1000, 3000])
+    parser.add_argument("--status", action="store_true", help="time status and history at 10 revisions")
     args = parser.parse_args()
+    if args.status:
+        status(args.sizes)
+        return
     print(f"{'N':>6} {'wall s':>8} {'cpu s':>7} {'ms/comp':>8} {'objects':>8} {'largest':>9} {'total':>10}")
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:

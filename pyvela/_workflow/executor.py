@@ -21,7 +21,7 @@ from pyvela._core.secret import Secret, reveal
 from pyvela._workflow.apps import wait_app
 from pyvela._workflow.events import Event, EventSink
 from pyvela._workflow.health import rule_of
-from pyvela._workflow.inventory import Inventory
+from pyvela._workflow.inventory import Inventory, in_batch
 from pyvela._workflow.mail import send_mail
 from pyvela._workflow.policies import ANNOTATION_SHARED_BY, REPLACE, ResourcePolicies, share, sharers, write
 from pyvela.errors import (
@@ -87,7 +87,7 @@ class Executor:
         remaining = max(0.0, deadline - time.monotonic())
         match action:
             case a.ApplyComponent():
-                return self.apply_component(action, step, timeout=remaining)
+                return in_batch(self.backend, self.apply_component, action, step, timeout=remaining)
             case a.ApplyObject():
                 return self.apply_object(dict(action.object), step=step, component=None, trait=None)
             case a.ReadObject():
@@ -236,7 +236,7 @@ class Executor:
             key=lambda o: o.object.get("kind") not in {"Namespace", "CustomResourceDefinition"},
         )
         for ro in order:
-            obj = deep_copy(ro.object)  # apply_object gives it its namespace: a recreate needs it
+            obj = ro.object  # each render is applied once (its own, or the plan's): no copy needed
             try:
                 live = self.apply_object(
                     obj,

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ParamSpec, TypeVar
 
 from pyvela._core.objects import Obj, ObjectRef, deep_copy
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def in_batch(backend: Any, apply: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``apply(...)`` with its writes in one batch where the backend offers one (the sandbox:
+    one transaction, so a component's objects cost one commit and a kill keeps none of them)."""
+    batch = getattr(backend, "batch", None)
+    if batch is None:
+        return apply(*args, **kwargs)
+    with batch():
+        return apply(*args, **kwargs)
 
 
 class TrackedList(list[Any]):

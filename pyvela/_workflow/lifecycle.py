@@ -7,7 +7,6 @@ What each revision holds is built in ``revisions``; reading (history, status) is
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -43,7 +42,7 @@ from pyvela._workflow.revisions import (
     rollback_revision,
     rollback_target,
 )
-from pyvela._workflow.state import AppLock, StateStore, control_ref, new_record, now_iso
+from pyvela._workflow.state import AppLock, PeriodicSave, StateStore, control_ref, new_record, now_iso
 from pyvela._workflow.view import AppView
 from pyvela.errors import PyvelaError, WorkflowError
 
@@ -242,17 +241,8 @@ class AppOps:
             rev["inventory"] = inventory.to_data()
             self.store.save(record, changed)
 
-        last_save = [0.0]
-
-        def applied(step: str, ref: dict[str, Any]) -> None:
-            # The entry names its step (`status` lists what an interrupted step applied);
-            # saved at most once a second, a bounded cost for apps with many objects.
-            if time.monotonic() - last_save[0] > 1.0:
-                with self._state_lock:
-                    if time.monotonic() - last_save[0] > 1.0:
-                        last_save[0] = time.monotonic()
-                        save(())
-
+        # Inventory entries name their step (`status` lists what an interrupted step applied).
+        applied = PeriodicSave(self._state_lock, lambda: save(()))
         logs = StepLogs(self.events, rev["steps"], lock=self._state_lock, save=save, applied=applied)
         executor = self._executor(inventory, logs, record)
         engine = Engine(

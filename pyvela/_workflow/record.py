@@ -256,13 +256,26 @@ class Layout:
         self._items_now[id(item)] = known
         return known[1]
 
-    def assemble(self, index: Mapping[str, Any], read: Callable[[str], tuple[Any, str]]) -> dict[str, Any]:
-        """The record from its index; ``read(name)`` gives a part's value and digest."""
+    def assemble(
+        self,
+        index: Mapping[str, Any],
+        read: Callable[[str], tuple[Any, str]],
+        *,
+        only: Collection[int] | None = None,
+    ) -> dict[str, Any]:
+        """The record from its index; ``read(name)`` gives a part's value and digest.
+
+        With ``only``, the revisions whose numbers are not in it keep their index fields
+        alone (no steps, inventory, plan or spec), and none of their parts is read.
+        """
         record = {k: v for k, v in index.items() if k != "revisions"}
         revisions = []
         splits: dict[tuple[int, str], _Split] = {}
         for meta in index["revisions"]:
             rev = {k: v for k, v in meta.items() if k != "parts"}
+            if only is not None and rev.get("number") not in only:
+                revisions.append(rev)
+                continue
             for key, spec in (meta.get("parts") or {}).items():
                 names = [_name(rev, key, i) for i in range(int(spec["parts"]))]
                 read_back = [read(n) for n in names]

@@ -19,9 +19,9 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pyvela._backends.protocol import Backend
 from pyvela._core.leases import held_by
@@ -70,6 +70,7 @@ class StateStore:
         self._layout = Layout()
         self._parts: dict[str, str | None] = {}  # the parts in the cluster: their resourceVersions
         self._changed: set[str] = set()
+        self._partial = False  # the last load read only some revisions: saving is refused
         #: Objects written by saves (index, parts created and deleted): what a run costs.
         self.writes = 0
 
@@ -82,12 +83,20 @@ class StateStore:
             if o.get("type") == PART_TYPE and o["metadata"]["name"].startswith(prefix)
         }
 
-    def load(self) -> dict[str, Any] | None:
+    def load(self, *, revisions: Literal["all", "latest", "none"] = "all") -> dict[str, Any] | None:
         """The record, or None when the app was never deployed here.
+
+        ``revisions`` says which revisions come whole: every one (what a run changes and
+        saves), only the latest (what ``status`` shows), or none (``history``: each
+        revision's index fields alone). Only parts of the revisions asked for are read; a
+        record loaded in part is for reading: this store refuses to save until a whole load.
 
         Raises:
             StateError: the Secret is not a pyvela state record of this app, or is corrupt.
         """
+        if revisions != "all":
+            return self._load_part(revisions == "latest")
+        self._partial = False
         live = self.backend.get(self.ref)
         parts = self._list_parts()
         # Unlisted ones (a killed save or delete) are overwritten or removed by the next save.
@@ -105,6 +114,23 @@ class StateStore:
         self._resource_version = live["metadata"].get("resourceVersion")
         return record
 
+    def _load_part(self, latest: bool) -> dict[str, Any] | None:
+        self._partial = True
+        live = self.backend.get(self.ref)
+        if live is None:
+            return None
+        index = decode(live, self.app, self.ref)
+        if index["format"] == 1:
+            return index  # one Secret: it is whole anyway
+        numbers = [r.get("number") for r in index["revisions"][-1:]] if latest else []
+
+        def read(name: str) -> tuple[Any, str]:
+            return read_part(self.ref, name, self.backend.get(part_ref(self.ref, name)))
+
+        record = Layout().assemble(index, read, only=numbers)
+        record["format"] = FORMAT
+        return record
+
     def save(self, record: Mapping[str, Any], changed: Iterable[str] | None = None) -> None:
         """Write the record; StateError when someone else wrote it since we read it.
 
@@ -112,6 +138,13 @@ class StateStore:
         only their parts are encoded again; None (the default) re-encodes all of the latest
         revision. Steps named by a save that fails are encoded again by the next one.
         """
+        if self._partial:
+            # Its older revisions lack their parts: saving it would drop them from the record.
+            raise StateError(
+                "internal error: a state record loaded in part (for reading) cannot be saved",
+                object=str(self.ref),
+                fix="load the whole record before changing it",
+            )
         with self._lock:
             try:
                 self._save(record, changed)
@@ -223,6 +256,31 @@ def decode(live: Mapping[str, Any], app: str, ref: ObjectRef) -> dict[str, Any]:
             fix=fix,
         )
     return record
+
+
+class PeriodicSave:
+    """A save made at most once per ``every`` seconds, as objects are applied (so ``status``
+    lists what an interrupted step applied): a bounded cost for apps with many objects.
+
+    It never waits for ``lock``: the step applying objects may hold the sandbox's batch,
+    which a save already under the lock waits for (and that save records the entry anyway).
+    """
+
+    def __init__(self, lock: threading.RLock, save: Callable[[], None], every: float = 1.0) -> None:
+        self.lock = lock
+        self.save = save
+        self.every = every
+        self._last = 0.0
+
+    def __call__(self, step: str, ref: Mapping[str, Any]) -> None:
+        if time.monotonic() - self._last <= self.every or not self.lock.acquire(blocking=False):
+            return
+        try:
+            if time.monotonic() - self._last > self.every:
+                self._last = time.monotonic()
+                self.save()
+        finally:
+            self.lock.release()
 
 
 class AppLock:

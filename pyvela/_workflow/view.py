@@ -10,10 +10,13 @@ from typing import Any
 from pyvela._app.application import Application
 from pyvela._backends.protocol import Backend, Readiness
 from pyvela._core.leases import held_by
-from pyvela._core.objects import Obj, ObjectRef
+from pyvela._core.objects import LABEL_APP, Obj, ObjectRef
 from pyvela._workflow.health import rule_of
 from pyvela._workflow.state import LEASE_SECONDS, StateStore, lease_ref
 from pyvela.errors import StateError
+
+#: From how many objects of one kind ``status`` lists them instead of reading each one.
+LIST_FROM = 20
 
 
 def summary(live: Obj | None) -> dict[str, Any]:
@@ -47,9 +50,13 @@ class AppView:
         self.app = store.app
         self.namespace = store.namespace
 
-    def current(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The record and its latest revision; a StateError when the app was never deployed."""
-        record = self.store.load()
+    def current(self, *, whole: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The record and its latest revision; a StateError when the app was never deployed.
+
+        Unless ``whole``, only the latest revision is read in full (the others keep their
+        index fields): enough to show it, never to save.
+        """
+        record = self.store.load(revisions="all" if whole else "latest")
         if not record or not record["revisions"]:
             raise StateError(
                 f"app {self.app!r} was never deployed to {self.backend.description}",
@@ -58,7 +65,7 @@ class AppView:
         return record, record["revisions"][-1]
 
     def history(self) -> list[dict[str, Any]]:
-        record = self.store.load()
+        record = self.store.load(revisions="none")  # the index has what history lists
         if record is None:
             return []
         return [
@@ -71,11 +78,13 @@ class AppView:
 
     def status(self) -> dict[str, Any]:
         """Steps of the latest revision, and every owned object with its live health."""
-        _record, rev = self.current()
+        _record, rev = self.current(whole=False)
         objects = []
-        for e in rev.get("inventory") or []:
+        inventory = rev.get("inventory") or []
+        lives = self._live([ObjectRef.from_dict(e["ref"]) for e in inventory])
+        for e in inventory:
             ref = ObjectRef.from_dict(e["ref"])
-            live = self.backend.get(ref)
+            live = lives.get(ref)
             verdict = (
                 rule_of(self.application, ref, e)(live) if live is not None else Readiness(False, "missing")
             )
@@ -121,6 +130,27 @@ class AppView:
             "steps": steps,
             "objects": objects,
         }
+
+    def _live(self, refs: list[ObjectRef]) -> dict[ObjectRef, Obj | None]:
+        """Each object as the cluster has it now (None: missing).
+
+        Kinds of which the app has many are listed once (by the app's label), as one read
+        of thousands of objects instead of one each; an object the list lacks (its label
+        removed, say) is read on its own, so a missing one is one that really is gone.
+        """
+        groups: dict[tuple[str, str, str], list[ObjectRef]] = {}
+        for ref in refs:
+            groups.setdefault((ref.api_version, ref.kind, ref.namespace), []).append(ref)
+        out: dict[ObjectRef, Obj | None] = {}
+        for (api_version, kind, namespace), members in groups.items():
+            listed: dict[str, Obj] = {}
+            if len(members) >= LIST_FROM:
+                found = self.backend.list(api_version, kind, namespace or None, {LABEL_APP: self.app})
+                listed = {o["metadata"]["name"]: o for o in found}
+            for ref in members:
+                live = listed.get(ref.name)
+                out[ref] = live if live is not None else self.backend.get(ref)
+        return out
 
     def interrupted(self, rev: dict[str, Any]) -> dict[str, Any] | None:
         """Who ran ``rev`` and since when it is gone; None while a live process holds the Lease.

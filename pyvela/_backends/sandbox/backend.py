@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -43,9 +44,10 @@ from pyvela._backends.sandbox.kinds import (
     split_api_version,
     unknown_kind,
 )
+from pyvela._backends.sandbox.rows import Row
 from pyvela._backends.sandbox.settings import SandboxSettings, sim_for
 from pyvela._backends.sandbox.simutil import iso
-from pyvela._backends.sandbox.store import DB_FILE, Row, Store
+from pyvela._backends.sandbox.store import DB_FILE, Store
 from pyvela._backends.sandbox.waiting import wait_for
 from pyvela._core.objects import Obj, ObjectRef, deep_copy
 from pyvela.errors import (
@@ -235,6 +237,11 @@ class Sandbox:
                 out.append(row.to_obj())
         return out
 
+    def batch(self) -> AbstractContextManager[None]:
+        """The calling thread's writes in one transaction until the block ends (``Store.batch``):
+        a component's objects cost one commit, and a run killed meanwhile keeps none of them."""
+        return self._store.batch()
+
     def apply(self, obj: Mapping[str, Any], *, force: bool = False, dry_run: bool = False) -> Obj:
         with self._store.write(dry_run=dry_run) as conn:
             return self._write(conn, obj, "apply", dry_run=dry_run)
@@ -271,6 +278,7 @@ class Sandbox:
         cancel: threading.Event | None = None,
         failure_grace: float | None = None,
     ) -> Obj:
+        self._store.flush()  # a wait lets other threads use the connection: nothing may be open
         info = self._kind(ref.api_version, ref.kind)
         key = self._key(info, ref.namespace, ref.name)
 

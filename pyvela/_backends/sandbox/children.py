@@ -16,9 +16,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pyvela._backends.sandbox.cluster import remove
+from pyvela._backends.sandbox.rows import Row
 from pyvela._backends.sandbox.settings import ANNOTATION_FAIL, ANNOTATION_READY_AFTER
 from pyvela._backends.sandbox.simutil import count, m, replicas, short_hash
-from pyvela._backends.sandbox.store import Row, Store
+from pyvela._backends.sandbox.store import Store
 from pyvela._core.objects import Obj, deep_copy
 
 Write = Callable[[sqlite3.Connection, Mapping[str, Any]], Obj]
@@ -145,8 +146,8 @@ def _pod(row: Row, template: Mapping[str, Any], name: str, labels: Mapping[str, 
     annotations = _sim_annotations(row, m(m(template.get("metadata")).get("annotations")))
     if annotations:
         meta["annotations"] = annotations
-    spec = deep_copy(dict(m(template.get("spec"))))
-    spec.setdefault("nodeName", "sandbox-node")
+    # Shallow: the write copies the whole Pod (``admission.normalise``) before storing it.
+    spec = {"nodeName": "sandbox-node", **m(template.get("spec"))}
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}
 
 

@@ -10,7 +10,8 @@ from typing import Any
 from pyvela._backends.sandbox import admission as _admission
 from pyvela._backends.sandbox.controllers import controller_for
 from pyvela._backends.sandbox.kinds import CRD_GROUP, CRD_KIND, SYSTEM_NAMESPACES, kind_from_crd
-from pyvela._backends.sandbox.store import Row, Store, dumps
+from pyvela._backends.sandbox.rows import Row, dumps
+from pyvela._backends.sandbox.store import Store
 from pyvela._core.objects import Obj
 from pyvela.errors import ClusterError
 

@@ -12,7 +12,8 @@ import time
 import uuid
 from collections.abc import Collection, Mapping
 
-from pyvela._backends.sandbox.store import Store, dumps
+from pyvela._backends.sandbox.rows import dumps
+from pyvela._backends.sandbox.store import Store
 from pyvela._configcentre.protocol import ConfigTarget, Release
 from pyvela.errors import ConfigCentreError, ConfigNotFoundError
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from pyvela._backends.sandbox.store import Row
+from pyvela._backends.sandbox.rows import Row
 from pyvela._core.leases import held_by
 from pyvela.errors import LockedError
 

@@ -12,7 +12,6 @@ refused with a :class:`~pyvela.errors.StateError` rather than misread.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
@@ -22,95 +21,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from pyvela._backends.sandbox.dbfile import db_error, identity, not_writable
-from pyvela._backends.sandbox.settings import Sim
-from pyvela._core.objects import Obj
+from pyvela._backends.sandbox.rows import SCHEMA, TABLES, Row, dumps
 from pyvela.errors import StateError, TransientError
 
 SCHEMA_VERSION = 1
 DB_FILE = "sandbox.db"
 
-_SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value ANY NOT NULL);
-CREATE TABLE objects (
-    id INTEGER PRIMARY KEY,
-    grp TEXT NOT NULL, kind TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL,
-    uid TEXT NOT NULL, rv INTEGER NOT NULL, generation INTEGER NOT NULL,
-    owners TEXT NOT NULL,
-    body TEXT NOT NULL, status TEXT, prior TEXT NOT NULL, sim TEXT NOT NULL,
-    applied_at REAL NOT NULL, next_change REAL,
-    UNIQUE (grp, kind, ns, name)
-);
-CREATE INDEX objects_ns ON objects (ns);
-CREATE INDEX objects_uid ON objects (uid);
-CREATE INDEX objects_due ON objects (next_change) WHERE next_change IS NOT NULL;
-CREATE TABLE crd_kinds (
-    grp TEXT NOT NULL, kind TEXT NOT NULL, versions TEXT NOT NULL, namespaced INTEGER NOT NULL,
-    plural TEXT NOT NULL, crd TEXT NOT NULL, PRIMARY KEY (grp, kind)
-);
-CREATE TABLE allocations (value TEXT PRIMARY KEY, ns TEXT NOT NULL, name TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS allocations_owner ON allocations (ns, name);
-CREATE TABLE config_items (
-    app_id TEXT NOT NULL, env TEXT NOT NULL, cluster TEXT NOT NULL, namespace TEXT NOT NULL,
-    key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (app_id, env, cluster, namespace, key)
-);
-CREATE TABLE config_releases (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    app_id TEXT NOT NULL, env TEXT NOT NULL, cluster TEXT NOT NULL, namespace TEXT NOT NULL,
-    release_key TEXT NOT NULL UNIQUE, title TEXT NOT NULL, comment TEXT NOT NULL,
-    items TEXT NOT NULL, created REAL NOT NULL
-);
-CREATE INDEX config_releases_target ON config_releases (app_id, env, cluster, namespace, id);
-"""
-_TABLES = ("objects", "crd_kinds", "allocations", "config_items", "config_releases")
-
 _COLUMNS = (
     "id, grp, kind, ns, name, uid, rv, generation, owners, body, status, prior, sim, applied_at, next_change"
 )
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-@attrs.define
-class Row:
-    """One stored object: its body (without status and resourceVersion) and controller state."""
-
-    grp: str
-    kind: str
-    ns: str
-    name: str
-    uid: str
-    rv: int
-    generation: int
-    owners: str
-    body: Obj
-    status: Obj | None
-    prior: Obj
-    sim: Sim
-    applied_at: float
-    next_change: float | None
-    id: int | None = None
-
-    @classmethod
-    def from_db(cls, r: tuple[Any, ...]) -> Row:
-        return cls(
-            id=r[0], grp=r[1], kind=r[2], ns=r[3], name=r[4], uid=r[5], rv=r[6], generation=r[7],
-            owners=r[8], body=json.loads(r[9]), status=None if r[10] is None else json.loads(r[10]),
-            prior=json.loads(r[11]), sim=Sim.from_json(json.loads(r[12])), applied_at=r[13],
-            next_change=r[14],
-        )  # fmt: skip
-
-    def to_obj(self) -> Obj:
-        """The object as the API shows it. Rows are never cached: this hands over ``body``."""
-        obj = self.body
-        obj["metadata"]["resourceVersion"] = str(self.rv)
-        if self.status is not None:
-            obj["status"] = self.status
-        return obj
 
 
 class Store:
@@ -128,6 +48,8 @@ class Store:
         #: Bumped on every write committed through this store (wakes waiters in this process).
         self.writes = 0
         self._scratch: tuple[int, sqlite3.Connection] | None = None
+        self._batch: int | None = None  # the thread whose batch is open (``batch``)
+        self._batch_wrote = False
         if read_only is None:
             read_only = not_writable(path)
         self.read_only = read_only
@@ -200,7 +122,7 @@ class Store:
             with self.write(verify=False) as conn:
                 tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
                 if "meta" not in tables:
-                    for statement in _SCHEMA.split(";"):
+                    for statement in SCHEMA.split(";"):
                         if statement.strip():
                             conn.execute(statement)
                     conn.execute(
@@ -277,6 +199,9 @@ class Store:
                 fix="make the file and its directory writable, or use a writable --sandbox DIR",
             )
         with self.cond:
+            if self._batch == threading.get_ident():
+                yield from self._savepoint(dry_run)
+                return
             conn = self._scratch_copy() if self.read_only else self._conn
             try:
                 conn.execute("BEGIN IMMEDIATE")
@@ -294,6 +219,67 @@ class Store:
                     raise self._error(exc) from exc
                 raise
             if not dry_run:
+                self.writes += 1
+                self.cond.notify_all()
+
+    def _savepoint(self, dry_run: bool) -> Iterator[sqlite3.Connection]:
+        """One write inside a batch: undone alone when it fails, as a request on its own would be."""
+        conn = self._conn
+        conn.execute("SAVEPOINT write")
+        try:
+            yield conn
+        except BaseException as exc:
+            conn.execute("ROLLBACK TO write")
+            conn.execute("RELEASE write")
+            if isinstance(exc, sqlite3.Error):
+                raise self._error(exc) from exc
+            raise
+        if dry_run:
+            conn.execute("ROLLBACK TO write")
+        conn.execute("RELEASE write")
+        self._batch_wrote = self._batch_wrote or not dry_run
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """This thread's writes until the block ends in one transaction: one commit for many.
+
+        Other threads wait for the block to end (the connection is shared). A write that
+        fails is undone alone, and the block commits what the others wrote whatever way it
+        ends, as a real API server keeps every request it answered; a process killed inside
+        the block keeps none of them. ``flush`` ends the batch early (before a wait).
+        """
+        if self.read_only or self._batch == threading.get_ident():
+            yield
+            return
+        with self.cond:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                self.verify(self._conn)
+            except BaseException as exc:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._error(exc) from exc
+                raise
+            self._batch, self._batch_wrote = threading.get_ident(), False
+            try:
+                yield
+            finally:
+                self.flush()
+
+    def flush(self) -> None:
+        """Commit this thread's batch now, if it has one; its later writes commit one by one."""
+        with self.cond:
+            if self._batch != threading.get_ident():
+                return
+            self._batch = None
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise self._error(exc) from exc
+            if self._batch_wrote:
                 self.writes += 1
                 self.cond.notify_all()
 
@@ -370,8 +356,7 @@ class Store:
         status = None if row.status is None else dumps(row.status)
         values = (
             row.grp, row.kind, row.ns, row.name, row.uid, row.rv, row.generation, row.owners,
-            dumps(row.body), status, dumps(row.prior), dumps(row.sim.to_json()), row.applied_at,
-            row.next_change,
+            dumps(row.body), status, *row.stored(), row.applied_at, row.next_change,
         )  # fmt: skip
         if row.id is None:
             cur = conn.execute(f"INSERT INTO objects ({_COLUMNS[4:]}) VALUES ({','.join('?' * 14)})", values)
@@ -390,6 +375,6 @@ class Store:
 
     @staticmethod
     def wipe(conn: sqlite3.Connection) -> None:
-        for table in _TABLES:
+        for table in TABLES:
             conn.execute(f"DELETE FROM {table}")
         conn.execute("DELETE FROM meta WHERE key='next_ip'")

@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 from pyvela._backends.pods import PodProblems, grace_of, stuck
 from pyvela._backends.protocol import Readiness, ReadinessRule
-from pyvela._backends.sandbox.store import Row, Store
+from pyvela._backends.sandbox.rows import Row
+from pyvela._backends.sandbox.store import Store
 from pyvela._core.objects import Obj, ObjectRef
 from pyvela.errors import NotFoundError, NotReadyError, StepTimeout, WorkflowError
 

@@ -1,0 +1,85 @@
+"""A batch of sandbox writes (one transaction for a component's objects): all or nothing on a
+kill, each request kept or refused on its own otherwise, committed before a wait."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pyvela._backends.readiness import rule_for
+from pyvela._backends.sandbox import Sandbox
+from pyvela._core.objects import ObjectRef
+from pyvela.errors import NotFoundError
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def cm(name: str, ns: str = "default") -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": ns}}
+
+
+def ref(name: str) -> ObjectRef:
+    return ObjectRef("v1", "ConfigMap", "default", name)
+
+
+def test_a_process_killed_inside_a_batch_keeps_none_of_its_writes(tmp_path: Path) -> None:
+    script = textwrap.dedent(f"""
+        import os, signal
+        from pathlib import Path
+        from pyvela._backends.sandbox import Sandbox
+        box = Sandbox(Path({str(tmp_path)!r}))
+        box.apply({cm("before")!r})
+        with box.batch():
+            box.apply({cm("first")!r})
+            box.apply({cm("second")!r})
+            os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == -9, proc.stderr
+    box = Sandbox(tmp_path)
+    try:
+        assert box.get(ref("before")) is not None
+        assert box.get(ref("first")) is None and box.get(ref("second")) is None
+    finally:
+        box.close()
+
+
+def test_inside_a_batch_a_refused_write_is_undone_alone_and_the_rest_is_kept(tmp_path: Path) -> None:
+    box = Sandbox(tmp_path)
+    other = Sandbox(tmp_path)  # another connection: sees only what is committed
+    try:
+        with pytest.raises(RuntimeError), box.batch():
+            box.apply(cm("first"))
+            assert box.get(ref("first")) is not None  # the batch reads its own writes
+            with pytest.raises(NotFoundError):
+                box.apply(cm("lost", ns="nowhere"))
+            box.apply(cm("second"))
+            assert other.get(ref("first")) is None  # not committed yet
+            raise RuntimeError("the step fails after applying two objects")
+        # As a real API server keeps every request it answered, whatever the client did next.
+        assert other.get(ref("first")) is not None and other.get(ref("second")) is not None
+    finally:
+        other.close()
+        box.close()
+
+
+def test_a_wait_inside_a_batch_commits_it_first(tmp_path: Path) -> None:
+    box = Sandbox(tmp_path)
+    other = Sandbox(tmp_path)
+    try:
+        with box.batch():
+            box.apply(cm("waited"))
+            box.wait(ref("waited"), rule_for("v1", "ConfigMap"), timeout=30)
+            assert other.get(ref("waited")) is not None
+            box.apply(cm("after"))  # a write of its own now
+            assert other.get(ref("after")) is not None
+    finally:
+        other.close()
+        box.close()
