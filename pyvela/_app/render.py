@@ -172,7 +172,9 @@ def render_component(
         if tres.patch:
             merge_into(workload, tres.patch)  # the renderer's own copy: merged in place
             _check_shape(workload, where=t.where, component=use.name, trait=t.definition.name)
-        for name, obj in tres.outputs.items():
+        produced = dict(tres.outputs)
+        del tres  # it holds the outputs too: see _claim
+        for name in list(produced):
             if any(k == name for _, k, _o in items):
                 raise RenderError(
                     f"output {name!r} is produced twice",
@@ -181,7 +183,8 @@ def render_component(
                     trait=t.definition.name,
                     fix="give each trait output a distinct name",
                 )
-            items.append((t.definition.name, name, deep_copy(obj)))
+            box = [produced.pop(name)]
+            items.append((t.definition.name, name, _claim(box)))
     if workload_patch:
         merge_into(workload, workload_patch)
     objects = [RenderedObject(component=use.name, trait=None, output=None, object=workload)]

@@ -107,3 +107,26 @@ def test_a_fresh_workload_is_adopted_without_a_copy() -> None:
     claimed = render_module._claim(box)
     assert id(claimed["a"]) == inner_id and id(claimed["a"]["b"]) == list_id
     assert claimed == {"a": {"b": [{"c": 1}]}, "n": 1}
+
+
+CONSTANT_SERVICE: dict[str, Any] = {"apiVersion": "v1", "kind": "Service", "spec": {"ports": [{"port": 80}]}}
+
+
+@trait(name="expose-it", params=P)
+def expose_it(p: P, ctx: TraitContext) -> TraitResult:
+    fresh = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": ctx.name, "labels": p.labels}}
+    held = {**CONSTANT_SERVICE, "metadata": {"name": ctx.name}}
+    return TraitResult(outputs={"fresh": fresh, "held": held})
+
+
+def test_trait_outputs_share_nothing_either() -> None:
+    labels = {"team": "a"}
+    use = sharing("web", labels={}).with_traits(expose_it(labels=labels))
+    app = _app(use)
+    first, second = render_component(app, use), render_component(app, use)
+    held = [labels, *_nodes(CONSTANT_SERVICE), *(n for o in second.objects for n in _nodes(o.object))]
+    nodes = [n for o in first.objects for n in _nodes(o.object)]
+    assert len({id(n) for n in nodes}) == len(nodes)
+    assert not {id(n) for n in nodes} & {id(n) for n in held}
+    first.outputs["held"]["spec"]["ports"][0]["port"] = 81
+    assert CONSTANT_SERVICE["spec"]["ports"][0]["port"] == 80 and labels == {"team": "a"}
