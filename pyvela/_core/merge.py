@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
+
 from pyvela._core.objects import Obj, deep_copy
 from pyvela.errors import RenderError
 
@@ -30,12 +32,21 @@ MERGE_KEYS: Mapping[str, str] = {
 }
 
 
+@attrs.frozen
+class Replace:
+    """A patch value set as it is instead of merged into what is there: a list merged by
+    key replaced whole (RFC 7396 merge patches and KubeVela's ``+patchStrategy=replace``).
+    Meaningful where the patch meets a field of the workload; the workload holds ``value``."""
+
+    value: Any
+
+
 def merge(base: Obj, patch: Mapping[str, Any], *, keys: Mapping[str, str] = MERGE_KEYS) -> Obj:
     """Return ``base`` with ``patch`` merged in; neither argument is modified.
 
     Mappings merge recursively; a ``None`` value in the patch deletes the key; lists whose
     field name has a merge key merge item by item on that key (new items are appended);
-    other lists and scalars are replaced.
+    other lists and scalars are replaced; a :class:`Replace` value is set as it holds.
     """
     out: Obj = deep_copy(base)
     _merge_into(out, patch, keys, path="")
@@ -53,6 +64,8 @@ def _merge_into(target: dict[str, Any], patch: Mapping[str, Any], keys: Mapping[
         here = f"{path}.{name}" if path else name
         if value is None:
             target.pop(name, None)
+        elif type(value) is Replace:
+            target[name] = deep_copy(value.value)
         elif isinstance(value, Mapping) and isinstance(target.get(name), dict):
             _merge_into(target[name], value, keys, here)
         elif isinstance(value, list) and name in keys and isinstance(target.get(name), list):

@@ -3,10 +3,11 @@
 # pyright: reportUnknownVariableType=false, reportUnknownMemberType=false, reportUnknownArgumentType=false
 """RFC 7396 merge patches and RFC 6902 JSON patches, and turning their result into a pyvela patch.
 
-pyvela merges a trait's patch into the workload by key and has no "replace the document"
-strategy. :func:`as_merge_patch` finds a patch that pyvela's own :func:`pyvela.merge` turns
-the workload into exactly the wanted document with, and checks it by applying it; when
-no such patch exists (an item removed from a list merged by key), it says so.
+pyvela merges a trait's patch into the workload by key. :func:`as_merge_patch` finds a
+patch that pyvela's own :func:`pyvela.merge` turns the workload into exactly the wanted
+document with, and checks it by applying it: changed items of lists merged by key are
+patched by key, and a list whose items were removed, renamed or reordered is replaced
+whole (:class:`~pyvela._core.merge.Replace`), as RFC 7396 replaces every list.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pyvela import merge
+from pyvela._core.merge import Replace
 from pyvela.errors import RenderError
 
 _KEYS = ("name", "mountPath", "containerPort", "ip", "key", "prefix", "devicePath")
@@ -151,8 +153,7 @@ def _diff(base: Any, target: Any, field: str = "") -> Any:
         return out
     if isinstance(base, list) and isinstance(target, list) and not _fits(field, base, target, target):
         keyed = _keyed(field, base, target)
-        if keyed is not None:
-            return keyed
+        return keyed if keyed is not None else Replace(target)
     return target
 
 

@@ -88,10 +88,42 @@ def test_json_patch_changes_inside_lists_merged_by_key() -> None:
     assert third == {"name": "third", "image": "k"}
 
 
-def test_removing_an_item_of_a_list_merged_by_key_is_refused_with_the_reason() -> None:
+def test_json_patch_removes_an_item_of_a_list_merged_by_key() -> None:
     ops = ({"op": "remove", "path": "/spec/template/spec/containers/1"},)
-    with pytest.raises(errors.RenderError, match="cannot be expressed as a pyvela merge patch"):
-        workload(base().with_traits(s.json_patch(operations=ops)))
+    (main,) = containers(workload(base().with_traits(s.json_patch(operations=ops))))
+    assert main["name"] == "w"
+
+
+def test_merge_patch_replaces_a_list_merged_by_key_whole() -> None:
+    # RFC 7396: a list in the patch is the new list, even containers (merged by name elsewhere).
+    patch = {
+        "spec": {
+            "template": {
+                "metadata": {"labels": {"gone": None, "kept": "new"}},
+                "spec": {"containers": [{"name": "other", "image": "k"}]},
+            }
+        }
+    }
+    before = base().with_traits(
+        s.labels(labels={"gone": "x", "kept": "old"}), s.json_merge_patch(patch=patch)
+    )
+    w = workload(before)
+    assert containers(w) == [{"name": "other", "image": "k"}]
+    labels = w["spec"]["template"]["metadata"]["labels"]
+    assert "gone" not in labels and labels["kept"] == "new"
+
+
+def test_merge_patch_replaces_env_of_a_container_whole() -> None:
+    patch = {"spec": {"template": {"spec": {"containers": [{"name": "w", "image": "i2", "env": []}]}}}}
+    (main,) = containers(workload(base().with_traits(s.json_merge_patch(patch=patch))))
+    assert main == {"name": "w", "image": "i2", "env": []}
+
+
+def test_replace_in_a_patch_sets_the_value_instead_of_merging() -> None:
+    from pyvela._core.merge import Replace, merge
+
+    got = merge({"env": [{"name": "A", "value": "1"}]}, {"env": Replace([{"name": "B", "value": "2"}])})
+    assert got == {"env": [{"name": "B", "value": "2"}]}
 
 
 @pytest.mark.parametrize(

@@ -78,13 +78,23 @@ def wrap(
     """``definition`` with the computed outputs and property inputs ``plans`` give its uses."""
     base = definition.outputs_type
     base_fields = [f.name for f in attrs.fields(base)] if base is not None else []
-    computed = [c.field for p in plans.values() for c in p.outputs]
+    label = base.__name__ if base is not None else _label(definition.name) + "Outputs"
     outputs_cls = base
-    if computed:
-        fields = {name: attrs.field() for name in base_fields}
-        fields.update({name: attrs.field(default=None) for name in computed})
-        label = base.__name__ if base is not None else _label(definition.name)
-        outputs_cls = attrs.make_class(label + "WithKubeVelaOutputs", fields, frozen=True, kw_only=True)
+    if base is None and any(p.outputs for p in plans.values()):
+        outputs_cls = attrs.make_class(label, {}, frozen=True, kw_only=True)
+    # One class per step: a step's outputs are the type's and its own computed ones, not
+    # those other steps of the same type compute (each an instance of the type's class).
+    per_step = {
+        step: attrs.make_class(
+            label + "WithKubeVelaOutputs",
+            {c.field: attrs.field(default=None) for c in p.outputs},
+            bases=(outputs_cls,),
+            frozen=True,
+            kw_only=True,
+        )
+        for step, p in plans.items()
+        if p.outputs
+    }
     params_cls = extended_params(
         definition.params, [i.field for p in plans.values() for i in (*p.properties, *p.own)]
     )
@@ -99,8 +109,9 @@ def wrap(
             params = plan.rebuild_own(params, [(i, getattr(params, i.field)) for i in plan.own])
         applied: list[AppliedComponent] = []
         result = await inner(params, _Context(ctx, plan.component, component_params, applied))
-        if not computed:
-            return result
+        own = per_step.get(ctx.step_name)
+        if own is None:
+            return result if result is not None or outputs_cls is None else outputs_cls()
         values = {name: getattr(result, name) for name in base_fields} if result is not None else {}
         scope: dict[str, Any] = {"output": values, "outputs": values}
         if base is None and applied:
@@ -119,8 +130,7 @@ def wrap(
                     fix="check the valueFrom expression against what the step returns",
                     reason="OutputError",
                 ) from None
-        assert outputs_cls is not None
-        return outputs_cls(**{k: values.get(k) for k in [*base_fields, *computed]})
+        return own(**{k: values.get(k) for k in [*base_fields, *(c.field for c in plan.outputs)]})
 
     return StepDefinition(
         definition.name, params_cls, run, outputs_cls, definition.description, definition.where
