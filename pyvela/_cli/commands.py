@@ -29,6 +29,10 @@ def dispatch(args: argparse.Namespace) -> int:
         from pyvela._cli.adopt import cmd_adopt
 
         return cmd_adopt(args)
+    if args.command == "convert":
+        from pyvela._cli.convert import cmd_convert
+
+        return cmd_convert(args)
     if handler is None:
         from pyvela._cli.run import dispatch_run
 

@@ -124,6 +124,22 @@ def _parser() -> argparse.ArgumentParser:
     adopt.add_argument("-o", "--output", choices=("text", "json"), default="text")
     _target_args(adopt)
 
+    convert = sub.add_parser(
+        "convert",
+        help="Write Python (a definitions module and an app module) from KubeVela YAML.",
+        description="Write Python from KubeVela YAML: kubevela_defs.py (kube schematics as typed "
+        "definitions, CUE ones as stubs to port by hand) and a module per Application.",
+    )
+    convert.add_argument("files", nargs="+", metavar="FILE.yaml", help="Application and definition files")
+    convert.add_argument("-o", "--output-dir", required=True, metavar="DIR", help="where to write modules")
+    convert.add_argument(
+        "--defs",
+        action="append",
+        metavar="MODULE",
+        help="Python definitions module for the types the files do not define (repeatable; "
+        "default: the files' own definitions, else platform_defs)",
+    )
+
     defs = sub.add_parser("defs", help="List the catalogue's definitions, or show one with its parameters.")
     defs.add_argument("name", nargs="?", metavar="NAME", help="a definition to show")
     defs.add_argument("--defs", action="append", metavar="MODULE", help="catalogue module (repeatable)")
