@@ -145,6 +145,10 @@ def cmd_defs(args: argparse.Namespace) -> int:
             entry["outputFields"] = output_fields(outputs)
         entries.append(entry)
     if args.name and not entries:
+        from pyvela.stdlib.unsupported import why
+
+        if why(args.name) is not None:
+            catalogue.step_type(args.name)  # a KubeVela step pyvela refuses: says why
         raise UnknownDefinitionError(
             f"no definition named {args.name!r}",
             expected=", ".join(sorted({n for _, n in catalogue.definitions})),

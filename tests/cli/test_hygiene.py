@@ -142,6 +142,13 @@ def test_defs_shows_factory_defaults_and_output_fields(
     assert js[0]["outputFields"] == {"address": "str", "port": "int"}
 
 
+def test_defs_of_an_unsupported_kubevela_step_says_why(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _out, err = run(capsys, "defs", "vela-cli")
+    assert code != 0
+    assert "step type 'vela-cli' is not supported, because" in err and "no definition" not in err
+    assert "Traceback" not in err
+
+
 def test_repeated_warnings_are_grouped() -> None:
     same = [
         f"component 'c{i}': Service 'c{i}' targets port 80, which no container of the workload exposes"
