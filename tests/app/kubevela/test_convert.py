@@ -1,0 +1,216 @@
+"""``pyvela convert``: the Python it writes from the seed's KubeVela YAML imports, passes
+mypy --strict and renders the objects the YAML renders; CUE definitions become stubs with
+their parameters; bad input is one message and exit 1."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pyvela import load_app
+from pyvela._app.loader import LoadedApp
+from pyvela._app.render import render_component
+from pyvela._cli.main import main
+from tests.app.kubevela.conftest import SEED_APP, SEED_DEFS, SHARED_SEED
+from tests.conftest import ROOT
+
+SEED_CUE = SHARED_SEED / "trait-and-steps.yaml"
+
+#: The seed's two kube components, used without the CUE trait and steps (which convert as stubs).
+KUBE_APP = """\
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: kube-only
+spec:
+  components:
+    - name: base-service
+      type: base-service
+      properties:
+        image: nginx:1.14.2
+        cluster: dev
+    - name: proxy-service
+      type: proxy-service
+      properties:
+        image: nginx:1.25
+        cluster: prod
+"""
+
+
+@pytest.fixture
+def importable(tmp_path: Path) -> Iterator[Path]:
+    """tmp_path on sys.path, and the generated modules forgotten afterwards."""
+    sys.path.insert(0, str(tmp_path))
+    before = set(sys.modules)
+    yield tmp_path
+    sys.path.remove(str(tmp_path))
+    for name in set(sys.modules) - before:
+        if name in ("kubevela_defs", "lixiang_app", "kube_only") or name.startswith("kubevela_defs."):
+            del sys.modules[name]
+
+
+def _convert(*args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(["convert", *args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def _rendered(loaded: LoadedApp) -> list[dict[str, object]]:
+    return [
+        o.object
+        for use in loaded.app.components
+        for o in render_component(loaded.app, use, revision=loaded.revision).objects
+    ]
+
+
+def test_the_seed_app_converts_to_the_python_app_it_came_from(
+    importable: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _convert(str(SEED_APP), "-o", str(importable), "--defs", "platform_defs", capsys=capsys)
+    assert code == 0, err
+    module = importable / "lixiang_app.py"
+    assert f"wrote {module}" in out
+    text = module.read_text()
+    # Typed references between steps, as apps/lixiang.py writes them.
+    assert "backend_ip=apply_base_service.outputs.cluster_ip" in text
+    assert "from platform_defs import" in text
+    from_python, from_yaml = load_app(module), load_app(SEED_APP)
+    assert from_python.spec == from_yaml.spec
+    assert from_python.revision == from_yaml.revision
+    assert _rendered(from_python) == _rendered(from_yaml)
+
+
+def test_kube_schematics_convert_to_definitions_that_render_the_same(
+    importable: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app_yaml = importable / "src" / "kube-only.yaml"
+    app_yaml.parent.mkdir()
+    app_yaml.write_text(KUBE_APP)
+    code, out, err = _convert(str(app_yaml), str(SEED_DEFS), "-o", str(importable), capsys=capsys)
+    assert code == 0, err
+    defs = (importable / "kubevela_defs.py").read_text()
+    assert "class BaseServiceParams" in defs and "image: str" in defs
+    # The seed's proxy-service writes its cluster into env[5] (LOG_BASE): said, and kept as it is.
+    assert "env var 'LOG_BASE' by position" in out
+    from_python = load_app(importable / "kube_only.py", defs=["kubevela_defs"])
+    from_yaml = load_app(app_yaml, defs=[str(SEED_DEFS)])
+    assert _rendered(from_python) == _rendered(from_yaml)
+    assert len(_rendered(from_python)) == 2
+
+
+def test_the_generated_modules_pass_mypy_strict(importable: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    if not SEED_CUE.exists():
+        pytest.skip("the shared seed is not on this machine")
+    apps = importable / "seed"
+    kube = importable / "kube"
+    code, out, err = _convert(str(SEED_APP), str(SEED_DEFS), str(SEED_CUE), "-o", str(apps), capsys=capsys)
+    assert code == 0, err
+    assert "WorkflowStepDefinition apply-base: a stub" in out
+    # The CUE step's stub declares the output the app reads, so the reference stays typed.
+    assert "class ApplyBaseOutputs" in (apps / "kubevela_defs.py").read_text()
+    assert "backend_ip=apply_base_service.outputs.cluster_ip" in (apps / "lixiang_app.py").read_text()
+    (importable / "kube-only.yaml").write_text(KUBE_APP)
+    code, _, err = _convert(
+        str(importable / "kube-only.yaml"), str(SEED_DEFS), "-o", str(kube), capsys=capsys
+    )
+    assert code == 0, err
+    for folder in (apps, kube):
+        run = subprocess.run(
+            [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--show-error-codes", "."],
+            cwd=folder,
+            env={"MYPYPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_cue_definitions_become_stubs_with_their_parameters(
+    importable: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = importable / "cue.yaml"
+    src.write_text(
+        textwrap.dedent(
+            """\
+            apiVersion: core.oam.dev/v1beta1
+            kind: TraitDefinition
+            metadata:
+              name: sidecar-port
+            spec:
+              appliesToWorkloads: [deployments.apps]
+              schematic:
+                cue:
+                  template: |
+                    parameter: {
+                      name: string
+                      port: *8080 | int
+                      hosts?: [...string]
+                      labels: [string]: string
+                      probe: {
+                        path: string
+                      }
+                      mode: "a" | "b"
+                    }
+                    patch: spec: template: spec: containers: [{name: parameter.name}]
+            """
+        )
+    )
+    code, out, err = _convert(str(src), "-o", str(importable / "out"), capsys=capsys)
+    assert code == 0, err
+    assert "TraitDefinition sidecar-port: a stub; its CUE body is a comment" in out
+    text = (importable / "out" / "kubevela_defs.py").read_text()
+    for field in (
+        "name: str",
+        "labels: dict[str, str]",
+        "probe: dict[str, Any]",
+        "port: int = 8080",
+        "hosts: list[str] | None = None",
+        'mode: Any  # TODO(convert): CUE type "a" | "b"',
+    ):
+        assert field in text, text
+    assert "# patch: spec: template: spec: containers: [{name: parameter.name}]" in text
+    assert "applies_to=('deployments.apps',)" in text or 'applies_to=("deployments.apps",)' in text
+    sys.path.insert(0, str(importable / "out"))
+    try:
+        import kubevela_defs  # type: ignore[import-not-found]
+
+        params = kubevela_defs.SidecarPortParams(name="s", labels={}, probe={}, mode="a")
+        assert params.port == 8080 and params.hosts is None
+        with pytest.raises(NotImplementedError, match="not ported yet"):
+            kubevela_defs.sidecar_port.render(params, None)
+    finally:
+        sys.path.remove(str(importable / "out"))
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (None, "missing.yaml", "does not exist"),
+        ("app = 1\n", "app.py", "is not a YAML file"),
+        (
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+            "cm.yaml",
+            "is not something pyvela converts",
+        ),
+        ("a: [\n", "broken.yaml", "not valid YAML"),
+        (KUBE_APP.replace("type: proxy-service", "type: proxy-servce"), "typo.yaml", "proxy-servce"),
+    ],
+)
+def test_bad_input_is_one_message_and_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, name: str, message: str
+) -> None:
+    src = tmp_path / name
+    if content is not None:
+        src.write_text(content)
+    code, out, err = _convert(str(src), "-o", str(tmp_path / "out"), "--defs", "platform_defs", capsys=capsys)
+    assert code == 1
+    assert err.startswith("error: ") and message in err, err
+    assert "Traceback" not in err and out == ""
+    if name != "missing.yaml":
+        assert src.name in err  # the file (and its line, where there is one)
