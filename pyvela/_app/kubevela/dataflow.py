@@ -19,7 +19,7 @@ from pyvela._core.steps import WorkflowView
 from pyvela.errors import Location
 
 #: What each root of an ``if`` expression may read below ``status.<step>``.
-STATUS_FIELDS = ("phase", "succeeded", "timeout")
+STATUS_FIELDS = ("phase", "succeeded", "failed", "skipped", "timeout")
 
 
 @attrs.frozen
@@ -85,6 +85,8 @@ class Condition:
             value: Any = {
                 "phase": phase,
                 "succeeded": phase == "succeeded",
+                "failed": phase == "failed",
+                "skipped": phase == "skipped",
                 "timeout": view.timed_out(str(step)),
             }[str(attr)]
             return ex.walk(value, path.segments[2:], f"status.{step}.{attr}", self.text)

@@ -4,7 +4,8 @@ The subset KubeVela's documentation and examples use is parsed with lark into a 
 tree and evaluated over plain data: field paths (``output.value.spec.clusterIP``,
 ``outputs.name``, ``inputs.name``, ``status.<step>.phase``/``.succeeded``/``.timeout``,
 ``context.name``/``.namespace``), string/number/bool literals, ``==``, ``!=``, ``<``, ``>``,
-``&&``, ``||``, ``!``, parentheses and ``+``. Anything else (interpolation, functions,
+``&&``, ``||``, ``!``, parentheses and ``+``, and the few imported package functions of
+``cuefuncs`` (``strconv.FormatInt``). Anything else (interpolation, other functions,
 comprehensions, unification) is refused with a message that quotes the expression:
 nothing is evaluated by a general-purpose evaluator.
 """
@@ -21,11 +22,14 @@ from typing import Any
 import attrs
 import lark
 
+from pyvela._app.kubevela import cuefuncs
+
 SUPPORTED = (
     "field paths (output.value.spec.clusterIP, outputs.name, inputs.name, "
     "status.<step>.phase / .succeeded / .timeout, context.name / context.namespace; "
     'a segment that is not an identifier as ["my-step"], a list index as [0]), '
-    "string, number and bool literals, == != < > && || ! ( ) and + (strings, numbers)"
+    "string, number and bool literals, == != < > && || ! ( ) and + (strings, numbers), "
+    'after import "strconv": ' + ", ".join(cuefuncs.FUNCTIONS)
 )
 
 _GRAMMAR = r"""
@@ -35,7 +39,8 @@ _GRAMMAR = r"""
 ?cmp: sum | sum CMP sum -> cmp_op
 ?sum: unary | sum "+" unary -> add_op
 ?unary: atom | "!" unary -> not_op
-?atom: literal | path | "(" or_ ")"
+?atom: literal | call | path | "(" or_ ")"
+call: NAME "." NAME "(" [or_ ("," or_)*] ")"
 literal: STRING -> string
        | NUMBER -> number
        | "true" -> true
@@ -49,7 +54,7 @@ NAME: /(?!(true|false)\b)[A-Za-z_$][A-Za-z0-9_$]*/
 STRING: /"(?:[^"\\\n]|\\(?:["\\\/bfnrt]|u[0-9a-fA-F]{4}))*"/
 NUMBER: /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/
 INT: /0|[1-9][0-9]*/
-%ignore /[ \t]+/
+%ignore /[ \t\n]+/
 """
 
 
@@ -79,7 +84,13 @@ class Bin:
     right: Expr
 
 
-Expr = Lit | Path | Not | Bin
+@attrs.frozen
+class Call:
+    func: str  # "strconv.FormatInt"
+    args: tuple[Expr, ...]
+
+
+Expr = Lit | Path | Not | Bin | Call
 
 _PRECEDENCE = {"||": 1, "&&": 2, "==": 3, "!=": 3, "<": 3, ">": 3, "+": 4}
 
@@ -123,6 +134,9 @@ class _Build(lark.Transformer[Any, Expr]):
     def path(self, items: list[Any]) -> Path:
         return Path(str(items[0]), tuple(items[1:]))
 
+    def call(self, items: list[Any]) -> Call:
+        return Call(f"{items[0]}.{items[1]}", tuple(a for a in items[2:] if a is not None))
+
     def not_op(self, items: list[Expr]) -> Not:
         return Not(items[0])
 
@@ -156,8 +170,12 @@ def parse(text: str) -> Expr:
     """
     if _INTERPOLATION.search(text):
         raise ExpressionError(text, "string interpolation \\(...) is not supported")
+    imported, body = set(), text
+    while found := _IMPORT.match(body):
+        imported.add(found.group(1))
+        body = body[found.end() :]
     try:
-        tree = _parser().parse(text)
+        tree = _parser().parse(body)
     except lark.exceptions.UnexpectedCharacters as exc:
         raise ExpressionError(
             text, f"unexpected {text[exc.pos_in_stream or 0]!r} at column {exc.column}"
@@ -170,8 +188,26 @@ def parse(text: str) -> Expr:
         raise ExpressionError(text, f"unexpected {str(exc.token)!r} at column {exc.column}") from None
     except lark.exceptions.LarkError as exc:
         raise ExpressionError(text, str(exc).splitlines()[0]) from None
-    assert isinstance(tree, Lit | Path | Not | Bin)
+    assert isinstance(tree, Lit | Path | Not | Bin | Call)
+    for c in _calls(tree):
+        if c.func not in cuefuncs.FUNCTIONS:
+            raise ExpressionError(text, f"the function {c.func} is not supported")
+        if c.func.split(".")[0] not in imported:
+            raise ExpressionError(text, f'{c.func} needs import "{c.func.split(".")[0]}"')
+        if len(c.args) != cuefuncs.FUNCTIONS[c.func][0]:
+            raise ExpressionError(text, f"{c.func} takes {cuefuncs.FUNCTIONS[c.func][0]} argument(s)")
     return tree
+
+
+_IMPORT = re.compile(r'\s*import\s+"([a-z]+)"[ \t]*(?:\n|;)')
+
+
+def _calls(expr: Expr) -> list[Call]:
+    if isinstance(expr, Call):
+        return [expr, *(c for a in expr.args for c in _calls(a))]
+    if isinstance(expr, Not):
+        return _calls(expr.operand)
+    return _calls(expr.left) + _calls(expr.right) if isinstance(expr, Bin) else []
 
 
 # --------------------------------------------------------------------------- printing
@@ -181,7 +217,8 @@ _IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 
 def show(expr: Expr) -> str:
     """The canonical text of ``expr`` (``parse(show(e)) == e``)."""
-    return _show(expr, 0)
+    packages = sorted({c.func.split(".")[0] for c in _calls(expr)})
+    return "".join(f'import "{p}"\n' for p in packages) + _show(expr, 0)
 
 
 def _show(expr: Expr, outer: int) -> str:
@@ -191,6 +228,8 @@ def _show(expr: Expr, outer: int) -> str:
         return expr.root + "".join(_segment(s) for s in expr.segments)
     if isinstance(expr, Not):
         return "!" + _show(expr.operand, 5)
+    if isinstance(expr, Call):
+        return expr.func + "(" + ", ".join(_show(a, 0) for a in expr.args) + ")"
     level = _PRECEDENCE[expr.op]
     # Left-associative chains (|| && +) print bare on the left; comparisons do not chain.
     left = _show(expr.left, level + 1 if level == 3 else level)
@@ -226,7 +265,7 @@ def roots(expr: Expr) -> set[str]:
         return roots(expr.operand)
     if isinstance(expr, Bin):
         return roots(expr.left) | roots(expr.right)
-    return set()
+    return {r for a in expr.args for r in roots(a)} if isinstance(expr, Call) else set()
 
 
 def map_paths(expr: Expr, fn: Callable[[Path], Path]) -> Expr:
@@ -237,6 +276,8 @@ def map_paths(expr: Expr, fn: Callable[[Path], Path]) -> Expr:
         return Not(map_paths(expr.operand, fn))
     if isinstance(expr, Bin):
         return Bin(expr.op, map_paths(expr.left, fn), map_paths(expr.right, fn))
+    if isinstance(expr, Call):
+        return Call(expr.func, tuple(map_paths(a, fn) for a in expr.args))
     return expr
 
 
@@ -247,7 +288,7 @@ def paths(expr: Expr) -> list[Path]:
         return paths(expr.operand)
     if isinstance(expr, Bin):
         return paths(expr.left) + paths(expr.right)
-    return []
+    return [p for a in expr.args for p in paths(a)] if isinstance(expr, Call) else []
 
 
 Lookup = Callable[[Path], Any]
@@ -265,6 +306,11 @@ def evaluate(expr: Expr, lookup: Lookup, text: str) -> Any:
         return lookup(expr)
     if isinstance(expr, Not):
         return not _bool(evaluate(expr.operand, lookup, text), "!", text)
+    if isinstance(expr, Call):
+        try:
+            return cuefuncs.call(expr.func, [evaluate(a, lookup, text) for a in expr.args])
+        except ValueError as exc:
+            raise ExpressionError(text, f"{expr.func}: {exc}") from None
     if expr.op in ("&&", "||"):
         left = _bool(evaluate(expr.left, lookup, text), expr.op, text)
         if left == (expr.op == "||"):

@@ -4,6 +4,7 @@ definitions with computed outputs are wrapped)."""
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Mapping
 from typing import Any
 
@@ -128,6 +129,56 @@ def build_workflow(
     return Workflow(steps=built, mode=steps_mode), catalogue, flow.spec()
 
 
+_PLACEHOLDERS: Mapping[Any, Any] = {str: "", int: 0, float: 0.0, bool: False}
+
+
+def _placeheld(cls: Any, node: Node | None, own: tuple[dataflow.PropertyInput, ...]) -> Node | None:
+    """The step's properties with a placeholder where only an input sets a required scalar
+    inside a parameter the YAML writes (``slack.message.text``): without it the properties
+    are refused when the app loads; the input's value replaces it before the step runs."""
+    for pi in own:
+        leaf = _leaf_type(cls, pi.path)
+        if node is None or node.get(pi.path[0]) is None or _holds(node, pi.path):
+            continue
+        if leaf in _PLACEHOLDERS:
+            try:
+                node = node.set_path(pi.path, Node.of(_PLACEHOLDERS[leaf], pi.where))
+            except ValueError:
+                continue  # through a scalar: the properties' own error says so
+    return node
+
+
+def _holds(node: Node, path: tuple[str | int, ...]) -> bool:
+    here: Node | None = node
+    for seg in path:
+        if here is None or not here.is_map or not isinstance(seg, str):
+            return here is not None and not isinstance(seg, str)  # a list item: left as written
+        here = here.get(seg)
+    return here is not None
+
+
+def _leaf_type(cls: Any, path: tuple[str | int, ...]) -> Any:
+    tp = cls
+    for seg in path:
+        tp = _unwrap(tp)
+        if not attrs.has(tp):
+            return None
+        fields = param_fields(tp)
+        name = props.field_for(seg, fields)
+        if name is None:
+            return None
+        tp = fields[name][0]
+    return _unwrap(tp)
+
+
+def _unwrap(tp: Any) -> Any:
+    """``X`` of ``X | None`` and of ``Annotated[X, ...]``."""
+    if typing.get_origin(tp) is typing.Annotated:
+        return _unwrap(typing.get_args(tp)[0])
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    return _unwrap(args[0]) if len(args) == 1 and type(None) in typing.get_args(tp) else tp
+
+
 def _common(
     s: Node,
     step: str,
@@ -180,7 +231,7 @@ def _condition(
         problem = None
         if path.root == "status":
             if len(path.segments) < 2 or path.segments[1] not in dataflow.STATUS_FIELDS:
-                problem = "status.<step>.phase, .succeeded or .timeout"
+                problem = "status.<step>.phase, .failed, .skipped, .succeeded or .timeout"
             elif path.segments[0] not in step_names:
                 raise DanglingReferenceError(
                     f"if {text!r} asks about unknown step {path.segments[0]!r}",
@@ -243,7 +294,7 @@ def _step(
             extra.setdefault(first, {})
     params = props.build(
         definition.params,
-        s.get("properties"),
+        _placeheld(definition.params, s.get("properties"), plan.own),
         where=s.where,
         extra=extra,
         step=step,

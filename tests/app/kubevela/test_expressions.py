@@ -52,10 +52,42 @@ def test_the_subset_evaluates(text: str, value: Any) -> None:
 
 
 @pytest.mark.parametrize(
+    ("call", "value"),
+    [
+        ("strconv.FormatInt(outputs.replicas, 10)", "3"),
+        ("strconv.FormatInt(-255, 16)", "-ff"),
+        ("strconv.FormatInt(0, 2)", "0"),
+        ('strconv.Itoa(outputs.replicas) + "x"', "3x"),
+        ('strconv.Atoi("-12") + 1', -11),
+    ],
+)
+def test_strconv_functions_evaluate_once_imported(call: str, value: Any) -> None:
+    text = 'import "strconv"\n' + call
+    assert _eval(text) == value
+    assert ex.parse(ex.show(ex.parse(text))) == ex.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("call", "problem"),
+    [
+        ("strconv.FormatInt(1.5, 10)", "its first argument must be an int"),
+        ("strconv.FormatInt(outputs.ready, 10)", "its first argument must be an int"),
+        ("strconv.FormatInt(1, 40)", "the base must be 2 to 36"),
+        ('strconv.Atoi("1e3")', "is not a decimal integer"),
+    ],
+)
+def test_strconv_refuses_what_cue_refuses(call: str, problem: str) -> None:
+    with pytest.raises(ex.ExpressionError, match=problem):
+        _eval('import "strconv"\n' + call)
+
+
+@pytest.mark.parametrize(
     ("text", "problem"),
     [
         ('"\\(context.name)-x"', "interpolation"),
-        ("strings.ToUpper(outputs.name)", "unexpected '('"),
+        ("strings.ToUpper(outputs.name)", "the function strings.ToUpper is not supported"),
+        ("strconv.Itoa(outputs.replicas)", 'needs import "strconv"'),
+        ('import "strconv"\nstrconv.Itoa(1, 2)', "strconv.Itoa takes 1 argument"),
         ("outputs.replicas * 2", "unexpected '*'"),
         ("outputs.replicas >= 2", "unexpected '='"),
         ("[for x in outputs {x}]", "unexpected '['"),
