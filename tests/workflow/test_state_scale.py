@@ -12,7 +12,7 @@ import pytest
 
 from pyvela._backends.sandbox import Sandbox
 from pyvela._core.objects import ObjectRef
-from pyvela._workflow.record import Layout, part_object
+from pyvela._workflow.record import CHUNK, Layout, part_object
 from pyvela._workflow.state import StateStore, encode, new_record, state_ref
 from pyvela.errors import StateError
 from tests.runner_helpers import ops_for, sandbox
@@ -109,7 +109,9 @@ def _deploy_counting(tmp_path: Path, n: int, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_state_writes_grow_linearly_with_the_steps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    n = 60
+    # Whole parts (record.CHUNK steps each) at both sizes: a save re-encodes the parts its
+    # steps are in, so below one part its cost would grow with the app by itself.
+    n = CHUNK
     writes, written = _deploy_counting(tmp_path, n, monkeypatch)
     writes2, written2 = _deploy_counting(tmp_path, 2 * n, monkeypatch)
     # At most a few objects per step (its start, its end, its inventory chunk, the index) ...

@@ -381,4 +381,9 @@ class Sandbox:
             reconcile(conn, row, lambda c, child: self._write(c, child, "apply"), new=existing is None)
         if info.kind == CRD_KIND and info.group == CRD_GROUP:
             install_crd(conn, body)
-        return row.to_obj()
+        out = row.to_obj()  # as the API server answers: before any controller saw it
+        if row.next_change is not None and row.next_change <= time.time():
+            # Its controller acts at once, in this transaction: the wait that follows reads a
+            # settled status instead of writing it (a status change gets its own version).
+            settle(conn, row, time.time())
+        return out
