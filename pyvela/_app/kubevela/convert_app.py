@@ -202,6 +202,8 @@ def app_source(
         workflow=workflow,
         policies=policies,
         todos=todos,
+        # A condition reading context.name refers to ``app`` before it is assigned.
+        typed_app=any("app.name" in s["call"] or "app.namespace" in s["call"] for s in steps),
     )
     return text, todos
 
@@ -251,6 +253,8 @@ def _step(
     if isinstance(s.condition, str):
         if s.condition != "on-success":
             call += f".when({s.condition!r})"
+    elif (predicate := _predicate(s.condition)) is not None:
+        call += f".when(lambda view: {predicate})"
     else:
         notes.append(
             f"step {s.name!r}: the `if` condition {getattr(s.condition, 'text', s.condition)!r} is not "
@@ -324,3 +328,53 @@ def _reference(
     consumer["todos"].append(note)
     todos.append(note)
     return f"{var}.outputs.{source}"
+
+
+_OPS = {"&&": "and", "||": "or", "==": "==", "!=": "!=", "<": "<", ">": ">", "+": "+"}
+_STATUS = {
+    "phase": "view.phase({step!r})",
+    "succeeded": "view.succeeded({step!r})",
+    "timeout": "view.timed_out({step!r})",
+    "failed": "view.phase({step!r}) == 'failed'",
+    "skipped": "view.phase({step!r}) == 'skipped'",
+}
+
+
+def _predicate(condition: Any) -> str | None:
+    """A KubeVela ``if`` (the loader's condition) as a Python expression over ``view``, or
+    None for what has no plain spelling (function calls, paths into a status)."""
+    expr = getattr(condition, "expr", None)
+    if expr is None:
+        return None
+
+    def show(e: Any) -> str | None:
+        if isinstance(e, ex.Lit):
+            return repr(e.value)
+        if isinstance(e, ex.Not):
+            inner = show(e.operand)
+            return None if inner is None else f"not ({inner})"
+        if isinstance(e, ex.Bin):
+            left, right = show(e.left), show(e.right)
+            return None if left is None or right is None else f"({left} {_OPS[e.op]} {right})"
+        if isinstance(e, ex.Path) and e.root == "context" and e.segments in (("name",), ("namespace",)):
+            # The module's ``app``: defined by the time the workflow runs the condition.
+            return "app.name" if e.segments == ("name",) else "app.namespace"
+        if (
+            isinstance(e, ex.Path)
+            and e.root == "status"
+            and len(e.segments) == 2
+            and e.segments[1] in _STATUS
+        ):
+            return _STATUS[str(e.segments[1])].format(step=str(e.segments[0]))
+        inputs = getattr(condition, "inputs", {})
+        if isinstance(e, ex.Path) and e.root == "inputs" and e.segments and e.segments[0] in inputs:
+            producer, field = inputs[e.segments[0]]
+            # A typed reference, resolved to the producer's variable with the other references.
+            ref = f"view.output({{ref:{producer}}}.outputs.{field})"
+            return ref + "".join(f"[{seg!r}]" for seg in e.segments[1:])
+        return None
+
+    text = show(expr)
+    if text is None:
+        return None
+    return text[1:-1] if text.startswith("(") and text.endswith(")") and isinstance(expr, ex.Bin) else text

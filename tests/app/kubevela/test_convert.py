@@ -171,11 +171,12 @@ def test_data_flow_without_a_python_spelling_is_a_todo_at_the_step(
         str(importable / "computed.yaml"), "-o", str(out_dir), "--defs", "platform_defs", capsys=capsys
     )
     assert code == 0, err
-    assert "left to do by hand (3; marked TODO(convert) in the modules)" in out
+    assert "left to do by hand (2; marked TODO(convert) in the modules)" in out
     text = (out_dir / "computed.py").read_text()
-    assert text.count("# TODO(convert):") == 3
+    assert text.count("# TODO(convert):") == 2
     assert "output 'addr' is computed in KubeVela as `outputs.clusterIP + \":80\"`" in text
-    assert "the `if` condition 'status.base.succeeded' is not converted" in text
+    assert "step 'proxy' reads output 'addr' of step 'base'" in text
+    assert '.when(lambda view: view.succeeded("base"))' in text
     # The plain field the computed output is made from, so the module stays typed and importable.
     assert "backend_ip=base.outputs.cluster_ip" in text
     assert ".with_timeout(300.0)" in text
@@ -267,3 +268,55 @@ def test_bad_input_is_one_message_and_exit_1(
     assert "Traceback" not in err and out == ""
     if name != "missing.yaml":
         assert src.name in err  # the file (and its line, where there is one)
+
+
+CONDITIONS_APP = """\
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: conds
+spec:
+  components:
+    - {name: base-service, type: base-service, properties: {image: "nginx:1", cluster: default}}
+    - {name: redis, type: helm, properties: {chart: c, version: "1", repoUrl: "https://x"}}
+  workflow:
+    steps:
+      - name: base
+        type: apply-base
+        properties: {component: base-service}
+        outputs: [{name: ip, valueFrom: outputs.clusterIP}]
+      - name: redis
+        type: apply-helm
+        inputs: [{from: ip}]
+        if: '!status.base.timeout && (inputs.ip == "10.0.0.1" || context.name != "conds")'
+        properties: {component: redis}
+"""
+
+
+def test_if_conditions_become_when_predicates_that_decide_the_same(
+    importable: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pyvela import WorkflowView
+
+    src = importable / "conds.yaml"
+    src.write_text(CONDITIONS_APP)
+    code, out, err = _convert(str(src), "-o", str(importable), "--defs", "platform_defs", capsys=capsys)
+    assert code == 0, err
+    assert "TODO" not in (importable / "conds.py").read_text() and "left to do" not in out
+    from_python, from_yaml = load_app(importable / "conds.py"), load_app(src)
+    predicate = from_python.plan.steps["redis"].use.condition
+    condition = from_yaml.plan.steps["redis"].use.condition
+    assert callable(predicate) and callable(condition)
+    for phase, reason, ip in [
+        ("succeeded", "", "10.0.0.1"),
+        ("succeeded", "", "10.0.0.2"),
+        ("failed", "Timeout", "10.0.0.1"),
+        ("failed", "Error", "10.0.0.1"),
+    ]:
+        view = WorkflowView(
+            phases={"base": phase, "redis": "pending"},
+            outputs={"base": {"cluster_ip": ip}},
+            reasons={"base": reason},
+        )
+        assert predicate(view) == condition(view), (phase, reason, ip)
+    _mypy(importable)
