@@ -83,16 +83,20 @@ def _importable(definition: Any, catalogue: Catalogue, kind: str) -> tuple[str, 
     """The module (a catalogue module first, as apps import it) and name that hold the
     definition the catalogue resolved, or the undecorated original of a wrapped step."""
     func = getattr(definition, "render", None) or getattr(definition, "run", None)
-    candidates = [*catalogue.modules, STDLIB, getattr(func, "__module__", "")]
+    # The façade holds the builtins (apply_component, garbage_collect); private modules never
+    # appear in a generated import.
+    candidates = [*catalogue.modules, STDLIB, "pyvela", getattr(func, "__module__", "")]
     for module_name in candidates:
-        if not module_name or module_name.startswith("kubevela:"):
+        if not module_name or module_name.startswith(("kubevela:", "pyvela._")):
             continue
         try:
             module = importlib.import_module(module_name)
         except ImportError:
             continue
-        for attr, value in vars(module).items():
-            if attr.startswith("_"):
+        # __all__ first: the façade resolves its names lazily, so vars() does not list them.
+        for attr in getattr(module, "__all__", None) or list(vars(module)):
+            value = getattr(module, attr, None)
+            if attr.startswith("_") or value is None:
                 continue
             same = value is definition
             original = getattr(value, "name", None) == definition.name and type(value) is type(definition)
@@ -179,7 +183,7 @@ def app_source(
         options = "" if app.workflow.mode == "StepByStep" else f", mode={app.workflow.mode!r}"
         if app.workflow.step_timeout != DEFAULT_STEP_TIMEOUT:
             options += f", step_timeout={app.workflow.step_timeout!r}"
-        workflow = f"Workflow([{', '.join(top)}]{options})" if options else f"[{', '.join(top)}]"
+        workflow = f"Workflow(steps=[{', '.join(top)}]{options})" if options else f"[{', '.join(top)}]"
         if options:
             names.imports.setdefault("pyvela", []).append("Workflow")
     for s in steps:
@@ -188,10 +192,9 @@ def app_source(
         _call(names.definition(p.definition, catalogue, generated, "policy"), p.name, _kwargs(p.params))
         for p in app.policies
     ]
-    pyvela_names = names.imports.pop("pyvela", [])
+    pyvela_names = [*names.imports.pop("pyvela", []), "Application"]
     imports = sorted((m, sorted(n)) for m, n in names.imports.items())
-    if pyvela_names:
-        imports.append(("pyvela", sorted(pyvela_names)))
+    imports.append(("pyvela", sorted(set(pyvela_names))))
     text = ENV.get_template("app.py.j2").render(
         name=app.name,
         namespace=app.namespace,

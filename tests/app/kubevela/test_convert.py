@@ -320,3 +320,43 @@ def test_if_conditions_become_when_predicates_that_decide_the_same(
         )
         assert predicate(view) == condition(view), (phase, reason, ip)
     _mypy(importable)
+
+
+def test_step_groups_dag_mode_namespace_and_policies_convert_to_the_same_app(
+    importable: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = importable / "grouped.yaml"
+    src.write_text(GROUPED_APP)
+    code, _, err = _convert(str(src), "-o", str(importable), "--defs", "platform_defs", capsys=capsys)
+    assert code == 0, err
+    text = (importable / "grouped.py").read_text()
+    assert 'StepGroup(name="first", steps=[base, redis_step], mode="DAG")' in text
+    assert "garbage_collect(" in text and "from pyvela._" not in text  # builtins through the façade
+    from_python, from_yaml = load_app(importable / "grouped.py"), load_app(src)
+    assert from_python.spec == from_yaml.spec
+    assert from_python.revision == from_yaml.revision
+    _mypy(importable)
+
+
+GROUPED_APP = """\
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: grouped
+  namespace: team-a
+spec:
+  components:
+    - {name: base-service, type: base-service, properties: {image: "nginx:1", cluster: default}}
+    - {name: redis, type: helm, properties: {chart: c, version: "1", repoUrl: "https://x"}}
+  policies:
+    - {name: keep, type: garbage-collect, properties: {keepLegacyResource: true}}
+  workflow:
+    mode: {steps: DAG}
+    steps:
+      - name: first
+        type: step-group
+        subSteps:
+          - {name: base, type: apply-base, properties: {component: base-service}}
+          - {name: redis, type: apply-helm, properties: {component: redis}, dependsOn: [base]}
+      - {name: again, type: apply-component, dependsOn: [first], properties: {component: redis}}
+"""
