@@ -45,6 +45,26 @@ UNSUPPORTED_STEPS: Mapping[str, str] = MappingProxyType(
 )
 
 
+_ONE_CLUSTER = (
+    "pyvela deploys to one cluster (its kubeconfig's, or the sandbox): remove the policy and "
+    "choose the cluster and namespace when you run pyvela"
+)
+
+#: Policy type -> why pyvela refuses it (KubeVela's built-in multi-cluster policies).
+UNSUPPORTED_POLICIES: Mapping[str, str] = MappingProxyType(
+    {
+        "topology": "it places components on clusters of KubeVela's multi-cluster gateway; " + _ONE_CLUSTER,
+        "override": "it overrides components per cluster for KubeVela's deploy step; " + _ONE_CLUSTER,
+        "replication": "it replicates components per cluster for KubeVela's deploy step; " + _ONE_CLUSTER,
+    }
+)
+
+
+def why_policy(policy_type: str) -> str | None:
+    """Why pyvela does not support the KubeVela policy ``policy_type``; None when it is not one of them."""
+    return UNSUPPORTED_POLICIES.get(policy_type)
+
+
 def why(step_type: str) -> str | None:
     """Why pyvela does not support the KubeVela step ``step_type``; None when it is not one of them."""
     return UNSUPPORTED_STEPS.get(step_type)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import importlib
 from typing import Any
 
 from pyvela._app.catalogue import Catalogue
@@ -61,6 +62,18 @@ def lookup(catalogue: Catalogue, kind: str, type_node: Node | None, where: Locat
         except UnknownDefinitionError as exc:
             if "not supported" in exc.message:  # one of KubeVela's steps pyvela refuses, saying why
                 raise
+    # By name: the app layer does not import the standard library.
+    unsupported = importlib.import_module("pyvela.stdlib.unsupported")
+    reason = unsupported.why_policy(name) if kind == "policy" else None
+    if reason is not None:
+        raise UnknownDefinitionError(
+            f"policy type {name!r} is not supported, because {reason}",
+            where=at,
+            definition=name,
+            got=repr(name),
+            fix="remove the policy",
+            **context,
+        )
     known = (["step-group"] if kind == "step" else []) + catalogue.names(kind)
     close = difflib.get_close_matches(name, known, n=1)
     modules = ", ".join(catalogue.modules) or "none"
