@@ -360,3 +360,17 @@ spec:
           - {name: redis, type: apply-helm, properties: {component: redis}, dependsOn: [base]}
       - {name: again, type: apply-component, dependsOn: [first], properties: {component: redis}}
 """
+
+
+def test_without_ruff_the_modules_are_still_well_formed(
+    importable: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(importable / "nothing-here"))
+    src = importable / "kube-only.yaml"
+    src.write_text(KUBE_APP)
+    code, out, err = _convert(str(src), str(SEED_DEFS), "-o", str(importable), capsys=capsys)
+    assert code == 0, err
+    assert "ruff is not on PATH" in out
+    from_python = load_app(importable / "kube_only.py", defs=["kubevela_defs"])
+    assert _rendered(from_python) == _rendered(load_app(src, defs=[str(SEED_DEFS)]))
+    _mypy(importable)
