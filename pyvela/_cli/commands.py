@@ -145,10 +145,15 @@ def cmd_defs(args: argparse.Namespace) -> int:
             entry["outputFields"] = output_fields(outputs)
         entries.append(entry)
     if args.name and not entries:
-        from pyvela.stdlib.unsupported import why
+        from pyvela.stdlib.unsupported import why, why_policy
 
         if why(args.name) is not None:
             catalogue.step_type(args.name)  # a KubeVela step pyvela refuses: says why
+        if why_policy(args.name) is not None:
+            raise UnknownDefinitionError(
+                f"policy type {args.name!r} is not supported, because {why_policy(args.name)}",
+                got=args.name,
+            )
         raise UnknownDefinitionError(
             f"no definition named {args.name!r}",
             expected=", ".join(sorted({n for _, n in catalogue.definitions})),
