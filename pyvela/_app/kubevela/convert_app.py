@@ -21,9 +21,8 @@ import jinja2
 
 from pyvela._app.application import DEFAULT_STEP_TIMEOUT, Application
 from pyvela._app.catalogue import STDLIB, Catalogue
-from pyvela._app.kubevela import expressions as ex
-from pyvela._app.kubevela.dataflow import output_field
-from pyvela._app.kubevela.props import field_for, snake
+from pyvela._app.kubevela.convert_flow import predicate, resolve
+from pyvela._app.kubevela.props import snake
 from pyvela._core.params import Ref
 from pyvela._core.steps import StepGroup, StepUse
 from pyvela.errors import AppLoadError
@@ -63,6 +62,19 @@ class _Names:
             ident, n = f"{base}_{suffix}{n}", n + 1
         self.taken.add(ident)
         return ident
+
+    def cls(self, cls: type[Any]) -> str:
+        """The name a parameter class is imported under (from the standard library's or the
+        façade's public names first, else its own module)."""
+        name = str(cls.__name__)
+        for module_name in (STDLIB, "pyvela", cls.__module__):
+            if getattr(importlib.import_module(module_name), name, None) is cls:
+                imported = self.imports.setdefault(module_name, [])
+                if name not in imported:
+                    imported.append(name)
+                    self.taken.add(name)
+                break
+        return name
 
     def definition(
         self, definition: Any, catalogue: Catalogue, generated: Mapping[tuple[str, str], str], kind: str
@@ -110,21 +122,24 @@ def _importable(definition: Any, catalogue: Catalogue, kind: str) -> tuple[str, 
     )
 
 
-def _literal(value: Any) -> str:
+def _literal(value: Any, names: _Names) -> str:
     """A Python expression for a parameter value: literals as themselves, a reference to a
     step's output as ``<step>.outputs.<field>`` (the variable is filled in by the caller)."""
     if isinstance(value, Ref):
         return f"{{ref:{value.step}}}.outputs.{value.field}"
+    if attrs.has(type(value)):
+        # A nested parameter class (a webservice's Port): built by keyword, imported by name.
+        return f"{names.cls(type(value))}({', '.join(_kwargs(value, names))})"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{_literal(k, names)}: {_literal(v, names)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
-        return "[" + ", ".join(_literal(v) for v in value) + "]"
+        return "[" + ", ".join(_literal(v, names) for v in value) + "]"
     if isinstance(value, tuple):
-        return "(" + "".join(f"{_literal(v)}, " for v in value) + ")"
+        return "(" + "".join(f"{_literal(v, names)}, " for v in value) + ")"
     return repr(value)
 
 
-def _kwargs(params: Any, known: set[str] | None = None) -> list[str]:
+def _kwargs(params: Any, names: _Names, known: set[str] | None = None) -> list[str]:
     """``field=value`` for each field not at its default (and, for a wrapped step, only the
     fields its original definition has)."""
     out = []
@@ -135,7 +150,7 @@ def _kwargs(params: Any, known: set[str] | None = None) -> list[str]:
         default = f.default.factory() if isinstance(f.default, attrs.Factory) else f.default  # type: ignore[arg-type]
         if default is not attrs.NOTHING and value == default and not isinstance(value, Ref):
             continue
-        out.append(f"{f.name}={_literal(value)}")
+        out.append(f"{f.name}={_literal(value, names)}")
     return out
 
 
@@ -162,9 +177,11 @@ def app_source(
     components = []
     for c in app.components:
         func = names.definition(c.definition, catalogue, generated, "component")
-        call = _call(func, c.name, _kwargs(c.params))
+        call = _call(func, c.name, _kwargs(c.params, names))
         traits = [
-            _call(names.definition(t.definition, catalogue, generated, "trait"), None, _kwargs(t.params))
+            _call(
+                names.definition(t.definition, catalogue, generated, "trait"), None, _kwargs(t.params, names)
+            )
             for t in c.traits
         ]
         if traits:
@@ -187,9 +204,11 @@ def app_source(
         if options:
             names.imports.setdefault("pyvela", []).append("Workflow")
     for s in steps:
-        s["call"] = _resolve(s, variables, flow, todos)
+        s["call"] = resolve(s, variables, flow, todos)
     policies = [
-        _call(names.definition(p.definition, catalogue, generated, "policy"), p.name, _kwargs(p.params))
+        _call(
+            names.definition(p.definition, catalogue, generated, "policy"), p.name, _kwargs(p.params, names)
+        )
         for p in app.policies
     ]
     pyvela_names = [*names.imports.pop("pyvela", []), "Application"]
@@ -232,7 +251,7 @@ def _step(
         func = names.definition(s.definition, catalogue, generated, "step")
         original = _original(s.definition, catalogue, generated, func)
         known = {f.name for f in attrs.fields(original.params)} if original is not s.definition else None
-        kwargs = _kwargs(s.params, known)
+        kwargs = _kwargs(s.params, names, known)
         if original.outputs_type is not None:
             variables[s.name] = (var, {f.name for f in attrs.fields(original.outputs_type)})
         plan = flow.get(s.name) or {}
@@ -256,8 +275,8 @@ def _step(
     if isinstance(s.condition, str):
         if s.condition != "on-success":
             call += f".when({s.condition!r})"
-    elif (predicate := _predicate(s.condition)) is not None:
-        call += f".when(lambda view: {predicate})"
+    elif (when := predicate(s.condition)) is not None:
+        call += f".when(lambda view: {when})"
     else:
         notes.append(
             f"step {s.name!r}: the `if` condition {getattr(s.condition, 'text', s.condition)!r} is not "
@@ -275,109 +294,3 @@ def _original(
         return definition
     module, attr = _importable(definition, catalogue, "step")
     return getattr(importlib.import_module(module), attr)
-
-
-def _resolve(
-    consumer: dict[str, Any],
-    variables: Mapping[str, tuple[str, set[str]]],
-    flow: Mapping[str, Any],
-    todos: list[str],
-) -> str:
-    return re.sub(
-        r"\{ref:([^}]*)\}\.outputs\.(\w+)",
-        lambda m: _reference(m.group(1), m.group(2), consumer, variables, flow, todos),
-        str(consumer["call"]),
-    )
-
-
-def _reference(
-    step: str,
-    field: str,
-    consumer: dict[str, Any],
-    variables: Mapping[str, tuple[str, set[str]]],
-    flow: Mapping[str, Any],
-    todos: list[str],
-) -> str:
-    """``<var>.outputs.<field>``; for an output the YAML computes, the plain field it is
-    computed from, with a TODO at the consuming step saying what was computed."""
-    var, fields = variables[step]
-    if field in fields:
-        return f"{var}.outputs.{field}"
-    computed = {output_field(n): (n, t) for n, t in ((flow.get(step) or {}).get("outputs") or {}).items()}
-    name, text = computed.get(field, (field, "?"))
-    source = None
-    try:
-        for path in ex.paths(ex.parse(text)):
-            segments = path.segments[1:] if path.segments[:1] == ("$returns",) else path.segments
-            if path.root in ("output", "outputs") and segments:
-                source = field_for(segments[0], {f: None for f in fields})
-                if source is not None:
-                    break
-    except ex.ExpressionError:
-        source = None
-    if source is None:
-        note = (
-            f"step {consumer['var']!r} reads output {name!r} of step {step!r}, computed in KubeVela as "
-            f"`{text}`, which no output field of the Python definition holds: add it there (this line "
-            "does not type-check until then)"
-        )
-        consumer["todos"].append(note)
-        todos.append(note)
-        return f"{var}.outputs.{field}"
-    note = (
-        f"step {consumer['var']!r} reads output {name!r} of step {step!r}, computed in KubeVela as "
-        f"`{text}`: {var}.outputs.{source} is passed unchanged; compute the rest in the step definition"
-    )
-    consumer["todos"].append(note)
-    todos.append(note)
-    return f"{var}.outputs.{source}"
-
-
-_OPS = {"&&": "and", "||": "or", "==": "==", "!=": "!=", "<": "<", ">": ">", "+": "+"}
-_STATUS = {
-    "phase": "view.phase({step!r})",
-    "succeeded": "view.succeeded({step!r})",
-    "timeout": "view.timed_out({step!r})",
-    "failed": "view.phase({step!r}) == 'failed'",
-    "skipped": "view.phase({step!r}) == 'skipped'",
-}
-
-
-def _predicate(condition: Any) -> str | None:
-    """A KubeVela ``if`` (the loader's condition) as a Python expression over ``view``, or
-    None for what has no plain spelling (function calls, paths into a status)."""
-    expr = getattr(condition, "expr", None)
-    if expr is None:
-        return None
-
-    def show(e: Any) -> str | None:
-        if isinstance(e, ex.Lit):
-            return repr(e.value)
-        if isinstance(e, ex.Not):
-            inner = show(e.operand)
-            return None if inner is None else f"not ({inner})"
-        if isinstance(e, ex.Bin):
-            left, right = show(e.left), show(e.right)
-            return None if left is None or right is None else f"({left} {_OPS[e.op]} {right})"
-        if isinstance(e, ex.Path) and e.root == "context" and e.segments in (("name",), ("namespace",)):
-            # The module's ``app``: defined by the time the workflow runs the condition.
-            return "app.name" if e.segments == ("name",) else "app.namespace"
-        if (
-            isinstance(e, ex.Path)
-            and e.root == "status"
-            and len(e.segments) == 2
-            and e.segments[1] in _STATUS
-        ):
-            return _STATUS[str(e.segments[1])].format(step=str(e.segments[0]))
-        inputs = getattr(condition, "inputs", {})
-        if isinstance(e, ex.Path) and e.root == "inputs" and e.segments and e.segments[0] in inputs:
-            producer, field = inputs[e.segments[0]]
-            # A typed reference, resolved to the producer's variable with the other references.
-            ref = f"view.output({{ref:{producer}}}.outputs.{field})"
-            return ref + "".join(f"[{seg!r}]" for seg in e.segments[1:])
-        return None
-
-    text = show(expr)
-    if text is None:
-        return None
-    return text[1:-1] if text.startswith("(") and text.endswith(")") and isinstance(expr, ex.Bin) else text

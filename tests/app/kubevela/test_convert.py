@@ -374,3 +374,42 @@ def test_without_ruff_the_modules_are_still_well_formed(
     from_python = load_app(importable / "kube_only.py", defs=["kubevela_defs"])
     assert _rendered(from_python) == _rendered(load_app(src, defs=[str(SEED_DEFS)]))
     _mypy(importable)
+
+
+IO_APP = """\
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: io
+spec:
+  components:
+    - name: web
+      type: webservice
+      properties: {image: "nginx:1", ports: [{port: 80, expose: true}]}
+      outputs:
+        - name: img
+          valueFrom: output.spec.template.spec.containers[0].image
+    - name: worker
+      type: worker
+      dependsOn: [web]
+      properties: {image: "busybox"}
+      inputs:
+        - {from: img, parameterKey: properties.image}
+"""
+
+
+def test_standard_types_nested_parameters_and_component_io(
+    importable: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = importable / "io.yaml"
+    src.write_text(IO_APP)
+    code, out, err = _convert(str(src), "-o", str(importable), capsys=capsys)
+    assert code == 0, err
+    text = (importable / "io.py").read_text()
+    assert "from pyvela.stdlib import Port, apply_component, webservice, worker" in text
+    assert "ports=(Port(port=80, expose=True),)" in text
+    assert "an input sets property 'properties.image'" in out
+    assert "output 'img' is computed in KubeVela as" in out
+    from_python, from_yaml = load_app(importable / "io.py"), load_app(src)
+    assert from_python.spec["components"] == from_yaml.spec["components"]
+    _mypy(importable)
