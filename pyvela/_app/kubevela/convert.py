@@ -116,7 +116,19 @@ def _convert(
         app, _, extra = build_application(doc, catalogue)
         flow = extra.get("kubevelaDataFlow", {})
         text, app_todos = app_source(app, catalogue, generated, flow, source=Path(doc.file).name)
-        files.append(_write(out / f"{identifier(app.name)}.py", text))
+        module = identifier(app.name)
+        # Never shadow a module the generated code imports (a file beside it wins on sys.path).
+        if module in {DEFS_MODULE, "pyvela", "attrs", *(m.split(".")[0] for m in catalogue.modules)}:
+            module += "_app"
+        target = out / f"{module}.py"
+        if target in files:
+            raise AppLoadError(
+                f"two Applications would both be written to {target.name}",
+                where=doc.where,
+                got=f"Application {app.name!r} (another Application has the same Python name)",
+                fix="convert them into different directories (-o)",
+            )
+        files.append(_write(target, text))
         todos.extend(f"{doc.file}: {t}" for t in app_todos)
 
 

@@ -413,3 +413,18 @@ def test_standard_types_nested_parameters_and_component_io(
     from_python, from_yaml = load_app(importable / "io.py"), load_app(src)
     assert from_python.spec["components"] == from_yaml.spec["components"]
     _mypy(importable)
+
+
+def test_an_app_module_never_shadows_what_it_imports(
+    importable: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = importable / "src.yaml"
+    src.write_text(KUBE_APP.replace("name: kube-only", "name: kubevela-defs"))
+    code, _, err = _convert(str(src), str(SEED_DEFS), "-o", str(importable / "out"), capsys=capsys)
+    assert code == 0, err
+    assert (importable / "out" / "kubevela_defs_app.py").exists()
+    twice = importable / "twice.yaml"
+    twice.write_text(KUBE_APP + "---\n" + KUBE_APP)
+    code, _, err = _convert(str(twice), str(SEED_DEFS), "-o", str(importable / "out2"), capsys=capsys)
+    assert code == 1 and "two Applications would both be written to kube_only.py" in err
+    assert "twice.yaml:" in err
