@@ -18,6 +18,7 @@ from .steps_config import (
     list_config,
     read_config,
 )
+from .steps_deploy import DeployParams, deploy
 from .steps_endpoints import (
     CollectServiceEndpointsOutputs,
     CollectServiceEndpointsParams,
@@ -64,6 +65,7 @@ __all__ = [
     "CreateConfigParams",
     "DeleteConfigParams",
     "DependsOnAppParams",
+    "DeployParams",
     "DockerRegistry",
     "Export2ConfigParams",
     "Export2SecretParams",
@@ -86,6 +88,7 @@ __all__ = [
     "create_config",
     "delete_config",
     "depends_on_app",
+    "deploy",
     "export2config",
     "export2secret",
     "export_data",
