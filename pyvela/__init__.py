@@ -43,14 +43,6 @@ if TYPE_CHECKING:
         shared_resource,
         take_over,
     )
-    from pyvela._core.policies_builtin import (
-        ApplyOnceRule,
-        ApplyOnceStrategy,
-        GarbageCollectRule,
-        ResourceUpdateRule,
-        ResourceUpdateStrategy,
-    )
-    from pyvela._core.selectors import PolicyRule, RuleSelector
     from pyvela._core.definitions import (
         ComponentContext,
         ComponentDefinition,
@@ -71,8 +63,16 @@ if TYPE_CHECKING:
     from pyvela._core.merge import env_patch, find_container, merge, set_env, set_image
     from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, Obj, ObjectRef
     from pyvela._core.params import ComponentName, Ref
+    from pyvela._core.policies_builtin import (
+        ApplyOnceRule,
+        ApplyOnceStrategy,
+        GarbageCollectRule,
+        ResourceUpdateRule,
+        ResourceUpdateStrategy,
+    )
     from pyvela._core.reads import ClusterReads, cluster_reads
     from pyvela._core.secret import Secret
+    from pyvela._core.selectors import PolicyRule, RuleSelector
     from pyvela._core.steps import StepDefinition, StepGroup, StepUse, WorkflowView, step
     from pyvela._core.template import yaml_template
 

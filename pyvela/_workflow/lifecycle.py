@@ -137,7 +137,7 @@ class AppOps:
             pruned=pruned,
         )
 
-    def _executor(self, inventory: Inventory, events: EventSink | None = None, record: Any = None) -> Executor:
+    def _executor(self, inventory: Inventory, events: EventSink | None = None, rec: Any = None) -> Executor:
         return Executor(
             self.loaded,
             self.backend,
@@ -151,7 +151,7 @@ class AppOps:
                 ((p.definition.name, p.params) for p in self.loaded.app.policies),
                 component_types={c.name: c.definition.name for c in self.loaded.app.components},
             ),
-            adopted=adopted_refs(record),
+            adopted=adopted_refs(rec),
             renders=self.renders,
         )
 

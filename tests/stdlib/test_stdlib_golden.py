@@ -8,7 +8,14 @@ from stdlib_support import APPS, DEFS, GOLDEN
 from pyvela import load_app
 from pyvela.testing import assert_golden
 
-GOLDEN_APPS = ["components", "stateful_and_charts", "container_traits", "object_traits", "pod_traits", "placement_traits"]
+GOLDEN_APPS = [
+    "components",
+    "stateful_and_charts",
+    "container_traits",
+    "object_traits",
+    "pod_traits",
+    "placement_traits",
+]
 
 
 @pytest.mark.parametrize("name", GOLDEN_APPS)
