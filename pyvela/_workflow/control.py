@@ -49,11 +49,12 @@ class ControlWatcher:
                     return
                 continue
             action = (live.get("data") or {}).get("action")
-            self.backend.delete(self.ref, wait=False)
             if action == "terminate":
                 self.engine.cancel.set()
             elif action == "suspend":
                 self.engine.suspend_requested.set()
+            # Removed once taken, so a request that is gone has reached the engine.
+            self.backend.delete(self.ref, wait=False)
 
 
 def request_control(view: AppView, action: str) -> tuple[dict[str, Any], str]:

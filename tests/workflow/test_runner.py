@@ -12,7 +12,7 @@ import pytest
 
 from pyvela._backends.sandbox import Sandbox
 from pyvela._workflow.events import Recorder
-from pyvela._workflow.state import state_ref
+from pyvela._workflow.state import control_ref, state_ref
 from pyvela.errors import LockedError, OwnershipError, StateError
 from tests.runner_helpers import ops_for, sandbox
 
@@ -366,6 +366,11 @@ app = Application("susp", components=[], workflow=[wait_for_configmap("w", name=
     while not any(e.step == "w" for e in seen.of("waiting")) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert "requested" in ops_for(path, box).request("suspend").message
+    # The run takes the request when its watcher removes it: only then is the step let go, or
+    # (under load) the workflow could finish before the request reached it.
+    deadline = time.monotonic() + 60
+    while box.get(control_ref("susp", "default")) is not None and time.monotonic() < deadline:
+        time.sleep(0.02)
     box.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "go", "namespace": "default"}})
     t.join(timeout=20)
     assert results and results[0].phase == "suspended"
