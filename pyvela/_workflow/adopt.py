@@ -283,8 +283,8 @@ def _take(backend: Backend, t: Tracked, app: str) -> dict[str, Any]:
         if t.trait:
             wanted[LABEL_TRAIT] = t.trait
         if any(labels.get(k) != v for k, v in wanted.items()):
+            # status stays as read: kinds without a status subresource would lose it otherwise
             labels.update(wanted)
-            live.pop("status", None)
             try:
                 live = backend.replace(live)
             except ConflictError:

@@ -144,29 +144,8 @@ def webservice(p: WebserviceParams, ctx: ComponentContext) -> Obj | Rendered:
 
 @attrs.frozen(kw_only=True)
 class StatefulsetParams(WebserviceParams):
-    """Parameters of ``statefulset``: those of ``webservice``.
-
-    Attributes:
-        image: The container image.
-        labels: Extra labels for the pods.
-        annotations: Annotations for the pods.
-        image_pull_policy: ``Always``, ``Never`` or ``IfNotPresent``.
-        image_pull_secrets: Names of Secrets used to pull the image.
-        port: Deprecated single container port (use ``ports``).
-        ports: Container ports; those with ``expose`` go on a Service named after the component.
-        expose_type: The Service's type: ``ClusterIP`` (default), ``NodePort`` or ``LoadBalancer``.
-        add_revision_label: Label the pods with ``app.oam.dev/revision`` (the app revision).
-        cmd: The container's command (replaces the image's entrypoint).
-        args: The command's arguments.
-        env: Environment variables.
-        cpu: CPU for requests and limits, e.g. ``"0.5"``.
-        memory: Memory for requests and limits, e.g. ``"512Mi"``.
-        volume_mounts: Volumes to mount, by kind.
-        volumes: Deprecated volume list (ignored when ``volume_mounts`` is given).
-        liveness_probe: When to restart the container.
-        readiness_probe: When the container may receive traffic.
-        host_aliases: Extra /etc/hosts entries.
-    """
+    """Parameters of ``statefulset``: those of ``webservice`` (described there; ``pyvela defs``
+    shows them with the base's descriptions)."""
 
 
 @component(
