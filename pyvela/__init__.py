@@ -59,6 +59,7 @@ if TYPE_CHECKING:
         policy,
         trait,
     )
+    from pyvela._core.durations import parse_duration
     from pyvela._core.health import Readiness, TraitObservation
     from pyvela._core.merge import env_patch, find_container, merge, set_env, set_image
     from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, Obj, ObjectRef
@@ -113,6 +114,7 @@ _LAZY = {
     "LoadedApp": "._app.loader",
     "Log": "._core.actions",
     "Obj": "._core.objects",
+    "parse_duration": "._core.durations",
     "ObjectRef": "._core.objects",
     "PolicyDefinition": "._core.definitions",
     "PolicyUse": "._core.definitions",
@@ -235,6 +237,7 @@ __all__ = [
     "garbage_collect",
     "load_app",
     "merge",
+    "parse_duration",
     "policy",
     "read_only",
     "resource_update",

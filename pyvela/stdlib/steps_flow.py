@@ -8,12 +8,11 @@ the background, records when the workflow should run again (see docs/migrating-f
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
 import attrs
 
-from pyvela import StepContext, StepGroup, step
+from pyvela import StepContext, StepGroup, parse_duration, step
 
 from ._steps import is_ref
 from ._types import Params
@@ -21,29 +20,6 @@ from ._types import Params
 #: ``step-group`` in a KubeVela workflow is a :class:`pyvela.StepGroup` (its ``sub_steps`` are
 #: the group's ``steps``, its ``mode`` theirs); the catalogue resolves the name to it.
 step_group = StepGroup
-
-_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)([a-zµμ]+)")
-
-
-def parse_duration(text: str, field: str) -> float:
-    """Seconds in a Go duration (``30s``, ``1m30s``, ``1.5h``, ``500ms``), as KubeVela reads them."""
-    rest, total = text.strip(), 0.0
-    if not rest or rest == "0":
-        if rest == "0":
-            return 0.0
-        raise ValueError(f"{field}: an empty duration")
-    pos = 0
-    while pos < len(rest):
-        match = _PART.match(rest, pos)
-        if match is None or match.group(2) not in _UNITS:
-            raise ValueError(
-                f"{field} {text!r} is not a duration: write a number and a unit (h, m, s, ms), "
-                "e.g. '30s', '1m30s' or '2h'"
-            )
-        total += float(match.group(1)) * _UNITS[match.group(2)]
-        pos = match.end()
-    return total
 
 
 # --------------------------------------------------------------------------- suspend

@@ -9,6 +9,7 @@ import pyvela
 from tests.conftest import ROOT
 
 EXPECTED = {
+    "parse_duration",
     "ClusterReads",
     "cluster_reads",
     "TraitObservation",

@@ -14,12 +14,11 @@ from typing import Any
 
 import pytest
 
-from pyvela import StepGroup
+from pyvela import StepGroup, parse_duration
 from pyvela import stdlib as s
 from pyvela._app.catalogue import Catalogue
 from pyvela._backends.sandbox import Sandbox
 from pyvela.errors import ParameterError, UnknownDefinitionError
-from pyvela.stdlib.steps_flow import parse_duration
 from tests.runner_helpers import ops_for, sandbox
 
 WriteApp = Callable[..., Path]

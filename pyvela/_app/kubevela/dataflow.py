@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from pyvela._app.kubevela import expressions as ex
+from pyvela._core.durations import parse_duration
 from pyvela._core.steps import WorkflowView
 from pyvela.errors import Location
 
@@ -103,17 +104,9 @@ class Condition:
         return f"if {self.text}"
 
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
 def duration(text: str) -> float | None:
     """Seconds in a Go duration (``90s``, ``10m``, ``1h30m``); None when it is not one."""
-    text = text.strip()
-    pos, total = 0, 0.0
-    for m in _DURATION.finditer(text):
-        if m.start() != pos:
-            return None
-        total += float(m.group(1)) * _UNITS[m.group(2)]
-        pos = m.end()
-    return total if pos == len(text) and pos > 0 else None
+    try:
+        return parse_duration(text)
+    except ValueError:
+        return None
