@@ -17,7 +17,19 @@ Compare an app against its golden file (parsed YAML, not text)::
 
     assert_golden("apps/lixiang.py", "tests/golden/lixiang.yaml")
 
-Golden files are rewritten only when ``PYVELA_UPDATE_GOLDEN=1`` is set, and never under CI.
+Golden files are rewritten only on purpose (``pytest --pyvela-update-golden``, or
+``PYVELA_UPDATE_GOLDEN=1``), and never under CI.
+
+Assert on the fields a test cares about; a failure names the object and each differing
+field by its path (``spec.template.spec.containers[name=web].image``)::
+
+    assert_fields(objs.get("Deployment", "web"), {"spec": {"replicas": 2}})
+
+Deploy on a fresh sandbox and read back (the pytest plugin's ``pyvela_sandbox`` and
+``deploy_app`` fixtures do this per test)::
+
+    cluster = sandbox_cluster(tmp_path / "sandbox")
+    assert cluster.deploy("apps/lixiang.py").ok
 """
 
 from __future__ import annotations
@@ -38,12 +50,47 @@ from pyvela._app.loader import LoadedApp, load_app
 from pyvela._app.output import to_yaml
 from pyvela._app.render import RenderedObject, render_component
 from pyvela._core.actions import Action, StepContext
+from pyvela._core.fielddiff import Difference, describe, differences, report
 from pyvela._core.objects import Obj, is_helm_release
 from pyvela._core.steps import StepUse
+from pyvela._testing_cluster import Cluster, Deployed, real_cluster, sandbox_cluster
 from pyvela._workflow.driver import StepRun, Suspended, drive
 from pyvela.errors import PyvelaError
 
-__all__ = ["RenderedObjects", "StepTrace", "assert_golden", "render", "run_step"]
+__all__ = [
+    "Cluster",
+    "Deployed",
+    "Difference",
+    "RenderedObjects",
+    "StepTrace",
+    "assert_fields",
+    "assert_golden",
+    "assert_object",
+    "differences",
+    "in_ci",
+    "real_cluster",
+    "render",
+    "run_step",
+    "sandbox_cluster",
+]
+
+
+@attrs.define
+class _GoldenMode:
+    # Set by the pytest plugin's --pyvela-update-golden; the environment variable also works.
+    update: bool = False
+    written: list[Path] = attrs.field(factory=list)
+
+    def updating(self) -> bool:
+        return self.update or os.environ.get("PYVELA_UPDATE_GOLDEN") == "1"
+
+
+_golden = _GoldenMode()
+
+
+def in_ci() -> bool:
+    """Whether this runs under CI (``CI`` set, as every CI service does, and not false)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 @attrs.frozen
@@ -187,33 +234,95 @@ def run_step(
 def assert_golden(app: str | Path | LoadedApp, golden: str | Path) -> None:
     """Compare an app's rendered objects with a golden YAML file, after parsing both.
 
-    With ``PYVELA_UPDATE_GOLDEN=1`` the file is rewritten instead (refused when ``CI`` is
-    set: golden files change only on purpose, in a reviewed commit).
+    With ``pytest --pyvela-update-golden`` (or ``PYVELA_UPDATE_GOLDEN=1``) the file is
+    rewritten instead, refused when ``CI`` is set: golden files change only on purpose, in a
+    reviewed commit. A difference names each object and field that differs.
     """
     path = Path(golden)
     objects = render(app).objects
-    if os.environ.get("PYVELA_UPDATE_GOLDEN") == "1":
-        if os.environ.get("CI"):
+    if _golden.updating():
+        if in_ci():
             raise AssertionError(
-                "refusing to update golden files under CI (PYVELA_UPDATE_GOLDEN=1 with CI set)"
+                "refusing to update golden files under CI (CI is set): golden files change only "
+                "on purpose, on a developer's machine, in a reviewed commit"
             )
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(_golden_text(objects))
+        text = _golden_text(objects)
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+            _golden.written.append(path)
         return
     if not path.exists():
-        raise AssertionError(f"golden file {path} is missing: run with PYVELA_UPDATE_GOLDEN=1 to create it")
+        raise AssertionError(
+            f"golden file {path} is missing: run pytest --pyvela-update-golden to create it "
+            "(then review and commit it)"
+        )
     expected = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
     actual = [d for d in yaml.safe_load_all(_golden_text(objects)) if d is not None]
     if expected != actual:
-        diff = "".join(
+        lines = _objects_report(expected, actual)
+        raise AssertionError(
+            f"rendered objects differ from {path} (pytest --pyvela-update-golden rewrites it):\n"
+            + "\n".join(lines)
+        )
+
+
+def _key(obj: Mapping[str, Any]) -> tuple[str, str, str, str]:
+    meta = obj.get("metadata") or {}
+    return (
+        str(obj.get("apiVersion")),
+        str(obj.get("kind")),
+        str(meta.get("namespace", "")),
+        str(meta.get("name")),
+    )
+
+
+def _objects_report(expected: list[Any], actual: list[Any]) -> list[str]:
+    """Objects matched by apiVersion, kind, namespace and name; each difference by field path."""
+    want = {_key(o): o for o in expected if isinstance(o, Mapping)}
+    got = {_key(o): o for o in actual if isinstance(o, Mapping)}
+    if len(want) != len(expected) or len(got) != len(actual):  # not a list of objects: a text diff
+        return list(
             difflib.unified_diff(
-                yaml.safe_dump_all(expected, sort_keys=True).splitlines(True),
-                yaml.safe_dump_all(actual, sort_keys=True).splitlines(True),
-                fromfile=str(path),
+                yaml.safe_dump_all(expected, sort_keys=True).splitlines(),
+                yaml.safe_dump_all(actual, sort_keys=True).splitlines(),
+                fromfile="golden",
                 tofile="rendered",
+                lineterm="",
             )
         )
-        raise AssertionError(f"rendered objects differ from {path}:\n{diff}")
+    lines = [
+        f"missing: {describe(o)} (in the golden file, not rendered)" for k, o in want.items() if k not in got
+    ]
+    lines += [
+        f"unexpected: {describe(o)} (rendered, not in the golden file)"
+        for k, o in got.items()
+        if k not in want
+    ]
+    for k, o in want.items():
+        if k in got:
+            lines += report(o, got[k])
+    if not lines and list(want) != list(got):
+        lines.append("the same objects, in another order: " + ", ".join(describe(o) for o in actual))
+    return lines
+
+
+def assert_fields(actual: Mapping[str, Any], expected: Mapping[str, Any]) -> None:
+    """Assert that ``actual`` has every field ``expected`` names, with its value (others are ignored).
+
+    Lists of named items match by name (``{"spec": {"template": {"spec": {"containers":
+    [{"name": "web", "image": "x"}]}}}}`` checks the web container wherever it is).
+    """
+    lines = report(expected, actual, subset=True)
+    if lines:
+        raise AssertionError("\n".join(lines))
+
+
+def assert_object(actual: Mapping[str, Any], expected: Mapping[str, Any]) -> None:
+    """Assert that two objects are equal, naming each missing, unexpected or changed field."""
+    lines = report(expected, actual)
+    if lines:
+        raise AssertionError("\n".join(lines))
 
 
 def _golden_text(objects: list[Obj]) -> str:
