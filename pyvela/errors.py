@@ -12,7 +12,8 @@ so the CLI can print one clear message and tests can assert on fields, not text:
     │   ├── UnknownDefinitionError the app uses a definition the catalogue does not hold
     │   ├── DuplicateNameError     two components / steps share a name
     │   ├── DanglingReferenceError a reference names a component / step that does not exist
-    │   └── CycleError             depends-on / data references form a cycle
+    │   ├── CycleError             depends-on / data references form a cycle
+    │   └── GuardrailError         rendered objects fail a guardrail (``@check``) with an error
     ├── RenderError                a definition raised while rendering a component or trait
     ├── WorkflowError              the workflow did not succeed
     │   ├── StepError              a step raised, failed, or yielded something invalid
@@ -60,6 +61,7 @@ __all__ = [
     "DanglingReferenceError",
     "DefinitionError",
     "DuplicateNameError",
+    "GuardrailError",
     "ImmutableFieldError",
     "Location",
     "LockedError",
@@ -187,7 +189,7 @@ class PyvelaError(Exception):
         return out
 
 
-_CONTEXT_ORDER = ("app", "component", "trait", "step", "parameter", "definition", "object")
+_CONTEXT_ORDER = ("app", "cluster", "component", "trait", "step", "parameter", "definition", "object")
 
 
 def _context_labels(context: Mapping[str, Any]) -> str:
@@ -225,6 +227,32 @@ class DanglingReferenceError(AppError):
 
 class CycleError(AppError):
     """Dependencies form a cycle; ``context['cycle']`` holds the path."""
+
+
+class GuardrailError(AppError):
+    """Rendered objects fail guardrail checks with an error: nothing is applied.
+
+    ``findings`` holds each error finding as a dict (``check``, ``message``, ``component``,
+    ``object``, ``where``, ``fix``, ``text``): the message lists them all, ``-o json`` too.
+    """
+
+    def __init__(self, message: str, *, findings: list[dict[str, Any]] | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.findings = [{k: _redacted(v) for k, v in f.items()} for f in findings or []]
+
+    def __str__(self) -> str:
+        head = f"{self.where}: " if self.where is not None else ""
+        lines = [head + self.message]
+        for finding in self.findings:
+            lines += ["  " + line for line in str(finding.get("text") or finding.get("message")).splitlines()]
+        if self.fix is not None:
+            lines.append(f"  fix:      {self.fix}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["findings"] = [{k: v for k, v in f.items() if k != "text"} for f in self.findings]
+        return out
 
 
 class RenderError(PyvelaError):

@@ -29,6 +29,18 @@ def dispatch(args: argparse.Namespace) -> int:
         from pyvela._cli.adopt import cmd_adopt
 
         return cmd_adopt(args)
+    if args.command == "clusters":
+        from pyvela._cli.clusters import cmd_clusters
+
+        return cmd_clusters(args)
+    if args.command == "graph":
+        from pyvela._cli.graph import cmd_graph
+
+        return cmd_graph(args)
+    if args.command == "ui":
+        from pyvela._cli.ui import cmd_ui
+
+        return cmd_ui(args)
     if args.command == "convert":
         from pyvela._cli.convert import cmd_convert
 

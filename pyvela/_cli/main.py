@@ -87,6 +87,44 @@ def _parser() -> argparse.ArgumentParser:
         "--show-secrets", action="store_true", help="show Secret values (default: only that they change)"
     )
 
+    graph = app_command(
+        "graph",
+        "Draw the workflow: steps, groups, dependencies, data references, conditions "
+        "(coloured by the last run's phases when the app was deployed).",
+    )
+    graph.add_argument(
+        "-o",
+        "--output",
+        choices=("mermaid", "dot", "svg", "png"),
+        default="mermaid",
+        help="mermaid or dot text; svg or png drawn by Graphviz (default mermaid)",
+    )
+    graph.add_argument("-f", "--file", metavar="FILE", help="write to FILE instead of standard output")
+    graph.add_argument("--no-phases", action="store_true", help="do not read the last run's phases")
+
+    ui = sub.add_parser(
+        "ui",
+        help="Serve a read-only dashboard of the target's apps (http://127.0.0.1:8470 by default).",
+        description="Serve a read-only web dashboard: the apps on the target, their revisions, "
+        "workflow graph with live phases, steps, objects and health, and the last revision's diff.",
+    )
+    ui.add_argument(
+        "--bind", default="127.0.0.1:8470", metavar="HOST:PORT", help="where to listen (default 127.0.0.1:8470)"
+    )
+    ui.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="listen on a non-loopback address (anyone who reaches it reads the apps' state)",
+    )
+    ui.add_argument(
+        "--poll",
+        type=non_negative_seconds,
+        default=1.0,
+        metavar="SECONDS",
+        help="how often a page's live view reads the state (default 1)",
+    )
+    _target_args(ui)
+
     wf = sub.add_parser("workflow", help="Suspend, resume, terminate or restart an app's workflow.")
     wf_sub = wf.add_subparsers(dest="action", required=True, metavar="ACTION")
     for action, text in (
@@ -148,6 +186,22 @@ def _parser() -> argparse.ArgumentParser:
         "--docs", metavar="DIR", help="write a Markdown reference page per definition (and index.md) to DIR"
     )
 
+    clusters = sub.add_parser(
+        "clusters",
+        help="List the clusters a run may target, with their labels and whether they answer.",
+        description="List the clusters (local, kubeconfig contexts, named sandboxes, the cluster "
+        "file's entries) with their labels, asking each at once whether it answers.",
+    )
+    clusters.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    clusters.add_argument(
+        "--timeout",
+        type=non_negative_seconds,
+        default=5.0,
+        metavar="SECONDS",
+        help="how long each cluster has to answer (default 5)",
+    )
+    _target_args(clusters)
+
     sandbox = sub.add_parser("sandbox", help="Manage the embedded sandbox cluster.")
     sandbox_sub = sandbox.add_subparsers(dest="action", required=True, metavar="ACTION")
     reset = sandbox_sub.add_parser("reset", help="Delete everything in the sandbox.")
@@ -162,6 +216,11 @@ def _target_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--in-cluster", action="store_true", help="use the pod's service account")
     p.add_argument("--sandbox", metavar="DIR", help="sandbox directory (default .pyvela or $PYVELA_SANDBOX)")
     p.add_argument("-n", "--namespace", metavar="NS", help="override the app's namespace")
+    p.add_argument(
+        "--clusters",
+        metavar="FILE",
+        help="cluster file: named clusters and their labels (default $PYVELA_CLUSTERS or ./clusters.yaml)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

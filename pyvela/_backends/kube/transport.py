@@ -201,6 +201,22 @@ class KubeTransport:
                 return code, json.loads(data) if data else {}
             return code, data
 
+    def version(self, timeout: float) -> str:
+        """The API server's ``gitVersion``: one ``GET /version`` within ``timeout``, never retried
+        (``pyvela clusters`` asks every cluster at once and must not wait out a retry budget)."""
+        import urllib3
+
+        try:
+            response = self._send("GET", "/version", [], None, None, urllib3.Timeout(total=timeout))
+        except urllib3.exceptions.HTTPError as exc:
+            raise transport_error(
+                exc, what="the API server's version", verb="GET", server=self.server, redact=self.redact
+            ) from None
+        if response.status != 200:
+            raise self.error(response.status, response.data, what="the API server's version", verb="GET")
+        data = json.loads(response.data or b"{}")
+        return str(data.get("gitVersion") or "") if isinstance(data, dict) else ""
+
     def error(self, code: int, data: bytes, *, what: str, verb: str) -> PyvelaError:
         return error_for(code, data, what=what, verb=verb, server=self.server, redact=self.redact)
 
