@@ -96,7 +96,11 @@ def render_component(
             with the definition's own exception chained.
     """
     ctx = ComponentContext(
-        name=use.name, namespace=app.namespace, app_name=app.name, app_revision=f"{app.name}-{revision[:10]}"
+        name=use.name,
+        namespace=app.namespace,
+        app_name=app.name,
+        app_revision=f"{app.name}-{revision[:10]}",
+        replica_key=use.replica_key,
     )
     result = _call(
         use.definition.render,
@@ -149,6 +153,7 @@ def render_component(
             namespace=ctx.namespace,
             app_name=ctx.app_name,
             app_revision=ctx.app_revision,
+            replica_key=ctx.replica_key,
             workload=workload,
             outputs={k: o for _, k, o in items if k is not None},
         )

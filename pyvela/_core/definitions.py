@@ -54,12 +54,15 @@ class ComponentContext:
         namespace: The namespace the app deploys to.
         app_name: The application's name.
         app_revision: ``<app>-<hash>``: changes whenever the app or a definition changes.
+        replica_key: The key of this copy of the component (``replication`` policy); empty
+            for a component that is not replicated. Put it in the names of what you render.
     """
 
     name: str
     namespace: str
     app_name: str
     app_revision: str
+    replica_key: str = ""
 
 
 @attrs.frozen(kw_only=True)
@@ -144,6 +147,8 @@ class ComponentUse(Generic[ParamsT]):
     where: Location
     traits: tuple[TraitUse[Any], ...] = ()
     dependencies: tuple[str, ...] = ()
+    #: The key of this copy (``replication`` policy), given to its render as ``ctx.replica_key``.
+    replica_key: str = ""
 
     def with_traits(self, *traits: TraitUse[Any]) -> ComponentUse[ParamsT]:
         """A copy with ``traits`` attached (in order) after the existing ones."""
@@ -155,6 +160,7 @@ class ComponentUse(Generic[ParamsT]):
             where=self.where,
             traits=self.traits + traits,
             dependencies=self.dependencies,
+            replica_key=self.replica_key,
         )
 
     def with_params(self, params: ParamsT | None) -> ComponentUse[ParamsT]:
