@@ -24,7 +24,7 @@ from pyvela._core.policies_cluster import (
     TopologyParams,
     TraitPatch,
 )
-from pyvela.errors import Location, ParameterError, UnknownDefinitionError
+from pyvela.errors import Location, ParameterError, PyvelaError, UnknownDefinitionError
 
 _BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
@@ -32,13 +32,16 @@ _BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 class KnownClusters(Protocol):
     """What placement reads of the clusters a run may reach (``ClusterSet`` gives it)."""
 
-    @property
-    def control(self) -> str: ...
+    control: str
 
-    def names(self) -> Sequence[str]: ...
-
-    def info(self, name: str) -> Any:
-        """The cluster's description; its ``labels`` are read."""
+    def select(
+        self,
+        *,
+        names: Sequence[str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        allow_empty: bool = False,
+    ) -> tuple[str, ...]:
+        """The clusters a topology selects (unknown names and an empty selection raise)."""
         ...
 
 
@@ -57,61 +60,34 @@ class Placement:
 
 
 def placements(topologies: Sequence[PolicyUse[Any]], clusters: KnownClusters) -> list[Placement]:
-    """The placements of ``topologies`` (each placement once, in order); none: the control cluster.
+    """The placements of ``topologies`` (each placement once, in order); no topology: the
+    control cluster. A topology whose labels select nothing with ``allow_empty`` adds none.
 
     Raises:
-        ParameterError: a topology names a cluster that is not known, or its labels select
-            none and ``allow_empty`` is not set.
+        PyvelaError: a topology names a cluster that is not known, or its labels select none
+            and ``allow_empty`` is not set (the error names the policy and where it is written).
     """
+    if not topologies:
+        return [Placement(clusters.control)]
     out: list[Placement] = []
-
-    def add(cluster: str, namespace: str | None) -> None:
-        p = Placement(cluster, namespace)
-        if p not in out:
-            out.append(p)
-
-    known = list(clusters.names())
     for use in topologies:
         params: TopologyParams = use.params
+        names = None
         if params.clusters is not None:
-            for name in params.clusters:
-                name = clusters.control if name == LOCAL else name
-                if name not in known:
-                    raise ParameterError(
-                        f"topology {use.name!r} names cluster {name!r}, which is not known",
-                        where=use.where,
-                        definition="topology",
-                        parameter="clusters",
-                        expected="one of " + ", ".join([LOCAL, *known]),
-                        got=repr(name),
-                        fix="add the cluster (a kubeconfig context or sandbox:NAME, see `pyvela clusters`), "
-                        "or fix its name",
-                    )
-                add(name, params.namespace)
-        elif params.labels is not None:
-            wanted = dict(params.labels)
-            chosen = [n for n in known if _has(clusters.info(n), wanted)]
-            if not chosen and not params.allow_empty:
-                raise ParameterError(
-                    f"topology {use.name!r}: no cluster has the labels {wanted}",
-                    where=use.where,
-                    definition="topology",
-                    parameter="cluster_label_selector",
-                    expected="at least one cluster with these labels",
-                    got=", ".join(f"{n} {dict(getattr(clusters.info(n), 'labels', {}))}" for n in known)
-                    or "no clusters",
-                    fix="label a cluster in the cluster file, or set allow_empty",
-                )
-            for name in chosen:
-                add(name, params.namespace)
-        else:
-            add(clusters.control, params.namespace)
-    return out or [Placement(clusters.control)]
-
-
-def _has(info: Any, wanted: Mapping[str, str]) -> bool:
-    labels = getattr(info, "labels", None) or {}
-    return all(labels.get(k) == v for k, v in wanted.items())
+            names = [clusters.control if n == LOCAL else n for n in params.clusters]
+        labels = None if names is not None else params.labels
+        try:
+            chosen = clusters.select(names=names, labels=labels, allow_empty=params.allow_empty)
+        except PyvelaError as exc:
+            exc.message = f"topology {use.name!r}: {exc.message}"
+            if exc.where is None:
+                exc.where = use.where
+            raise exc.with_context(definition="topology") from None
+        for name in chosen:
+            p = Placement(name, params.namespace)
+            if p not in out:
+                out.append(p)
+    return out
 
 
 # --------------------------------------------------------------------------- override

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pyvela._backends.clusters import ClusterInfo, ClusterSet
 from pyvela._core.definitions import (
     ComponentContext,
     TraitContext,
@@ -29,14 +30,19 @@ from pyvela._core.placement import (
 )
 from pyvela._core.policies_cluster import (
     ComponentPatch,
-    OverrideParams,
     TraitPatch,
     check_cluster_policies,
     override,
     replication,
     topology,
 )
-from pyvela.errors import DanglingReferenceError, Location, ParameterError, UnknownDefinitionError
+from pyvela.errors import (
+    ClusterError,
+    DanglingReferenceError,
+    Location,
+    ParameterError,
+    UnknownDefinitionError,
+)
 
 DEPLOYMENT = WorkloadType(api_version="apps/v1", kind="Deployment")
 HERE = Location("test", 1)
@@ -104,26 +110,23 @@ def lookup(kind: str, name: str) -> Any:
     return DEFS.get((kind, name))
 
 
-@attrs.frozen
-class Info:
-    name: str
-    labels: Mapping[str, str]
-
-
-class Clusters:
-    control = "hub"
-
-    def __init__(self, **labels: Mapping[str, str]) -> None:
-        self._labels = {"hub": {}, **labels}
-
-    def names(self) -> list[str]:
-        return list(self._labels)
-
-    def info(self, name: str) -> Info:
-        return Info(name, self._labels[name])
-
-
-CLUSTERS = Clusters(beijing={"region": "north", "env": "prod"}, shanghai={"region": "east", "env": "prod"})
+CLUSTERS = ClusterSet(
+    [
+        ClusterInfo(name="local", kind="sandbox", sandbox="/nonexistent/local"),
+        ClusterInfo(
+            name="beijing",
+            kind="sandbox",
+            sandbox="/nonexistent/bj",
+            labels={"region": "north", "env": "prod"},
+        ),
+        ClusterInfo(
+            name="shanghai",
+            kind="sandbox",
+            sandbox="/nonexistent/sh",
+            labels={"region": "east", "env": "prod"},
+        ),
+    ]
+)
 
 
 def app_components() -> list[Any]:
@@ -138,14 +141,14 @@ def app_components() -> list[Any]:
 
 def test_topology_by_names_by_labels_local_and_namespace() -> None:
     by_name = topology("t", clusters=("beijing", "local"), namespace="prod")
-    assert placements([by_name], CLUSTERS) == [Placement("beijing", "prod"), Placement("hub", "prod")]
+    assert placements([by_name], CLUSTERS) == [Placement("beijing", "prod"), Placement("local", "prod")]
     by_label = topology("t", cluster_label_selector={"env": "prod"})
     assert placements([by_label], CLUSTERS) == [Placement("beijing"), Placement("shanghai")]
     assert placements([topology("t", cluster_selector={"region": "east"})], CLUSTERS) == [
         Placement("shanghai")
     ]
-    assert placements([topology("t")], CLUSTERS) == [Placement("hub")]  # neither: the control cluster
-    assert placements([], CLUSTERS) == [Placement("hub")]
+    assert placements([topology("t")], CLUSTERS) == [Placement("local")]  # neither: the control cluster
+    assert placements([], CLUSTERS) == [Placement("local")]
     # Two topologies naming the same place deploy there once.
     assert placements([by_label, topology("u", clusters=("shanghai",))], CLUSTERS) == [
         Placement("beijing"),
@@ -154,13 +157,13 @@ def test_topology_by_names_by_labels_local_and_namespace() -> None:
 
 
 def test_topology_refuses_an_unknown_cluster_and_an_empty_selection_unless_allowed() -> None:
-    with pytest.raises(ParameterError, match="cluster 'mars', which is not known") as err:
+    with pytest.raises(ClusterError, match="topology 't': unknown cluster 'mars'") as err:
         placements([topology("t", clusters=("mars",))], CLUSTERS)
-    assert "beijing" in str(err.value.expected)
-    with pytest.raises(ParameterError, match="no cluster has the labels"):
+    assert "beijing" in str(err.value.expected) and err.value.where is not None
+    with pytest.raises(ClusterError, match="no cluster has the labels"):
         placements([topology("t", cluster_label_selector={"env": "dev"})], CLUSTERS)
     empty = topology("t", cluster_label_selector={"env": "dev"}, allow_empty=True)
-    assert placements([empty], CLUSTERS) == [Placement("hub")]  # nothing selected: KubeVela's local default
+    assert placements([empty], CLUSTERS) == []  # as KubeVela: a topology that selects nothing deploys nowhere
     with pytest.raises(ParameterError, match="namespace"):
         topology("t", namespace="Not_A_Name")
 
