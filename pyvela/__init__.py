@@ -60,6 +60,7 @@ if TYPE_CHECKING:
         trait,
     )
     from pyvela._core.durations import parse_duration
+    from pyvela._core.guardrails import CheckDefinition, CheckedApp, CheckedObject, Finding, Severity, check
     from pyvela._core.health import Readiness, TraitObservation
     from pyvela._core.merge import env_patch, find_container, merge, set_env, set_image
     from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, Obj, ObjectRef
@@ -76,8 +77,18 @@ if TYPE_CHECKING:
     from pyvela._core.selectors import PolicyRule, RuleSelector
     from pyvela._core.steps import StepDefinition, StepGroup, StepUse, WorkflowView, step
     from pyvela._core.template import yaml_template
+    from pyvela._core.waivers import WaiveChecksParams, Waiver, waive_checks
 
 _LAZY = {
+    "CheckDefinition": "._core.guardrails",
+    "CheckedApp": "._core.guardrails",
+    "CheckedObject": "._core.guardrails",
+    "Finding": "._core.guardrails",
+    "Severity": "._core.guardrails",
+    "check": "._core.guardrails",
+    "WaiveChecksParams": "._core.waivers",
+    "Waiver": "._core.waivers",
+    "waive_checks": "._core.waivers",
     "apply_once": "._core.builtin",
     "resource_update": "._core.builtin",
     "ApplyOnceRule": "._core.policies_builtin",
@@ -183,6 +194,9 @@ __all__ = [
     "ApplyOnceRule",
     "ApplyOnceStrategy",
     "Catalogue",
+    "CheckDefinition",
+    "CheckedApp",
+    "CheckedObject",
     "ClusterReads",
     "ComponentContext",
     "ComponentDefinition",
@@ -190,6 +204,7 @@ __all__ = [
     "ComponentUse",
     "DeleteObject",
     "Fail",
+    "Finding",
     "GarbageCollectRule",
     "HttpRequest",
     "HttpResponse",
@@ -212,6 +227,7 @@ __all__ = [
     "RuleSelector",
     "Secret",
     "SendMail",
+    "Severity",
     "StepContext",
     "StepDefinition",
     "StepGroup",
@@ -223,12 +239,15 @@ __all__ = [
     "TraitResult",
     "TraitUse",
     "WaitReady",
+    "WaiveChecksParams",
+    "Waiver",
     "Workflow",
     "WorkflowView",
     "WorkloadType",
     "__version__",
     "apply_component",
     "apply_once",
+    "check",
     "cluster_reads",
     "component",
     "env_patch",
@@ -247,5 +266,6 @@ __all__ = [
     "step",
     "take_over",
     "trait",
+    "waive_checks",
     "yaml_template",
 ]

@@ -17,6 +17,7 @@ from pyvela._core.policies_builtin import (
     take_over,
 )
 from pyvela._core.steps import step
+from pyvela._core.waivers import waive_checks
 
 __all__ = [
     "BUILTINS",
@@ -27,6 +28,7 @@ __all__ = [
     "resource_update",
     "shared_resource",
     "take_over",
+    "waive_checks",
 ]
 
 
@@ -48,4 +50,4 @@ async def apply_component(p: ApplyComponentParams, ctx: StepContext) -> None:
     await ctx.wait_ready(applied)
 
 
-BUILTINS = (apply_component, *POLICIES)
+BUILTINS = (apply_component, *POLICIES, waive_checks)

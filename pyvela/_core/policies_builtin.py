@@ -17,6 +17,7 @@ import attrs
 from pyvela._core import fieldpaths
 from pyvela._core.definitions import PolicyUse, policy
 from pyvela._core.selectors import AUXILIARY, Checked, Facts, PolicyRule, RuleSelector, check_nested
+from pyvela._core.waivers import check_waivers
 from pyvela.errors import DanglingReferenceError, ParameterError
 
 GcStrategy = Literal["onAppUpdate", "onAppDelete", "never"]
@@ -324,6 +325,7 @@ def check_policies(
         ParameterError: two policies of a single-use type, a selector that selects nothing,
             or one naming a component or trait definition the catalogue does not hold.
     """
+    check_waivers(policies, components=components)
     seen: dict[str, PolicyUse[Any]] = {}
     component_types, trait_types = names("component"), names("trait")
     builtin = {p.name: p for p in POLICIES}

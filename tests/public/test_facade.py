@@ -9,6 +9,15 @@ import pyvela
 from tests.conftest import ROOT
 
 EXPECTED = {
+    "check",
+    "CheckDefinition",
+    "CheckedApp",
+    "CheckedObject",
+    "Finding",
+    "Severity",
+    "waive_checks",
+    "Waiver",
+    "WaiveChecksParams",
     "parse_duration",
     "ClusterReads",
     "cluster_reads",
