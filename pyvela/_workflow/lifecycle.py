@@ -28,12 +28,13 @@ from pyvela._workflow.engine import (
     Engine,
     reset_steps,
 )
-from pyvela._workflow.events import Event, EventSink, StepLogs
+from pyvela._workflow.events import Event, EventSink, Fanout, StepLogs
 from pyvela._workflow.executor import ConfigSettings, Executor
-from pyvela._workflow.gc import collect, delete_plan, prune
+from pyvela._workflow.gc import prune
 from pyvela._workflow.inventory import Inventory
+from pyvela._workflow.named import delete_record
 from pyvela._workflow.policies import ResourcePolicies
-from pyvela._workflow.registrations import remove, restore
+from pyvela._workflow.registrations import restore
 from pyvela._workflow.results import Options, RunResult
 from pyvela._workflow.revisions import (
     dependants,
@@ -42,7 +43,8 @@ from pyvela._workflow.revisions import (
     rollback_revision,
     rollback_target,
 )
-from pyvela._workflow.state import AppLock, PeriodicSave, StateStore, control_ref, new_record, now_iso
+from pyvela._workflow.state import AppLock, PeriodicSave, StateStore, new_record, now_iso
+from pyvela._workflow.state_events import StateEvents
 from pyvela._workflow.view import AppView
 from pyvela.errors import PyvelaError, WorkflowError
 
@@ -68,7 +70,8 @@ class AppOps:
         self.loaded = loaded
         self.app = loaded.app.name
         self.namespace = namespace or loaded.app.namespace
-        self.events = events
+        # Each revision's start and end are also Events on the state record (kubectl get events).
+        self.events: EventSink = Fanout(events, StateEvents(backend, self.app, self.namespace))
         self.config_centre = config_centre
         self.config = config or ConfigSettings(app_id=self.app)
         self.options = options or Options()
@@ -262,7 +265,7 @@ class AppOps:
             Event(
                 kind="run-started",
                 message=f"revision {rev['number']} on {self.backend.description}",
-                data={"revision": rev["number"], "target": self.backend.description},
+                data={"revision": rev["number"], "target": self.backend.description, "kind": rev.get("kind")},
             )
         )
         watcher = ControlWatcher(self.backend, self.app, self.namespace, engine)
@@ -281,7 +284,8 @@ class AppOps:
             save()
         if phase == "succeeded" or (phase == FAILED and self._gc().continue_on_failure):
             pruned = self._prune(record, rev, failed=phase == FAILED)
-        self.events.emit(Event(kind="run-finished", message=phase, data={"phase": phase}))
+        done = {"phase": phase, "revision": rev["number"], "message": rev["message"]}
+        self.events.emit(Event(kind="run-finished", message=phase, data=done))
         return self._result(rev, pruned=pruned)
 
     # ------------------------------------------------------------------ prune / delete / rollback
@@ -305,26 +309,8 @@ class AppOps:
             record = self.store.load()
             if record is None:
                 return self._nothing("nothing to delete")
-            gc, me = self._gc(), f"{self.namespace}/{self.app}"
-            deleted = collect(
-                self.backend, delete_plan(record, gc), me=me, events=self.events, verb="deleted"
-            )
-            if not gc.keep_registrations:
-                remove(record, self.config_centre, app=self.app, events=self.events)
-            self.backend.delete(control_ref(self.app, self.namespace), wait=False)
-            self.store.delete()
-            none: dict[str, Any] = {"number": 0, "hash": ""}
-            last: dict[str, Any] = record["revisions"][-1] if record["revisions"] else none
-            return RunResult(
-                app=self.app,
-                namespace=self.namespace,
-                target=self.backend.description,
-                revision=int(last["number"]),
-                hash=str(last["hash"]),
-                phase="deleted",
-                message=f"deleted {len(deleted)} object(s)",
-                pruned=tuple(deleted),
-            )
+            gc = self._gc()
+            return delete_record(self.backend, self.store, record, gc, self.events, self.config_centre)
 
         return self._locked(go, create_namespace=False)
 
@@ -336,6 +322,9 @@ class AppOps:
             target = rollback_target(record, number)
             rev = rollback_revision(record, target)
             self.store.save(record)
+            started = {"revision": rev["number"], "kind": "rollback", "target": self.backend.description}
+            of = f"revision {rev['number']}: a rollback to {target['number']} on {self.backend.description}"
+            self.events.emit(Event(kind="run-started", message=of, data=started))
             inventory = Inventory()
             executor = self._executor(inventory)
             try:
@@ -364,6 +353,8 @@ class AppOps:
                 rev["finished"] = now_iso()
                 self.store.save(record)
             pruned = self._prune(record, rev) if rev["phase"] == "succeeded" else ()
+            done = {"phase": rev["phase"], "revision": rev["number"], "message": rev.get("message")}
+            self.events.emit(Event(kind="run-finished", message=str(rev["phase"]), data=done))
             return self._result(rev, pruned=pruned)
 
         return self._locked(go)

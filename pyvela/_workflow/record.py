@@ -22,6 +22,7 @@ import gzip
 import hashlib
 import json
 import operator
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
@@ -40,6 +41,8 @@ CHUNK = 100
 TEXT_CHUNK = 256 * 1024
 #: The API server refuses objects over 1 MiB; stay well below it.
 PART_LIMIT = 900 * 1024
+#: The index-only field of each revision that ``pyvela ls`` reads (see ``summary_of``).
+SUMMARY = "summary"
 
 
 def dumps(value: Any) -> bytes:
@@ -133,6 +136,7 @@ class Layout:
         # an id cannot be reused while cached).
         self._items: dict[int, tuple[Any, bytes]] = {}
         self._items_now: dict[int, tuple[Any, bytes]] = {}
+        self._summary: tuple[Any, dict[str, Any]] | None = None  # (the latest revision, its last summary)
 
     def _store(self, name: str, chunk: Any, raw: bytes | None = None) -> str:
         raw = dumps(chunk) if raw is None else raw
@@ -166,6 +170,8 @@ class Layout:
         for rev in revisions:
             latest = rev is revisions[-1]
             meta = {k: v for k, v in rev.items() if k not in BIG}
+            if latest:
+                meta[SUMMARY] = self._summarize(rev, full=latest_changed is None)
             parts = {}
             for key in BIG:
                 if key not in rev:
@@ -182,6 +188,36 @@ class Layout:
         index = {k: v for k, v in record.items() if k != "revisions"}
         index["revisions"] = out_revs
         return index, used
+
+    def _summarize(self, rev: Mapping[str, Any], *, full: bool) -> dict[str, Any]:
+        """The latest revision's counts for ``pyvela ls``, so it reads indexes, never parts.
+
+        Step phases are counted on every save (a C-level pass over the steps); the kinds of
+        the planned and applied objects (what ``ls`` lists to judge them) only on a full save
+        (a revision's start and end), otherwise carried over from the last one.
+        """
+        steps = rev.get("steps") or {}
+        try:
+            phases = dict(Counter(map(operator.itemgetter("phase"), steps.values())))
+        except (KeyError, TypeError, AttributeError):
+            phases = dict(Counter(str((s or {}).get("phase")) for s in steps.values()))
+        inventory = rev.get("inventory") or []
+        known = self._summary[1] if self._summary is not None and self._summary[0] is rev else None
+        if full or not isinstance(known, Mapping) or "kinds" not in known:
+            refs = [e.get("ref") or {} for e in (*(rev.get("planned") or ()), *inventory)]
+            kinds = {(r.get("apiVersion", ""), r.get("kind", ""), r.get("namespace") or "") for r in refs}
+            kinds_list = [list(k) for k in sorted(kinds)]
+        else:
+            kinds_list = list(known["kinds"])
+        summary = {
+            "steps": len(steps),
+            "phases": phases,
+            "objects": len(inventory),
+            "kinds": kinds_list,
+            "saved": _now(),
+        }
+        self._summary = (rev, summary)
+        return summary
 
     def _split(
         self, rev: dict[str, Any], key: str, changed: Collection[str] | None, *, frozen: bool
@@ -272,7 +308,9 @@ class Layout:
         revisions = []
         splits: dict[tuple[int, str], _Split] = {}
         for meta in index["revisions"]:
-            rev = {k: v for k, v in meta.items() if k != "parts"}
+            rev = {k: v for k, v in meta.items() if k not in ("parts", SUMMARY)}
+            if meta is index["revisions"][-1] and isinstance(meta.get(SUMMARY), Mapping):
+                self._summary = (rev, dict(meta[SUMMARY]))  # an index field only: not in the record
             if only is not None and rev.get("number") not in only:
                 revisions.append(rev)
                 continue
@@ -303,6 +341,17 @@ class Layout:
         record["revisions"] = revisions
         self._splits = splits
         return record
+
+
+def summary_of(rev: Mapping[str, Any]) -> dict[str, Any]:
+    """The summary the index keeps of ``rev`` (for a record written before there was one)."""
+    return Layout()._summarize(rev, full=True)
+
+
+def _now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _name(rev: Mapping[str, Any], key: str, i: int) -> str:
