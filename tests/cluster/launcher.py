@@ -449,8 +449,13 @@ class ControlPlane:
             f"--config={self.kwok_stages}",
             # pyvela's own stages (Pods stuck in ImagePullBackOff...): not built, so not in the cache key
             *(f"--config={p}" for p in sorted((Path(__file__).resolve().parent / "stages").glob("*.yaml"))),
+            f"--config={write_podio_config(wd)}",
             "--manage-all-nodes=true",
             f"--server-address={LOOPBACK}:{self.ports['kwok']}",
+            # The nodes' kubelet is kwok's own server: the API server proxies pods/log, exec and
+            # portforward to it (HTTPS, kwok's own certificate: the API server does not verify
+            # a kubelet's certificate unless --kubelet-certificate-authority is set).
+            f"--node-ip={LOOPBACK}", f"--node-port={self.ports['kwok']}",
             f"--cidr={POD_CIDR}",
             "--node-lease-duration-seconds=40",
         ])
@@ -631,6 +636,36 @@ class ControlPlane:
         ready = [n for n in items if any(c["type"] == "Ready" and c["status"] == "True"
                                          for c in n.get("status", {}).get("conditions", []))]
         return len(ready) >= self.nodes
+
+
+PODIO_DIR = Path(__file__).resolve().parent / "podio"
+
+
+def write_podio_config(workdir: Path) -> Path:
+    """kwok's ClusterLogs, ClusterExec and ClusterPortForward for every Pod (written per run:
+    kwok wants the log file's absolute path).
+
+    Logs: ``podio/container.log`` (CRI log format, fixed times), followed. Exec: the command
+    runs on this machine, in a directory of the workdir, with ``KWOK_EXEC=1``. Port-forward:
+    every port of every Pod is ``cat``, an echo server (no port to agree on, nothing dialled).
+    """
+    exec_dir = workdir / "exec"
+    exec_dir.mkdir(exist_ok=True)
+    docs = [
+        {"kind": "ClusterLogs", "apiVersion": "kwok.x-k8s.io/v1alpha1",
+         "metadata": {"name": "pyvela-test-logs"},
+         "spec": {"logs": [{"logsFile": str(PODIO_DIR / "container.log"), "follow": True}]}},
+        {"kind": "ClusterExec", "apiVersion": "kwok.x-k8s.io/v1alpha1",
+         "metadata": {"name": "pyvela-test-exec"},
+         "spec": {"execs": [{"local": {"workDir": str(exec_dir),
+                                       "envs": [{"name": "KWOK_EXEC", "value": "1"}]}}]}},
+        {"kind": "ClusterPortForward", "apiVersion": "kwok.x-k8s.io/v1alpha1",
+         "metadata": {"name": "pyvela-test-port-forward"},
+         "spec": {"forwards": [{"command": ["cat"]}]}},
+    ]
+    path = workdir / "kwok-podio.yaml"
+    path.write_text(yaml.safe_dump_all(docs))
+    return path
 
 
 # --------------------------------------------------------------------------- CLI helpers

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyvela._backends.kube.discovery import Kind
 from pyvela._backends.kube.errors import parse_status
+from pyvela._backends.kube.podio import KubePodIO
 from pyvela._backends.kube.podwatch import PodWatch
 from pyvela._backends.kube.reads import KubeReads
 from pyvela._backends.kube.watch import key_of
@@ -51,8 +52,9 @@ _SERVER_FIELDS = (
 )
 
 
-class KubeBackend(KubeReads):
-    """A Kubernetes cluster (implements :class:`~pyvela._backends.protocol.Backend`); use :meth:`connect`.
+class KubeBackend(KubePodIO, KubeReads):
+    """A Kubernetes cluster (implements :class:`~pyvela._backends.protocol.Backend` and
+    :class:`~pyvela._backends.podio.PodIO`); use :meth:`connect`.
 
     Attributes:
         description: ``cluster <server> (context <name>)``; never credentials.

@@ -44,6 +44,7 @@ from pyvela._backends.sandbox.kinds import (
     split_api_version,
     unknown_kind,
 )
+from pyvela._backends.sandbox.podio import SandboxPodIO
 from pyvela._backends.sandbox.rows import Row
 from pyvela._backends.sandbox.settings import SandboxSettings, sim_for
 from pyvela._backends.sandbox.simutil import iso
@@ -66,8 +67,9 @@ def default_root() -> Path:
     return Path(os.environ.get(ENV_ROOT) or ".pyvela")
 
 
-class Sandbox:
-    """The embedded sandbox cluster (implements :class:`~pyvela._backends.protocol.Backend`).
+class Sandbox(SandboxPodIO):
+    """The embedded sandbox cluster (implements :class:`~pyvela._backends.protocol.Backend`;
+    :class:`~pyvela._backends.podio.PodIO` with simulated logs).
 
     Args:
         root: Its directory (created on first use); default ``$PYVELA_SANDBOX`` or ``./.pyvela``.
