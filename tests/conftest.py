@@ -13,8 +13,9 @@ from pyvela._configcentre.apollo import ApolloConfigCentre
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The real control plane (`kube_cluster`, session scope) for tests/e2e and tests/contract.
-pytest_plugins = ["kube_cluster"]
+# The real control plane (`kube_cluster`, session scope) for tests/e2e and tests/contract, and
+# a second cluster beside it (`kube_clusters`, `two_clusters`) for multi-cluster tests.
+pytest_plugins = ["kube_cluster", "kube_members"]
 
 
 @pytest.fixture
