@@ -7,7 +7,7 @@ import hashlib
 import importlib
 import pkgutil
 import traceback
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -17,6 +17,7 @@ import attrs
 from pyvela._core import builtin as builtin_module
 from pyvela._core.builtin import BUILTINS
 from pyvela._core.definitions import ComponentDefinition, PolicyDefinition, TraitDefinition
+from pyvela._core.guardrails import CheckDefinition
 from pyvela._core.steps import StepDefinition, StepGroup
 from pyvela.errors import DefinitionError, Location, PyvelaError, UnknownDefinitionError
 
@@ -25,6 +26,7 @@ AnyDefinition = (
     | TraitDefinition[Any, Any]
     | StepDefinition[Any, Any, Any]
     | PolicyDefinition[Any, Any]
+    | CheckDefinition
 )
 
 DEFAULT_MODULES = ("platform_defs",)
@@ -36,9 +38,13 @@ _KINDS: Mapping[type[Any], str] = {
     StepDefinition: "step",
     PolicyDefinition: "policy",
 }
+#: What the catalogue collects from a module (and ``scripts/stdlib-index`` from the standard library).
+DEFINITION_TYPES = tuple(_KINDS)
 
 
 def kind_of(definition: AnyDefinition) -> str:
+    if isinstance(definition, CheckDefinition):  # not in _KINDS: the standard library's are never implicit
+        return "check"
     for cls, kind in _KINDS.items():
         if isinstance(definition, cls):
             return kind
@@ -80,21 +86,28 @@ class Catalogue:
         files: list[tuple[str, str]] = _files_of(builtin_module)
         for definition in BUILTINS:
             base[(kind_of(definition), definition.name)] = definition
+        standard: Mapping[tuple[str, str], AnyDefinition] = {}
         if stdlib:
-            standard = _import(STDLIB)
-            files.extend(_files_of(standard))
-            for standard_definition in _definitions_in(standard):
-                base[(kind_of(standard_definition), standard_definition.name)] = standard_definition
+            files.extend(_files_of(_import(STDLIB)))
+            standard = _Standard()
         for module in modules:
             mod = _import(module) if isinstance(module, str) else module
             names.append(mod.__name__)
             files.extend(_files_of(mod))
             for team_definition in _definitions_in(mod):
                 _add(found, team_definition)
-        return cls(tuple(names), {**base, **found}, tuple(files))
+        return cls(tuple(names), _Layered(base, standard, found), tuple(files))
 
     def get(self, kind: str, name: str) -> AnyDefinition | None:
         return self.definitions.get((kind, name))
+
+    @property
+    def checks(self) -> tuple[CheckDefinition, ...]:
+        """The guardrails on for apps of this catalogue (by name): the modules' own, never the
+        standard library's unless a module holds them (``docs/guardrails.md``)."""
+        # By key first: reading every value would import the whole lazy standard library.
+        found = [self.definitions[key] for key in self.definitions if key[0] == "check"]
+        return tuple(sorted((d for d in found if isinstance(d, CheckDefinition)), key=lambda d: d.name))
 
     def names(self, kind: str) -> list[str]:
         return sorted(name for k, name in self.definitions if k == kind)
@@ -167,6 +180,53 @@ class Catalogue:
         return digest.hexdigest()
 
 
+class _Standard(Mapping[tuple[str, str], AnyDefinition]):
+    """The standard library's definitions, each module imported when one of its names is read:
+    an app that uses three definitions does not import all sixty (``pyvela/stdlib/_index.py``)."""
+
+    def __init__(self) -> None:
+        self._index: Mapping[tuple[str, str], tuple[str, str]] = importlib.import_module(
+            STDLIB + "._index"
+        ).DEFINITIONS
+
+    def __getitem__(self, key: tuple[str, str]) -> AnyDefinition:
+        module, attribute = self._index[key]
+        definition: AnyDefinition = getattr(_import(f"{STDLIB}.{module}"), attribute)
+        return definition
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._index
+
+
+class _Layered(Mapping[tuple[str, str], AnyDefinition]):
+    """The builtins, under the standard library, under the modules' own definitions (a team's
+    ``webservice`` replaces the standard one), read without forcing the standard library."""
+
+    def __init__(self, *layers: Mapping[tuple[str, str], AnyDefinition]) -> None:
+        self._layers = layers[::-1]
+
+    def __getitem__(self, key: tuple[str, str]) -> AnyDefinition:
+        for layer in self._layers:
+            if key in layer:
+                return layer[key]
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter({key: None for layer in self._layers[::-1] for key in layer})
+
+    def __len__(self) -> int:
+        return len({key for layer in self._layers for key in layer})
+
+    def __contains__(self, key: object) -> bool:
+        return any(key in layer for layer in self._layers)
+
+
 def _import(name: str) -> ModuleType:
     try:
         return importlib.import_module(name)
@@ -224,7 +284,10 @@ def _definitions_in(module: ModuleType) -> list[AnyDefinition]:
         value
         for sub in _walk(module)
         for value in vars(sub).values()
-        if isinstance(value, ComponentDefinition | TraitDefinition | StepDefinition | PolicyDefinition)
+        # A module's own checks, and those it imports, are on: it is how a platform turns them on.
+        if isinstance(
+            value, ComponentDefinition | TraitDefinition | StepDefinition | PolicyDefinition | CheckDefinition
+        )
     ]
 
 

@@ -38,7 +38,7 @@ def as_list(value: Any) -> list[Any]:
 
 
 Check = Callable[[Any], bool]
-_FIELDS: dict[type[Any], list[tuple[str, Any, Check]]] = {}
+_FIELDS: dict[type[Any], list[tuple[str, Any, Check, bool]]] = {}
 
 
 def _typeguard(tp: Any) -> Check:
@@ -62,15 +62,32 @@ def _checker(tp: Any) -> Check:
     return _typeguard(tp)
 
 
-def _fields(cls: type[Any]) -> list[tuple[str, Any, Check]]:
+def _fields(cls: type[Any]) -> list[tuple[str, Any, Check, bool]]:
+    """Each field's name, annotation, check, and whether its value may hold a nested object."""
     found = _FIELDS.get(cls)
     if found is None:
         hints = typing.get_type_hints(cls)
-        found = _FIELDS[cls] = [(f.name, hints[f.name], _checker(hints[f.name])) for f in attrs.fields(cls)]
+        found = _FIELDS[cls] = [
+            (f.name, tp, _checker(tp), _may_nest(tp)) for f in attrs.fields(cls) for tp in [hints[f.name]]
+        ]
     return found
 
 
 _SCALARS = frozenset({str, int, bool, float, type(None)})
+
+
+def _may_nest(tp: Any) -> bool:
+    """Whether a value of ``tp`` can hold a parameter object: a field of ``str`` or
+    ``dict[str, str]`` was checked whole already and holds nothing to walk into. Anything
+    not plainly made of scalars (``Any``, a class, a type variable) may."""
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return False
+    if origin is typing.Annotated:
+        return _may_nest(typing.get_args(tp)[0])
+    if origin is None:
+        return tp not in _SCALARS
+    return any(_may_nest(arg) for arg in typing.get_args(tp) if arg is not Ellipsis)
 
 
 def _walk(value: Any, path: str) -> None:
@@ -79,21 +96,23 @@ def _walk(value: Any, path: str) -> None:
         return
     cls: type[object] = type(cast(object, value))
     if hasattr(cls, "__attrs_attrs__"):
-        for name, tp, check in _fields(cls):
+        for name, tp, check, nests in _fields(cls):
             item = getattr(value, name)
+            if check(item):
+                if nests and type(item) not in _SCALARS:
+                    _walk(item, f"{path}.{name}")
+                continue
             here = f"{path}.{name}"
-            if not check(item):
-                import typeguard
+            import typeguard
 
-                try:
-                    typeguard.check_type(
-                        item, tp, collection_check_strategy=typeguard.CollectionCheckStrategy.ALL_ITEMS
-                    )
-                    problem = f"is not {tp}"
-                except typeguard.TypeCheckError as exc:
-                    problem = str(exc)
-                raise TypeError(f"{here}: {problem} (got {item!r:.80})")
-            _walk(item, here)
+            try:
+                typeguard.check_type(
+                    item, tp, collection_check_strategy=typeguard.CollectionCheckStrategy.ALL_ITEMS
+                )
+                problem = f"is not {tp}"
+            except typeguard.TypeCheckError as exc:
+                problem = str(exc)
+            raise TypeError(f"{here}: {problem} (got {item!r:.80})")
         if isinstance(value, Checked):
             value.validate()
     elif isinstance(value, tuple | list):
@@ -124,10 +143,11 @@ class Params(Checked):
 
     def __attrs_post_init__(self) -> None:
         # The top-level fields were checked by pyvela already: only nested values are walked.
-        for name, _tp, _check in _fields(type(self)):
-            value = getattr(self, name)
-            if type(value) not in _SCALARS:
-                _walk(value, name)
+        for name, _tp, _check, nests in _fields(type(self)):
+            if nests:
+                value = getattr(self, name)
+                if type(value) not in _SCALARS:
+                    _walk(value, name)
         self.validate()
 
 

@@ -39,8 +39,10 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "k8s-objects": {"objects": ({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}},)},
 }
 
-DEFINITIONS = [v for v in vars(s).values() if isinstance(v, ComponentDefinition | TraitDefinition)]
-CASES = [(d, f.alias or f.name) for d in DEFINITIONS for f in attrs.fields(d.params)]  # type: ignore[arg-type]
+DEFINITIONS: list[Any] = [
+    v for v in (getattr(s, n) for n in s.__all__) if isinstance(v, ComponentDefinition | TraitDefinition)
+]
+CASES = [(d, f.alias or f.name) for d in DEFINITIONS for f in attrs.fields(d.params)]
 
 
 class Wrong:
