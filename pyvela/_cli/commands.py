@@ -45,6 +45,10 @@ def dispatch(args: argparse.Namespace) -> int:
         from pyvela._cli.convert import cmd_convert
 
         return cmd_convert(args)
+    from pyvela._cli import day2
+
+    if day2.handles(args):  # ls, status, workflow logs, and the commands given an app's name
+        return day2.dispatch(args)
     if handler is None:
         from pyvela._cli.run import dispatch_run
 

@@ -29,7 +29,12 @@ def _parser() -> argparse.ArgumentParser:
 
     def app_command(name: str, help: str, *, target: bool = True) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
-        p.add_argument("app", metavar="APP", help="the app file (apps/x.py, or a KubeVela Application .yaml)")
+        p.add_argument(
+            "app",
+            metavar="APP",
+            help="the app file (apps/x.py, or a KubeVela Application .yaml); for status, history, "
+            "delete: or the name of a deployed app",
+        )
         p.add_argument(
             "--defs",
             action="append",
@@ -64,17 +69,29 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     for name, text in (
-        ("status", "Show the app's workflow, objects and health."),
-        ("history", "List the app's revisions."),
+        ("status", "Show the app's workflow, objects and health (APP: its file or its name)."),
+        ("history", "List the app's revisions (APP: its file or its name)."),
     ):
         p = app_command(name, text)
         p.add_argument("-o", "--output", choices=("text", "json"), default="text")
+        if name == "status":
+            p.add_argument("--tree", action="store_true", help="objects by component, with what they own")
+            p.add_argument("--pods", action="store_true", help="the app's Pods, with their reasons")
+
+    ls = sub.add_parser(
+        "ls", help="List the apps pyvela manages on the target.", description="List the apps pyvela manages."
+    )
+    ls.add_argument("-A", "--all-namespaces", action="store_true", help="in every namespace")
+    ls.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    _target_args(ls)
 
     rollback = app_command("rollback", "Re-deploy an earlier revision (default: the one before the last).")
     rollback.add_argument("revision", nargs="?", type=positive_int, metavar="REVISION")
     rollback.add_argument("-o", "--output", choices=("text", "json"), default="text")
 
-    delete = app_command("delete", "Delete every object the app owns, in reverse order, and its state.")
+    delete = app_command(
+        "delete", "Delete every object the app owns, in reverse order, and its state (APP: file or name)."
+    )
     delete.add_argument("-o", "--output", choices=("text", "json"), default="text")
 
     diff = app_command(
@@ -132,11 +149,14 @@ def _parser() -> argparse.ArgumentParser:
         ("resume", "Resume a suspended workflow (and run it to the end)."),
         ("terminate", "Stop the workflow; running steps fail with reason Terminate."),
         ("restart", "Run the workflow again from the start, or from --step."),
+        ("logs", "Print what each step logged (ctx.log), as the state record keeps it."),
     ):
         p = wf_sub.add_parser(action, help=text, description=text)
-        p.add_argument("app", metavar="APP")
+        p.add_argument("app", metavar="APP", help="the app file, or (suspend, terminate, logs) its name")
         p.add_argument("--defs", action="append", metavar="MODULE")
-        p.add_argument("--step", metavar="STEP", help="(restart) the step to restart from")
+        p.add_argument(
+            "--step", metavar="STEP", help="(restart) the step to restart from; (logs) only this step"
+        )
         p.add_argument("-o", "--output", choices=("text", "json"), default="text")
         _target_args(p)
 

@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import base64
 import json
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import attrs
-
-from pyvela._app.loader import LoadedApp, load_app
+from pyvela._app.loader import load_app
 from pyvela._backends.protocol import Backend
-from pyvela._configcentre.protocol import ConfigCentre
+from pyvela._cli.centres import config_centre_for as config_centre_for
+from pyvela._cli.centres import secret_provider as secret_provider
 from pyvela._workflow.events import Fanout, Recorder
-from pyvela._workflow.executor import ConfigSettings
 from pyvela._workflow.lifecycle import AppOps
 from pyvela._workflow.results import Options, RunResult
-from pyvela.errors import ClusterError, ConfigCentreError, StateError
+from pyvela.errors import ClusterError, StateError
 
 EXIT_SUSPENDED = 3
 
@@ -55,74 +51,6 @@ def open_backend(args: argparse.Namespace, *, read: bool = False) -> Backend:
     root = Path(args.sandbox) if getattr(args, "sandbox", None) else default_root()
     sandbox: Backend = Sandbox(root, read_only=True if read and (root / DB_FILE).is_file() else None)
     return sandbox
-
-
-def config_centre_for(
-    backend: Backend, loaded: LoadedApp
-) -> tuple[Callable[[], ConfigCentre], ConfigSettings]:
-    """Apollo when the app module or the environment configures it; else the sandbox's own centre."""
-    from pyvela._configcentre.apollo import ApolloConfigCentre, ApolloSettings
-
-    settings = getattr(loaded.module, "apollo", None)
-    if not isinstance(settings, ApolloSettings):
-        settings = ApolloSettings.from_env(os.environ)
-    if settings is not None:
-        chosen = settings
-        for var, field in (
-            ("PYVELA_APOLLO_TOKEN_SECRET", "token_provider"),
-            ("PYVELA_APOLLO_SECRET_SECRET", "secret_provider"),
-        ):
-            where = os.environ.get(var)
-            if where:
-                provider = secret_provider(backend, where, var)
-                chosen = (
-                    attrs.evolve(chosen, token_provider=provider)
-                    if field == "token_provider"
-                    else attrs.evolve(chosen, secret_provider=provider)
-                )
-        config = ConfigSettings(
-            app_id=chosen.app_id or loaded.app.name, env=chosen.env, namespace=chosen.namespace
-        )
-        return (lambda: ApolloConfigCentre(chosen)), config
-    config = ConfigSettings(app_id=loaded.app.name)
-    factory = getattr(backend, "config_centre", None)
-    if factory is not None:
-        return factory, config
-
-    def missing() -> ConfigCentre:
-        raise ConfigCentreError(
-            f"no configuration centre is configured for {backend.description}",
-            fix="set PYVELA_APOLLO_PORTAL_URL and PYVELA_APOLLO_CONFIG_URL (and PYVELA_APOLLO_TOKEN), "
-            "or define `apollo = ApolloSettings(...)` in the app module",
-        )
-
-    return missing, config
-
-
-def secret_provider(backend: Backend, where: str, var: str) -> Callable[[], str | None]:
-    """Read a credential from a Kubernetes Secret (``namespace/name/key``) each time it is needed.
-
-    The value is never kept: it is fetched per use, so it cannot leak into state or logs.
-    """
-    parts = where.split("/")
-    if len(parts) != 3 or not all(parts):
-        raise ConfigCentreError(
-            f"{var} must be namespace/name/key", got=repr(where), fix=f"e.g. {var}=default/apollo/token"
-        )
-    namespace, name, key = parts
-
-    def read() -> str | None:
-        from pyvela._core.objects import ObjectRef
-
-        secret = backend.get(ObjectRef("v1", "Secret", namespace, name))
-        if secret is None or key not in (secret.get("data") or {}):
-            raise ConfigCentreError(
-                f"the Secret {namespace}/{name} has no key {key!r} (from {var})",
-                fix="create it, e.g. kubectl create secret generic ...",
-            )
-        return base64.b64decode(secret["data"][key]).decode()
-
-    return read
 
 
 def _ops(args: argparse.Namespace, backend: Backend, events: Any) -> AppOps:
@@ -271,22 +199,6 @@ def cmd_workflow(args: argparse.Namespace) -> int:
     return code
 
 
-def cmd_status(args: argparse.Namespace) -> int:
-    backend = open_backend(args, read=True)
-    try:
-        ops = _ops(args, backend, Recorder())
-        data = ops.status()
-    finally:
-        backend.close()
-    if args.output == "json":
-        print(json.dumps(data, indent=2, default=str))
-        return 0
-    from pyvela._cli.progress import status_text
-
-    status_text(_console(stderr=False), data)
-    return 0
-
-
 def cmd_history(args: argparse.Namespace) -> int:
     backend = open_backend(args, read=True)
     try:
@@ -387,7 +299,6 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 def dispatch_run(args: argparse.Namespace) -> int:
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "deploy": cmd_deploy,
-        "status": cmd_status,
         "history": cmd_history,
         "rollback": cmd_rollback,
         "delete": cmd_delete,

@@ -110,3 +110,17 @@ def _read(path: Path) -> dict[str, Any]:
             fix="point --kubeconfig / KUBECONFIG at a kubeconfig file",
         )
     return data
+
+
+def context_namespace(*, context: str | None, kubeconfig: str | None) -> str | None:
+    """The namespace the kubeconfig's context (``context``, else its current one) names, as
+    kubectl uses it when no ``-n`` is given; None when it names none."""
+    chosen = context
+    for path in (p for p in kubeconfig_paths(kubeconfig) if p.is_file()):
+        data = _read(path)
+        chosen = chosen or (str(data.get("current-context") or "") or None)
+        for c in data.get("contexts") or []:
+            if isinstance(c, dict) and c.get("name") == chosen:
+                namespace = (c.get("context") or {}).get("namespace")
+                return str(namespace) if namespace else None
+    return None

@@ -11,6 +11,8 @@ from pyvela._app.application import Application
 from pyvela._backends.protocol import Backend, Readiness
 from pyvela._core.leases import held_by
 from pyvela._core.objects import LABEL_APP, Obj, ObjectRef
+from pyvela._workflow.clusterview import cluster_objects
+from pyvela._workflow.events import LOG_LIMIT
 from pyvela._workflow.health import rule_of
 from pyvela._workflow.state import LEASE_SECONDS, StateStore, lease_ref
 from pyvela.errors import StateError
@@ -38,6 +40,12 @@ def summary(live: Obj | None) -> dict[str, Any]:
             for c in containers
         }
     return out
+
+
+def dropped_logs(step_state: dict[str, Any]) -> int:
+    """How many of a step's oldest ``ctx.log`` lines the record no longer keeps (``LOG_LIMIT``)."""
+    kept = len(step_state.get("logs") or [])
+    return max(0, int(step_state.get("logged") or 0) - kept)
 
 
 class AppView:
@@ -78,9 +86,16 @@ class AppView:
 
     def status(self) -> dict[str, Any]:
         """Steps of the latest revision, and every owned object with its live health."""
+        return self.status_and_live()[0]
+
+    def status_and_live(self) -> tuple[dict[str, Any], dict[ObjectRef, Obj | None]]:
+        """``status``, and each owned object as the cluster has it now (None: missing)."""
         _record, rev = self.current(whole=False)
-        objects = []
-        inventory = rev.get("inventory") or []
+        placed, clusters = cluster_objects(
+            self.backend, self.application, rev.get("inventory") or [], summary
+        )
+        objects: list[dict[str, Any]] = []
+        inventory = [e for e in rev.get("inventory") or [] if e.get("cluster") is None]
         lives = self._live([ObjectRef.from_dict(e["ref"]) for e in inventory])
         for e in inventory:
             ref = ObjectRef.from_dict(e["ref"])
@@ -100,7 +115,7 @@ class AppView:
             )
         steps = {
             n: {k: st.get(k) for k in ("phase", "reason", "message", "outputs", "elapsed", "started")}
-            | {"logs": list(st.get("logs") or [])}
+            | {"logs": list(st.get("logs") or []), "dropped_logs": dropped_logs(st)}
             for n, st in rev["steps"].items()
         }
         phase = rev["phase"]
@@ -117,10 +132,12 @@ class AppView:
                         for e in rev.get("inventory") or []
                         if e.get("step") == name
                     ]
-        return {
+        data = {
             "app": self.app,
             "namespace": self.namespace,
             "target": self.backend.description,
+            # Without the app's source, objects are judged by their kinds' rules alone.
+            "health_rules": "definitions" if self.application is not None else "kinds",
             "revision": rev["number"],
             "hash": rev["hash"],
             "kind": rev.get("kind"),
@@ -128,7 +145,36 @@ class AppView:
             "message": message,
             "interrupted": interrupted,
             "steps": steps,
-            "objects": objects,
+            "objects": objects + placed,
+            "clusters": clusters,  # objects on other clusters (topology): per cluster, with health
+            "guardrails": rev.get("guardrails"),
+        }
+        return data, lives
+
+    def step_logs(self, step: str | None = None) -> dict[str, Any]:
+        """What each step (or ``step``) of the latest revision logged, as the record keeps it."""
+        _record, rev = self.current(whole=False)
+        names = list(rev["steps"])
+        if step is not None and step not in rev["steps"]:
+            raise StateError(
+                f"app {self.app!r} has no step {step!r} in revision {rev['number']}",
+                expected="one of " + (", ".join(names) or "(no steps)"),
+                got=step,
+                fix="pick a step from `pyvela status`",
+            )
+        return {
+            "app": self.app,
+            "namespace": self.namespace,
+            "revision": rev["number"],
+            "limit": LOG_LIMIT,
+            "steps": {
+                n: {
+                    "phase": rev["steps"][n].get("phase"),
+                    "logs": list(rev["steps"][n].get("logs") or []),
+                    "dropped": dropped_logs(rev["steps"][n]),
+                }
+                for n in ([step] if step is not None else names)
+            },
         }
 
     def _live(self, refs: list[ObjectRef]) -> dict[ObjectRef, Obj | None]:
