@@ -41,6 +41,10 @@ def dispatch(args: argparse.Namespace) -> int:
         from pyvela._cli.ui import cmd_ui
 
         return cmd_ui(args)
+    if args.command == "check":
+        from pyvela._cli.check import cmd_check
+
+        return cmd_check(args)
     if args.command == "convert":
         from pyvela._cli.convert import cmd_convert
 
@@ -117,14 +121,22 @@ def _render(args: argparse.Namespace) -> int:
         )
     objects: list[Any] = []
     warnings: list[str] = list(loaded.warnings)
+    checked = []  # with guardrails on, every component: an app check sees the whole app
     for use in loaded.app.components:
-        if wanted and use.name not in wanted:
+        if wanted and use.name not in wanted and not loaded.catalogue.checks:
             continue
         rendered = render_component(loaded.app, use, revision=loaded.revision)
+        checked.append(rendered)
+        if wanted and use.name not in wanted:
+            continue
         warnings.extend(rendered.warnings)
         objects.extend(o.object for o in rendered.objects)
     for line in group_warnings(warnings):
         print(f"warning: {line}", file=sys.stderr)
+    if loaded.catalogue.checks:
+        from pyvela._cli.check import guard_render
+
+        guard_render(loaded, checked, wanted)  # an error finding: nothing is printed
     sys.stdout.write(to_json(objects) + "\n" if args.output == "json" else to_yaml(objects))
     return 0
 

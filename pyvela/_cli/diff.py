@@ -132,6 +132,9 @@ def diff_app(
     )
     with reading(backend):  # ref-objects: the objects it reads from the cluster diffed
         components = render_app(loaded.app, revision=loaded.revision)
+    from pyvela._cli.check import guard_render
+
+    guard_render(loaded, components, what="nothing was compared")
     for rc in components:
         for ro in rc.objects:
             obj = deep_copy(ro.object)

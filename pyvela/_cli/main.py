@@ -198,6 +198,17 @@ def _parser() -> argparse.ArgumentParser:
         "default: the files' own definitions, else platform_defs)",
     )
 
+    check = sub.add_parser(
+        "check",
+        help="Run the guardrails (the catalogue's @check rules) on apps' rendered objects, alone.",
+        description="Run the guardrails on each app's rendered objects (no cluster needed); "
+        "exit 0 no error findings, 1 error findings, 2 an app that cannot be loaded or rendered.",
+    )
+    check.add_argument("apps", nargs="+", metavar="APP", help="app files (apps/x.py, or KubeVela .yaml)")
+    check.add_argument("--defs", action="append", metavar="MODULE", help="catalogue module (repeatable)")
+    check.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    check.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report to FILE (for CI)")
+
     defs = sub.add_parser("defs", help="List the catalogue's definitions, or show one with its parameters.")
     defs.add_argument("name", nargs="?", metavar="NAME", help="a definition to show")
     defs.add_argument("--defs", action="append", metavar="MODULE", help="catalogue module (repeatable)")
@@ -257,7 +268,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except PyvelaError as exc:
         _commands.report_error(exc, args)
-        return EXIT_DIFF_ERROR if args.command == "diff" else EXIT_FAILED
+        # `diff` and `check` use 1 for their verdict: an error must be > 1
+        return EXIT_DIFF_ERROR if args.command in ("diff", "check") else EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted: the workflow state is saved; re-run to resume", file=sys.stderr)
         return 130

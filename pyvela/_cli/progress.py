@@ -91,6 +91,7 @@ class Progress:
             "resumed",
             "up-to-date",
             "run-started",
+            "guardrail",
         ):
             return Text(f"{stamp} {who}{event.message}", style="dim" if event.kind == "applied" else "")
         if event.kind == "waiting" and not self.console.is_terminal:
@@ -167,6 +168,10 @@ def status_text(console: Console, data: Mapping[str, Any]) -> None:
     )
     if data["message"]:
         console.print(Text(data["message"]), highlight=False)
+    from pyvela._app.guardrails import record_lines
+
+    for line in record_lines(data.get("guardrails")):  # each waiver used, with its reason
+        console.print(Text(line), highlight=False)
     steps = Table("step", "phase", "reason", "time", "outputs", box=None, header_style="bold")
     for name, st in data["steps"].items():
         outs = ", ".join(f"{k}={v}" for k, v in (st.get("outputs") or {}).items())

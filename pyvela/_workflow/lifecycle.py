@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from pyvela._app.guardrails import record_lines
 from pyvela._app.loader import LoadedApp
 from pyvela._app.render import RenderedComponent
 from pyvela._backends.protocol import Backend
@@ -261,6 +262,8 @@ class AppOps:
         )
         with self._state_lock:
             save()  # the pending revision is recorded before anything is applied
+        for line in record_lines(rev.get("guardrails")):  # what the checks waived or warn about
+            self.events.emit(Event(kind="guardrail", message=line))
         self.events.emit(
             Event(
                 kind="run-started",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pyvela._app.guardrails import guard
 from pyvela._app.loader import LoadedApp
 from pyvela._app.render import RenderedComponent, render_component
 from pyvela._core.objects import Obj, ObjectRef
@@ -32,7 +33,10 @@ def new_revision(
     number = max((int(r["number"]) for r in record["revisions"]), default=0) + 1
     planned: list[dict[str, Any]] = []
     note = gc_note(loaded.app)  # the garbage-collect strategy of each object, as it is now
-    for rc in _render_all(loaded, renders):
+    rendered = _render_all(loaded, renders)
+    # The guardrails judge the whole render before the revision is recorded: an error stops here.
+    guardrails = guard(loaded.app, loaded.catalogue, rendered).to_record()
+    for rc in rendered:
         for o in rc.objects:
             entry: dict[str, Any] = {"ref": ObjectRef.of(o.object).to_dict(), "component": o.component}
             entry["trait"] = o.trait
@@ -53,6 +57,8 @@ def new_revision(
         "inventory": [],
         "steps": {n: new_step_state() for n in loaded.plan.order},
     }
+    if guardrails is not None:  # the checks that ran, what was waived (status shows it), warnings
+        rev["guardrails"] = guardrails
     record["revisions"].append(rev)
     del record["revisions"][: -history_limit(loaded.app.policies)]
     return rev
