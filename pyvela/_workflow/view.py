@@ -11,7 +11,6 @@ from pyvela._app.application import Application
 from pyvela._backends.protocol import Backend, Readiness
 from pyvela._core.leases import held_by
 from pyvela._core.objects import LABEL_APP, Obj, ObjectRef
-from pyvela._workflow.clusterview import cluster_objects
 from pyvela._workflow.events import LOG_LIMIT
 from pyvela._workflow.health import rule_of
 from pyvela._workflow.state import LEASE_SECONDS, StateStore, lease_ref
@@ -91,11 +90,8 @@ class AppView:
     def status_and_live(self) -> tuple[dict[str, Any], dict[ObjectRef, Obj | None]]:
         """``status``, and each owned object as the cluster has it now (None: missing)."""
         _record, rev = self.current(whole=False)
-        placed, clusters = cluster_objects(
-            self.backend, self.application, rev.get("inventory") or [], summary
-        )
         objects: list[dict[str, Any]] = []
-        inventory = [e for e in rev.get("inventory") or [] if e.get("cluster") is None]
+        inventory = rev.get("inventory") or []
         lives = self._live([ObjectRef.from_dict(e["ref"]) for e in inventory])
         for e in inventory:
             ref = ObjectRef.from_dict(e["ref"])
@@ -145,8 +141,7 @@ class AppView:
             "message": message,
             "interrupted": interrupted,
             "steps": steps,
-            "objects": objects + placed,
-            "clusters": clusters,  # objects on other clusters (topology): per cluster, with health
+            "objects": objects,
             "guardrails": rev.get("guardrails"),
         }
         return data, lives
