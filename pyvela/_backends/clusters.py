@@ -325,7 +325,11 @@ class ClusterSet:
 
     def probe_all(self, names: Sequence[str] | None = None, timeout: float = 5.0) -> tuple[Reach, ...]:
         """``probe`` of each cluster at once; one that has not answered by ``timeout`` is unreachable."""
-        return probe_many(self.probe, list(names) if names is not None else list(self.names()), timeout)
+        chosen = [self.resolve(n) for n in (names if names is not None else self.names())]
+        if any(self._info[n].kind == "kube" for n in chosen):
+            # Once, here: every thread importing the client at once would spend their time on it.
+            import pyvela._backends.kube.backend  # noqa: F401
+        return probe_many(self.probe, chosen, timeout)
 
     def close(self) -> None:
         """Close every backend this set opened (not those it was given); idempotent."""

@@ -230,7 +230,9 @@ def probe_many(probe: Callable[[str, float], Reach], names: list[str], timeout: 
     threads = [threading.Thread(target=run, args=(n,), daemon=True, name=f"probe {n}") for n in names]
     for thread in threads:
         thread.start()
-    deadline = time.monotonic() + timeout + 1.0
+    # The requests are bounded by ``timeout``; this is for what is not (exec credential
+    # plugins, a loaded machine importing the client), so it is generous.
+    deadline = time.monotonic() + 2 * timeout + 2.0
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
     return tuple(results.get(n) or Reach(n, False, f"no answer within {timeout:g}s", timeout) for n in names)
