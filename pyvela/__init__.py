@@ -38,10 +38,13 @@ if TYPE_CHECKING:
         apply_component,
         apply_once,
         garbage_collect,
+        override,
         read_only,
+        replication,
         resource_update,
         shared_resource,
         take_over,
+        topology,
     )
     from pyvela._core.definitions import (
         ComponentContext,
@@ -65,6 +68,7 @@ if TYPE_CHECKING:
     from pyvela._core.merge import env_patch, find_container, merge, set_env, set_image
     from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, Obj, ObjectRef
     from pyvela._core.params import ComponentName, Ref
+    from pyvela._core.placement import DeployComponents
     from pyvela._core.policies_builtin import (
         ApplyOnceRule,
         ApplyOnceStrategy,
@@ -72,6 +76,7 @@ if TYPE_CHECKING:
         ResourceUpdateRule,
         ResourceUpdateStrategy,
     )
+    from pyvela._core.policies_cluster import ComponentPatch, TraitPatch
     from pyvela._core.reads import ClusterReads, cluster_reads
     from pyvela._core.secret import Secret
     from pyvela._core.selectors import PolicyRule, RuleSelector
@@ -80,6 +85,12 @@ if TYPE_CHECKING:
     from pyvela._core.waivers import WaiveChecksParams, Waiver, waive_checks
 
 _LAZY = {
+    "ComponentPatch": "._core.policies_cluster",
+    "TraitPatch": "._core.policies_cluster",
+    "DeployComponents": "._core.placement",
+    "override": "._core.builtin",
+    "replication": "._core.builtin",
+    "topology": "._core.builtin",
     "CheckDefinition": "._core.guardrails",
     "CheckedApp": "._core.guardrails",
     "CheckedObject": "._core.guardrails",
@@ -201,8 +212,10 @@ __all__ = [
     "ComponentContext",
     "ComponentDefinition",
     "ComponentName",
+    "ComponentPatch",
     "ComponentUse",
     "DeleteObject",
+    "DeployComponents",
     "Fail",
     "Finding",
     "GarbageCollectRule",
@@ -236,6 +249,7 @@ __all__ = [
     "TraitContext",
     "TraitDefinition",
     "TraitObservation",
+    "TraitPatch",
     "TraitResult",
     "TraitUse",
     "WaitReady",
@@ -256,15 +270,18 @@ __all__ = [
     "garbage_collect",
     "load_app",
     "merge",
+    "override",
     "parse_duration",
     "policy",
     "read_only",
+    "replication",
     "resource_update",
     "set_env",
     "set_image",
     "shared_resource",
     "step",
     "take_over",
+    "topology",
     "trait",
     "waive_checks",
     "yaml_template",

@@ -16,6 +16,7 @@ from pyvela._core.policies_builtin import (
     shared_resource,
     take_over,
 )
+from pyvela._core.policies_cluster import CLUSTER_POLICIES, override, replication, topology
 from pyvela._core.steps import step
 from pyvela._core.waivers import waive_checks
 
@@ -24,10 +25,13 @@ __all__ = [
     "apply_component",
     "apply_once",
     "garbage_collect",
+    "override",
     "read_only",
+    "replication",
     "resource_update",
     "shared_resource",
     "take_over",
+    "topology",
     "waive_checks",
 ]
 
@@ -50,4 +54,4 @@ async def apply_component(p: ApplyComponentParams, ctx: StepContext) -> None:
     await ctx.wait_ready(applied)
 
 
-BUILTINS = (apply_component, *POLICIES, waive_checks)
+BUILTINS = (apply_component, *POLICIES, *CLUSTER_POLICIES, waive_checks)

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from pyvela._core.actions import Action
 from pyvela._core.definitions import ComponentUse, PolicyUse, TraitUse
 from pyvela._core.params import build_params, param_fields
 from pyvela._core.policies_cluster import (
@@ -299,3 +300,25 @@ def plan_deploy(
     comps = override_components(components, by.get("override", []), lookup)
     comps = replicate(comps, by.get("replication", [])) if by.get("replication") else comps
     return DeployPlan(placements=tuple(where), components=tuple(comps))
+
+
+@attrs.frozen(kw_only=True)
+class DeployComponents(Action[dict[str, Any]]):
+    """Apply components where the named policies place them and wait until they are healthy
+    (KubeVela's ``deploy`` step with ``policies``): every placement at once, ``parallelism``
+    components at a time in each, a component after those it depends on.
+
+    Result: per placement (``cluster``, or ``cluster/namespace``), per component (``name``,
+    or ``name@replica-key``), its workload: ``apiVersion``, ``kind``, ``namespace``, ``name``
+    and ``status`` as it was when it became healthy. A placement that fails (its cluster does
+    not answer) does not stop the others: the action fails after them, naming each failed
+    cluster, and a re-run applies only what did not become healthy.
+    """
+
+    policies: tuple[str, ...] = ()
+    parallelism: int = 5
+    #: The components to deploy (None: all of the app's).
+    components: tuple[str, ...] | None = None
+
+    def describe(self) -> str:
+        return "deploy with policies " + ", ".join(self.policies) if self.policies else "deploy"

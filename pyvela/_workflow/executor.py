@@ -19,6 +19,7 @@ from pyvela._core.objects import LABEL_APP, LABEL_MANAGED_BY, MANAGER, Obj, Obje
 from pyvela._core.reads import reading
 from pyvela._core.secret import Secret, reveal
 from pyvela._workflow.apps import wait_app
+from pyvela._workflow.deploying import perform_more
 from pyvela._workflow.events import Event, EventSink
 from pyvela._workflow.health import rule_of
 from pyvela._workflow.inventory import Inventory, in_batch
@@ -28,7 +29,6 @@ from pyvela.errors import (
     ConfigCentreError,
     ImmutableFieldError,
     NotFoundError,
-    StepError,
     TransientError,
 )
 
@@ -114,7 +114,7 @@ class Executor:
             case a.Log():
                 self.events.emit(Event(kind="log", step=step, message=action.message))
                 return None
-        raise StepError(f"the runner cannot perform {type(action).__name__}", step=step)
+        return perform_more(self, action, step=step, deadline=deadline, cancel=cancel)  # or raises
 
     # ------------------------------------------------------------------ objects
 

@@ -18,15 +18,20 @@ from typing import Any
 import attrs
 
 from pyvela._app.render import RenderedObject
+from pyvela._backends.fleet import on_cluster
 from pyvela._backends.protocol import Backend
 from pyvela._core.graph import find_cycle, topo_order
 from pyvela._core.objects import ObjectRef
 from pyvela._core.policies_builtin import GarbageCollectParams
 from pyvela._core.selectors import Facts
 from pyvela._workflow.events import Event, EventSink
+from pyvela._workflow.inventory import Key, entry_key
 from pyvela._workflow.policies import facts_of, release, shared_by_others
+from pyvela.errors import ClusterError, PyvelaError
 
 RETAINED = "retained"
+#: Stale objects a prune could not reach (their cluster did not answer): the next prune retries them.
+UNPRUNED = "unpruned"
 
 
 @attrs.frozen(kw_only=True)
@@ -38,12 +43,18 @@ class Doomed:
         facts: What the garbage-collect rules' selectors read about it.
         strategy: The first matching rule's strategy (``onAppUpdate`` when none matches).
         orphan: Leave its dependents in place when deleting it.
+        cluster: The cluster it is on (None: the control cluster).
     """
 
     ref: ObjectRef
     facts: Facts
     strategy: str
     orphan: bool
+    cluster: str | None = None
+
+    @property
+    def shown(self) -> str:
+        return str(self.ref) if self.cluster is None else f"{self.ref} (cluster {self.cluster})"
 
 
 def gc_params(policies: Iterable[Any]) -> GarbageCollectParams:
@@ -79,20 +90,20 @@ class History:
     def __init__(self, record: Mapping[str, Any]) -> None:
         self.types: dict[str, str] = {}
         self.deps: dict[str, list[str]] = {}
-        self.outputs: dict[ObjectRef, str] = {}
+        self.outputs: dict[Key, str] = {}
         #: The strategy noted by the newest revision that planned an object.
-        self.strategies: dict[ObjectRef, str] = {}
+        self.strategies: dict[Key, str] = {}
         for e in record.get(RETAINED) or []:
-            self.strategies[ObjectRef.from_dict(e["ref"])] = e.get("gc", "onAppUpdate")
+            self.strategies[entry_key(e)] = e.get("gc", "onAppUpdate")
         for rev in record.get("revisions") or []:
             for c in (rev.get("spec") or {}).get("components") or []:
                 self.types[c["name"]] = c.get("type", "")
                 self.deps[c["name"]] = list(c.get("dependsOn") or [])
             for e in rev.get("planned") or []:
-                ref = ObjectRef.from_dict(e["ref"])
-                self.strategies[ref] = e.get("gc", "onAppUpdate")
+                key = entry_key(e)
+                self.strategies[key] = e.get("gc", "onAppUpdate")
                 if e.get("trait") is None and e.get("output"):
-                    self.outputs[ref] = e["output"]
+                    self.outputs[key] = e["output"]
 
     def facts(self, entry: Mapping[str, Any]) -> Facts:
         ref = ObjectRef.from_dict(entry["ref"])
@@ -101,7 +112,7 @@ class History:
             ref,
             component=component,
             trait=entry.get("trait"),
-            output=self.outputs.get(ref),
+            output=self.outputs.get((entry.get("cluster"), ref)),
             component_type=self.types.get(component) if component else None,
         )
 
@@ -110,12 +121,11 @@ def _doomed(gc: GarbageCollectParams, history: History, entry: Mapping[str, Any]
     ref = ObjectRef.from_dict(entry["ref"])
     facts = history.facts(entry)
     rule = gc.rule_for(facts)
-    noted = history.strategies.get(ref)  # objects of steps were never planned: today's rules
+    noted = history.strategies.get(entry_key(entry))  # objects of steps were never planned: today's rules
     strategy = noted if noted is not None else rule.strategy if rule is not None else "onAppUpdate"
     # How an object is deleted is the app's rules' say when it is (as KubeVela's delete options).
-    return Doomed(
-        ref=ref, facts=facts, strategy=strategy, orphan=rule is not None and rule.propagation == "orphan"
-    )
+    orphan = rule is not None and rule.propagation == "orphan"
+    return Doomed(ref=ref, facts=facts, strategy=strategy, orphan=orphan, cluster=entry.get("cluster"))
 
 
 def stale_entries(
@@ -127,37 +137,48 @@ def stale_entries(
     ``keep_planned`` (a failed run): what ``rev`` plans counts as had, though it was not
     applied yet.
     """
-    keep = {ObjectRef.from_dict(e["ref"]) for e in rev.get("inventory") or []}
+    keep = {entry_key(e) for e in rev.get("inventory") or []}
     if keep_planned:
-        keep |= {ObjectRef.from_dict(e["ref"]) for e in rev.get("planned") or []}
-    seen: set[ObjectRef] = set()
+        keep |= {entry_key(e) for e in rev.get("planned") or []}
+    seen: set[Key] = set()
     stale: list[dict[str, Any]] = []
     for old in reversed(record["revisions"]):
         if old is rev:
             continue
         for e in reversed(old.get("inventory") or []):
-            ref = ObjectRef.from_dict(e["ref"])
-            if ref not in keep and ref not in seen:
-                seen.add(ref)
+            key = entry_key(e)
+            if key not in keep and key not in seen:
+                seen.add(key)
                 stale.append(e)
         if old["phase"] == "succeeded":
             break
+    # What an earlier prune could not reach is still to go, unless this revision has it again.
+    for e in record.get(UNPRUNED) or []:
+        key = entry_key(e)
+        if key not in keep and key not in seen:
+            seen.add(key)
+            stale.append(e)
     return stale
 
 
 def retain(
-    record: dict[str, Any], entries: Iterable[Mapping[str, Any]], strategies: Mapping[ObjectRef, str]
+    record: dict[str, Any],
+    entries: Iterable[Mapping[str, Any]],
+    strategies: Mapping[Key, str],
+    into: str = RETAINED,
 ) -> None:
     """Note kept objects in the record (small entries: no manifests) with their strategies."""
-    kept: list[dict[str, Any]] = record.setdefault(RETAINED, [])
-    have = {ObjectRef.from_dict(e["ref"]) for e in kept}
+    kept: list[dict[str, Any]] = record.setdefault(into, [])
+    have = {entry_key(e) for e in kept}
     for e in entries:
-        ref = ObjectRef.from_dict(e["ref"])
-        if ref not in have:
-            have.add(ref)
+        key = entry_key(e)
+        if key not in have:
+            have.add(key)
             kept.append({"ref": e["ref"], "component": e.get("component"), "trait": e.get("trait")})
-            if strategies.get(ref, "onAppUpdate") != "onAppUpdate":
-                kept[-1]["gc"] = strategies[ref]
+            if e.get("cluster") is not None:
+                kept[-1]["cluster"] = e["cluster"]
+            if strategies.get(key, "onAppUpdate") != "onAppUpdate":
+                kept[-1]["gc"] = strategies[key]
 
 
 def prune_plan(
@@ -181,18 +202,18 @@ def owned_entries(record: Mapping[str, Any]) -> list[dict[str, Any]]:
     Namespaces are left out: other things may live in them (a delete only gives up the
     app's share of one, see :func:`shared_namespaces`).
     """
-    seen: set[ObjectRef] = set()
+    seen: set[Key] = set()
     out: list[dict[str, Any]] = []
     for rev in reversed(record["revisions"]):
         for e in reversed((rev.get("inventory") or []) + (rev.get("planned") or [])):
-            ref = ObjectRef.from_dict(e["ref"])
-            if ref not in seen and ref.kind != "Namespace":
-                seen.add(ref)
+            key = entry_key(e)
+            if key not in seen and key[1].kind != "Namespace":
+                seen.add(key)
                 out.append(e)
-    for e in record.get(RETAINED) or []:
-        ref = ObjectRef.from_dict(e["ref"])
-        if ref not in seen:
-            seen.add(ref)
+    for e in (record.get(RETAINED) or []) + (record.get(UNPRUNED) or []):
+        key = entry_key(e)
+        if key not in seen:
+            seen.add(key)
             out.append(e)
     return out
 
@@ -209,10 +230,24 @@ def shared_namespaces(record: Mapping[str, Any]) -> list[ObjectRef]:
     return sorted(seen)
 
 
+def namespace_entries(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """:func:`shared_namespaces` of every cluster, as entries (a cluster's carry its name)."""
+    seen: set[Key] = set()
+    for rev in record["revisions"]:
+        for e in (rev.get("inventory") or []) + (rev.get("planned") or []):
+            key = entry_key(e)
+            if key[1].kind == "Namespace":
+                seen.add(key)
+    out = []
+    for cluster, ref in sorted(seen, key=lambda k: (k[0] or "", k[1])):
+        out.append({"ref": ref.to_dict()} | ({"cluster": cluster} if cluster is not None else {}))
+    return out
+
+
 def delete_plan(record: Mapping[str, Any], gc: GarbageCollectParams) -> list[Doomed]:
     """Everything a delete of the app gives up, in the order it does (namespaces last)."""
     history = History(record)
-    entries = owned_entries(record) + [{"ref": ref.to_dict()} for ref in shared_namespaces(record)]
+    entries = owned_entries(record) + namespace_entries(record)
     doomed = [_doomed(gc, history, e) for e in entries]
     return ordered(doomed, history) if gc.order == "dependency" else doomed
 
@@ -237,24 +272,67 @@ def collect(
     me: str,
     events: EventSink,
     verb: str,
+    unreached: list[Doomed] | None = None,
 ) -> list[str]:
     """Give up each object of ``doomed`` in turn (``verb``: ``pruned`` or ``deleted``, the
-    events' kind); returns those this app deleted or left its share of."""
+    events' kind); returns those this app deleted or left its share of.
+
+    An object of another cluster goes through that cluster's backend. A cluster that fails
+    leaves its objects (the others' go on): they are added to ``unreached`` when given, else
+    a ClusterError naming each such cluster is raised once the rest is done.
+    """
     done: list[str] = []
     app = me.split("/")[-1]
+    failed: dict[str, PyvelaError] = {}
+    left: list[Doomed] = []
     for d in doomed:
-        if verb == "deleted" and d.ref.kind == "Namespace" and not shared_by_others(backend.get(d.ref), me):
-            continue  # a delete leaves namespaces, unless only its share is given up
-        outcome = release(backend, d.ref, me, app=app, orphan=d.orphan, keep=d.strategy == "never")
+        if d.cluster is not None and d.cluster in failed:
+            left.append(d)
+            continue
+        try:
+            target = on_cluster(backend, d.cluster)
+            if (
+                verb == "deleted"
+                and d.ref.kind == "Namespace"
+                and not shared_by_others(target.get(d.ref), me)
+            ):
+                continue  # a delete leaves namespaces, unless only its share is given up
+            outcome = release(target, d.ref, me, app=app, orphan=d.orphan, keep=d.strategy == "never")
+        except PyvelaError as exc:  # its cluster does not answer, or cannot be opened
+            if d.cluster is None:
+                raise
+            failed[d.cluster] = exc
+            left.append(d)
+            events.emit(
+                Event(
+                    kind="log",
+                    message=f"cluster {d.cluster}: {exc.message}; its objects are left for now",
+                    data={"cluster": d.cluster, "outcome": "unreached"},
+                )
+            )
+            continue
         data: dict[str, Any] = {"object": d.ref.to_dict(), "outcome": outcome}
+        if d.cluster is not None:
+            data["cluster"] = d.cluster
         if outcome in ("deleted", "released"):
-            done.append(str(d.ref))
+            done.append(d.shown)
             how = " (its dependents orphaned)" if d.orphan and outcome == "deleted" else ""
-            message = f"{verb} {d.ref}{how}" if outcome == "deleted" else f"{verb} {d.ref} (released)"
+            message = f"{verb} {d.shown}{how}" if outcome == "deleted" else f"{verb} {d.shown} (released)"
             events.emit(Event(kind=verb, message=message, data=data))
         elif outcome == "kept":
-            message = f"kept {d.ref}: no longer labelled as the app's (garbage-collect rule: never)"
+            message = f"kept {d.shown}: no longer labelled as the app's (garbage-collect rule: never)"
             events.emit(Event(kind="log", message=message, data=data))
+    if failed and unreached is not None:
+        unreached.extend(left)
+    elif failed:
+        names = ", ".join(sorted(failed))
+        first = next(iter(failed.values()))
+        raise ClusterError(
+            f"could not reach cluster(s) {names}: {len(left)} object(s) are left there ({first.message})",
+            cluster=next(iter(failed)),
+            expected="every cluster that holds the app's objects to answer",
+            fix="run the command again once the cluster answers (the app's record is kept until then)",
+        )
     return done
 
 
@@ -264,7 +342,7 @@ def kept_events(kept: Iterable[Doomed], gc: GarbageCollectParams, events: EventS
         events.emit(
             Event(
                 kind="log",
-                message=f"kept {d.ref}, which this revision no longer has (garbage-collect {why})",
+                message=f"kept {d.shown}, which this revision no longer has (garbage-collect {why})",
                 data={"object": d.ref.to_dict(), "outcome": "kept"},
             )
         )
@@ -287,4 +365,16 @@ def prune(
     if kept:
         kept_events(kept, gc, events)
         save()
-    return tuple(collect(backend, delete, me=me, events=events, verb="pruned"))
+    unreached: list[Doomed] = []
+    done = collect(backend, delete, me=me, events=events, verb="pruned", unreached=unreached)
+    before = record.get(UNPRUNED)
+    record[UNPRUNED] = []
+    entries = [
+        {"ref": d.ref.to_dict(), "component": d.facts.component, "cluster": d.cluster} for d in unreached
+    ]
+    retain(record, entries, {}, into=UNPRUNED)
+    if not record[UNPRUNED]:
+        del record[UNPRUNED]
+    if record.get(UNPRUNED) != before:
+        save()  # the next prune retries what this one could not reach
+    return tuple(done)

@@ -52,16 +52,36 @@ class TrackedList(list[Any]):
             return len(self), changed
 
 
+#: An entry's key: its cluster (None: the control cluster, where the record is) and its object.
+Key = tuple[str | None, ObjectRef]
+
+
+def entry_key(entry: Mapping[str, Any]) -> Key:
+    """The key of an inventory (or planned, or retained) entry."""
+    return entry.get("cluster"), ObjectRef.from_dict(entry["ref"])
+
+
 class Inventory:
-    """Entries in the order their objects were first applied; re-applying one replaces it."""
+    """Entries in the order their objects were first applied; re-applying one replaces it.
+
+    An object of another cluster than the control cluster (a topology's) has its entry's
+    ``cluster``; :meth:`on` is the inventory of one such cluster (what its executor records).
+    """
 
     def __init__(self, entries: list[dict[str, Any]] | None = None) -> None:
         self._lock = threading.Lock()
         self._data = TrackedList()
-        self._at: dict[ObjectRef, int] = {}
+        self._at: dict[Key, int] = {}
+        self.cluster: str | None = None
         for e in entries or []:
-            ref = ObjectRef.from_dict(e["ref"])
-            self._at[ref] = self._data.put(self._at.get(ref), e)
+            key = entry_key(e)
+            self._at[key] = self._data.put(self._at.get(key), e)
+
+    def on(self, cluster: str | None) -> Inventory:
+        """This inventory as one cluster's: entries it adds carry ``cluster`` (None: the control's)."""
+        view = Inventory.__new__(Inventory)
+        view._lock, view._data, view._at, view.cluster = self._lock, self._data, self._at, cluster
+        return view
 
     def add(
         self,
@@ -72,6 +92,7 @@ class Inventory:
         manifest: Obj,
         patch: Mapping[str, Any] | None = None,
         step: str | None = None,
+        **extra: Any,
     ) -> None:
         # Replaced whole, never changed in place: the record re-encodes chunks with new entries.
         entry: dict[str, Any] = {
@@ -80,19 +101,31 @@ class Inventory:
             "trait": trait,
             "manifest": deep_copy(manifest),  # its own copy: the caller's object goes on to the cluster
         }
+        if self.cluster is not None:
+            entry["cluster"] = self.cluster
         if step is not None:
             entry["step"] = step  # so `status` can list what an interrupted step applied
         if patch:
             entry["patch"] = deep_copy(dict(patch))  # a step's workload patch, replayed by `diff`
+        entry.update(extra)
+        key = (self.cluster, ref)
         with self._lock:
-            self._at[ref] = self._data.put(self._at.get(ref), entry)
+            self._at[key] = self._data.put(self._at.get(key), entry)
 
     def get(self, ref: ObjectRef) -> dict[str, Any] | None:
         """The entry of ``ref`` (who applied it: component, trait, step), if it was applied."""
         with self._lock:
-            at = self._at.get(ref)
+            at = self._at.get((self.cluster, ref))
             entry: dict[str, Any] | None = None if at is None else self._data[at]
             return entry
+
+    def mark(self, ref: ObjectRef, **fields: Any) -> None:
+        """Note ``fields`` on the entry of ``ref`` (a copy replaces it, so the record saves it)."""
+        key = (self.cluster, ref)
+        with self._lock:
+            at = self._at.get(key)
+            if at is not None:
+                self._data.put(at, {**self._data[at], **fields})
 
     def to_data(self) -> list[dict[str, Any]]:
         """The entries: a list the state record keeps (and encodes by its changes)."""

@@ -1,21 +1,21 @@
-"""``deploy``: apply the app's components (all of them, or the ones a step names) and wait
-until they are healthy, as KubeVela v1.10.1's
-vela-templates/definitions/internal/workflowstep/deploy.cue does for the hub cluster.
-
-KubeVela's ``policies`` parameter names topology/override policies that place components
-on other clusters; pyvela deploys to one cluster, so naming any is refused when the app
-loads (the multi-cluster issue brings them).
+"""``deploy``: apply the app's components and wait until they are healthy, as KubeVela
+v1.10.1's vela-templates/definitions/internal/workflowstep/deploy.cue does: on the app's own
+cluster, or, with ``policies``, at every placement of those topology, override and
+replication policies (``pyvela.DeployComponents``, performed by the runner).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import attrs
 
-from pyvela import StepContext, step
+from pyvela import DeployComponents, ObjectRef, StepContext, step
 
 from ._types import Params
 
-__all__ = ["DeployParams", "deploy"]
+__all__ = ["DeployOutputs", "DeployParams", "deploy"]
 
 
 @attrs.frozen(kw_only=True)
@@ -24,8 +24,9 @@ class DeployParams(Params):
 
     Attributes:
         auto: False: suspend before deploying, until ``pyvela workflow resume`` approves it.
-        policies: The topology/override policies that place the components on clusters;
-            empty (the only form pyvela supports now): the app's own cluster.
+        policies: The topology, override and replication policies of the app that say where
+            the components go and how they differ there, applied in this order (overrides in
+            turn); empty: the app's own cluster, as written.
         parallelism: How many components are applied and awaited at once.
         ignore_terraform_component: Leave out Terraform components (pyvela has none: accepted
             for KubeVela apps, no effect).
@@ -39,23 +40,41 @@ class DeployParams(Params):
     def validate(self) -> None:
         if self.parallelism < 1:
             raise ValueError(f"parallelism must be at least 1, got {self.parallelism}")
-        if self.policies:
-            raise ValueError(
-                f"policies {list(self.policies)} place components on other clusters, and pyvela "
-                "deploys to one cluster (the app's): leave policies out"
-            )
+        if len(set(self.policies)) != len(self.policies):
+            raise ValueError(f"policies: name each policy once, got {list(self.policies)}")
+
+
+@attrs.frozen(kw_only=True)
+class DeployOutputs:
+    """Outputs of ``deploy``.
+
+    Attributes:
+        placements: Per placement (its cluster's name, ``local`` for the app's own, or
+            ``cluster/namespace``), per component (``name@replica-key`` for a replica), its
+            workload when it became healthy: ``apiVersion``, ``kind``, ``namespace``, ``name``
+            and ``status``.
+    """
+
+    placements: Mapping[str, Mapping[str, Any]]
 
 
 @step(name="deploy", params=DeployParams)
-async def deploy(p: DeployParams, ctx: StepContext) -> None:
-    """Deploy every component of the app, ``parallelism`` at a time, each awaited until healthy."""
+async def deploy(p: DeployParams, ctx: StepContext) -> DeployOutputs:
+    """Deploy every component of the app, ``parallelism`` at a time, each awaited until healthy:
+    on the app's cluster, or at every placement of the policies it names."""
     if not p.auto:
         await ctx.log(f'Waiting approval to the deploy step "{ctx.step_name}"')
         await ctx.suspend()
+    if p.policies:
+        placed = await DeployComponents(policies=p.policies, parallelism=p.parallelism)
+        return DeployOutputs(placements=placed)
     names = list(ctx.components)
+    here: dict[str, Any] = {}
     for start in range(0, len(names), p.parallelism):
         batch = names[start : start + p.parallelism]
         # A batch is applied before any of it is awaited, so its components become ready together.
         applied = [await ctx.apply_component(name) for name in batch]
         for component in applied:
-            await ctx.wait_ready(component)
+            live = await ctx.wait_ready(component)
+            here[component.component] = {**ObjectRef.of(live).to_dict(), "status": live.get("status") or {}}
+    return DeployOutputs(placements={"local": here})

@@ -1,5 +1,5 @@
 """``deploy`` on the sandbox through the real runner: every component applied and healthy,
-``parallelism`` at a time, an approval gate with ``auto=False``, other clusters refused.
+``parallelism`` at a time, an approval gate with ``auto=False`` (other clusters: tests/workflow/test_multicluster.py).
 
 Follows KubeVela v1.10.1 vela-templates/definitions/internal/workflowstep/deploy.cue.
 """
@@ -74,8 +74,8 @@ def test_a_yaml_app_deploys_with_the_deploy_step(write_app: WriteApp, box: Sandb
     assert ops_for(path, box).deploy().ok and _ready(box, "web0")
 
 
-def test_other_clusters_and_bad_parallelism_are_refused_at_the_call() -> None:
-    with pytest.raises(ParameterError, match="deploys to one cluster"):
-        deploy("ship", policies=("topology-beijing",))
+def test_a_policy_named_twice_and_bad_parallelism_are_refused_at_the_call() -> None:
+    with pytest.raises(ParameterError, match="name each policy once"):
+        deploy("ship", policies=("topology-beijing", "topology-beijing"))
     with pytest.raises(ParameterError, match="parallelism must be at least 1"):
         deploy("ship", parallelism=0)

@@ -1,0 +1,254 @@
+"""Multi-cluster delivery on three named sandboxes around the control sandbox: topology,
+override, replication, per-cluster prune and delete, and a cluster that cannot be reached
+failing only its part (then a re-run finishing only that part)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pyvela._backends.clusters import ClusterInfo, ClusterSet
+from pyvela._backends.fleet import Fleet
+from pyvela._backends.sandbox import Sandbox
+from pyvela._core.objects import ObjectRef
+from pyvela._workflow.events import Recorder
+from tests.runner_helpers import DEFS, ops_for, sandbox
+
+WriteApp = Callable[..., Path]
+NAMES = ("sandbox:bj", "sandbox:sh", "sandbox:gz")
+LABELS = {
+    "sandbox:bj": {"region": "north", "env": "prod"},
+    "sandbox:sh": {"region": "east", "env": "prod"},
+    "sandbox:gz": {"region": "south", "env": "test"},
+}
+MC_DEFS = [*DEFS, "tests.multicluster_defs"]
+
+
+class World:
+    """The control sandbox and three named ones, as a run sees them."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.local = sandbox(root / "local")
+        self.boxes: dict[str, Sandbox] = {n: sandbox(root / n.replace(":", "-")) for n in NAMES}
+        self.broken: set[str] = set()
+
+    def fleet(self) -> Fleet:
+        infos = [ClusterInfo(name="local", kind="sandbox", sandbox=str(self.root / "local"))]
+        opened: dict[str, Any] = {"local": self.local}
+        for name in NAMES:
+            where = self.root / (
+                "broken-" + name.replace(":", "-") if name in self.broken else name.replace(":", "-")
+            )
+            infos.append(ClusterInfo(name=name, kind="sandbox", sandbox=str(where), labels=LABELS[name]))
+            if name not in self.broken:
+                opened[name] = self.boxes[name]
+        return Fleet(self.local, ClusterSet(infos, opened=opened))
+
+    def deployment(self, cluster: str, name: str, namespace: str = "shop") -> dict[str, Any] | None:
+        box = self.local if cluster == "local" else self.boxes[cluster]
+        return box.get(ObjectRef("apps/v1", "Deployment", namespace, name))
+
+    def close(self) -> None:
+        for b in (self.local, *self.boxes.values()):
+            b.close()
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    w = World(tmp_path)
+    yield w
+    w.close()
+
+
+HEAD = """
+from pyvela import Application, ComponentPatch, TraitPatch, override, replication, topology
+from pyvela.stdlib import deploy, scaler, webservice
+"""
+
+TWO_REGIONS = (
+    HEAD
+    + """
+app = Application(
+    "shop",
+    namespace="shop",
+    components=[webservice("web", image="nginx:1").with_traits(scaler(replicas=1))],
+    policies=[
+        topology("prod", cluster_label_selector={"env": "prod"}),
+        topology("beijing", clusters=("sandbox:bj",)),
+        override(
+            "bigger",
+            components=(
+                ComponentPatch(
+                    name="web",
+                    properties={"image": "nginx:2"},
+                    traits=(TraitPatch(type="scaler", properties={"replicas": 3}),),
+                ),
+            ),
+        ),
+    ],
+    workflow=[deploy("everywhere", policies=("prod",)), deploy("north", policies=("beijing", "bigger"))],
+)
+"""
+)
+
+
+def _image(obj: dict[str, Any] | None) -> str:
+    assert obj is not None
+    return str(obj["spec"]["template"]["spec"]["containers"][0]["image"])
+
+
+def test_topology_and_override_deploy_per_cluster_and_the_record_stays_on_the_control(
+    write_app: WriteApp, world: World
+) -> None:
+    path = write_app(TWO_REGIONS, "shop.py")
+    events = Recorder()
+    result = ops_for(path, world.fleet(), events=events).deploy()
+    assert result.ok, result.steps
+    sh, bj = world.deployment("sandbox:sh", "web"), world.deployment("sandbox:bj", "web")
+    assert _image(sh) == "nginx:1" and sh is not None and sh["spec"]["replicas"] == 1
+    assert _image(bj) == "nginx:2" and bj is not None and bj["spec"]["replicas"] == 3  # overridden there only
+    assert world.deployment("sandbox:gz", "web") is None  # env=test: not selected
+    assert world.deployment("local", "web") is None  # nothing on the control cluster...
+    record = world.local.get(ObjectRef("v1", "Secret", "shop", "pyvela-app.shop"))
+    assert record is not None  # ...but the app's record
+    assert world.boxes["sandbox:bj"].get(ObjectRef("v1", "Secret", "shop", "pyvela-app.shop")) is None
+    # Outputs per placement; events name the cluster.
+    outputs = result.steps["north"]["outputs"]["placements"]
+    assert set(outputs) == {"sandbox:bj"} and outputs["sandbox:bj"]["web"]["name"] == "web"
+    assert set(result.steps["everywhere"]["outputs"]["placements"]) == {"sandbox:bj", "sandbox:sh"}
+    assert any(e.message.startswith("[sandbox:sh] ") and e.kind == "applied" for e in events.events)
+    # The inventory records each object's cluster.
+    status = ops_for(path, world.fleet()).status()
+    clusters = {o.get("cluster") for o in status["objects"]}
+    assert {"sandbox:bj", "sandbox:sh"} <= clusters
+
+
+def test_a_cluster_dropped_from_the_topology_is_pruned_and_delete_reaches_every_cluster(
+    write_app: WriteApp, world: World
+) -> None:
+    path = write_app(TWO_REGIONS, "shop.py")
+    assert ops_for(path, world.fleet()).deploy().ok
+    # Shanghai leaves the topology: its objects go, Beijing's stay.
+    path.write_text(
+        path.read_text().replace('cluster_label_selector={"env": "prod"}', 'clusters=("sandbox:bj",)')
+    )
+    second = ops_for(path, world.fleet()).deploy()
+    assert second.ok, second.steps
+    assert world.deployment("sandbox:sh", "web") is None
+    assert world.deployment("sandbox:bj", "web") is not None
+    assert any("cluster sandbox:sh" in p for p in second.pruned), second.pruned
+    deleted = ops_for(path, world.fleet()).delete()
+    assert deleted.phase == "deleted"
+    assert world.deployment("sandbox:bj", "web") is None
+    assert world.local.get(ObjectRef("v1", "Secret", "shop", "pyvela-app.shop")) is None
+
+
+def test_garbage_collect_keeps_what_a_dropped_cluster_had(write_app: WriteApp, world: World) -> None:
+    source = TWO_REGIONS.replace(
+        "from pyvela.stdlib import", "from pyvela import garbage_collect\nfrom pyvela.stdlib import"
+    ).replace("    policies=[", "    policies=[\n        garbage_collect('gc', keep_legacy_resource=True),")
+    path = write_app(source, "shop.py")
+    assert ops_for(path, world.fleet()).deploy().ok
+    path.write_text(
+        path.read_text().replace('cluster_label_selector={"env": "prod"}', 'clusters=("sandbox:bj",)')
+    )
+    assert ops_for(path, world.fleet()).deploy().ok
+    assert world.deployment("sandbox:sh", "web") is not None  # kept by keep_legacy_resource
+    assert ops_for(path, world.fleet()).delete().phase == "deleted"
+    assert world.deployment("sandbox:sh", "web") is None  # a delete still finds it
+
+
+def test_replication_by_keys_gives_each_copy_its_key(write_app: WriteApp, world: World) -> None:
+    path = write_app(
+        """
+        from pyvela import Application, replication, topology
+        from pyvela.stdlib import deploy
+        from tests.multicluster_defs import regional
+
+        app = Application(
+            "shop",
+            namespace="shop",
+            components=[regional("api", image="api:1")],
+            policies=[
+                topology("two", clusters=("sandbox:bj", "sandbox:gz")),
+                replication("zones", keys=("a", "b"), selector=("api",)),
+            ],
+            workflow=[deploy("ship", policies=("two", "zones"))],
+        )
+        """,
+        "shop.py",
+    )
+    result = ops_for(path, world.fleet(), defs=MC_DEFS).deploy()
+    assert result.ok, result.steps
+    for cluster in ("sandbox:bj", "sandbox:gz"):
+        for key in ("a", "b"):
+            live = world.deployment(cluster, f"api-{key}")
+            assert live is not None
+            assert live["spec"]["template"]["spec"]["containers"][0]["env"] == [
+                {"name": "REGION", "value": key}
+            ]
+    assert set(result.steps["ship"]["outputs"]["placements"]["sandbox:gz"]) == {"api@a", "api@b"}
+
+
+def test_replicas_rendering_the_same_object_are_refused(write_app: WriteApp, world: World) -> None:
+    path = write_app(
+        HEAD
+        + """
+app = Application(
+    "shop", namespace="shop", components=[webservice("web", image="nginx:1")],
+    policies=[topology("one", clusters=("sandbox:bj",)), replication("r", keys=("a", "b"), selector=("web",))],
+    workflow=[deploy("ship", policies=("one", "r"))],
+)
+""",
+        "shop.py",
+    )
+    result = ops_for(path, world.fleet()).deploy()
+    assert result.phase == "failed"
+    message = result.steps["ship"]["message"]
+    assert "web@a and web@b both render Deployment shop/web" in message
+
+
+def test_an_unreachable_cluster_fails_only_its_part_and_a_rerun_finishes_it(
+    write_app: WriteApp, world: World
+) -> None:
+    path = write_app(TWO_REGIONS.replace('deploy("north", policies=("beijing", "bigger"))', ""), "shop.py")
+    (world.root / "broken-sandbox-sh").write_text("not a directory")  # this cluster cannot be opened
+    world.broken.add("sandbox:sh")
+    first = ops_for(path, world.fleet()).deploy()
+    assert first.phase == "failed"
+    message = first.steps["everywhere"]["message"]
+    assert "cluster sandbox:sh:" in message and "1 of 2 placement(s)" in message
+    assert world.deployment("sandbox:bj", "web") is not None  # the other cluster's work is kept
+    world.broken.clear()
+    events = Recorder()
+    second = ops_for(path, world.fleet(), events=events).deploy()
+    assert second.ok, second.steps
+    assert world.deployment("sandbox:sh", "web") is not None
+    applied = [e for e in events.of("applied") if e.data.get("cluster") == "sandbox:bj"]
+    assert applied == []  # Beijing was healthy already: not applied again
+    assert any("earlier attempt" in e.message and "[sandbox:bj]" in e.message for e in events.events)
+
+
+def test_an_app_without_a_workflow_deploys_every_topology(write_app: WriteApp, world: World) -> None:
+    path = write_app(
+        HEAD
+        + """
+app = Application(
+    "shop", namespace="shop", components=[webservice("web", image="nginx:1")],
+    policies=[
+        topology("north", clusters=("sandbox:bj",)),
+        topology("south", clusters=("sandbox:gz",), namespace="edge"),
+    ],
+)
+""",
+        "shop.py",
+    )
+    result = ops_for(path, world.fleet()).deploy()
+    assert result.ok, result.steps
+    assert world.deployment("sandbox:bj", "web") is not None
+    assert world.deployment("sandbox:gz", "web", namespace="edge") is not None
+    assert world.deployment("local", "web") is None
