@@ -207,8 +207,11 @@ class MemberCluster(L.ControlPlane):
             str(self.bin_dir / "kwok"), f"--kubeconfig={kc}",
             f"--config={self.kwok_stages}",
             *(f"--config={p}" for p in sorted((Path(__file__).resolve().parent / "stages").glob("*.yaml"))),
+            # Pod logs, exec and port-forward as on the primary (see launcher.write_podio_config).
+            f"--config={L.write_podio_config(wd)}",
             "--manage-all-nodes=true",
             f"--server-address={LOOPBACK}:{self.ports['kwok']}",
+            f"--node-ip={LOOPBACK}", f"--node-port={self.ports['kwok']}",
             f"--cidr={L.POD_CIDR}",
             "--node-lease-duration-seconds=40",
         ])
