@@ -11,6 +11,7 @@ import attrs
 
 from pyvela._app.catalogue import Catalogue
 from pyvela._app.checks import check_shape
+from pyvela._app.deploysteps import cluster_steps
 from pyvela._core.builtin import apply_component
 from pyvela._core.definitions import ComponentUse, PolicyUse
 from pyvela._core.graph import find_cycle, topo_order
@@ -196,7 +197,9 @@ def validate(app: Application, catalogue: Catalogue) -> Plan:
             cycle=" -> ".join(cycle),
             fix="remove one of the .after() links",
         )
-    return _plan(app, app.workflow or default_workflow(app), catalogue, set(seen))
+    steps = cluster_steps(app, catalogue, components=seen)  # checks the multi-cluster policies too
+    wf = app.workflow or (Workflow(steps=steps, mode="DAG") if steps else default_workflow(app))
+    return _plan(app, wf, catalogue, set(seen))
 
 
 def _refuse_component_order(app: Application) -> None:

@@ -200,7 +200,10 @@ def test_replicas_rendering_the_same_object_are_refused(write_app: WriteApp, wor
         + """
 app = Application(
     "shop", namespace="shop", components=[webservice("web", image="nginx:1")],
-    policies=[topology("one", clusters=("sandbox:bj",)), replication("r", keys=("a", "b"), selector=("web",))],
+    policies=[
+        topology("one", clusters=("sandbox:bj",)),
+        replication("r", keys=("a", "b"), selector=("web",)),
+    ],
     workflow=[deploy("ship", policies=("one", "r"))],
 )
 """,
