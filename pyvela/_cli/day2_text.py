@@ -70,9 +70,8 @@ def _events(out: Console, events: list[Mapping[str, Any]], pad: str) -> None:
     for e in events:
         times = f" (x{e['count']})" if e.get("count", 1) > 1 else ""
         style = "yellow" if e["type"] == "Warning" else ""
-        line = (
-            f"{pad}  {e['type']:<8} {e['reason']:<20} {e['last']:<21} {e['from']:<20} {e['message']}{times}"
-        )
+        cells = f"{e['type']:<8} {e['reason']:<20} {e['last']:<21} {e['from']:<24}"
+        line = f"{pad}  {cells} {e['message']}{times}"
         out.print(Text(line, style=style))
 
 
@@ -97,6 +96,7 @@ def problems_text(out: Console, data: Mapping[str, Any]) -> None:
                     detail += f"; last terminated {last['reason']} (exit {last['exitCode']})"
                     detail += f" at {last['finishedAt']}"
                 out.print(Text(detail))
-            for problem in pod["problems"]:
+            shown = any(c.get("reason") for c in pod["containers"])
+            for problem in [] if shown else pod["problems"]:  # e.g. Unschedulable: no container yet
                 out.print(Text(f"      {problem}", style="red"))
             _events(out, pod["events"], "      ")
