@@ -14,7 +14,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from pyvela.errors import ClusterError
+from pyvela.errors import ClusterError, PyvelaError
 
 
 @attrs.frozen(kw_only=True)
@@ -66,9 +66,11 @@ class PodIO(Protocol):
         remote_port: int,
         ready: Callable[[int], None],
         stop: threading.Event,
+        on_error: Callable[[PyvelaError], None] | None = None,
     ) -> None:
         """Listen on 127.0.0.1:``local_port`` (0: any free port) and forward each connection to
-        the Pod's ``remote_port`` until ``stop`` is set; ``ready(port)`` once listening."""
+        the Pod's ``remote_port`` until ``stop`` is set; ``ready(port)`` once listening. A
+        connection the cluster refuses is closed and its error given to ``on_error``."""
         ...
 
 

@@ -45,6 +45,10 @@ def dispatch(args: argparse.Namespace) -> int:
         from pyvela._cli.check import cmd_check
 
         return cmd_check(args)
+    if args.command in ("logs", "exec", "port-forward"):
+        from pyvela._cli.podcmds import dispatch_pods
+
+        return dispatch_pods(args)
     if args.command == "convert":
         from pyvela._cli.convert import cmd_convert
 

@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from pyvela._cli.day2_args import add_day2
 from pyvela._cli.targets import non_negative_seconds, positive_int
 from pyvela.errors import PyvelaError
 
@@ -208,6 +209,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--defs", action="append", metavar="MODULE", help="catalogue module (repeatable)")
     check.add_argument("-o", "--output", choices=("text", "json"), default="text")
     check.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report to FILE (for CI)")
+
+    add_day2(sub, _target_args)  # logs, exec, port-forward, rollout
 
     defs = sub.add_parser("defs", help="List the catalogue's definitions, or show one with its parameters.")
     defs.add_argument("name", nargs="?", metavar="NAME", help="a definition to show")

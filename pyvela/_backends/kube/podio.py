@@ -178,6 +178,7 @@ class KubePodIO(KubeTransport):
         remote_port: int,
         ready: Callable[[int], None],
         stop: threading.Event,
+        on_error: Callable[[PyvelaError], None] | None = None,
     ) -> None:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -192,7 +193,6 @@ class KubePodIO(KubeTransport):
         listener.listen(16)
         listener.settimeout(0.2)
         ready(int(listener.getsockname()[1]))
-        first_error: list[PyvelaError] = []
         try:
             while not stop.is_set():
                 try:
@@ -201,7 +201,7 @@ class KubePodIO(KubeTransport):
                     continue
                 threading.Thread(
                     target=self._forward_one,
-                    args=(conn, namespace, pod, remote_port, stop, first_error),
+                    args=(conn, namespace, pod, remote_port, stop, on_error),
                     daemon=True,
                     name=f"port-forward {pod}:{remote_port}",
                 ).start()
@@ -215,7 +215,7 @@ class KubePodIO(KubeTransport):
         pod: str,
         remote_port: int,
         stop: threading.Event,
-        errors: list[PyvelaError],
+        on_error: Callable[[PyvelaError], None] | None,
     ) -> None:
         """One local connection, over one port-forward stream of its own (as kubectl does)."""
         ws = _ws_client()
@@ -231,7 +231,8 @@ class KubePodIO(KubeTransport):
                 what,
             )
         except PyvelaError as exc:
-            errors.append(exc)
+            if on_error is not None:
+                on_error(exc)
             conn.close()
             return
         remote = forward.socket(remote_port)

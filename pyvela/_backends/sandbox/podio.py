@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pyvela._backends.fields import mapping, text
 from pyvela._backends.podio import LogLine
 from pyvela._core.objects import Obj, ObjectRef
-from pyvela.errors import ClusterError, NotFoundError
+from pyvela.errors import ClusterError, NotFoundError, PyvelaError
 
 SIMULATED = "[simulated by the pyvela sandbox: no process runs here]"
 
@@ -81,6 +81,7 @@ class SandboxPodIO:
         remote_port: int,
         ready: Callable[[int], None],
         stop: threading.Event,
+        on_error: Callable[[PyvelaError], None] | None = None,
     ) -> None:
         self._pod(namespace, pod)
         raise needs_cluster("port-forward")
