@@ -45,17 +45,12 @@ UNSUPPORTED_STEPS: Mapping[str, str] = MappingProxyType(
 )
 
 
-_ONE_CLUSTER = (
-    "pyvela deploys to one cluster (its kubeconfig's, or the sandbox): remove the policy and "
-    "choose the cluster and namespace when you run pyvela"
-)
-
-#: Policy type -> why pyvela refuses it (KubeVela's built-in multi-cluster policies).
+#: Policy type -> why pyvela refuses it. KubeVela's multi-cluster policies (topology, override,
+#: replication) are built in now; the deprecated env-binding is not a definition pyvela knows.
 UNSUPPORTED_POLICIES: Mapping[str, str] = MappingProxyType(
     {
-        "topology": "it places components on clusters of KubeVela's multi-cluster gateway; " + _ONE_CLUSTER,
-        "override": "it overrides components per cluster for KubeVela's deploy step; " + _ONE_CLUSTER,
-        "replication": "it replicates components per cluster for KubeVela's deploy step; " + _ONE_CLUSTER,
+        "env-binding": "it is KubeVela's deprecated multi-environment policy; write a topology and an "
+        "override policy per environment and a deploy step for each instead",
     }
 )
 

@@ -10,51 +10,12 @@ from typing import Any
 
 import pytest
 
-from pyvela._backends.clusters import ClusterInfo, ClusterSet
-from pyvela._backends.fleet import Fleet
-from pyvela._backends.sandbox import Sandbox
 from pyvela._core.objects import ObjectRef
 from pyvela._workflow.events import Recorder
-from tests.runner_helpers import DEFS, ops_for, sandbox
+from tests.multicluster_world import MC_DEFS, World
+from tests.runner_helpers import ops_for
 
 WriteApp = Callable[..., Path]
-NAMES = ("sandbox:bj", "sandbox:sh", "sandbox:gz")
-LABELS = {
-    "sandbox:bj": {"region": "north", "env": "prod"},
-    "sandbox:sh": {"region": "east", "env": "prod"},
-    "sandbox:gz": {"region": "south", "env": "test"},
-}
-MC_DEFS = [*DEFS, "tests.multicluster_defs"]
-
-
-class World:
-    """The control sandbox and three named ones, as a run sees them."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.local = sandbox(root / "local")
-        self.boxes: dict[str, Sandbox] = {n: sandbox(root / n.replace(":", "-")) for n in NAMES}
-        self.broken: set[str] = set()
-
-    def fleet(self) -> Fleet:
-        infos = [ClusterInfo(name="local", kind="sandbox", sandbox=str(self.root / "local"))]
-        opened: dict[str, Any] = {"local": self.local}
-        for name in NAMES:
-            where = self.root / (
-                "broken-" + name.replace(":", "-") if name in self.broken else name.replace(":", "-")
-            )
-            infos.append(ClusterInfo(name=name, kind="sandbox", sandbox=str(where), labels=LABELS[name]))
-            if name not in self.broken:
-                opened[name] = self.boxes[name]
-        return Fleet(self.local, ClusterSet(infos, opened=opened))
-
-    def deployment(self, cluster: str, name: str, namespace: str = "shop") -> dict[str, Any] | None:
-        box = self.local if cluster == "local" else self.boxes[cluster]
-        return box.get(ObjectRef("apps/v1", "Deployment", namespace, name))
-
-    def close(self) -> None:
-        for b in (self.local, *self.boxes.values()):
-            b.close()
 
 
 @pytest.fixture

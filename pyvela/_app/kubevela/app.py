@@ -16,8 +16,10 @@ from pyvela._app.kubevela import props
 from pyvela._app.kubevela.fields import items, keys, lookup, string
 from pyvela._app.kubevela.flow import ComponentInfo
 from pyvela._app.kubevela.marked import Node
+from pyvela._app.kubevela.overrides import override_params
 from pyvela._app.kubevela.workflow import build_workflow
 from pyvela._core.definitions import ComponentUse, PolicyUse, TraitUse
+from pyvela._core.policies_cluster import override
 from pyvela.errors import AppError
 
 _COMPONENT_KEYS = (
@@ -66,7 +68,7 @@ def build_application(doc: Node, catalogue: Catalogue) -> tuple[Application, Cat
     nodes = items(spec.get("components"), "spec.components")
     components = [_component(c, catalogue) for c in nodes]
     infos = {c.name: ComponentInfo(c, n, n.get("properties")) for c, n in zip(components, nodes, strict=True)}
-    policies = [_policy(p, catalogue) for p in items(spec.get("policies"), "spec.policies")]
+    policies = [_policy(p, catalogue, components) for p in items(spec.get("policies"), "spec.policies")]
     workflow = None
     extra: dict[str, Any] = {}
     wf = spec.get("workflow")
@@ -146,10 +148,13 @@ def _component(node: Node, catalogue: Catalogue) -> ComponentUse[Any]:
     )
 
 
-def _policy(node: Node, catalogue: Catalogue) -> PolicyUse[Any]:
+def _policy(node: Node, catalogue: Catalogue, components: list[ComponentUse[Any]]) -> PolicyUse[Any]:
     keys(node, ("name", "type", "properties"), "a policy")
     name = string(node.get("name"), "a policy's name", node.where)
     definition = lookup(catalogue, "policy", node.get("type"), node.where)
+    if definition is override:  # its properties are the components' (and traits'), converted per class
+        params = override_params(node.get("properties"), catalogue, components, name)
+        return PolicyUse(name=name, definition=definition, params=params, where=node.where)
     params = props.build(
         definition.params, node.get("properties"), where=node.where, definition=definition.name
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pyvela import errors, load_app
-from tests.app.kubevela.conftest import DEFS, WriteYaml, line_of
+from tests.app.kubevela.conftest import DEFS, WriteYaml
 from tests.runner_helpers import ops_for, sandbox
 from tests.stdlib.outbound_servers import running_hooks
 
@@ -108,23 +108,3 @@ def test_a_call_without_its_import_or_of_another_function_is_refused(write_yaml:
         assert f"{path}:" in str(info.value)
 
 
-def test_a_multi_cluster_policy_is_refused_saying_why(write_yaml: WriteYaml) -> None:
-    path = write_yaml("""
-        apiVersion: core.oam.dev/v1beta1
-        kind: Application
-        metadata: {name: placed}
-        spec:
-          components:
-            - name: web
-              type: webservice
-              properties: {image: nginx:1.27}
-          policies:
-            - name: where
-              type: topology
-              properties: {clusters: [local], namespace: other}
-    """)
-    with pytest.raises(errors.UnknownDefinitionError) as info:
-        load_app(path, defs=DEFS)
-    message = str(info.value)
-    assert "policy type 'topology' is not supported, because" in message and "one cluster" in message
-    assert f"{path}:{line_of(path, 'type: topology')}" in message
