@@ -125,9 +125,10 @@ def _render(args: argparse.Namespace) -> int:
         )
     objects: list[Any] = []
     warnings: list[str] = list(loaded.warnings)
+    checking = bool(loaded.catalogue.checks)
     checked = []  # with guardrails on, every component: an app check sees the whole app
     for use in loaded.app.components:
-        if wanted and use.name not in wanted and not loaded.catalogue.checks:
+        if wanted and use.name not in wanted and not checking:
             continue
         rendered = render_component(loaded.app, use, revision=loaded.revision)
         checked.append(rendered)
@@ -137,7 +138,7 @@ def _render(args: argparse.Namespace) -> int:
         objects.extend(o.object for o in rendered.objects)
     for line in group_warnings(warnings):
         print(f"warning: {line}", file=sys.stderr)
-    if loaded.catalogue.checks:
+    if checking:
         from pyvela._cli.check import guard_render
 
         guard_render(loaded, checked, wanted)  # an error finding: nothing is printed
