@@ -3,7 +3,9 @@
 - ``sandbox``: the embedded sandbox, fresh per test;
 - ``kube``: the Kubernetes backend on the session's control plane (``kube_cluster``,
   tests/kube_cluster.py; marked ``e2e``; skipped when the control plane is not built,
-  failed under CI). tests/e2e shares the same cluster.
+  failed under CI). tests/e2e shares the same cluster;
+- ``sandbox:named`` and ``kube:member``: a named sandbox, and the second cluster of
+  ``two_clusters`` (tests/kube_members.py), each reached through a ClusterSet by name.
 
 The tests isolate themselves in a fresh namespace each, so they suit a shared cluster.
 """
@@ -19,7 +21,14 @@ import pytest
 from pyvela._backends.protocol import Backend
 from pyvela._core.objects import ObjectRef
 
-BACKENDS = ["sandbox", pytest.param("kube", marks=pytest.mark.e2e)]
+BACKENDS = [
+    "sandbox",
+    pytest.param("kube", marks=pytest.mark.e2e),
+    # Reached by name through a ClusterSet (its backends name the cluster in their errors),
+    # as a multi-cluster run reaches them: a named sandbox, and the second API server.
+    "sandbox:named",
+    pytest.param("kube:member", marks=pytest.mark.e2e),
+]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -41,6 +50,23 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
             yield kube
         finally:
             kube.close()
+    elif request.param in ("sandbox:named", "kube:member"):
+        from pyvela._backends.clusters import ClusterSet
+
+        if request.param == "kube:member":
+            two = request.getfixturevalue("two_clusters")
+            clusters = ClusterSet.discover(kubeconfig=two.kubeconfig, context=two.primary)
+            name = two.member
+        else:
+            (tmp_path / "clusters.yaml").write_text("clusters:\n  sandbox:named: {}\n")
+            (tmp_path / "root").mkdir()
+            (tmp_path / "root" / "sandbox.yaml").write_text("ready_delay: 0.2\n")
+            clusters = ClusterSet.discover(sandbox=tmp_path / "root", cluster_file=tmp_path / "clusters.yaml")
+            name = "sandbox:named"
+        try:
+            yield clusters.backend(name)
+        finally:
+            clusters.close()
     else:  # pragma: no cover - no other backend yet
         raise AssertionError(f"unknown backend {request.param}")
 
