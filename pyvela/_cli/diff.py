@@ -16,6 +16,7 @@ import yaml
 from pyvela._app.loader import LoadedApp
 from pyvela._app.render import CLUSTER_SCOPED, render_app
 from pyvela._backends.protocol import Backend
+from pyvela._core.masking import mask_secrets
 from pyvela._core.merge import merge
 from pyvela._core.objects import LABEL_MANAGED_BY, MANAGER, Obj, ObjectRef, deep_copy
 from pyvela._core.reads import reading
@@ -25,9 +26,6 @@ from pyvela._workflow.revisions import stale_objects
 from pyvela._workflow.state import StateStore
 
 _VOLATILE = ("managedFields", "resourceVersion", "uid", "generation", "creationTimestamp")
-_SECRET_FIELDS = ("data", "stringData")
-#: The placeholders of masked Secret values: a changed value shows as a changed line.
-HIDDEN, HIDDEN_CHANGED = "<hidden>", "<hidden: changed>"
 
 #: Changes that make ``pyvela diff`` exit 1, as ``kubectl diff`` does for any difference.
 DIFFERENT = frozenset({"create", "update", "prune"})
@@ -43,44 +41,6 @@ def _normal(obj: Obj | None) -> str:
         meta.pop(key, None)
     (meta.get("annotations") or {}).pop("kubectl.kubernetes.io/last-applied-configuration", None)
     return str(yaml.safe_dump(data, sort_keys=True, default_flow_style=False))
-
-
-def mask_secrets(before: Obj | None, after: Obj | None) -> tuple[Obj | None, Obj | None]:
-    """Secret values replaced by placeholders; a key whose value changes gets a different one.
-
-    So a reviewer sees that a value is added, removed or changed, never the value itself.
-    """
-    if (after or before or {}).get("kind") != "Secret":
-        return before, after
-    old = _secret_values(before)
-    new = _secret_values(after)
-
-    def masked(obj: Obj | None, *, is_after: bool) -> Obj | None:
-        if obj is None:
-            return None
-        out: Obj = deep_copy(obj)
-        for field in _SECRET_FIELDS:
-            values = out.get(field)
-            if isinstance(values, dict):
-                out[field] = {
-                    k: HIDDEN_CHANGED if is_after and k in old and old[k] != new.get(k) else HIDDEN
-                    for k in values
-                }
-        return out
-
-    return masked(before, is_after=False), masked(after, is_after=True)
-
-
-def _secret_values(obj: Obj | None) -> dict[str, Any]:
-    """Every key's value, ``stringData`` folded into ``data`` as the API server does."""
-    if obj is None:
-        return {}
-    import base64
-
-    values = dict(obj.get("data") or {})
-    for k, v in (obj.get("stringData") or {}).items():
-        values[k] = base64.b64encode(str(v).encode()).decode()
-    return values
 
 
 def _live_patches(record: Mapping[str, Any] | None) -> dict[ObjectRef, Any]:

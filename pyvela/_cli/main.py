@@ -127,7 +127,10 @@ def _parser() -> argparse.ArgumentParser:
         "workflow graph with live phases, steps, objects and health, and the last revision's diff.",
     )
     ui.add_argument(
-        "--bind", default="127.0.0.1:8470", metavar="HOST:PORT", help="where to listen (default 127.0.0.1:8470)"
+        "--bind",
+        default="127.0.0.1:8470",
+        metavar="HOST:PORT",
+        help="where to listen (default 127.0.0.1:8470; other than loopback only with --allow-remote)",
     )
     ui.add_argument(
         "--allow-remote",

@@ -46,6 +46,9 @@ PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED, SUSPENDING = (
 DONE = frozenset({SUCCEEDED, FAILED, SKIPPED})
 #: Seconds an outcome that no step waits for may stay unsaved (and unreported).
 FLUSH = 0.2
+#: Seconds a step may run before its start is saved: a slow step shows as running to
+#: readers in other processes (``status``, the dashboard); a quick one costs no extra write.
+STARTED_FLUSH = 1.0
 
 
 def new_step_state() -> dict[str, Any]:
@@ -252,6 +255,7 @@ class Engine:
             st["attempts"] = int(st.get("attempts") or 0) + 1
             journal = list(st.get("journal") or [])
             resumed = bool(st.get("resumed"))
+            self._flush_at = min(self._flush_at, time.monotonic() + STARTED_FLUSH)
         self._started[name] = time.monotonic()
         self.events.emit(
             Event(

@@ -59,6 +59,8 @@ def new_revision(
     }
     if guardrails is not None:  # the checks that ran, what was waived (status shows it), warnings
         rev["guardrails"] = guardrails
+    if loaded.plan.groups:  # not in the spec (they change nothing that runs); the graph draws them
+        rev["groups"] = {g: list(members) for g, members in loaded.plan.groups.items()}
     record["revisions"].append(rev)
     del record["revisions"][: -history_limit(loaded.app.policies)]
     return rev
@@ -136,6 +138,8 @@ def rollback_revision(record: dict[str, Any], target: dict[str, Any]) -> dict[st
         "inventory": [],
         "steps": target.get("steps", {}),
     }
+    if target.get("groups"):
+        rev["groups"] = target["groups"]
     record["revisions"].append(rev)
     del record["revisions"][:-HISTORY_LIMIT]
     return rev
