@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 MARKER = "pyvela_e2e"
 _UPDATING = pytest.StashKey[bool]()
+_SET_DEFS = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -55,7 +56,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--pyvela-kubeconfig",
         metavar="FILE",
-        help="kubeconfig holding --pyvela-context (default $KUBECONFIG or ~/.kube/config)",
+        help="kubeconfig holding --pyvela-context (default $KUBECONFIG or ~/.kube/config); write "
+        "--pyvela-kubeconfig=FILE, with '=', or pytest may take FILE's directory as its rootdir",
     )
     parser.addini(
         "pyvela_defs",
@@ -77,6 +79,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "by context=, if given); skipped otherwise",
     )
     config.stash[_UPDATING] = False
+    defs = config.getini("pyvela_defs")
+    if defs and "PYVELA_DEFS" not in os.environ:
+        # The project's catalogue for everything in the run: fixtures, pyvela.testing, the CLI.
+        os.environ["PYVELA_DEFS"] = ",".join(defs)
+        config.stash[_SET_DEFS] = True
     if config.getoption("pyvela_update_golden", False):
         from pyvela import testing
 
@@ -92,6 +99,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(_SET_DEFS, False):
+        os.environ.pop("PYVELA_DEFS", None)
     if config.stash.get(_UPDATING, False):
         from pyvela import testing
 

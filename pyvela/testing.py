@@ -38,7 +38,7 @@ import difflib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -131,13 +131,18 @@ class RenderedObjects:
         return found[0]
 
 
-def _loaded(app: str | Path | LoadedApp) -> LoadedApp:
-    return app if isinstance(app, LoadedApp) else load_app(app)
+def _loaded(app: str | Path | LoadedApp, defs: Sequence[str] | None = None) -> LoadedApp:
+    return app if isinstance(app, LoadedApp) else load_app(app, defs=defs)
 
 
-def render(app: str | Path | LoadedApp, *, component: str | None = None) -> RenderedObjects:
-    """Render an app file (or a loaded app), optionally one component only."""
-    loaded = _loaded(app)
+def render(
+    app: str | Path | LoadedApp, *, component: str | None = None, defs: Sequence[str] | None = None
+) -> RenderedObjects:
+    """Render an app file (or a loaded app), optionally one component only.
+
+    ``defs``: the catalogue's modules (default ``$PYVELA_DEFS``, else ``platform_defs``).
+    """
+    loaded = _loaded(app, defs)
     items: list[RenderedObject] = []
     warnings: list[str] = []
     for use in loaded.app.components:
@@ -231,7 +236,9 @@ def run_step(
     return trace
 
 
-def assert_golden(app: str | Path | LoadedApp, golden: str | Path) -> None:
+def assert_golden(
+    app: str | Path | LoadedApp, golden: str | Path, *, defs: Sequence[str] | None = None
+) -> None:
     """Compare an app's rendered objects with a golden YAML file, after parsing both.
 
     With ``pytest --pyvela-update-golden`` (or ``PYVELA_UPDATE_GOLDEN=1``) the file is
@@ -239,7 +246,7 @@ def assert_golden(app: str | Path | LoadedApp, golden: str | Path) -> None:
     reviewed commit. A difference names each object and field that differs.
     """
     path = Path(golden)
-    objects = render(app).objects
+    objects = render(app, defs=defs).objects
     if _golden.updating():
         if in_ci():
             raise AssertionError(

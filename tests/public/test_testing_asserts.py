@@ -1,0 +1,114 @@
+"""pyvela.testing's assertions: a failure names the object and each differing field by its path."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pyvela.testing import assert_fields, assert_golden, assert_object, differences
+
+DEPLOY: dict[str, Any] = {
+    "apiVersion": "apps/v1",
+    "kind": "Deployment",
+    "metadata": {"name": "web", "namespace": "shop", "labels": {"app.kubernetes.io/name": "web"}},
+    "spec": {
+        "replicas": 2,
+        "template": {
+            "spec": {
+                "containers": [
+                    {"name": "sidecar", "image": "envoy:1.30", "args": ["-c", "/etc/envoy.yaml"]},
+                    {"name": "web", "image": "nginx:1.27", "resources": {"limits": {"cpu": "500m"}}},
+                ]
+            }
+        },
+    },
+}
+
+
+def message(call: Any, *args: Any) -> str:
+    with pytest.raises(AssertionError) as info:
+        call(*args)
+    return str(info.value)
+
+
+def test_assert_fields_checks_only_what_it_names_and_finds_containers_by_name() -> None:
+    assert_fields(DEPLOY, {"spec": {"replicas": 2}})
+    assert_fields(
+        DEPLOY, {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}}}
+    )
+    text = message(
+        assert_fields,
+        DEPLOY,
+        {
+            "spec": {
+                "replicas": 3,
+                "template": {"spec": {"containers": [{"name": "web", "image": "nginx:latest"}]}},
+            }
+        },
+    )
+    assert text.splitlines() == [
+        "Deployment shop/web: 2 field(s) differ",
+        "  spec.replicas: expected 3, got 2",
+        "  spec.template.spec.containers[name=web].image: expected 'nginx:latest', got 'nginx:1.27'",
+    ]
+
+
+def test_a_missing_field_or_item_says_what_was_expected() -> None:
+    text = message(
+        assert_fields,
+        DEPLOY,
+        {
+            "metadata": {"labels": {"team": "payments"}},
+            "spec": {"template": {"spec": {"containers": [{"name": "db", "image": "postgres:16"}]}}},
+        },
+    )
+    assert "  metadata.labels.team: missing (expected 'payments')" in text
+    assert (
+        "  spec.template.spec.containers[name=db]: missing (expected {'name': 'db', 'image': 'postgres:16'})"
+        in text
+    )
+
+
+def test_assert_object_names_unexpected_fields_too() -> None:
+    actual = copy.deepcopy(DEPLOY)
+    actual["metadata"]["labels"]["app.kubernetes.io/name"] = "shop"
+    actual["spec"]["template"]["spec"]["containers"][0]["args"].append("--log-level=debug")
+    actual["spec"]["paused"] = True
+    assert_object(DEPLOY, copy.deepcopy(DEPLOY))
+    lines = message(assert_object, actual, DEPLOY).splitlines()
+    assert lines[0] == "Deployment shop/web: 3 field(s) differ"
+    assert set(lines[1:]) == {
+        "  metadata.labels[app.kubernetes.io/name]: expected 'web', got 'shop'",
+        "  spec.template.spec.containers[name=sidecar].args[2]: unexpected '--log-level=debug'",
+        "  spec.paused: unexpected True",
+    }
+
+
+def test_values_compare_as_the_api_server_would() -> None:
+    assert differences({"a": 1}, {"a": 1.0}) == []
+    assert [str(d) for d in differences({"a": True}, {"a": 1})] == ["a: expected True, got 1"]
+    assert [str(d) for d in differences({"a": "1"}, {"a": 1})] == ["a: expected '1', got 1"]
+    # Unnamed items compare by position.
+    assert [d.path for d in differences({"args": ["a", "b"]}, {"args": ["b", "a"]})] == ["args[0]", "args[1]"]
+
+
+def test_a_golden_mismatch_names_objects_and_fields(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    golden = tmp_path / "g.yaml"
+    app = "apps/lixiang.py"
+    monkeypatch.setenv("PYVELA_UPDATE_GOLDEN", "1")
+    monkeypatch.delenv("CI", raising=False)
+    assert_golden(app, golden)
+    monkeypatch.delenv("PYVELA_UPDATE_GOLDEN")
+    text = golden.read_text()
+    edited = text.replace("replicas: 2", "replicas: 4", 1).replace(
+        "name: proxy-service-ingress", "name: old-ingress"
+    )
+    golden.write_text(edited)
+    lines = message(assert_golden, app, golden).splitlines()
+    assert lines[0].startswith(f"rendered objects differ from {golden} (pytest --pyvela-update-golden")
+    assert "missing: Ingress default/old-ingress (in the golden file, not rendered)" in lines
+    assert "unexpected: Ingress default/proxy-service-ingress (rendered, not in the golden file)" in lines
+    assert "  spec.replicas: expected 4, got 2" in lines
