@@ -224,3 +224,41 @@ class MemberCluster(L.ControlPlane):
             "/api/v1/namespaces/default/serviceaccounts/default"), deadline, kcm)
         self._wait(f"{self.context} {self.nodes} kwok node(s) Ready", self._nodes_ready, deadline, kwok)
         self.check_alive()
+
+
+def run_foreground(context: str, primary_kubeconfig: Path | None, ready_file: Path | None = None) -> int:
+    """``scripts/testcluster member``: start a member (etcd of its own), write a kubeconfig with
+    the primary's contexts and the member's, block until SIGINT/SIGTERM, then stop."""
+    import contextlib
+    import json
+    import os
+    import signal
+    import threading
+
+    cp = MemberCluster.from_cache(context=context)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        cp.start()
+        assert cp.workdir is not None
+        merged = cp.kubeconfig
+        if primary_kubeconfig is not None:
+            merged = merge_kubeconfigs(cp.workdir / "kubeconfig-both", [primary_kubeconfig, cp.kubeconfig])
+        info = {"kubeconfig": str(merged), "member_kubeconfig": str(cp.kubeconfig), "context": context,
+                "server": cp.server, "workdir": str(cp.workdir), "pid": os.getpid(),
+                "startup_seconds": round(cp.startup_seconds, 1)}
+        print(f"export KUBECONFIG={merged}", flush=True)
+        print(json.dumps(info), flush=True)
+        if ready_file:
+            tmp = ready_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(info))
+            tmp.replace(ready_file)
+        while not stop.wait(1.0):
+            cp.check_alive()
+    finally:
+        cp.stop()
+        if ready_file:
+            with contextlib.suppress(FileNotFoundError):
+                ready_file.unlink()
+    return 0
