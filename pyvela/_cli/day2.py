@@ -126,7 +126,8 @@ def cmd_ls(args: argparse.Namespace) -> int:
         head.insert(0, "NAMESPACE")
     lines = []
     for r in rows:
-        steps = f"{r.steps_done}/{r.steps_total}" + (f" ({r.steps_failed} failed)" if r.steps_failed else "")
+        notes = [f"{n} {what}" for n, what in ((r.steps_failed, "failed"), (r.steps_skipped, "skipped")) if n]
+        steps = f"{r.steps_done}/{r.steps_total}" + (f" ({', '.join(notes)})" if notes else "")
         cells = [r.name, str(r.revision), r.phase, steps, f"{r.objects_ready}/{r.objects_total}"]
         cells += [r.last_change or "", r.message.splitlines()[0] if r.message else ""]
         lines.append(([r.namespace] if namespace is None else []) + cells)

@@ -85,6 +85,9 @@ def problems_text(out: Console, data: Mapping[str, Any]) -> None:
     for p in problems:
         out.print(Text(f"  {p['object']['kind']}/{p['object']['name']}: {p['message']}", style="bold"))
         _events(out, p["events"], "    ")
+        for o in p.get("owned") or []:
+            out.print(f"    {o['object']['kind']}/{o['object']['name']}: {o['message']}")
+            _events(out, o["events"], "      ")
         for pod in p["pods"]:
             out.print(f"    Pod/{pod['name']}: {_pod_line(pod)}")
             for c in pod["containers"]:

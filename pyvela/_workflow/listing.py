@@ -38,7 +38,8 @@ class AppRow:
         kind: ``deploy``, ``rollback`` or ``adopt``.
         phase: The latest revision's phase; ``interrupted`` when it says running but no
             live process holds the app's Lease; ``unreadable`` when the record cannot be read.
-        steps_done, steps_failed, steps_total: Steps succeeded or skipped, failed, in all.
+        steps_done, steps_failed, steps_skipped, steps_total: Steps finished without failing
+            (succeeded or skipped), failed, skipped (by a condition or a failed dependency), in all.
         objects_ready, objects_total: Applied objects whose kind's rule says ready now, of
             those the revision applied (``status`` judges each by its definition's rule too).
         last_change: When the record was last written (ISO 8601, UTC).
@@ -52,6 +53,7 @@ class AppRow:
     phase: str = ""
     steps_done: int = 0
     steps_failed: int = 0
+    steps_skipped: int = 0
     steps_total: int = 0
     objects_ready: int = 0
     objects_total: int = 0
@@ -65,7 +67,12 @@ class AppRow:
             "revision": self.revision,
             "kind": self.kind,
             "phase": self.phase,
-            "steps": {"done": self.steps_done, "failed": self.steps_failed, "total": self.steps_total},
+            "steps": {
+                "done": self.steps_done,
+                "failed": self.steps_failed,
+                "skipped": self.steps_skipped,
+                "total": self.steps_total,
+            },
             "objects": {"ready": self.objects_ready, "total": self.objects_total},
             "lastChange": self.last_change,
             "message": self.message,
@@ -123,6 +130,7 @@ def _row(backend: Backend, app: str, ns: str, live: Obj) -> tuple[AppRow, Mappin
         phase=phase,
         steps_done=sum(int(phases.get(p, 0)) for p in DONE_PHASES),
         steps_failed=int(phases.get("failed", 0)),
+        steps_skipped=int(phases.get("skipped", 0)),
         steps_total=int(summary.get("steps") or 0),
         objects_total=int(summary.get("objects") or 0),
         last_change=summary.get("saved") or rev.get("finished") or rev.get("started"),

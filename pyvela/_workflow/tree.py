@@ -222,14 +222,19 @@ def describe_app(
 
 def _problem(node: Mapping[str, Any]) -> dict[str, Any]:
     """An unhealthy object: its message and Events, and those of its unhealthy Pods."""
-    pods = []
+    pods, owned = [], []
     for _path, n in _walk([{"objects": [node]}]):
         if "pod" in n and not n["ready"]:
             pods.append({**n["pod"], "events": n.get("events") or []})
+        elif n is not node and not n["ready"]:  # a ReplicaSet or Job between it and its Pods
+            owned.append(
+                {"object": n["object"], "message": n.get("message") or "", "events": n.get("events") or []}
+            )
     return {
         "object": node["object"],
         "message": node.get("message") or "",
         "events": node.get("events") or [],
+        "owned": owned,
         "pods": pods,
     }
 

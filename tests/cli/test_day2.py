@@ -78,7 +78,7 @@ def test_ls_lists_every_app_from_the_records(
     rows = {r["name"]: r for r in data["apps"]}
     assert sorted(rows) == ["broken", "shop"]
     assert rows["shop"]["phase"] == "succeeded" and rows["shop"]["revision"] == 1
-    assert rows["shop"]["steps"] == {"done": 2, "failed": 0, "total": 2}
+    assert rows["shop"]["steps"] == {"done": 2, "failed": 0, "skipped": 0, "total": 2}
     assert rows["shop"]["objects"] == {"ready": 1, "total": 1}
     assert rows["shop"]["lastChange"]
     assert rows["broken"]["phase"] == "failed" and rows["broken"]["steps"]["failed"] == 1
@@ -156,7 +156,7 @@ def test_ls_reads_a_record_written_before_summaries(
         box.close()
     _, data = as_json(capsys, "ls")
     row = data["apps"][0]
-    assert row["steps"] == {"done": 2, "failed": 0, "total": 2} and row["objects"] == {"ready": 1, "total": 1}
+    assert row["steps"] == {"done": 2, "failed": 0, "skipped": 0, "total": 2} and row["objects"] == {"ready": 1, "total": 1}
 
 
 def test_commands_take_an_app_name(
