@@ -30,6 +30,11 @@ class World:
         self.boxes: dict[str, Sandbox] = {n: sandbox(root / n.replace(":", "-")) for n in NAMES}
         self.broken: set[str] = set()
 
+    def unreachable(self, name: str) -> None:
+        """From now on, cluster ``name`` cannot be opened (its sandbox path is a plain file)."""
+        (self.root / ("broken-" + name.replace(":", "-"))).write_text("not a directory")
+        self.broken.add(name)
+
     def fleet(self) -> Fleet:
         infos = [ClusterInfo(name="local", kind="sandbox", sandbox=str(self.root / "local"))]
         opened: dict[str, Any] = {"local": self.local}

@@ -22,10 +22,11 @@ from pyvela.errors import ClusterError
 class Fleet:
     """The control backend (delegated to whole) and the clusters of the run."""
 
-    def __init__(self, control: Backend, clusters: ClusterSet) -> None:
+    def __init__(self, control: Backend, clusters: ClusterSet, *, owns_control: bool = False) -> None:
         self.control = control
         self.clusters = clusters
         self.description = control.description
+        self._owns_control = owns_control
 
     def on_cluster(self, name: str | None) -> Backend:
         """The backend of cluster ``name`` (None or the control's name: the control backend)."""
@@ -78,8 +79,10 @@ class Fleet:
         )
 
     def close(self) -> None:
-        """Close the clusters this run opened (the control backend is its opener's to close)."""
+        """Close the clusters this run opened, and the control backend when the fleet owns it."""
         self.clusters.close()
+        if self._owns_control:
+            self.control.close()
 
 
 def clusters_of(backend: Backend) -> ClusterSet:

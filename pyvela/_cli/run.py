@@ -44,13 +44,25 @@ def open_backend(args: argparse.Namespace, *, read: bool = False) -> Backend:
         backend: Backend = KubeBackend.connect(
             context=args.context, kubeconfig=args.kubeconfig, in_cluster=args.in_cluster
         )
-        return backend
+        return with_clusters(args, backend, read=read)
     from pyvela._backends.sandbox import Sandbox, default_root
     from pyvela._backends.sandbox.store import DB_FILE
 
     root = Path(args.sandbox) if getattr(args, "sandbox", None) else default_root()
     sandbox: Backend = Sandbox(root, read_only=True if read and (root / DB_FILE).is_file() else None)
-    return sandbox
+    return with_clusters(args, sandbox, read=read)
+
+
+def with_clusters(args: argparse.Namespace, backend: Backend, *, read: bool) -> Backend:
+    """``backend`` with the other clusters the target arguments and cluster file name behind
+    it (a ``Fleet`` that owns it), or ``backend`` itself when there are none."""
+    from pyvela._backends.fleet import Fleet
+    from pyvela._cli.clusters import cluster_set
+
+    clusters = cluster_set(args, read=read, opened={"local": backend})
+    if len(clusters.names()) == 1:
+        return backend
+    return Fleet(backend, clusters, owns_control=True)
 
 
 def _ops(args: argparse.Namespace, backend: Backend, events: Any) -> AppOps:

@@ -23,6 +23,7 @@ import attrs
 
 from pyvela._app.render import CLUSTER_SCOPED, render_component
 from pyvela._backends.fleet import clusters_of, on_cluster
+from pyvela._backends.readiness import rule_for
 from pyvela._core import actions as a
 from pyvela._core.definitions import ComponentUse
 from pyvela._core.objects import ObjectRef
@@ -169,19 +170,7 @@ class _Placing:
             if c.replica_key in ("", replica_key) and (c.replica_key or c.name not in mine):
                 mine[c.name] = c
         app = attrs.evolve(parent.loaded.app, components=tuple(mine.values()), namespace=self.namespace)
-        loaded = attrs.evolve(parent.loaded, app=app)
-        found = type(parent)(
-            loaded,
-            on_cluster(parent.backend, self.cluster),
-            events=self.events,
-            inventory=self.inventory,
-            config_centre=parent._config_centre,
-            config=parent.config,
-            namespace=self.namespace,
-            force_conflicts=parent.force_conflicts,
-            policies=parent.policies,
-            adopted=parent.adopted if self.cluster is None else frozenset(),
-        )
+        found = child(parent, self.cluster, attrs.evolve(parent.loaded, app=app), self.namespace, self.events)
         self._executors[replica_key] = found
         return found
 
@@ -266,6 +255,47 @@ class _Placing:
         summary = {**ref.to_dict(), "status": live.get("status") or {}}
         self.inventory.mark(ref, healthy={"digest": mark, "workload": summary})
         return summary
+
+
+def child(parent: Any, cluster: str | None, loaded: Any, namespace: str, events: EventSink) -> Any:
+    """An executor like ``parent`` for ``cluster`` (None: the control cluster), recording into
+    its inventory under that cluster's name."""
+    return type(parent)(
+        loaded,
+        on_cluster(parent.backend, cluster),
+        events=events,
+        inventory=parent.inventory.on(cluster),
+        config_centre=parent._config_centre,
+        config=parent.config,
+        namespace=namespace,
+        force_conflicts=parent.force_conflicts,
+        policies=parent.policies,
+        adopted=parent.adopted if cluster is None else frozenset(),
+    )
+
+
+def reapply(executor: Any, entries: Sequence[Mapping[str, Any]], *, timeout: float = 600.0) -> None:
+    """Apply recorded objects again (a rollback), each on its cluster, then wait for each there."""
+    entries = sorted(entries, key=lambda e: e["ref"]["kind"] not in ("Namespace", "CustomResourceDefinition"))
+    executors: dict[str | None, Any] = {None: executor}
+
+    def on(cluster: str | None) -> Any:
+        if cluster not in executors:
+            events = _Prefixed(executor.events, Placement(str(cluster)))
+            executors[cluster] = child(executor, cluster, executor.loaded, executor.namespace, events)
+        return executors[cluster]
+
+    for e in entries:
+        on(e.get("cluster")).apply_object(
+            dict(e["manifest"]),
+            step=None,
+            component=e.get("component"),
+            trait=e.get("trait"),
+            patch=e.get("patch"),  # kept, so `diff` after the rollback sees the step's patch
+        )
+    for e in entries:
+        ref = ObjectRef.from_dict(e["ref"])
+        on(e.get("cluster")).backend.wait(ref, rule_for(ref.api_version, ref.kind), timeout=timeout)
 
 
 def _key(name: str, replica_key: str) -> str:

@@ -16,13 +16,13 @@ from pyvela._app.guardrails import record_lines
 from pyvela._app.loader import LoadedApp
 from pyvela._app.render import RenderedComponent
 from pyvela._backends.protocol import Backend
-from pyvela._backends.readiness import rule_for
 from pyvela._configcentre.protocol import ConfigCentre
 from pyvela._core.objects import LABEL_MANAGED_BY, MANAGER, ObjectRef
 from pyvela._core.policies_builtin import GarbageCollectParams
 from pyvela._core.reads import reading
 from pyvela._workflow.adopt import adopted_refs
 from pyvela._workflow.control import ControlWatcher, request_control
+from pyvela._workflow.deploying import reapply
 from pyvela._workflow.engine import (
     FAILED,
     SUSPENDING,
@@ -331,21 +331,7 @@ class AppOps:
             inventory = Inventory()
             executor = self._executor(inventory)
             try:
-                entries = target.get("inventory") or []
-                entries = sorted(
-                    entries, key=lambda e: e["ref"]["kind"] not in ("Namespace", "CustomResourceDefinition")
-                )
-                for e in entries:
-                    executor.apply_object(
-                        dict(e["manifest"]),
-                        step=None,
-                        component=e.get("component"),
-                        trait=e.get("trait"),
-                        patch=e.get("patch"),  # kept, so `diff` after the rollback sees the step's patch
-                    )
-                for e in entries:
-                    ref = ObjectRef.from_dict(e["ref"])
-                    self.backend.wait(ref, rule_for(ref.api_version, ref.kind), timeout=600.0)
+                reapply(executor, target.get("inventory") or [])  # each object on its cluster
                 rev["registrations"] = restore(target, self.config_centre, app=self.app, events=self.events)
                 rev["phase"] = "succeeded"
             except PyvelaError as exc:

@@ -180,8 +180,7 @@ def test_an_unreachable_cluster_fails_only_its_part_and_a_rerun_finishes_it(
     write_app: WriteApp, world: World
 ) -> None:
     path = write_app(TWO_REGIONS.replace('deploy("north", policies=("beijing", "bigger"))', ""), "shop.py")
-    (world.root / "broken-sandbox-sh").write_text("not a directory")  # this cluster cannot be opened
-    world.broken.add("sandbox:sh")
+    world.unreachable("sandbox:sh")
     first = ops_for(path, world.fleet()).deploy()
     assert first.phase == "failed"
     message = first.steps["everywhere"]["message"]
@@ -216,3 +215,27 @@ app = Application(
     assert world.deployment("sandbox:bj", "web") is not None
     assert world.deployment("sandbox:gz", "web", namespace="edge") is not None
     assert world.deployment("local", "web") is None
+
+
+def test_rollback_reapplies_each_object_on_its_cluster_and_status_groups_by_cluster(
+    write_app: WriteApp, world: World
+) -> None:
+    path = write_app(TWO_REGIONS, "shop.py")
+    assert ops_for(path, world.fleet()).deploy().ok
+    path.write_text(path.read_text().replace('"nginx:1"', '"nginx:3"'))
+    assert ops_for(path, world.fleet()).deploy().ok
+    assert _image(world.deployment("sandbox:sh", "web")) == "nginx:3"
+    back = ops_for(path, world.fleet()).rollback()
+    assert back.ok, back.message
+    assert _image(world.deployment("sandbox:sh", "web")) == "nginx:1"
+    assert _image(world.deployment("sandbox:bj", "web")) == "nginx:2"  # its override, as revision 1 had it
+    status = ops_for(path, world.fleet()).status()
+    per = status["clusters"]
+    assert set(per) == {"sandbox:bj", "sandbox:sh"}
+    assert all(c["reachable"] and c["ready"] == c["objects"] > 0 for c in per.values()), per
+    # A cluster that does not answer: its objects are reported so, the others' health still read.
+    world.unreachable("sandbox:sh")
+    status = ops_for(path, world.fleet()).status()
+    assert not status["clusters"]["sandbox:sh"]["reachable"] and status["clusters"]["sandbox:bj"]["reachable"]
+    row = next(o for o in status["objects"] if o.get("cluster") == "sandbox:sh")
+    assert not row["ready"] and "does not answer" in row["message"]
