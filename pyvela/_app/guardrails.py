@@ -100,6 +100,8 @@ class Case:
     subject: str
     component: str | None
     violations: tuple[Violation, ...] = ()
+    #: The app's line behind the object (the component's or its trait's use), or the app's.
+    where: Location | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -266,14 +268,24 @@ def _app_cases(
     cases = [c for c in cases if wanted is None or c.component in wanted]
     if whole or not subjects:
         cases.append(
-            Case(check=definition.name, subject=f"app {app.name}", component=None, violations=tuple(whole))
+            Case(
+                check=definition.name,
+                subject=f"app {app.name}",
+                component=None,
+                violations=tuple(whole),
+                where=app.where,
+            )
         )
     return cases
 
 
 def _case(definition: CheckDefinition, obj: CheckedObject, violations: list[Violation]) -> Case:
     return Case(
-        check=definition.name, subject=str(obj), component=obj.component, violations=tuple(violations)
+        check=definition.name,
+        subject=str(obj),
+        component=obj.component,
+        violations=tuple(violations),
+        where=obj.where,
     )
 
 
@@ -350,8 +362,8 @@ def enforce(report: GuardrailReport, *, what: str = "nothing was applied") -> Gu
     first = errors[0]
     rules = sorted({v.check for v in errors})
     raise GuardrailError(
-        f"app {report.app!r} fails its guardrails: {len(errors)} error finding{'s' if len(errors) > 1 else ''} "
-        f"({', '.join(rules)}): {what}",
+        f"app {report.app!r} fails its guardrails: {len(errors)} error "
+        f"finding{'s' if len(errors) > 1 else ''} ({', '.join(rules)}): {what}",
         where=first.where,
         findings=[v.to_dict() | {"text": v.text()} for v in errors],
         fix=(f"{first.fix}, " if len(errors) == 1 and first.fix else "fix each finding, ") + WAIVE_FIX,

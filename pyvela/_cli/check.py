@@ -96,7 +96,7 @@ def write_junit(reports: Sequence[tuple[str, GuardrailReport]], path: Path) -> N
             counts["tests"] += 1
             name = f"{case.component}: {case.subject}" if case.component else case.subject
             attributes = {"classname": f"pyvela.{report.app}.{case.check}", "name": name, "file": file}
-            where = next((v.where for v in case.violations if v.where is not None), None)
+            where = case.where
             if where is not None:
                 attributes.update(file=where.file, line=str(where.line))
             element = ET.SubElement(suite, "testcase", attributes)

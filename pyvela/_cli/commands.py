@@ -170,6 +170,16 @@ def cmd_defs(args: argparse.Namespace) -> int:
             entry["workload"] = str(workload)
         if getattr(definition, "applies_to", None):
             entry["appliesTo"] = list(definition.applies_to)  # type: ignore[union-attr]
+        if entry["kind"] == "check":  # a guardrail: how hard, and what it judges
+            entry["check"] = {
+                "severity": getattr(definition, "severity", None),
+                "scope": getattr(definition, "scope", None),
+                **{
+                    k: v
+                    for k in ("kinds", "components", "component_types", "labels")
+                    if (v := getattr(definition, k))
+                },
+            }
         for pname, default in factory_defaults(definition.params).items():
             entry["parameters"][pname]["default"] = default
         outputs = getattr(definition, "outputs_type", None)
@@ -213,6 +223,9 @@ def cmd_defs(args: argparse.Namespace) -> int:
         if e.get("workload"):
             print(f"  workload: {e['workload']}")
         print("\n".join("  " + line for line in e["description"].splitlines()))
+        if e.get("check"):
+            print("  " + ", ".join(f"{k}: {v}" for k, v in e["check"].items()))
+            continue
         print("  parameters:")
         for pname, p in e["parameters"].items():
             req = "required" if p["required"] else "optional"

@@ -74,7 +74,7 @@ def test_check_json_and_junit_for_two_apps(write_app: Callable[..., Path], tmp_p
     skipped = cases[("pyvela.shop.image-pinned", "api: Deployment default/api")].find("skipped")
     assert skipped is not None and skipped.get("message") == "waived: JIRA-7"
     passed = cases[("pyvela.shop.ingress-backends-exist", "web: Ingress default/web")]
-    assert list(passed) == []
+    assert list(passed) == [] and passed.get("line") == "4"  # a passing case names its line too
     assert suites["good"].get("failures") == "0"
 
 
