@@ -54,6 +54,7 @@ from pyvela._backends.clusterfile import (
     LOCAL,
     SANDBOX_PREFIX,
     kubeconfig_contexts,
+    kubeconfig_files,
     read_cluster_file,
     sandbox_name_problem,
 )
@@ -73,6 +74,36 @@ __all__ = ["LOCAL", "SANDBOXES_DIR", "ClusterInfo", "ClusterSet", "Reach", "desc
 
 #: Where named sandboxes live, under the default sandbox's root.
 SANDBOXES_DIR = "clusters"
+
+
+def _one_name_per_context(infos: dict[str, ClusterInfo], aliases: dict[str, str]) -> None:
+    """Two names for one context would deploy to one cluster twice: a second name becomes an
+    alias of the first (the control target's, or the cluster file's rather than the
+    kubeconfig's own), labels merged; two cluster-file entries for one context are refused."""
+    seen: dict[tuple[str, tuple[Path, ...]], str] = {}
+    for name in list(infos):
+        info = infos[name]
+        if info.kind != "kube" or info.context is None:
+            continue
+        files = tuple(p.expanduser().absolute() for p in kubeconfig_files(info.kubeconfig))
+        first = seen.setdefault((info.context, files), name)
+        if first == name:
+            continue
+        kept, dropped = (name, first) if infos[first].declared == "kubeconfig" else (first, name)
+        if kept != LOCAL and infos[kept].declared != "kubeconfig" and infos[dropped].declared != "kubeconfig":
+            raise ClusterError(
+                f"clusters {first!r} and {name!r} are the same context {info.context!r}",
+                got=f"{infos[first].declared} and {info.declared}",
+                fix="keep one entry: a context deployed to under two names would get every object twice",
+                cluster=name,
+            )
+        infos[kept] = attrs.evolve(infos[kept], labels={**infos[dropped].labels, **infos[kept].labels})
+        del infos[dropped]
+        aliases[dropped] = kept
+        seen[(info.context, files)] = kept
+        for alias, target in aliases.items():
+            if target == dropped:
+                aliases[alias] = kept
 
 
 class ClusterSet:
@@ -167,23 +198,15 @@ class ClusterSet:
                     declared=where,
                 )
             else:
-                target = entry.context or entry.name
-                file = entry.kubeconfig or kubeconfig
-                local = infos[LOCAL]
-                if local.kind == "kube" and target == local.context and file == local.kubeconfig:
-                    # The control target under another name: one cluster, never deployed to twice.
-                    labels = {**local.labels, **entry.labels}
-                    infos[LOCAL] = attrs.evolve(local, labels=labels)
-                    aliases[entry.name] = LOCAL
-                    continue
                 infos[entry.name] = ClusterInfo(
                     name=entry.name,
                     kind="kube",
-                    context=target,
-                    kubeconfig=file,
+                    context=entry.context or entry.name,
+                    kubeconfig=entry.kubeconfig or kubeconfig,
                     labels=entry.labels,
                     declared=where,
                 )
+        _one_name_per_context(infos, aliases)
         for db in sorted((root / SANDBOXES_DIR).glob("*/sandbox.db")):
             name = SANDBOX_PREFIX + db.parent.name
             if name not in infos and sandbox_name_problem(name) is None:

@@ -170,29 +170,38 @@ def test_a_sandbox_that_cannot_be_opened_names_the_cluster(tmp_path: Path) -> No
 
 
 def test_kube_contexts_are_clusters_and_the_control_context_is_local(tmp_path: Path) -> None:
-    config = kubeconfig(tmp_path / "kubeconfig", "hub", "beijing", "local", current="hub")
+    config = kubeconfig(tmp_path / "kubeconfig", "hub", "beijing", "arn:aws:eks:sh", "local", current="hub")
     file = cluster_file(
         tmp_path / "c.yaml",
         "clusters:\n"
         "  beijing:\n    labels: {region: north}\n"
-        "  shanghai:\n    context: beijing\n    labels: {region: east}\n"
+        "  shanghai:\n    context: 'arn:aws:eks:sh'\n    labels: {region: east}\n"
         "  home:\n    context: hub\n    labels: {role: hub}\n",
     )
     clusters = ClusterSet.discover(kubeconfig=str(config), sandbox=tmp_path / "root", cluster_file=file)
-    # the kubeconfig's own `local` context is shadowed by the control target
+    # the kubeconfig's own `local` context is shadowed by the control target; a context the
+    # file names is one cluster under the file's name (its own name is an alias)
     assert clusters.names() == ("local", "beijing", "shanghai")
     local = clusters.info(LOCAL)
-    assert (local.kind, local.context, local.declared, local.labels) == (
-        "kube",
-        "hub",
-        "--kubeconfig",
-        {"role": "hub"},
-    )
+    assert (local.kind, local.context, local.declared) == ("kube", "hub", "--kubeconfig")
+    assert local.labels == {"role": "hub"}
     assert clusters.resolve("hub") == clusters.resolve("home") == LOCAL
     assert clusters.select(names=["hub", "home", "local"]) == (LOCAL,)
-    assert clusters.info("shanghai").context == "beijing"
+    assert clusters.resolve("arn:aws:eks:sh") == "shanghai"
+    assert clusters.info("shanghai").context == "arn:aws:eks:sh"
+    assert clusters.select(names=["shanghai", "arn:aws:eks:sh"]) == ("shanghai",)
     assert clusters.select(labels={"region": "east"}) == ("shanghai",)
+    assert clusters.info("beijing").declared == f"{file}:2"
     assert "kubeconfig" in clusters.info("beijing").location and TOKEN not in repr(clusters.info("beijing"))
+
+
+def test_two_entries_for_one_context_are_refused(tmp_path: Path) -> None:
+    config = kubeconfig(tmp_path / "kubeconfig", "hub", "beijing")
+    file = cluster_file(tmp_path / "c.yaml", "clusters:\n  beijing: {}\n  peking:\n    context: beijing\n")
+    with pytest.raises(ClusterError) as caught:
+        ClusterSet.discover(kubeconfig=str(config), cluster_file=file)
+    assert "clusters 'beijing' and 'peking' are the same context 'beijing'" in caught.value.message
+    assert caught.value.got == f"{file}:2 and {file}:3"
 
 
 def test_without_a_kube_target_no_context_is_a_cluster_unless_the_file_names_it(tmp_path: Path) -> None:
