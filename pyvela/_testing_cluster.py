@@ -15,7 +15,9 @@ from typing import Any
 
 import attrs
 
-from pyvela._app.loader import LoadedApp, load_app
+from pyvela._app.application import Application, app_spec, revision_hash, validate
+from pyvela._app.catalogue import Catalogue
+from pyvela._app.loader import LoadedApp, definition_modules, load_app, uses_stdlib
 from pyvela._backends.protocol import Backend
 from pyvela._configcentre.protocol import ConfigCentre
 from pyvela._core.objects import Obj, ObjectRef
@@ -37,6 +39,28 @@ API_VERSIONS = {
     "HorizontalPodAutoscaler": "autoscaling/v2",
     "Rollout": "argoproj.io/v1alpha1",
 }
+
+
+AppLike = str | Path | LoadedApp | Application
+
+
+def loaded_app(app: AppLike, defs: Sequence[str] | None = None) -> LoadedApp:
+    """An app file, a loaded app, or an ``Application`` built in the test, loaded and validated.
+
+    An ``Application`` is checked against the catalogue of ``defs`` (default ``$PYVELA_DEFS``,
+    else ``platform_defs``) as its file would be; its revision hashes its spec the same way.
+    """
+    if isinstance(app, LoadedApp):
+        return app
+    if not isinstance(app, Application):
+        return load_app(app, defs=defs)
+    catalogue = Catalogue.from_modules(definition_modules(defs), stdlib=uses_stdlib(app))
+    plan = validate(app, catalogue)
+    spec = app_spec(app, plan)
+    path = Path(app.components[0].where.file) if app.components and app.components[0].where else Path(".")
+    return LoadedApp(
+        path=path, app=app, catalogue=catalogue, plan=plan, spec=spec, revision=revision_hash(spec, catalogue)
+    )
 
 
 @attrs.frozen
@@ -127,14 +151,14 @@ class Cluster:
 
     def deploy(
         self,
-        app: str | Path | LoadedApp,
+        app: AppLike,
         *,
         defs: Sequence[str] | None = None,
         namespace: str | None = None,
         parallel: int = 8,
     ) -> Deployed:
         """Run the app's workflow to its end (as ``pyvela deploy``) and read its status."""
-        loaded = app if isinstance(app, LoadedApp) else load_app(app, defs=defs or self.defs)
+        loaded = loaded_app(app, defs or self.defs)
         recorder = Recorder()
         centre, config = self._centre(loaded)
         ops = AppOps(

@@ -46,14 +46,14 @@ import attrs
 import yaml
 
 from pyvela._app.application import Application
-from pyvela._app.loader import LoadedApp, load_app
+from pyvela._app.guardrails import GuardrailReport, evaluate
 from pyvela._app.output import to_yaml
 from pyvela._app.render import RenderedObject, render_component
 from pyvela._core.actions import Action, StepContext
 from pyvela._core.fielddiff import Difference, describe, differences, report
 from pyvela._core.objects import Obj, is_helm_release
 from pyvela._core.steps import StepUse
-from pyvela._testing_cluster import Cluster, Deployed, real_cluster, sandbox_cluster
+from pyvela._testing_cluster import AppLike, Cluster, Deployed, loaded_app, real_cluster, sandbox_cluster
 from pyvela._workflow.driver import StepRun, Suspended, drive
 from pyvela.errors import PyvelaError
 
@@ -65,8 +65,10 @@ __all__ = [
     "StepTrace",
     "assert_fields",
     "assert_golden",
+    "assert_guardrails_pass",
     "assert_object",
     "differences",
+    "guardrails",
     "in_ci",
     "real_cluster",
     "render",
@@ -131,18 +133,15 @@ class RenderedObjects:
         return found[0]
 
 
-def _loaded(app: str | Path | LoadedApp, defs: Sequence[str] | None = None) -> LoadedApp:
-    return app if isinstance(app, LoadedApp) else load_app(app, defs=defs)
-
-
 def render(
-    app: str | Path | LoadedApp, *, component: str | None = None, defs: Sequence[str] | None = None
+    app: AppLike, *, component: str | None = None, defs: Sequence[str] | None = None
 ) -> RenderedObjects:
-    """Render an app file (or a loaded app), optionally one component only.
+    """Render an app file, a loaded app or an ``Application`` built in the test, optionally one
+    component only.
 
     ``defs``: the catalogue's modules (default ``$PYVELA_DEFS``, else ``platform_defs``).
     """
-    loaded = _loaded(app, defs)
+    loaded = loaded_app(app, defs)
     items: list[RenderedObject] = []
     warnings: list[str] = []
     for use in loaded.app.components:
@@ -154,6 +153,24 @@ def render(
     if component is not None and not items:
         raise AssertionError(f"no component {component!r} in {loaded.app.name!r}")
     return RenderedObjects(tuple(items), tuple(warnings))
+
+
+def guardrails(app: AppLike, *, defs: Sequence[str] | None = None) -> GuardrailReport:
+    """Run the catalogue's checks (``@check`` definitions) over the app's render, as ``pyvela
+    check`` does: ``.errors``, ``.warnings``, ``.waived``, ``.ok``."""
+    loaded = loaded_app(app, defs)
+    rendered = [render_component(loaded.app, use, revision=loaded.revision) for use in loaded.app.components]
+    return evaluate(loaded.app, loaded.catalogue, rendered)
+
+
+def assert_guardrails_pass(app: AppLike, *, defs: Sequence[str] | None = None) -> GuardrailReport:
+    """Assert that no check finds an error in the app (warnings and waived findings pass);
+    a failure lists each finding as ``pyvela check`` prints it."""
+    report = guardrails(app, defs=defs)
+    if report.errors:
+        lines = [v.text() for v in report.errors]
+        raise AssertionError(f"app {report.app!r} fails {len(lines)} guardrail(s):\n" + "\n".join(lines))
+    return report
 
 
 @attrs.define
@@ -236,9 +253,7 @@ def run_step(
     return trace
 
 
-def assert_golden(
-    app: str | Path | LoadedApp, golden: str | Path, *, defs: Sequence[str] | None = None
-) -> None:
+def assert_golden(app: AppLike, golden: str | Path, *, defs: Sequence[str] | None = None) -> None:
     """Compare an app's rendered objects with a golden YAML file, after parsing both.
 
     With ``pytest --pyvela-update-golden`` (or ``PYVELA_UPDATE_GOLDEN=1``) the file is
