@@ -198,8 +198,13 @@ def status_text(console: Console, data: Mapping[str, Any]) -> None:
             env = " ".join(f"{k}={v}" for k, v in c["env"].items() if k in ("BackendIP", "RUNTIME_CLUSTER"))
             details.append(f"{cname}: {c['image']} {env}".strip())
         health = ("ready" if o["ready"] else "not ready") + (f" ({o['message']})" if o["message"] else "")
-        objects.add_row(f"{ref['kind']}/{ref['name']}", o["component"] or "", health, "; ".join(details))
+        where = f"{o['cluster']}: " if o.get("cluster") else ""  # placed on another cluster (topology)
+        name = f"{where}{ref['kind']}/{ref['name']}"
+        objects.add_row(name, o["component"] or "", health, "; ".join(details))
     console.print(objects)
+    for cluster, c in (data.get("clusters") or {}).items():
+        state = f"{c['ready']}/{c['objects']} ready" if c["reachable"] else f"does not answer: {c['message']}"
+        console.print(Text(f"cluster {cluster}: {state}"), highlight=False)
 
 
 #: How many of a step's kept log lines the text view shows (``-o json`` has them all).

@@ -81,3 +81,15 @@ def test_deploy_status_and_delete_across_named_sandboxes(
     code, out, err = run(capsys, "delete", str(path), "--clusters", str(clusters), "-o", "json")
     assert code == 0, err
     assert _web(sandbox_dir, "eu") is None and _web(sandbox_dir, "us") is None
+
+
+def test_status_text_names_each_object_cluster(
+    capsys: pytest.CaptureFixture[str], write_app: WriteApp, sandbox_dir: Path, tmp_path: Path
+) -> None:
+    clusters = tmp_path / "clusters.yaml"
+    clusters.write_text("clusters:\n  sandbox:eu: {labels: {env: prod}}\n")
+    path = write_app(APP, "shop.py")
+    assert run(capsys, "deploy", str(path), "--clusters", str(clusters))[0] == 0
+    code, out, err = run(capsys, "status", str(path), "--clusters", str(clusters))
+    assert code == 0, err
+    assert "sandbox:eu: Deployment/web" in out and "cluster sandbox:eu: 1/1 ready" in out
