@@ -66,7 +66,10 @@ def with_clusters(args: argparse.Namespace, backend: Backend, *, read: bool) -> 
 
 
 def _ops(args: argparse.Namespace, backend: Backend, events: Any) -> AppOps:
-    loaded = load_app(args.app, defs=args.defs)
+    from pyvela._cli.day2 import is_name, recorded
+
+    # An app's name (a rollback): the app as its state record describes it.
+    loaded = recorded(args, backend) if is_name(args.app) else load_app(args.app, defs=args.defs)
     for warning in loaded.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     centre, config = config_centre_for(backend, loaded)

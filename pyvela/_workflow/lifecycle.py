@@ -153,7 +153,8 @@ class AppOps:
             force_conflicts=self.options.force_conflicts,
             policies=ResourcePolicies(
                 ((p.definition.name, p.params) for p in self.loaded.app.policies),
-                component_types={c.name: c.definition.name for c in self.loaded.app.components},
+                # From the spec: an app rebuilt from its record (a rollback by name) has it alone.
+                component_types={c["name"]: c["type"] for c in self.loaded.spec.get("components") or []},
             ),
             adopted=adopted_refs(rec),
             renders=self.renders,

@@ -1,9 +1,10 @@
 """Operations on an app named by its state record alone (``pyvela delete APP`` without the file).
 
-The record holds what reading and removing an app need: every revision's inventory, the
-objects kept by its garbage-collect rules, what it registered in the config centre, and
-its app spec (the policies' parameters as data). Deploying, resuming and restarting run
-the steps' code, which only the app's source has (``NEEDS_SOURCE``).
+The record holds what reading, removing and rolling back an app need: every revision's
+inventory (with manifests), the objects kept by its garbage-collect rules, what it
+registered in the config centre, and its app spec (its resource policies' parameters as
+data, its components' types). Deploying, resuming and restarting run the steps' code,
+which only the app's source has (``NEEDS_SOURCE``).
 """
 
 from __future__ import annotations
@@ -11,14 +12,20 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import attrs
 
+from pyvela._app.application import Application, Plan
+from pyvela._app.catalogue import Catalogue
+from pyvela._app.loader import LoadedApp
 from pyvela._backends.protocol import Backend
 from pyvela._configcentre.protocol import ConfigCentre
+from pyvela._core.definitions import PolicyUse
 from pyvela._core.objects import ObjectRef
-from pyvela._core.policies_builtin import GarbageCollectParams
+from pyvela._core.params import caller_location
+from pyvela._core.policies_builtin import POLICIES, GarbageCollectParams
 from pyvela._workflow.events import EventSink
 from pyvela._workflow.gc import collect, delete_plan
 from pyvela._workflow.registrations import remove
@@ -26,13 +33,13 @@ from pyvela._workflow.results import RunResult
 from pyvela._workflow.state import AppLock, StateStore, control_ref
 from pyvela.errors import StateError
 
+_HERE = caller_location(1)
+
 #: Why a command cannot run from the record alone, by command.
 NEEDS_SOURCE = {
     "deploy": "a deploy renders the components and runs the steps, whose code is in the app's source",
     "resume": "resuming runs the remaining steps, whose code is in the app's source",
     "restart": "restarting runs the steps again, whose code is in the app's source",
-    "rollback": "a rollback re-applies through the app's resource policies (take-over, read-only, "
-    "apply-once...) and config-centre settings, which the app's module defines",
     "diff": "a diff renders the components from the app's source",
     "render": "a render needs the app's source",
     "config": "the config-centre settings may be defined in the app's module",
@@ -67,6 +74,45 @@ def gc_from_record(record: Mapping[str, Any]) -> GarbageCollectParams:
         ) from exc
     assert isinstance(built, GarbageCollectParams)
     return built
+
+
+def recorded_app(record: Mapping[str, Any], namespace: str) -> LoadedApp:
+    """The app as its record describes it, for what runs no step code (a rollback): its name,
+    namespace and spec, and its resource policies rebuilt from their recorded parameters.
+
+    It has no components or steps: the objects come from the record's inventory, and the
+    policies' selectors see the components' types through the spec.
+    """
+    spec = next((r["spec"] for r in reversed(record.get("revisions") or []) if r.get("spec")), None)
+    if not isinstance(spec, Mapping):
+        raise StateError(
+            f"the record of app {record.get('app')!r} holds no app spec to act on",
+            fix="pass the app file instead of its name",
+        )
+    builtin = {p.name: p for p in POLICIES}
+    uses: list[PolicyUse[Any]] = []
+    for p in spec.get("policies") or []:
+        definition = builtin.get(str(p.get("type")))
+        if definition is None:
+            continue  # not a resource policy: applying objects does not read it
+        try:
+            params = structure(definition.params, dict(p.get("properties") or {}))
+        except (TypeError, ValueError, KeyError) as exc:
+            raise StateError(
+                f"the {p.get('type')} policy recorded for this app cannot be read back",
+                got=f"{type(exc).__name__}: {exc}",
+                fix="pass the app file instead of its name",
+            ) from exc
+        uses.append(PolicyUse(name=str(p.get("name")), definition=definition, params=params, where=_HERE))
+    app = Application(str(record.get("app")), components=(), policies=tuple(uses), namespace=namespace)
+    return LoadedApp(
+        path=Path(f"<state record of {record.get('app')}>"),
+        app=app,
+        catalogue=Catalogue(modules=(), definitions={}),
+        plan=Plan(mode="StepByStep", steps={}, order=(), groups={}),
+        spec=dict(spec),
+        revision=str(record["revisions"][-1].get("hash") or ""),
+    )
 
 
 def structure(tp: Any, data: Any) -> Any:

@@ -12,7 +12,7 @@ import pytest
 
 from pyvela._backends.sandbox import Sandbox
 from pyvela._cli.main import main
-from pyvela._core.objects import LABEL_APP
+from pyvela._core.objects import LABEL_APP, ObjectRef
 from pyvela._workflow.state import state_ref
 
 WriteApp = Callable[..., Path]
@@ -156,7 +156,8 @@ def test_ls_reads_a_record_written_before_summaries(
         box.close()
     _, data = as_json(capsys, "ls")
     row = data["apps"][0]
-    assert row["steps"] == {"done": 2, "failed": 0, "skipped": 0, "total": 2} and row["objects"] == {"ready": 1, "total": 1}
+    assert row["steps"] == {"done": 2, "failed": 0, "skipped": 0, "total": 2}
+    assert row["objects"] == {"ready": 1, "total": 1}
 
 
 def test_commands_take_an_app_name(
@@ -188,7 +189,7 @@ def test_commands_take_an_app_name(
     code, out, err = run(capsys, "history", "shop", "-n", "elsewhere")
     assert code == 1 and "no app 'shop' in namespace 'elsewhere'" in err and "-n default" in err
 
-    for argv in (("rollback", "shop"), ("workflow", "resume", "shop"), ("workflow", "restart", "shop")):
+    for argv in (("deploy", "shop"), ("workflow", "resume", "shop"), ("workflow", "restart", "shop")):
         code, out, err = run(capsys, *argv, "-n", "default")
         assert code == 1 and "needs the app's file" in err and "Traceback" not in err, argv
 
@@ -293,3 +294,37 @@ def test_each_revision_start_and_end_is_an_event_on_the_state_record(
         assert e["source"]["component"] == "pyvela"
     failed = next(e for e in events if e["reason"] == "RevisionFailed")
     assert "failed steps: apply-web" in failed["message"]
+
+
+def test_rollback_by_name_reapplies_an_earlier_revision_with_the_recorded_policies(
+    capsys: pytest.CaptureFixture[str], write_app: WriteApp, sandbox_dir: Path
+) -> None:
+    source = """
+from pyvela import Application, garbage_collect
+from tests.cli.day2_defs import service
+
+app = Application(
+    "roll",
+    components=[service("roll-web", image="nginx:{tag}")] + [{extra}],
+    policies=[garbage_collect("gc", keep_legacy_resource=True)],
+)
+"""
+    extra = 'service("extra", image="nginx:1")'
+    for tag, more in (("1.27", ""), ("1.28", extra)):
+        path = write_app(source.format(tag=tag, extra=more), "roll.py")
+        assert run(capsys, "deploy", str(path), *DEFS)[0] == 0
+    code, data = as_json(capsys, "rollback", "roll", "1")
+    assert code == 0 and data["phase"] == "succeeded" and data["revision"] == 3
+    box = Sandbox(sandbox_dir)
+    try:
+        live = box.get(ObjectRef("apps/v1", "Deployment", "default", "roll-web"))
+        assert live is not None
+        assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.27"
+        # Revision 1 had no `extra`: the recorded policy (keep_legacy_resource) keeps it.
+        assert box.get(ObjectRef("apps/v1", "Deployment", "default", "extra")) is not None
+    finally:
+        box.close()
+    code, history = as_json(capsys, "history", "roll")
+    assert [(r["kind"], r["rollback_of"]) for r in history][-1] == ("rollback", 1)
+    code, _, err = run(capsys, "rollback", "roll", "9")
+    assert code == 1 and "no revision 9" in err
