@@ -48,3 +48,44 @@ def _secret_values(obj: Obj | None) -> dict[str, Any]:
     for k, v in (obj.get("stringData") or {}).items():
         values[k] = base64.b64encode(str(v).encode()).decode()
     return values
+
+
+def _is_secret(value: Any) -> bool:
+    return (
+        isinstance(value, dict) and value.get("kind") == "Secret" and any(f in value for f in _SECRET_FIELDS)
+    )
+
+
+def mask_nested(before: Any, after: Any) -> tuple[Any, Any]:
+    """``before`` and ``after`` (JSON-like data: an app spec) with every Secret manifest held
+    anywhere in them masked, each against the one at the same place in the other.
+
+    An app's properties may carry whole manifests (``k8s-objects``, a raw trait): a Secret
+    among them is as secret there as in the cluster.
+    """
+    if _is_secret(before) or _is_secret(after):
+        old = before if isinstance(before, dict) else None
+        new = after if isinstance(after, dict) else None
+        masked_old, masked_new = mask_secrets(old, new)
+        return (masked_old if old is not None else before), (masked_new if new is not None else after)
+    if isinstance(before, dict) or isinstance(after, dict):
+        b = before if isinstance(before, dict) else {}
+        a = after if isinstance(after, dict) else {}
+        pairs = {k: mask_nested(b.get(k), a.get(k)) for k in [*b, *(k for k in a if k not in b)]}
+        return (
+            {k: pairs[k][0] for k in b} if isinstance(before, dict) else before,
+            {k: pairs[k][1] for k in a} if isinstance(after, dict) else after,
+        )
+    if isinstance(before, list) or isinstance(after, list):
+        b_list = before if isinstance(before, list) else []
+        a_list = after if isinstance(after, list) else []
+        size = max(len(b_list), len(a_list))
+        pairs_list = [
+            mask_nested(b_list[i] if i < len(b_list) else None, a_list[i] if i < len(a_list) else None)
+            for i in range(size)
+        ]
+        return (
+            [p[0] for p in pairs_list[: len(b_list)]] if isinstance(before, list) else before,
+            [p[1] for p in pairs_list[: len(a_list)]] if isinstance(after, list) else after,
+        )
+    return before, after

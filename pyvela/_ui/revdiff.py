@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from pyvela._core.masking import mask_secrets
+from pyvela._core.masking import mask_nested, mask_secrets
 from pyvela._core.objects import Obj, ObjectRef, deep_copy
 
 _VOLATILE = ("managedFields", "resourceVersion", "uid", "generation", "creationTimestamp")
@@ -64,7 +64,8 @@ def revision_diff(revisions: Sequence[dict[str, Any]]) -> dict[str, Any]:
     last = revisions[-1]
     prev = revisions[-2] if len(revisions) > 1 else {}
     old_tag, new_tag = f"revision {prev.get('number', 0)}", f"revision {last.get('number')}"
-    spec = _unified(_text(prev.get("spec")), _text(last.get("spec")), old_tag, new_tag)
+    old_spec, new_spec = mask_nested(prev.get("spec"), last.get("spec"))  # manifests in properties
+    spec = _unified(_text(old_spec), _text(new_spec), old_tag, new_tag)
     before, after = _manifests(prev), _manifests(last)
     objects: list[dict[str, Any]] = []
     unchanged = 0

@@ -172,6 +172,24 @@ def test_the_revision_diff_never_shows_a_secret_value() -> None:
         assert value not in str(diff)
 
 
+def test_a_secret_inside_the_app_spec_is_masked_too() -> None:
+    # k8s-objects carries whole manifests in its properties: the spec diff must mask them.
+    def spec(password: str) -> dict[str, Any]:
+        secret = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "s"},
+            "stringData": {"pw": password},
+        }
+        return {"name": "x", "components": [{"name": "c", "properties": {"objects": [secret]}}]}
+
+    diff = revision_diff([{"number": 1, "spec": spec("old-pw")}, {"number": 2, "spec": spec("new-pw")}])
+    assert "old-pw" not in diff["spec"] and "new-pw" not in diff["spec"]
+    assert "-        pw: <hidden>" in diff["spec"] and "+        pw: '<hidden: changed>'" in diff["spec"]
+    first = revision_diff([{"number": 1, "spec": spec("only-pw")}])
+    assert "only-pw" not in first["spec"] and "pw: <hidden>" in first["spec"]
+
+
 def test_objects_are_grouped_by_cluster_then_component() -> None:
     ref = {"apiVersion": "v1", "kind": "Service", "namespace": "default", "name": "a"}
     objects = [
