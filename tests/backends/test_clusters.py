@@ -255,3 +255,26 @@ def test_close_closes_what_it_opened_and_not_what_it_was_given(tmp_path: Path) -
         clusters.backend(LOCAL)
     given.close()
     other.close()
+
+
+def test_a_named_sandbox_is_not_reset_while_a_run_of_its_control_sandbox_holds_a_lease(
+    three: ClusterSet, tmp_path: Path
+) -> None:
+    from pyvela._workflow.state import AppLock
+    from pyvela.errors import LockedError
+
+    eu = three.backend("sandbox:eu")
+    eu.apply(NS)
+    lock = AppLock(three.backend(LOCAL), "shop", "default")  # the run's lock lives on local
+    lock.acquire()
+    try:
+        with pytest.raises(LockedError, match="refusing to reset") as refused:
+            eu.reset()  # type: ignore[attr-defined]
+        assert "default/shop" in str(refused.value) and "in the control sandbox" in str(refused.value)
+        assert eu.get(NS_REF) is not None
+        eu.reset(force=True)  # type: ignore[attr-defined]
+    finally:
+        lock.release()
+    eu.apply(NS)
+    eu.reset()  # type: ignore[attr-defined]
+    assert eu.get(NS_REF) is None
