@@ -2,7 +2,8 @@
 
 A cluster is a kubeconfig context or a named sandbox (``sandbox:NAME``, its own embedded
 cluster in ``<sandbox root>/clusters/NAME/``, with the default sandbox's rules: its own
-database, reset refused while a run holds a Lease in it). ``local`` is always the control
+database, reset refused while a run holds a Lease in it or in its control sandbox).
+``local`` is always the control
 target, where the app's state record lives, like KubeVela's hub: the ``--context`` (or the
 kubeconfig's current context with ``--kubeconfig``, or the pod's service account with
 ``--in-cluster``), else the default sandbox. Which clusters exist (``discover``):
@@ -14,6 +15,9 @@ kubeconfig's current context with ``--kubeconfig``, or the pod's service account
 - every entry of the cluster file (``clusterfile``): labels for any cluster, a context under
   a name of its own, named sandboxes;
 - every named sandbox already on disk (a cluster dropped from the file can still be pruned).
+
+Two names for one context are one cluster: the kubeconfig's own name becomes an alias of the
+cluster file's (or of ``local``); two file entries for one context are refused.
 
 Public API::
 
@@ -28,7 +32,10 @@ Public API::
         .select(*, names=None, labels=None, allow_empty=False) -> tuple[str, ...]
         .backend(name) -> Backend    (lazy, cached, thread-safe; errors name the cluster)
         .opened() -> tuple[str, ...] .probe(name, timeout) / .probe_all(names, timeout) -> Reach
-        .close()
+        .close()                     (closes what it opened, never the backends it was given)
+    ClusterSet.discover(..., opened={"local": backend}) uses an open control backend as it is.
+    describe(info) -> dict           (what ``pyvela clusters -o json`` prints of a cluster)
+    Reach(name, ok, message, seconds)
 
 ``select`` follows KubeVela's topology: ``names`` (when given, even empty) win over ``labels``;
 each name must be a known cluster (the error names it and lists the known ones); a label
