@@ -36,10 +36,15 @@ def snapshot(backend: Backend, namespace: str, app: str) -> dict[str, Any]:
     if not record or not record["revisions"]:
         return {"revision": None, "phase": None, "message": "", "steps": {}}
     rev = record["revisions"][-1]
+    phase, message = rev.get("phase"), rev.get("message") or ""
+    if phase == "running":  # as `status` says it: a run whose process is gone is not running
+        gone = AppView(backend, StateStore(backend, app, namespace)).interrupted(rev)
+        if gone is not None:
+            phase, message = "interrupted", gone["message"]
     return {
         "revision": rev.get("number"),
-        "phase": rev.get("phase"),
-        "message": rev.get("message") or "",
+        "phase": phase,
+        "message": message,
         "steps": {
             name: {k: st.get(k) for k in ("phase", "reason", "message", "outputs", "elapsed")}
             for name, st in (rev.get("steps") or {}).items()

@@ -48,7 +48,9 @@ def _manifests(rev: dict[str, Any]) -> dict[str, Obj]:
     out: dict[str, Obj] = {}
     for e in rev.get("inventory") or []:
         if isinstance(e.get("manifest"), dict):
-            out[str(ObjectRef.from_dict(e["ref"]))] = e["manifest"]
+            ref = str(ObjectRef.from_dict(e["ref"]))
+            # The same object on two clusters (topology policies) is two objects.
+            out[ref if e.get("cluster") is None else f"{ref} on cluster {e['cluster']}"] = e["manifest"]
     return out
 
 
