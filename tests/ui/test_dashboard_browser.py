@@ -87,7 +87,9 @@ def test_the_seed_after_a_sandbox_deploy(browser: Any, tmp_path: Path) -> None:
             assert {"base-service", "redis", "proxy-service"} <= set(components)
             base = browser.find_element(By.CSS_SELECTOR, '.component[data-component="base-service"]')
             assert "not ready" not in base.text and "ready" in base.text
-            proxy_objects = browser.find_element(By.CSS_SELECTOR, '.component[data-component="proxy-service"]')
+            proxy_objects = browser.find_element(
+                By.CSS_SELECTOR, '.component[data-component="proxy-service"]'
+            )
             assert f'"BackendIP": "{base_ip}"' in proxy_objects.text  # the Rollout's env, as applied
             assert browser.find_element(By.ID, "history").text.count("succeeded") == 1
             shot = screenshot(browser, "dashboard-seed", tmp_path)

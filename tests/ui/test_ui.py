@@ -297,3 +297,38 @@ def test_snapshot_of_an_app_never_deployed(tmp_path: Path) -> None:
         }
     finally:
         backend.close()
+
+
+def test_a_run_whose_process_is_gone_is_interrupted_not_running(tmp_path: Path) -> None:
+    from pyvela._ui.queries import app_detail
+    from pyvela._workflow.engine import new_step_state
+    from pyvela._workflow.state import StateStore, new_record, now_iso
+
+    backend = sandbox(tmp_path / "sb")
+    try:
+        record = new_record("ghost", "default")
+        step = new_step_state() | {"phase": "running", "started": now_iso()}
+        spec = {"name": "ghost", "workflow": {"mode": "StepByStep", "steps": [{"name": "a", "type": "noop"}]}}
+        record["revisions"].append(
+            {
+                "number": 1,
+                "hash": "h",
+                "kind": "deploy",
+                "phase": "running",
+                "started": now_iso(),
+                "finished": None,
+                "spec": spec,
+                "message": "",
+                "planned": [],
+                "inventory": [],
+                "steps": {"a": step},
+            }
+        )
+        StateStore(backend, "ghost", "default").save(record)  # written, and no Lease held
+        live = snapshot(backend, "default", "ghost")
+        assert live["phase"] == "interrupted" and "no process holds the Lease" in live["message"]
+        detail = app_detail(backend, "default", "ghost")
+        assert detail["status"]["phase"] == "interrupted"
+        assert detail["graph"].step("a").phase == "running"  # the step as recorded
+    finally:
+        backend.close()
