@@ -116,8 +116,16 @@ app = Application(
 """
 
 
-def test_a_running_deploy_is_followed_live(browser: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("drawn", ["svg", "html"])
+def test_a_running_deploy_is_followed_live(
+    browser: Any, tmp_path: Path, drawn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from selenium.webdriver.common.by import By
+
+    from pyvela._ui import drawing
+
+    if drawn == "html":  # no Graphviz: the layered HTML drawing is recoloured the same way
+        monkeypatch.setattr(drawing, "graphviz_available", lambda: False)
 
     path = tmp_path / "live_app.py"
     path.write_text(APP)
@@ -140,6 +148,7 @@ def test_a_running_deploy_is_followed_live(browser: Any, tmp_path: Path) -> None
             _wait_until(lambda: _step_phase(reader, "gate-one") == "running", "gate-one to run")
             browser.get(url + "/apps/default/live-app")
             wait_for(browser, has_phase("gate-one", "running"), "gate-one shown running")
+            assert bool(browser.find_elements(By.CSS_SELECTOR, "#graph svg")) == (drawn == "svg")
             assert "phase-succeeded" in phase_of(browser, "first")
             assert "phase-pending" in phase_of(browser, "gate-two")
             assert browser.find_element(By.ID, "run-phase").text == "running"
@@ -157,7 +166,9 @@ def test_a_running_deploy_is_followed_live(browser: Any, tmp_path: Path) -> None
             assert browser.execute_script("return window.pyvelaSamePage === true;"), "the page reloaded"
             row = browser.find_element(By.CSS_SELECTOR, '#steps tr[data-step="gate-one"]')
             assert "succeeded" in row.text
-            screenshot(browser, "dashboard-live-running", tmp_path)
+            gate = browser.find_element(By.ID, "step-gate-one")
+            assert "succeeded" in gate.text  # the phase written in the node, not only its colour
+            screenshot(browser, f"dashboard-live-running-{drawn}", tmp_path)
 
             backend.create(
                 {
