@@ -9,15 +9,15 @@ lifecycle and executor, so a test that passes here passes there.
 from __future__ import annotations
 
 import builtins
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from pyvela._app.application import Application, app_spec, revision_hash, validate
-from pyvela._app.catalogue import Catalogue
-from pyvela._app.loader import LoadedApp, definition_modules, load_app, uses_stdlib
+from pyvela._app.application import Application
+from pyvela._app.loader import LoadedApp, load_app, load_application
 from pyvela._backends.protocol import Backend
 from pyvela._configcentre.protocol import ConfigCentre
 from pyvela._core.objects import Obj, ObjectRef
@@ -25,6 +25,7 @@ from pyvela._workflow.events import Event, Recorder
 from pyvela._workflow.executor import ConfigSettings
 from pyvela._workflow.lifecycle import AppOps
 from pyvela._workflow.results import Options, RunResult
+from pyvela.errors import ConfigCentreError
 
 #: The API version of the kinds a test most often reads back, so ``get("Deployment", "web")``
 #: needs no ``api_version``; any other kind names its own.
@@ -54,13 +55,7 @@ def loaded_app(app: AppLike, defs: Sequence[str] | None = None) -> LoadedApp:
         return app
     if not isinstance(app, Application):
         return load_app(app, defs=defs)
-    catalogue = Catalogue.from_modules(definition_modules(defs), stdlib=uses_stdlib(app))
-    plan = validate(app, catalogue)
-    spec = app_spec(app, plan)
-    path = Path(app.components[0].where.file) if app.components and app.components[0].where else Path(".")
-    return LoadedApp(
-        path=path, app=app, catalogue=catalogue, plan=plan, spec=spec, revision=revision_hash(spec, catalogue)
-    )
+    return load_application(app, defs=defs)
 
 
 @attrs.frozen
@@ -206,14 +201,34 @@ class Cluster:
         return API_VERSIONS[kind]
 
     def _centre(self, loaded: LoadedApp) -> tuple[Callable[[], ConfigCentre], ConfigSettings]:
+        config = ConfigSettings(app_id=loaded.app.name)
         if self.is_sandbox:
             # The sandbox's own centre, whatever the environment says: a test stays hermetic.
-            factory = getattr(self.backend, "config_centre")  # noqa: B009 - Backend does not declare it
-            return factory, ConfigSettings(app_id=loaded.app.name)
-        # A real cluster: the config centre the app or the environment configures, as the CLI's.
-        from pyvela._cli.run import config_centre_for
+            factory: Callable[[], ConfigCentre] = getattr(self.backend, "config_centre")  # noqa: B009
+            return factory, config
+        # A real cluster: Apollo when the app module or the environment configures it.
+        from pyvela._configcentre.apollo import ApolloConfigCentre, ApolloSettings
 
-        return config_centre_for(self.backend, loaded)
+        settings = getattr(loaded.module, "apollo", None)
+        if not isinstance(settings, ApolloSettings):
+            settings = ApolloSettings.from_env(os.environ)
+        if settings is None:
+
+            def missing() -> ConfigCentre:
+                raise ConfigCentreError(
+                    f"no configuration centre is configured for {self.description}",
+                    fix="set PYVELA_APOLLO_PORTAL_URL and PYVELA_APOLLO_CONFIG_URL (and "
+                    "PYVELA_APOLLO_TOKEN), or define `apollo = ApolloSettings(...)` in the app module",
+                )
+
+            return missing, config
+        chosen = settings
+        return (
+            lambda: ApolloConfigCentre(chosen),
+            ConfigSettings(
+                app_id=chosen.app_id or loaded.app.name, env=chosen.env, namespace=chosen.namespace
+            ),
+        )
 
 
 def sandbox_cluster(root: Path, *, ready_delay: float = 0.0, defs: Sequence[str] | None = None) -> Cluster:
@@ -226,9 +241,7 @@ def sandbox_cluster(root: Path, *, ready_delay: float = 0.0, defs: Sequence[str]
 def real_cluster(
     context: str, kubeconfig: str | None = None, *, defs: Sequence[str] | None = None
 ) -> Cluster:
-    """The cluster of a kubeconfig context (checked before any client is built)."""
+    """The cluster of a kubeconfig context (a missing file or context is a ClusterError)."""
     from pyvela._backends.kube.backend import KubeBackend
-    from pyvela._cli.targets import check_kube_target
 
-    check_kube_target(context=context, kubeconfig=kubeconfig, in_cluster=False)
     return Cluster(KubeBackend.connect(context=context, kubeconfig=kubeconfig), context=context, defs=defs)

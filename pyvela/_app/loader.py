@@ -186,3 +186,20 @@ def _same_file(name: str, target: Path) -> bool:
         return Path(name).resolve() == target
     except (OSError, ValueError):
         return False
+
+
+def load_application(app: Application, *, defs: Sequence[str] | None = None) -> LoadedApp:
+    """An ``Application`` built in code (a test's), checked against the catalogue of ``defs``
+    as its file would be, with the revision its file would have."""
+    catalogue = Catalogue.from_modules(definition_modules(defs), stdlib=uses_stdlib(app))
+    plan = validate(app, catalogue)
+    spec = app_spec(app, plan)
+    first = app.components[0].where if app.components else None
+    return LoadedApp(
+        path=Path(first.file) if first is not None else Path("."),
+        app=app,
+        catalogue=catalogue,
+        plan=plan,
+        spec=spec,
+        revision=revision_hash(spec, catalogue),
+    )

@@ -239,6 +239,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     _target_args(clusters)
 
+    new = sub.add_parser(
+        "new",
+        help="Write a typed definition, its golden test and its docs stub (or a whole platform project).",
+        description="Scaffolding from templates: `new platform NAME` makes a project (package, pyproject "
+        "with mypy/ruff/pytest, guardrails, a starter component and app); component|trait|step|app "
+        "NAME add one to the project in -o DIR (default .). Nothing is overwritten.",
+    )
+    new.add_argument("kind", choices=("platform", "app", "component", "trait", "step"), metavar="KIND")
+    new.add_argument("name", metavar="NAME", help="lowercase and dashes, e.g. web-service")
+    new.add_argument(
+        "-o",
+        "--output-dir",
+        metavar="DIR",
+        help="platform: where its directory goes; others: the platform project (default .)",
+    )
+    new.add_argument(
+        "--component", metavar="NAME", help="(app) the platform's component it uses (default service)"
+    )
+
     sandbox = sub.add_parser("sandbox", help="Manage the embedded sandbox cluster.")
     sandbox_sub = sandbox.add_subparsers(dest="action", required=True, metavar="ACTION")
     reset = sandbox_sub.add_parser("reset", help="Delete everything in the sandbox.")
@@ -269,7 +288,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from pyvela._cli import commands as _commands
 
     try:
-        code = _commands.dispatch(args)
+        if args.command == "new":  # scaffolding: no app, no cluster
+            from pyvela._cli.scaffold import cmd_new
+
+            code = cmd_new(args)
+        else:
+            code = _commands.dispatch(args)
         sys.stdout.flush()  # inside the try: a closed pipe surfaces here, not at interpreter exit
         return code
     except PyvelaError as exc:
