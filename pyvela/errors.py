@@ -233,8 +233,10 @@ class GuardrailError(AppError):
     """Rendered objects fail guardrail checks with an error: nothing is applied.
 
     ``findings`` holds each error finding as a dict (``check``, ``message``, ``component``,
-    ``object``, ``where``, ``fix``, ``text``): the message lists them all, ``-o json`` too.
+    ``object``, ``where``, ``fix``, ``text``): the message lists the first ``SHOWN``, ``-o json`` all.
     """
+
+    SHOWN = 50
 
     def __init__(self, message: str, *, findings: list[dict[str, Any]] | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
@@ -243,8 +245,10 @@ class GuardrailError(AppError):
     def __str__(self) -> str:
         head = f"{self.where}: " if self.where is not None else ""
         lines = [head + self.message]
-        for finding in self.findings:
+        for finding in self.findings[: self.SHOWN]:
             lines += ["  " + line for line in str(finding.get("text") or finding.get("message")).splitlines()]
+        if len(self.findings) > self.SHOWN:  # a thousand components with one mistake: the rest in -o json
+            lines.append(f"  … and {len(self.findings) - self.SHOWN} more (`pyvela check` lists them all)")
         if self.fix is not None:
             lines.append(f"  fix:      {self.fix}")
         return "\n".join(lines)

@@ -75,7 +75,7 @@ def _summary(file: str, report: GuardrailReport) -> str:
         return f"{file}: app {report.app!r}: no checks are on (docs/guardrails.md says how to turn them on)"
     verdict = "fails" if c["errors"] else "passes"
     return (
-        f"{file}: app {report.app!r} {verdict} {c['checks']} check(s) on {c['cases']} object(s): "
+        f"{file}: app {report.app!r} {verdict} {c['checks']} check(s), {c['cases']} case(s) (rule x object): "
         f"{c['errors']} error(s), {c['warnings']} warning(s), {c['waived']} waived"
     )
 

@@ -166,15 +166,31 @@ class CheckedApp:
     namespace: str
     objects: tuple[CheckedObject, ...]
     subjects: tuple[CheckedObject, ...] = ()
+    # Built on first use: an app check that looks up an object per subject stays linear.
+    _by_kind: dict[str, list[CheckedObject]] = attrs.field(init=False, factory=dict, eq=False, repr=False)
+    _by_name: dict[tuple[str, str], list[CheckedObject]] = attrs.field(
+        init=False, factory=dict, eq=False, repr=False
+    )
+
+    def _index(self) -> None:
+        if self._by_kind or not self.objects:
+            return
+        for o in self.objects:
+            self._by_kind.setdefault(o.kind, []).append(o)
+            self._by_name.setdefault((o.kind, o.name), []).append(o)
 
     def of_kind(self, *kinds: str) -> list[CheckedObject]:
         """The objects of these kinds (``Service``), in order."""
+        self._index()
+        if len(kinds) == 1:
+            return list(self._by_kind.get(kinds[0], ()))
         return [o for o in self.objects if o.kind in kinds]
 
     def find(self, kind: str, name: str, namespace: str | None = None) -> CheckedObject | None:
         """The object of this kind and name (in ``namespace``, if given), or None."""
-        for o in self.objects:
-            if o.kind == kind and o.name == name and (namespace is None or o.namespace == namespace):
+        self._index()
+        for o in self._by_name.get((kind, name), ()):
+            if namespace is None or o.namespace == namespace:
                 return o
         return None
 

@@ -10,7 +10,7 @@ See ``docs/guardrails.md``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from pyvela import CheckedApp, CheckedObject, Finding, check
@@ -109,31 +109,46 @@ def no_privileged(obj: CheckedObject) -> Iterator[Finding]:
             )
 
 
-def _matches(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
-    return all(labels.get(k) == v for k, v in selector.items())
+def _few(names: Iterable[str], shown: int = 5) -> str:
+    """The first names and how many more (a message about a large app stays one line)."""
+    items = list(names)
+    more = f", … ({len(items) - shown} more)" if len(items) > shown else ""
+    return (", ".join(items[:shown]) + more) or "none"
+
+
+def _pod_labels(app: CheckedApp) -> tuple[list[CheckedObject], dict[tuple[str, str, Any], set[int]]]:
+    """The app's workloads, and which of them (by position) carry each ``(namespace, key, value)``
+    pod label: a selector is then matched by intersecting sets, not by scanning every workload."""
+    pods = [o for o in app.objects if o.pod_template is not None]
+    index: dict[tuple[str, str, Any], set[int]] = {}
+    for i, pod in enumerate(pods):
+        labels = ((pod.pod_template or {}).get("metadata") or {}).get("labels") or {}
+        for key, value in labels.items() if isinstance(labels, Mapping) else ():
+            index.setdefault((pod.namespace, key, value), set()).add(i)
+    return pods, index
 
 
 @check(name="service-selects-workload", scope="app", kinds=("Service",))
 def service_selects_workload(app: CheckedApp) -> Iterator[Finding]:
     """Every Service with a selector selects the pods of a workload of the app (a typo in a
     label leaves a Service with no endpoints, which no readiness rule notices)."""
-    pods = [o for o in app.objects if o.pod_template is not None]
+    pods, index = _pod_labels(app)
+    workloads = _few(str(p) for p in pods)
     for svc in app.subjects:
         spec = svc.object.get("spec") or {}
         selector = spec.get("selector") or {}
         if not selector or spec.get("type") == "ExternalName":
             continue  # endpoints managed by hand, or a DNS name: nothing to select
-        found = [
-            p
-            for p in pods
-            if p.namespace == svc.namespace
-            and _matches(selector, (p.pod_template or {}).get("metadata", {}).get("labels") or {})
-        ]
-        if not found:
+        matching: set[int] | None = None
+        for key, value in selector.items():
+            found = index.get((svc.namespace, key, value), set())
+            matching = found if matching is None else matching & found
+            if not matching:
+                break
+        if not matching:
             shown = ", ".join(f"{k}={v}" for k, v in sorted(selector.items()))
             yield Finding(
-                f"the selector {shown} matches the pods of no workload of the app "
-                f"(workloads: {', '.join(str(p) for p in pods) or 'none'})",
+                f"the selector {shown} matches the pods of no workload of the app (workloads: {workloads})",
                 subject=svc,
                 field="spec.selector",
                 fix="make the selector match the labels of the workload's pod template",
@@ -165,6 +180,7 @@ def _service_port(backend: Mapping[str, Any]) -> tuple[str | None, Any]:
 def ingress_backends_exist(app: CheckedApp) -> Iterator[Finding]:
     """Every Service an Ingress routes to is rendered by the app, with the port it names
     (otherwise the route answers 503 until someone notices)."""
+    known = ""  # the app's Services, for the message: listed once, when first needed
     for ingress in app.subjects:
         for field, backend in _backends(ingress.object.get("spec") or {}):
             name, port = _service_port(backend)
@@ -172,7 +188,7 @@ def ingress_backends_exist(app: CheckedApp) -> Iterator[Finding]:
                 continue  # a resource backend (a bucket): not a Service
             service = app.find("Service", str(name), ingress.namespace)
             if service is None:
-                known = ", ".join(s.name for s in app.of_kind("Service")) or "none"
+                known = known or _few(s.name for s in app.of_kind("Service"))
                 yield Finding(
                     f"routes to Service {name!r}, which the app does not render (Services: {known})",
                     subject=ingress,

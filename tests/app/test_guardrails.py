@@ -188,3 +188,11 @@ def test_the_decorator_is_pure_and_checks_its_arguments() -> None:
     for bad in ({"name": "Bad_Name"}, {"name": "x", "severity": "fatal"}, {"name": "x", "kinds": "Service"}):
         with pytest.raises(DefinitionError):
             check(**bad)(lambda o: None)  # type: ignore[call-overload]
+
+
+def test_a_thousand_findings_print_the_first_fifty() -> None:
+    findings = [{"check": "image-pinned", "message": f"m{i}", "text": f"line {i}"} for i in range(60)]
+    err = GuardrailError("app 'a' fails its guardrails", findings=findings)
+    text = str(err)
+    assert "line 49" in text and "line 50" not in text and "… and 10 more" in text
+    assert len(err.to_dict()["findings"]) == 60  # -o json keeps them all

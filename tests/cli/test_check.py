@@ -85,12 +85,12 @@ def test_check_text_exit_codes(write_app: Callable[..., Path]) -> None:
     assert f"{bad}:4: error: component 'web': Deployment default/web: image-pinned:" in out.stdout
     assert "    fix: pin it by version or digest" in out.stdout
     assert f"{bad}:5: waived: component 'api'" in out.stdout
-    assert "app 'shop' fails 7 check(s) on 13 object(s): 2 error(s), 0 warning(s), 1 waived" in out.stdout
+    assert "app 'shop' fails 7 check(s), 13 case(s) (rule x object): 2 error(s), 0 warning(s), 1 waived" in out.stdout
     ok = pyvela("check", str(good), *ON)
     assert ok.returncode == 0, ok.stdout  # warnings do not fail it
     assert f"{good}:4: warning: component 'web': Deployment default/web: team-label:" in ok.stdout
     none = pyvela("check", str(good), "--defs", "tests.guardrail_defs", "--defs", "platform_defs")
-    assert none.returncode == 0 and "passes 1 check(s)" in none.stdout  # only the platform's own
+    assert none.returncode == 0 and "passes 1 check(s), " in none.stdout  # only the platform's own
     missing = pyvela("check", str(good.parent / "nope.py"), *ON)
     assert missing.returncode == 2 and "does not exist" in missing.stderr
     broken = write_app("import nowhere_to_be_found\n", "broken.py")

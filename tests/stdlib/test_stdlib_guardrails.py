@@ -172,3 +172,15 @@ def test_ingress_backends_exist(backend: dict[str, Any], error: str | None) -> N
     else:
         assert len(found) == 1 and error in found[0].message and found[0].subject is route
         assert found[0].field == "spec.rules[0].http.paths[0].backend"
+
+
+def test_app_checks_stay_linear_on_a_large_app() -> None:
+    """2,000 Services and workloads: an index, not a scan per Service (the check would take
+    seconds otherwise); each still finds its own workload."""
+    objects: list[CheckedObject] = []
+    for i in range(2000):
+        objects.append(deployment(container(), labels={"app": f"web-{i}"}))
+        objects.append(service(f"web-{i}", {"app": f"web-{i}" if i % 1000 else "typo"}))
+    found = run(g.service_selects_workload, app_of(*objects, kind="Service"))
+    assert [str(f.subject) for f in found] == ["Service shop/web-0", "Service shop/web-1000"]
+    assert "… (1995 more)" in found[0].message  # the message stays one line
