@@ -112,3 +112,34 @@ def test_a_golden_mismatch_names_objects_and_fields(tmp_path: Path, monkeypatch:
     assert "missing: Ingress default/old-ingress (in the golden file, not rendered)" in lines
     assert "unexpected: Ingress default/proxy-service-ingress (rendered, not in the golden file)" in lines
     assert "  spec.replicas: expected 4, got 2" in lines
+
+
+def test_an_application_built_in_the_test_renders_and_deploys_as_its_file_would(tmp_path: Path) -> None:
+    from platform_defs import base_service
+    from pyvela import Application
+    from pyvela.testing import render, sandbox_cluster
+
+    app = Application("inline", components=[base_service("web", image="nginx:1.27", cluster="default")])
+    objs = render(app, defs=["platform_defs"])
+    assert_fields(objs.get("Deployment", "web"), {"metadata": {"labels": {"app.oam.dev/name": "inline"}}})
+    cluster = sandbox_cluster(tmp_path / "sandbox")
+    try:
+        deployed = cluster.deploy(app, defs=["platform_defs"])
+        assert deployed.ok, deployed
+        assert cluster.get("Deployment", "web")["status"]["readyReplicas"] == 2
+    finally:
+        cluster.close()
+
+
+def test_guardrails_report_and_assert_as_pyvela_check_does() -> None:
+    from pyvela.testing import assert_guardrails_pass, guardrails
+
+    defs = ["platform_defs", "pyvela.stdlib.guardrails"]
+    report = guardrails("apps/lixiang.py", defs=defs)
+    assert not report.ok and {v.check for v in report.errors} >= {"image-pinned"}
+    assert_guardrails_pass("apps/lixiang.py", defs=["platform_defs"])  # no checks on: passes
+    with pytest.raises(AssertionError) as info:
+        assert_guardrails_pass("apps/lixiang.py", defs=defs)
+    lines = str(info.value).splitlines()
+    assert lines[0] == f"app 'lixiang-app' fails {len(report.errors)} guardrail(s):"
+    assert any("image-pinned: container 'sidecar-sre': image 'busybox' has no tag" in line for line in lines)
