@@ -12,6 +12,7 @@ from typing import Any
 
 from pyvela._backends import fields
 from pyvela._backends.protocol import Readiness, ReadinessRule
+from pyvela._backends.rolloutstatus import canary_of
 from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, Obj
 
 # fmt: off
@@ -239,15 +240,21 @@ def rollout(obj: Mapping[str, Any]) -> Readiness:
         return Readiness(False, f"waiting for the Rollout controller to observe generation {generation}")
     if phase == "Healthy":
         return Readiness(True, "healthy")
+    where = canary_of(obj)
+    canary = f"; {where}" if where is not None else ""
     if phase == "Degraded":
+        # An AnalysisRun that failed aborts the update: its message says which metric and why.
+        failed = where is not None and where.analysis_phase in ("Failed", "Error") and where.analysis_message
+        if failed and where is not None and where.analysis_message not in message:
+            detail += f"; analysis {where.analysis} {where.analysis_phase}: {where.analysis_message}"
         return Readiness(False, f"degraded{detail}", failed=True)
     if phase == "Paused":
         # An indefinite canary `pause: {}` waits for a person: say how to let it go on.
         name = fields.text(fields.mapping(obj.get("metadata")).get("name"))
-        return Readiness(False, f"paused{detail}: promote it (kubectl argo rollouts promote {name})")
+        return Readiness(False, f"paused{detail}: promote it (kubectl argo rollouts promote {name}){canary}")
     ready = fields.count(status.get("readyReplicas"))
     head = (phase or "no phase yet").lower()
-    return Readiness(False, f"{head}{detail}, {ready}/{fields.replicas(obj)} replicas ready")
+    return Readiness(False, f"{head}{detail}, {ready}/{fields.replicas(obj)} replicas ready{canary}")
 
 
 @_safe

@@ -49,6 +49,10 @@ def dispatch(args: argparse.Namespace) -> int:
         from pyvela._cli.podcmds import dispatch_pods
 
         return dispatch_pods(args)
+    if args.command == "rollout":
+        from pyvela._cli.rollouts import cmd_rollout
+
+        return cmd_rollout(args)
     if args.command == "convert":
         from pyvela._cli.convert import cmd_convert
 

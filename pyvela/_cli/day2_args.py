@@ -76,3 +76,27 @@ def add_day2(sub: argparse._SubParsersAction, target_args: Callable[[argparse.Ar
     fwd.add_argument("--pod", metavar="NAME", help="this Pod of the component")
     fwd.add_argument("-o", "--output", choices=("text", "json"), default="text")
     target_args(fwd)
+
+    rollout = sub.add_parser(
+        "rollout",
+        help="Promote, abort, retry or pause a component's Argo Rollout (as kubectl argo rollouts).",
+    )
+    actions = rollout.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, text in (
+        (
+            "promote",
+            "Promote a Rollout paused at a canary step (--full: skip every step, pause and analysis).",
+        ),
+        ("abort", "Abort the update: back to the stable ReplicaSet (the spec keeps the new version)."),
+        ("retry", "Retry an aborted update."),
+        ("pause", "Pause the Rollout (spec.paused)."),
+    ):
+        p = actions.add_parser(action, help=text, description=text)
+        app_arg(p)
+        p.add_argument("component", metavar="COMPONENT", help="the component whose Rollout it is")
+        if action == "promote":
+            p.add_argument(
+                "--full", action="store_true", help="skip the remaining steps, pauses and analysis"
+            )
+        p.add_argument("-o", "--output", choices=("text", "json"), default="text")
+        target_args(p)

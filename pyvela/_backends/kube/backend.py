@@ -157,6 +157,16 @@ class KubeBackend(KubePodIO, KubeReads):
         )
         return self._written(code, data, kind, what, "replace")
 
+    def merge_patch(self, ref: ObjectRef, patch: Mapping[str, Any], *, status: bool = False) -> Obj:
+        """A JSON merge patch (:class:`~pyvela._backends.patching.MergePatch`)."""
+        kind = self.discovery.kind(ref.api_version, ref.kind)
+        path = kind.path(kind.namespace(ref.namespace), ref.name) + ("/status" if status else "")
+        what = f"{ref} status" if status else str(ref)
+        code, data = self.call(
+            "PATCH", path, body=dict(patch), content_type="application/merge-patch+json", what=what
+        )
+        return self._written(code, data, kind, what, "patch")
+
     def delete(
         self, ref: ObjectRef, *, wait: bool = True, timeout: float = 60.0, orphan: bool = False
     ) -> bool:

@@ -45,6 +45,7 @@ from pyvela._backends.sandbox.kinds import (
     split_api_version,
     unknown_kind,
 )
+from pyvela._backends.sandbox.patching import SandboxPatch
 from pyvela._backends.sandbox.podio import SandboxPodIO
 from pyvela._backends.sandbox.rows import Row
 from pyvela._backends.sandbox.settings import SandboxSettings, sim_for
@@ -68,9 +69,9 @@ def default_root() -> Path:
     return Path(os.environ.get(ENV_ROOT) or ".pyvela")
 
 
-class Sandbox(SandboxPodIO):
+class Sandbox(SandboxPodIO, SandboxPatch):
     """The embedded sandbox cluster (implements :class:`~pyvela._backends.protocol.Backend`;
-    :class:`~pyvela._backends.podio.PodIO` with simulated logs).
+    :class:`~pyvela._backends.podio.PodIO` with simulated logs; ``MergePatch``).
 
     Args:
         root: Its directory (created on first use); default ``$PYVELA_SANDBOX`` or ``./.pyvela``.

@@ -165,13 +165,21 @@ def daemon_set(obj: Obj, prior: Mapping[str, Any], t0: float, now: float, sim: S
     return status, nxt
 
 
-def _has_indefinite_pause(spec: Mapping[str, Any]) -> bool:
+def _indefinite_pause(spec: Mapping[str, Any]) -> int | None:
+    """The index of the first canary ``pause: {}`` step (None without one)."""
     steps = m(m(spec.get("strategy")).get("canary")).get("steps")
-    for step in steps if isinstance(steps, list) else []:
+    for i, step in enumerate(steps if isinstance(steps, list) else []):
         pause = m(step).get("pause")
         if isinstance(pause, Mapping) and pause.get("duration") in (None, "", 0):
-            return True
-    return False
+            return i
+    return None
+
+
+#: Where the sandbox keeps what an operator asked of a Rollout (``pyvela rollout promote``,
+#: ``abort``, ``retry``): in the status it had when its generation was applied, which only
+#: its simulated controller reads. A new generation starts without it, as a new update
+#: clears the controller's ``abort``.
+OPERATOR = "pyvela.dev/operator"
 
 
 def rollout(obj: Obj, prior: Mapping[str, Any], t0: float, now: float, sim: Sim) -> Result:
@@ -192,7 +200,15 @@ def rollout(obj: Obj, prior: Mapping[str, Any], t0: float, now: float, sim: Sim)
         status["stableRS"] = stable
     nxt: float | None = None
     abort = ""
-    if spec.get("paused") is True:
+    operator = m(prior.get(OPERATOR))
+    pause_at = _indefinite_pause(spec)
+    updating = bool(stable) and stable != pod_hash
+    if operator.get("abort") is True and updating:
+        ready, phase = before, "Degraded"
+        abort = "RolloutAborted"
+        message = f"{abort}: Rollout aborted update to revision {generation(obj)}"
+        status.update(abort=True, currentStepIndex=0)
+    elif spec.get("paused") is True:
         ready, phase, message = before, "Paused", "manually paused"
         status["pauseConditions"] = [{"reason": "PausedByUser", "startTime": iso(t0)}]
     elif sim.fail is not None:
@@ -210,13 +226,17 @@ def rollout(obj: Obj, prior: Mapping[str, Any], t0: float, now: float, sim: Sim)
         ready = n if k >= n else max(k, before)
         if k < n:
             phase, message = "Progressing", _MORE
-        elif stable and stable != pod_hash and sim.honour_pauses and _has_indefinite_pause(spec):
+        elif updating and sim.honour_pauses and pause_at is not None and not operator.get("promoted"):
             phase, message = "Paused", "CanaryPauseStep"
             status["pauseConditions"] = [{"reason": "CanaryPauseStep", "startTime": iso(t0 + sim.delay)}]
             status["controllerPause"] = True
+            status["currentStepIndex"] = pause_at
         else:
             phase, message = "Healthy", ""
             status["stableRS"] = pod_hash
+            steps = m(m(spec.get("strategy")).get("canary")).get("steps")
+            if isinstance(steps, list) and steps:
+                status["currentStepIndex"] = len(steps)  # every step done, as the controller says
     status.update(
         phase=phase,
         updatedReplicas=n if phase in ("Healthy", "Paused") else min(n, ready),
