@@ -168,7 +168,7 @@ def summary(console: Console, result: Mapping[str, Any]) -> None:
 
 def status_text(console: Console, data: Mapping[str, Any]) -> None:
     """``pyvela status`` as text: the revision, its steps (with why they fail or wait), its objects."""
-    from rich.table import Table
+    from pyvela._cli.plaintable import print_table
 
     console.print(
         f"[bold]{data['app']}[/bold] on {data['target']}, namespace {data['namespace']}: "
@@ -180,14 +180,14 @@ def status_text(console: Console, data: Mapping[str, Any]) -> None:
 
     for line in record_lines(data.get("guardrails")):  # each waiver used, with its reason
         console.print(Text(line), highlight=False)
-    steps = Table("step", "phase", "reason", "time", "outputs", box=None, header_style="bold")
+    steps = []
     for name, st in data["steps"].items():
         outs = ", ".join(f"{k}={v}" for k, v in (st.get("outputs") or {}).items())
         elapsed = f"{st['elapsed']:.1f}s" if isinstance(st.get("elapsed"), int | float) else ""
-        steps.add_row(name, st["phase"], st.get("reason") or "", elapsed, outs)
-    console.print(steps)
+        steps.append((name, st["phase"], st.get("reason") or "", elapsed, outs))
+    print_table(console, ("step", "phase", "reason", "time", "outputs"), steps)
     step_details(console, data)
-    objects = Table("object", "component", "health", "details", box=None, header_style="bold")
+    objects = []
     for o in data["objects"]:
         ref = o["object"]
         live = o["live"]
@@ -200,8 +200,8 @@ def status_text(console: Console, data: Mapping[str, Any]) -> None:
         health = ("ready" if o["ready"] else "not ready") + (f" ({o['message']})" if o["message"] else "")
         where = f"{o['cluster']}: " if o.get("cluster") else ""  # placed on another cluster (topology)
         name = f"{where}{ref['kind']}/{ref['name']}"
-        objects.add_row(name, o["component"] or "", health, "; ".join(details))
-    console.print(objects)
+        objects.append((name, o["component"] or "", health, "; ".join(details)))
+    print_table(console, ("object", "component", "health", "details"), objects)
     for cluster, c in (data.get("clusters") or {}).items():
         state = f"{c['ready']}/{c['objects']} ready" if c["reachable"] else f"does not answer: {c['message']}"
         console.print(Text(f"cluster {cluster}: {state}"), highlight=False)
