@@ -7,6 +7,7 @@ recolours it live without drawing the graph again.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import shutil
@@ -50,7 +51,14 @@ def draw(dot: str, fmt: str) -> bytes:
 
 def inline_svg(graph: WorkflowGraph) -> str:
     """The graph as an ``<svg>`` element to put in a page (no XML prolog, no doctype)."""
-    svg = draw(to_dot(graph), "svg").decode()
+    return _svg_of(to_dot(graph))
+
+
+@functools.lru_cache(maxsize=32)
+def _svg_of(dot: str) -> str:
+    # Graphviz's layout is most of a page's cost (about 2 s of CPU for a chain of 1,000 steps
+    # with references); a finished revision's page is the same drawing each time it is opened.
+    svg = draw(dot, "svg").decode()
     start = svg.find("<svg")
     return re.sub(r"<!--.*?-->", "", svg[start:], flags=re.S).strip()
 
