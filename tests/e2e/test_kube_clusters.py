@@ -15,7 +15,7 @@ import pytest
 
 from pyvela._backends.clusters import LOCAL, ClusterSet
 from pyvela._core.objects import ObjectRef
-from pyvela.errors import ClusterError
+from pyvela.errors import ClusterError, TransientError
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -120,4 +120,98 @@ def test_each_cluster_is_its_own_api_server_and_errors_name_the_cluster(two_clus
         assert member.get(ref) is not None
         member.delete(ref, wait=False)
     finally:
+        clusters.close()
+
+
+def _deployment(name: str, namespace: str, node_selector: dict[str, str] | None) -> dict[str, Any]:
+    spec: dict[str, Any] = {"containers": [{"name": "c", "image": "nginx:1.27"}]}
+    if node_selector is not None:
+        spec["nodeSelector"] = node_selector
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}}, "spec": spec},
+        },
+    }
+
+
+def test_a_wait_on_a_cluster_survives_a_short_outage_of_its_api_server(two_clusters: Any) -> None:
+    """The member's API server goes away while a wait on it blocks, and comes back: the wait
+    goes on (its watch reconnects) and sees the Deployment become ready afterwards."""
+    import threading
+
+    from pyvela._backends import readiness as rules
+
+    clusters = ClusterSet.discover(kubeconfig=two_clusters.kubeconfig, context=two_clusters.primary)
+    member = clusters.backend(two_clusters.member)
+    name = f"outage-{uuid.uuid4().hex[:8]}"
+    member.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    try:
+        # No node has this label: the Pod stays Pending until the selector goes.
+        member.apply(_deployment("web", name, {"pyvela-test/nowhere": "true"}))
+        ref = ObjectRef("apps/v1", "Deployment", name, "web")
+        outcome: dict[str, Any] = {}
+
+        def wait() -> None:
+            try:
+                outcome["obj"] = member.wait(ref, rules.deployment, timeout=150, failure_grace=150)
+            except Exception as exc:
+                outcome["error"] = exc
+
+        waiter = threading.Thread(target=wait, daemon=True)
+        waiter.start()
+        with two_clusters.member_down():
+            waiter.join(3.0)
+            assert waiter.is_alive(), outcome  # the outage alone does not end the wait
+        member.apply(_deployment("web", name, None))
+        waiter.join(150)
+        assert not waiter.is_alive() and "error" not in outcome, outcome
+        assert outcome["obj"]["status"]["readyReplicas"] == 1
+    finally:
+        member.delete(ObjectRef("v1", "Namespace", "", name), wait=False)
+        clusters.close()
+
+
+def test_a_wait_on_a_cluster_that_stays_away_fails_naming_it(two_clusters: Any) -> None:
+    """Past the retry budget the wait gives up with an error that names the cluster (and
+    none of its credentials); the other cluster answers all along."""
+    import threading
+
+    from pyvela._backends import readiness as rules
+
+    clusters = ClusterSet.discover(kubeconfig=two_clusters.kubeconfig, context=two_clusters.primary)
+    member = clusters.backend(two_clusters.member)
+    name = f"away-{uuid.uuid4().hex[:8]}"
+    member.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    try:
+        member.apply(_deployment("web", name, {"pyvela-test/nowhere": "true"}))
+        member.inner.retry_budget = 3.0  # type: ignore[attr-defined]
+        outcome: dict[str, Any] = {}
+
+        def wait() -> None:
+            try:
+                ref = ObjectRef("apps/v1", "Deployment", name, "web")
+                outcome["obj"] = member.wait(ref, rules.deployment, timeout=120, failure_grace=120)
+            except Exception as exc:
+                outcome["error"] = exc
+
+        waiter = threading.Thread(target=wait, daemon=True)
+        waiter.start()
+        with two_clusters.member_down():
+            waiter.join(60)
+            assert not waiter.is_alive(), "the wait did not give up while its API server was away"
+            assert clusters.backend(LOCAL).get(ObjectRef("v1", "Namespace", "", "default")) is not None
+        error = outcome["error"]
+        assert isinstance(error, ClusterError) and error.context["cluster"] == two_clusters.member, error
+        assert isinstance(error, TransientError) and error.retried  # the runner retries no further
+        assert "cannot reach the API server" in str(error), error
+        for token in two_clusters.tokens:
+            assert token not in str(error)
+    finally:
+        member.inner.retry_budget = 20.0  # type: ignore[attr-defined]
+        member.delete(ObjectRef("v1", "Namespace", "", name), wait=False)
         clusters.close()
