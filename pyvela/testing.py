@@ -46,11 +46,12 @@ import attrs
 import yaml
 
 from pyvela._app.application import Application
-from pyvela._app.guardrails import GuardrailReport, evaluate
+from pyvela._app.guardrails import GuardrailReport, _call, evaluate
 from pyvela._app.output import to_yaml
 from pyvela._app.render import RenderedObject, render_component
 from pyvela._core.actions import Action, StepContext
 from pyvela._core.fielddiff import Difference, describe, differences, report
+from pyvela._core.guardrails import CheckDefinition, CheckedApp, CheckedObject, Finding
 from pyvela._core.objects import Obj, is_helm_release
 from pyvela._core.steps import StepUse
 from pyvela._testing_cluster import AppLike, Cluster, Deployed, loaded_app, real_cluster, sandbox_cluster
@@ -68,6 +69,7 @@ __all__ = [
     "assert_guardrails_pass",
     "assert_object",
     "differences",
+    "findings",
     "guardrails",
     "in_ci",
     "real_cluster",
@@ -161,6 +163,12 @@ def guardrails(app: AppLike, *, defs: Sequence[str] | None = None) -> GuardrailR
     loaded = loaded_app(app, defs)
     rendered = [render_component(loaded.app, use, revision=loaded.revision) for use in loaded.app.components]
     return evaluate(loaded.app, loaded.catalogue, rendered)
+
+
+def findings(check: CheckDefinition, subject: CheckedObject | CheckedApp) -> list[Finding]:
+    """What one check finds in one object (or, for ``scope="app"``, one app), as a list: the
+    check's function called as the runner calls it (a check that raises is a DefinitionError)."""
+    return _call(check, subject)
 
 
 def assert_guardrails_pass(app: AppLike, *, defs: Sequence[str] | None = None) -> GuardrailReport:

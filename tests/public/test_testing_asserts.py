@@ -143,3 +143,24 @@ def test_guardrails_report_and_assert_as_pyvela_check_does() -> None:
     lines = str(info.value).splitlines()
     assert lines[0] == f"app 'lixiang-app' fails {len(report.errors)} guardrail(s):"
     assert any("image-pinned: container 'sidecar-sre': image 'busybox' has no tag" in line for line in lines)
+
+
+def test_findings_calls_a_check_as_the_runner_does() -> None:
+    from pyvela import CheckedObject
+    from pyvela.errors import DefinitionError
+    from pyvela.stdlib.guardrails import image_pinned
+    from pyvela.testing import findings
+
+    def pod(image: str) -> CheckedObject:
+        spec = {"containers": [{"name": "web", "image": image}]}
+        manifest = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": spec}
+        return CheckedObject(object=manifest, component="web", definition="webservice")
+
+    assert findings(image_pinned, pod("nginx:1.27")) == []
+    [finding] = findings(image_pinned, pod("nginx:latest"))
+    assert "latest" in finding.message
+    with pytest.raises(DefinitionError, match="check 'image-pinned' raised"):
+        findings(
+            image_pinned,
+            CheckedObject(object={"kind": "Pod", "spec": {"containers": 5}}, component="w", definition="x"),
+        )
