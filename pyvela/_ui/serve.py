@@ -9,6 +9,7 @@ page elsewhere cannot read it through a name that resolves to 127.0.0.1.
 from __future__ import annotations
 
 import ipaddress
+import socket
 import threading
 from typing import Any
 
@@ -47,6 +48,22 @@ def parse_bind(text: str, *, allow_remote: bool = False) -> tuple[str, int]:
             "if everyone who can reach that address may read every app's state",
         )
     return host, int(port_text)
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host:port`` (port 0: one the OS picks), for ``server.run(sockets=...)``.
+
+    Bound here rather than by uvicorn, so a port in use is one clear error before anything
+    says the dashboard is up.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=128)
+    except OSError as exc:
+        raise PyvelaError(
+            f"the dashboard cannot listen on {host}:{port}: {exc.strerror or exc}",
+            fix="pick another port: --bind 127.0.0.1:PORT (port 0 lets the system choose)",
+        ) from None
 
 
 def server(

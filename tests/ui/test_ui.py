@@ -332,3 +332,40 @@ def test_a_run_whose_process_is_gone_is_interrupted_not_running(tmp_path: Path) 
         assert detail["graph"].step("a").phase == "running"  # the step as recorded
     finally:
         backend.close()
+
+
+def test_pyvela_ui_serves_until_stopped_and_a_taken_port_is_one_message(deployed: Path) -> None:
+    import os
+    import re
+    import signal
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pyvela", "ui", "--bind", "127.0.0.1:0", "--sandbox", str(deployed)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        found = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        assert found, line + (proc.stderr.read() if proc.stderr else "")
+        port = found.group(1)
+        page = httpx.get(f"http://127.0.0.1:{port}/", timeout=30)
+        assert page.status_code == 200 and "lixiang-app" in page.text
+        taken = subprocess.run(
+            [sys.executable, "-m", "pyvela", "ui", "--bind", f"127.0.0.1:{port}", "--sandbox", str(deployed)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert taken.returncode == 1 and "cannot listen on 127.0.0.1:" in taken.stderr
+        assert "Traceback" not in taken.stderr and taken.stdout == ""
+    finally:
+        proc.send_signal(signal.SIGINT)  # Ctrl-C
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "interrupted" not in err  # that is what a deploy says; a dashboard just stops
