@@ -369,3 +369,27 @@ def test_pyvela_ui_serves_until_stopped_and_a_taken_port_is_one_message(deployed
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "interrupted" not in err  # that is what a deploy says; a dashboard just stops
+
+
+def test_a_revision_keeps_its_step_groups_for_the_graph(tmp_path: Path) -> None:
+    from pyvela._ui.queries import app_detail
+
+    path = tmp_path / "grouped.py"
+    path.write_text(
+        "from pyvela import Application, StepGroup\n"
+        "from tests.sample_defs import noop\n"
+        'app = Application("grouped", components=[], workflow=[noop("first"), '
+        'StepGroup(name="pair", steps=[noop("g1"), noop("g2")]), noop("last")])\n'
+    )
+    backend = sandbox(tmp_path / "sb")
+    try:
+        ops = ops_for(path, backend)
+        assert ops.deploy().ok
+        graph = app_detail(backend, "default", "grouped")["graph"]
+        assert graph.groups == (("pair", ("g1", "g2")),)
+        assert graph.step("g1").group == "pair" and graph.step("first").group is None
+        assert ops.rollback(1).ok  # a rollback re-applies the revision: its groups come along
+        rolled = app_detail(backend, "default", "grouped")
+        assert rolled["status"]["kind"] == "rollback" and rolled["graph"].groups == graph.groups
+    finally:
+        backend.close()
