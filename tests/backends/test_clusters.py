@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pyvela._backends.clusters import LOCAL, ClusterInfo, ClusterSet
 from pyvela._backends.sandbox import Sandbox
@@ -278,3 +280,36 @@ def test_a_named_sandbox_is_not_reset_while_a_run_of_its_control_sandbox_holds_a
     eu.apply(NS)
     eu.reset()  # type: ignore[attr-defined]
     assert eu.get(NS_REF) is None
+
+
+_label_maps = st.dictionaries(
+    st.sampled_from(["region", "tier", "env"]), st.sampled_from(["a", "b"]), max_size=3
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    labels=st.lists(_label_maps, min_size=1, max_size=6),
+    selector=_label_maps,
+    names=st.lists(st.integers(min_value=0, max_value=5), max_size=8),
+)
+def test_selection_invariants(
+    labels: list[dict[str, str]], selector: dict[str, str], names: list[int]
+) -> None:
+    infos = [ClusterInfo(name=LOCAL, kind="sandbox", sandbox="/x", labels=labels[0])]
+    infos += [
+        ClusterInfo(name=f"sandbox:s{i}", kind="sandbox", sandbox=f"/x/{i}", labels=m)
+        for i, m in enumerate(labels[1:], 1)
+    ]
+    clusters = ClusterSet(infos)
+    chosen = clusters.select(labels=selector, allow_empty=True)
+    # exactly the clusters holding every selected label, in names() order
+    assert chosen == tuple(
+        n for n in clusters.names() if all(clusters.info(n).labels.get(k) == v for k, v in selector.items())
+    )
+    known = [info.name for info in infos]
+    wanted = [known[i] for i in names if i < len(known)]
+    by_name = clusters.select(names=wanted, allow_empty=True)
+    # each named cluster once, in the order first named; names win over labels
+    assert by_name == tuple(dict.fromkeys(wanted))
+    assert clusters.select(names=wanted, labels=selector, allow_empty=True) == by_name
