@@ -12,6 +12,7 @@ import pytest
 
 from pyvela._core.objects import ObjectRef
 from pyvela._workflow.events import Recorder
+from pyvela.errors import ClusterError
 from tests.multicluster_world import MC_DEFS, World
 from tests.runner_helpers import ops_for
 
@@ -239,3 +240,38 @@ def test_rollback_reapplies_each_object_on_its_cluster_and_status_groups_by_clus
     assert not status["clusters"]["sandbox:sh"]["reachable"] and status["clusters"]["sandbox:bj"]["reachable"]
     row = next(o for o in status["objects"] if o.get("cluster") == "sandbox:sh")
     assert not row["ready"] and "does not answer" in row["message"]
+
+
+def test_a_prune_or_delete_that_cannot_reach_a_cluster_retries_it_later(
+    write_app: WriteApp, world: World
+) -> None:
+    path = write_app(TWO_REGIONS, "shop.py")
+    assert ops_for(path, world.fleet()).deploy().ok
+    # Shanghai leaves the topology while it does not answer: the prune leaves its objects noted.
+    path.write_text(
+        path.read_text().replace('cluster_label_selector={"env": "prod"}', 'clusters=("sandbox:bj",)')
+    )
+    world.unreachable("sandbox:sh")
+    events = Recorder()
+    second = ops_for(path, world.fleet(), events=events).deploy()
+    assert second.ok, second.steps
+    assert any("cluster sandbox:sh:" in e.message and "left for now" in e.message for e in events.events)
+    world.broken.clear()
+    assert world.deployment("sandbox:sh", "web") is not None
+    # The next prune (a later deploy) retries it.
+    path.write_text(path.read_text().replace('"nginx:1"', '"nginx:5"'))
+    third = ops_for(path, world.fleet()).deploy()
+    assert third.ok and world.deployment("sandbox:sh", "web") is None, third.pruned
+    # A delete that cannot reach a cluster keeps the record, and a second delete finishes.
+    path.write_text(
+        path.read_text().replace('clusters=("sandbox:bj",)', 'cluster_label_selector={"env": "prod"}')
+    )
+    assert ops_for(path, world.fleet()).deploy().ok
+    world.unreachable("sandbox:sh")
+    with pytest.raises(ClusterError, match=r"could not reach cluster.*sandbox:sh"):
+        ops_for(path, world.fleet()).delete()
+    assert world.deployment("sandbox:bj", "web") is None  # what it could reach is gone
+    assert world.local.get(ObjectRef("v1", "Secret", "shop", "pyvela-app.shop")) is not None
+    world.broken.clear()
+    assert ops_for(path, world.fleet()).delete().phase == "deleted"
+    assert world.deployment("sandbox:sh", "web") is None
