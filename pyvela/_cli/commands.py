@@ -6,7 +6,7 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pyvela.errors import PyvelaError
@@ -20,52 +20,40 @@ def report_error(exc: PyvelaError, args: argparse.Namespace) -> None:
         print(f"error: {exc}", file=sys.stderr)
 
 
+#: Commands whose module is imported only when they run (``pyvela --help`` and ``render`` stay light).
+_COMMANDS = {
+    "adopt": ("pyvela._cli.adopt", "cmd_adopt"),
+    "clusters": ("pyvela._cli.clusters", "cmd_clusters"),
+    "graph": ("pyvela._cli.graph", "cmd_graph"),
+    "ui": ("pyvela._cli.ui", "cmd_ui"),
+    "check": ("pyvela._cli.check", "cmd_check"),
+    "logs": ("pyvela._cli.podcmds", "dispatch_pods"),
+    "exec": ("pyvela._cli.podcmds", "dispatch_pods"),
+    "port-forward": ("pyvela._cli.podcmds", "dispatch_pods"),
+    "rollout": ("pyvela._cli.rollouts", "cmd_rollout"),
+    "convert": ("pyvela._cli.convert", "cmd_convert"),
+}
+
+
 def dispatch(args: argparse.Namespace) -> int:
-    handler = {
-        "render": cmd_render,
-        "defs": cmd_defs,
-    }.get(args.command)
-    if args.command == "adopt":
-        from pyvela._cli.adopt import cmd_adopt
+    if args.command == "render":
+        return cmd_render(args)
+    if args.command == "defs":
+        return cmd_defs(args)
+    lazy = _COMMANDS.get(args.command)
+    if lazy is not None:
+        import importlib
 
-        return cmd_adopt(args)
-    if args.command == "clusters":
-        from pyvela._cli.clusters import cmd_clusters
-
-        return cmd_clusters(args)
-    if args.command == "graph":
-        from pyvela._cli.graph import cmd_graph
-
-        return cmd_graph(args)
-    if args.command == "ui":
-        from pyvela._cli.ui import cmd_ui
-
-        return cmd_ui(args)
-    if args.command == "check":
-        from pyvela._cli.check import cmd_check
-
-        return cmd_check(args)
-    if args.command in ("logs", "exec", "port-forward"):
-        from pyvela._cli.podcmds import dispatch_pods
-
-        return dispatch_pods(args)
-    if args.command == "rollout":
-        from pyvela._cli.rollouts import cmd_rollout
-
-        return cmd_rollout(args)
-    if args.command == "convert":
-        from pyvela._cli.convert import cmd_convert
-
-        return cmd_convert(args)
+        module, name = lazy
+        command: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(module), name)
+        return command(args)
     from pyvela._cli import day2
 
     if day2.handles(args):  # ls, status, workflow logs, and the commands given an app's name
         return day2.dispatch(args)
-    if handler is None:
-        from pyvela._cli.run import dispatch_run
+    from pyvela._cli.run import dispatch_run
 
-        return dispatch_run(args)
-    return handler(args)
+    return dispatch_run(args)
 
 
 # A quoted name, not an apostrophe ("the component's output 'x'"): no word character around it.

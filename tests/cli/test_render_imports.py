@@ -16,6 +16,15 @@ import pytest
 from tests.conftest import ROOT
 
 HEAVY = ("typeguard", "asyncio", "unittest", "jinja2", "lark", "kubernetes", "rich")
+RUN_LAYERS = ("pyvela._backends", "pyvela._workflow", "pyvela._configcentre", "pyvela._ui", "pyvela._cli.run")
+UNUSED_STDLIB = {
+    "pyvela.stdlib.helmchart",
+    "pyvela.stdlib.jobs",
+    "pyvela.stdlib.steps_notify",
+    "pyvela.stdlib.steps_http",
+    "pyvela.stdlib.traits_dev",
+    "pyvela.stdlib.traits_storage",
+}
 CODE = """
 import contextlib, io, sys
 from pyvela._cli.main import main
@@ -35,3 +44,8 @@ def test_render_imports_nothing_it_does_not_need(app: str) -> None:
     assert done.returncode == 0, done.stderr
     loaded = set(done.stdout.split())
     assert not {m for m in loaded if m.split(".")[0] in HEAVY}
+    # A render reaches no cluster, runs no workflow and serves nothing: the layers above the app
+    # (and the other commands' modules) are imported by the commands that need them.
+    assert not {m for m in loaded if m.startswith(RUN_LAYERS)}
+    # The standard library is read by name: an app of three definitions imports their modules.
+    assert not loaded & UNUSED_STDLIB
