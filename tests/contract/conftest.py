@@ -28,6 +28,10 @@ BACKENDS = [
     # as a multi-cluster run reaches them: a named sandbox, and the second API server.
     "sandbox:named",
     pytest.param("kube:member", marks=pytest.mark.e2e),
+    # The control target as a multi-cluster run holds it (a Fleet with the other clusters
+    # behind it): every call goes to the control backend and must keep its semantics.
+    "sandbox:fleet",
+    pytest.param("kube:fleet", marks=pytest.mark.e2e),
 ]
 
 
@@ -67,6 +71,23 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
             yield clusters.backend(name)
         finally:
             clusters.close()
+    elif request.param in ("sandbox:fleet", "kube:fleet"):
+        from pyvela._backends.clusters import ClusterSet
+        from pyvela._backends.fleet import Fleet
+
+        if request.param == "kube:fleet":
+            two = request.getfixturevalue("two_clusters")
+            clusters = ClusterSet.discover(kubeconfig=two.kubeconfig, context=two.primary)
+        else:
+            (tmp_path / "clusters.yaml").write_text("clusters:\n  sandbox:other: {}\n")
+            (tmp_path / "root").mkdir()
+            (tmp_path / "root" / "sandbox.yaml").write_text("ready_delay: 0.2\n")
+            clusters = ClusterSet.discover(sandbox=tmp_path / "root", cluster_file=tmp_path / "clusters.yaml")
+        fleet = Fleet(clusters.backend("local"), clusters)
+        try:
+            yield fleet
+        finally:
+            fleet.close()
     else:  # pragma: no cover - no other backend yet
         raise AssertionError(f"unknown backend {request.param}")
 
