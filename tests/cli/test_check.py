@@ -85,7 +85,10 @@ def test_check_text_exit_codes(write_app: Callable[..., Path]) -> None:
     assert f"{bad}:4: error: component 'web': Deployment default/web: image-pinned:" in out.stdout
     assert "    fix: pin it by version or digest" in out.stdout
     assert f"{bad}:5: waived: component 'api'" in out.stdout
-    assert "app 'shop' fails 7 check(s), 13 case(s) (rule x object): 2 error(s), 0 warning(s), 1 waived" in out.stdout
+    assert (
+        "app 'shop' fails 7 check(s), 13 case(s) (rule x object): 2 error(s), 0 warning(s), 1 waived"
+        in out.stdout
+    )
     ok = pyvela("check", str(good), *ON)
     assert ok.returncode == 0, ok.stdout  # warnings do not fail it
     assert f"{good}:4: warning: component 'web': Deployment default/web: team-label:" in ok.stdout
@@ -120,3 +123,18 @@ def test_diff_stops_before_comparing(write_app: Callable[..., Path], sandbox_dir
     out = pyvela("diff", str(write_app(BAD, "bad.py")), *ON)
     assert out.returncode == 2 and out.stdout == ""
     assert "nothing was compared" in out.stderr
+
+
+def test_deploy_stops_and_status_shows_the_waivers(write_app: Callable[..., Path], sandbox_dir: Path) -> None:
+    bad = write_app(BAD, "bad.py")
+    out = pyvela("deploy", str(bad), *ON)
+    assert out.returncode == 1 and "nothing was applied" in out.stderr
+    assert f"{bad}:5: error: component 'api': Deployment default/api: no-privileged" in out.stderr
+    fixed = write_app(
+        BAD.replace('image="nginx:latest"', 'image="nginx:1.27"').replace(", privileged=True", "")
+    )
+    done = pyvela("deploy", str(fixed), *ON)
+    assert done.returncode == 0, done.stderr
+    assert "waived: check 'image-pinned' for component 'api' (1 finding): JIRA-7" in done.stdout
+    status = pyvela("status", str(fixed), *ON)
+    assert "waived: check 'image-pinned' for component 'api' (1 finding): JIRA-7" in status.stdout
