@@ -39,6 +39,7 @@ from pyvela._workflow.registrations import restore
 from pyvela._workflow.results import Options, RunResult
 from pyvela._workflow.revisions import (
     dependants,
+    guard_new_namespace,
     new_revision,
     reset_keeping_logs,
     rollback_revision,
@@ -167,6 +168,7 @@ class AppOps:
 
     def deploy(self) -> RunResult:
         """Deploy: a no-op when up to date, a resume after a kill or failure, else a new revision."""
+        guard_new_namespace(self.backend, self.loaded, self.namespace)
         return self._locked(self._deploy)
 
     def _deploy(self) -> RunResult:

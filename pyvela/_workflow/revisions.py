@@ -66,6 +66,20 @@ def new_revision(
     return rev
 
 
+def guard_new_namespace(backend: Any, loaded: LoadedApp, namespace: str) -> None:
+    """The guardrails, before a deploy creates the app's namespace for its lock: an app they
+    stop leaves no namespace behind either. (Into an existing namespace they run once, when the
+    revision is planned.)
+
+    Raises:
+        GuardrailError: an error finding.
+    """
+    if not loaded.catalogue.checks or backend.get(ObjectRef("v1", "Namespace", "", namespace)) is not None:
+        return
+    with reading(backend):
+        guard(loaded.app, loaded.catalogue, _render_all(loaded, None))
+
+
 def history_limit(policies: Any) -> int:
     """How many revisions the record keeps: the current one and ``application_revision_limit``
     earlier ones (garbage-collect policy), else ``HISTORY_LIMIT``; at least the previous one,

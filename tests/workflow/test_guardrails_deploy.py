@@ -59,6 +59,17 @@ def test_an_error_finding_stops_the_deploy_with_nothing_applied(
     assert not events.of("applied") and not events.of("run-started")
 
 
+def test_a_new_namespace_is_not_created_for_an_app_its_guardrails_stop(
+    box: Sandbox, tmp_path: Path, write_app: Callable[[str], Path]
+) -> None:
+    source = APP.replace("{image}", "api:latest").replace("policies=[", 'namespace="fresh", policies=[')
+    before = objects(tmp_path / "sb")
+    with pytest.raises(GuardrailError):
+        ops_for(write_app(source), box, defs=ON).deploy()
+    assert objects(tmp_path / "sb") == before
+    assert not any(ns == "fresh" or name == "fresh" for _kind, ns, name, _rv in before)
+
+
 def test_a_waiver_is_recorded_in_the_revision_and_shown_by_status(
     box: Sandbox, write_app: Callable[[str], Path]
 ) -> None:
