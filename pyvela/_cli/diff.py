@@ -14,13 +14,14 @@ from typing import Any
 import yaml
 
 from pyvela._app.loader import LoadedApp
-from pyvela._app.render import CLUSTER_SCOPED, render_app
+from pyvela._app.render import CLUSTER_SCOPED, RenderedObject, render_app
 from pyvela._backends.protocol import Backend
 from pyvela._core.masking import mask_secrets
 from pyvela._core.merge import merge
 from pyvela._core.objects import LABEL_MANAGED_BY, MANAGER, Obj, ObjectRef, deep_copy
 from pyvela._core.reads import reading
 from pyvela._workflow.gc import History, gc_params
+from pyvela._workflow.placed import placed_item, placed_objects, placed_stale
 from pyvela._workflow.policies import ResourcePolicies
 from pyvela._workflow.revisions import stale_objects
 from pyvela._workflow.state import StateStore
@@ -66,7 +67,7 @@ def _gc_keeps(loaded: LoadedApp, record: Mapping[str, Any]) -> Callable[[ObjectR
     if gc.keep_legacy_resource:
         return lambda ref: True
     strategies = History(record).strategies
-    return lambda ref: strategies.get(ref, "onAppUpdate") != "onAppUpdate"
+    return lambda ref: strategies.get((None, ref), "onAppUpdate") != "onAppUpdate"
 
 
 def diff_app(
@@ -95,33 +96,52 @@ def diff_app(
     from pyvela._cli.check import guard_render
 
     guard_render(loaded, components, what="nothing was compared")
+
+    def compare(
+        ro: RenderedObject, target: Backend, ns: str, exists: bool, cluster: str | None = None
+    ) -> None:
+        obj = deep_copy(ro.object)
+        patched = cluster is None and ro.output is None and ObjectRef.of(obj) in patches
+        if patched:
+            # Steps patch workloads at run time (BackendIP); replay the live revision's patch
+            # so the diff shows what a deploy would change, not the step's own values.
+            obj = merge(obj, patches[ObjectRef.of(obj)])
+        if obj.get("kind") not in CLUSTER_SCOPED:
+            meta = obj.setdefault("metadata", {})
+            meta["namespace"] = (namespace if cluster is None else None) or meta.get("namespace") or ns
+        ref = ObjectRef.of(obj)
+        if cluster is None:
+            rendered.append({"ref": ref.to_dict()})
+        live = target.get(ref)
+        facts = policies.facts(ref, component=ro.component, trait=ro.trait, output=ro.output)
+        # What a deploy writes: read-only objects and what apply-once leaves stay as they are.
+        desired = None if policies.read_only(facts) else policies.drift(obj, live, facts)
+        if desired is None and live is not None:
+            after: Obj = live
+        elif not exists and ref.kind not in CLUSTER_SCOPED:
+            after = desired or obj  # nothing to dry-run against: the namespace comes with the deploy
+        else:
+            after = target.apply(desired or obj, dry_run=True)
+        item = _item(ref, ro.component, live, after, show_secrets=show_secrets)
+        if patched:
+            item["note"] = "with the step's workload patch from the live revision"
+        out.append(placed_item(item, cluster))
+
+    placed_names, placed = placed_objects(loaded, backend)  # what deploy steps with policies place
     for rc in components:
         for ro in rc.objects:
-            obj = deep_copy(ro.object)
-            patched = ro.output is None and ObjectRef.of(obj) in patches
-            if patched:
-                # Steps patch workloads at run time (BackendIP); replay the live revision's patch
-                # so the diff shows what a deploy would change, not the step's own values.
-                obj = merge(obj, patches[ObjectRef.of(obj)])
-            if obj.get("kind") not in CLUSTER_SCOPED:
-                meta = obj.setdefault("metadata", {})
-                meta["namespace"] = namespace or meta.get("namespace") or ns
-            ref = ObjectRef.of(obj)
-            rendered.append({"ref": ref.to_dict()})
-            live = backend.get(ref)
-            facts = policies.facts(ref, component=ro.component, trait=ro.trait, output=ro.output)
-            # What a deploy writes: read-only objects and what apply-once leaves stay as they are.
-            desired = None if policies.read_only(facts) else policies.drift(obj, live, facts)
-            if desired is None and live is not None:
-                after: Obj = live
-            elif not namespace_exists and ref.kind not in CLUSTER_SCOPED:
-                after = desired or obj  # nothing to dry-run against: the namespace comes with the deploy
-            else:
-                after = backend.apply(desired or obj, dry_run=True)
-            item = _item(ref, ro.component, live, after, show_secrets=show_secrets)
-            if patched:
-                item["note"] = "with the step's workload patch from the live revision"
-            out.append(item)
+            if ro.component not in placed_names:
+                compare(ro, backend, ns, namespace_exists)
+    exists: dict[tuple[str | None, str], bool] = {}
+    for p in placed:
+        key = (p.cluster, p.namespace)
+        if key not in exists:
+            exists[key] = p.backend.get(ObjectRef("v1", "Namespace", "", p.namespace)) is not None
+        compare(p.rendered, p.backend, p.namespace, exists[key], p.cluster)
+    for cluster, target, ref, component in placed_stale(record, placed, backend):
+        live = target.get(ref)
+        if live is not None:
+            out.append(placed_item(_item(ref, component, live, None, show_secrets=show_secrets), cluster))
     if not namespace_exists and not any(o["object"] == str(namespace_ref) for o in out):
         ns_obj: Obj = {
             "apiVersion": "v1",
@@ -146,6 +166,7 @@ def _pruned(
         ObjectRef.from_dict(e["ref"]): e.get("component")
         for rev in record["revisions"]
         for e in rev.get("inventory") or []
+        if e.get("cluster") is None  # objects on other clusters: placed_stale
     }
     out = []
     for ref in stale_objects(record, {"inventory": rendered}):

@@ -93,3 +93,35 @@ def test_status_text_names_each_object_cluster(
     code, out, err = run(capsys, "status", str(path), "--clusters", str(clusters))
     assert code == 0, err
     assert "sandbox:eu: Deployment/web" in out and "cluster sandbox:eu: 1/1 ready" in out
+
+
+def test_diff_compares_each_placement_with_its_cluster(
+    capsys: pytest.CaptureFixture[str], write_app: WriteApp, sandbox_dir: Path, tmp_path: Path
+) -> None:
+    clusters = tmp_path / "clusters.yaml"
+    clusters.write_text(
+        "clusters:\n  sandbox:eu: {labels: {env: prod}}\n  sandbox:us: {labels: {env: prod}}\n"
+    )
+    path = write_app(APP, "shop.py")
+
+    def diff() -> dict[str, str]:
+        code, out, err = run(capsys, "diff", str(path), "--clusters", str(clusters), "-o", "json")
+        assert code in (0, 1), err
+        return {c["object"]: c["change"] for c in json.loads(out)}
+
+    before = diff()
+    assert before["sandbox:eu: Deployment shop/web"] == "create"
+    assert before["sandbox:us: Deployment shop/web"] == "create"
+    assert "Deployment shop/web" not in before  # nothing of the app goes to the control target
+    assert run(capsys, "deploy", str(path), "--clusters", str(clusters))[0] == 0
+    assert set(diff().values()) == {"unchanged"}
+    path.write_text(path.read_text().replace('"nginx:eu"', '"nginx:eu2"'))
+    assert diff()["sandbox:us: Deployment shop/web"] == "update"
+    path.write_text(
+        path.read_text().replace('cluster_label_selector={"env": "prod"}', 'clusters=("sandbox:eu",)')
+    )
+    after = diff()
+    assert (
+        after["sandbox:us: Deployment shop/web"] == "prune"
+        and after["sandbox:eu: Deployment shop/web"] == "update"
+    )
