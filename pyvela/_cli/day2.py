@@ -11,21 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from pyvela._backends.protocol import Backend
-from pyvela.errors import AppLoadError
+from pyvela._cli.names import is_name, needs_source
 
 #: Commands whose APP may be a name; ``workflow`` too (its actions: ``WORKFLOW_NAMED``).
 NAMED = ("status", "history", "delete", "rollback", "workflow")
 WORKFLOW_NAMED = ("suspend", "terminate", "logs")
-
-
-def is_name(app: str) -> bool:
-    """Whether APP names a deployed app rather than a file: no such file, no path, no suffix."""
-    path = Path(app)
-    return not path.exists() and "/" not in app and path.suffix.lower() not in (".py", ".yaml", ".yml")
 
 
 def handles(args: argparse.Namespace) -> bool:
@@ -49,49 +42,6 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "workflow" and args.action not in WORKFLOW_NAMED:
         raise needs_source(args)
     return {"history": cmd_history, "delete": cmd_delete, "workflow": cmd_workflow_named}[args.command](args)
-
-
-def needs_source(args: argparse.Namespace) -> AppLoadError:
-    """The error for a command given an app's name that only its source can run."""
-    from pyvela._workflow.named import NEEDS_SOURCE
-
-    action = args.action if args.command == "workflow" else args.command
-    command = f"workflow {action}" if args.command == "workflow" else action
-    return AppLoadError(
-        f"`{command}` needs the app's file, not only its name {args.app!r}: "
-        + NEEDS_SOURCE.get(action, "it runs the app's code"),
-        expected="the app file (apps/x.py, or a KubeVela Application .yaml)",
-        got=args.app,
-        fix=f"pyvela {command} apps/<file>.py",
-    )
-
-
-def recorded(args: argparse.Namespace, backend: Backend) -> Any:
-    """The LoadedApp a command given app NAME runs on: only a rollback may (it runs no step
-    code); it is found by name (``-n``, else in any namespace) and rebuilt from its record."""
-    from pyvela._workflow.listing import locate
-    from pyvela._workflow.named import recorded_app
-    from pyvela._workflow.registrations import registrations
-    from pyvela._workflow.state import StateStore
-
-    if args.command != "rollback":
-        raise needs_source(args)
-    args.namespace = locate(backend, args.app, args.namespace)
-    record = StateStore(backend, args.app, args.namespace).load()
-    assert record is not None  # located just now
-    if any(registrations(r) for r in record["revisions"]) and getattr(backend, "config_centre", None) is None:
-        import os
-
-        from pyvela._configcentre.apollo import ApolloSettings
-
-        if ApolloSettings.from_env(os.environ) is None:
-            # Its centre may be configured by its module (`apollo = ApolloSettings(...)`).
-            raise AppLoadError(
-                f"app {args.app!r} registered configuration, and no configuration centre is set "
-                "for a rollback by name",
-                fix="set PYVELA_APOLLO_PORTAL_URL/CONFIG_URL (and the token), or pass the app file",
-            )
-    return recorded_app(record, args.namespace)
 
 
 def _backend(args: argparse.Namespace, *, read: bool) -> Backend:

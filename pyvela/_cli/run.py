@@ -66,7 +66,7 @@ def with_clusters(args: argparse.Namespace, backend: Backend, *, read: bool) -> 
 
 
 def _ops(args: argparse.Namespace, backend: Backend, events: Any) -> AppOps:
-    from pyvela._cli.day2 import is_name, recorded
+    from pyvela._cli.names import is_name, recorded
 
     # An app's name (a rollback): the app as its state record describes it.
     loaded = recorded(args, backend) if is_name(args.app) else load_app(args.app, defs=args.defs)
