@@ -10,6 +10,7 @@ both.
 
 from __future__ import annotations
 
+import contextvars
 import math
 import threading
 import time
@@ -107,8 +108,66 @@ class Attempt:
         )
 
 
+#: How long a step thread whose body returned waits for the next one before it ends.
+IDLE = 2.0
+_IDLE: list[_StepThread] = []  # threads whose body returned, newest last
+_IDLE_LOCK = threading.Lock()
+
+
+class _StepThread(threading.Thread):
+    """A daemon thread that runs step bodies one after another.
+
+    A thread whose body returned takes the next step's (starting a thread for each of
+    3,000 steps cost more than some steps' work); one whose body is still running (a
+    blocked step, abandoned) is never handed another, so it holds nothing but itself.
+    """
+
+    def __init__(self, name: str, body: Callable[[], None]) -> None:
+        super().__init__(name=name, daemon=True)
+        self._body: Callable[[], None] | None = body
+        self._wake = threading.Condition(threading.Lock())
+
+    @classmethod
+    def hand(cls, name: str, body: Callable[[], None]) -> _StepThread:
+        with _IDLE_LOCK:
+            while _IDLE:
+                thread = _IDLE.pop()
+                with thread._wake:
+                    if thread._body is None and thread.is_alive():
+                        thread.name, thread._body = name, body
+                        thread._wake.notify()
+                        return thread
+        thread = cls(name, body)
+        thread.start()
+        return thread
+
+    def run(self) -> None:
+        while True:
+            body = self._body
+            assert body is not None
+            contextvars.Context().run(body)  # an empty context, as a new thread's
+            body = None  # its closure (the step's state) is not kept while idle
+            with self._wake:
+                self._body = None
+                self.name = f"pyvela-step-idle-{self.ident}"
+            with _IDLE_LOCK:
+                _IDLE.append(self)
+            with self._wake:
+                if self._body is None:
+                    self._wake.wait(IDLE)
+                if self._body is None:
+                    self._body = _GONE  # never handed a body again (``hand`` skips it)
+                    return
+
+
+def _gone() -> None:
+    raise AssertionError("an ended step thread was handed a body")
+
+
+_GONE: Callable[[], None] = _gone
+
+
 def start(attempt: Attempt, body: Callable[[], None]) -> threading.Thread:
-    """Run a step body on a daemon thread: an abandoned one never keeps the process alive."""
-    thread = threading.Thread(target=body, name=f"pyvela-step-{attempt.name}", daemon=True)
-    thread.start()
-    return thread
+    """Run a step body on a daemon thread (an idle one when there is one): an abandoned one
+    never keeps the process alive."""
+    return _StepThread.hand(f"pyvela-step-{attempt.name}", body)
