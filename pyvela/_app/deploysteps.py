@@ -9,15 +9,16 @@ from collections.abc import Collection
 from typing import Any
 
 from pyvela._app.catalogue import Catalogue
-from pyvela._core.policies_cluster import check_cluster_policies, override, topology
+from pyvela._core.policies_cluster import PLACEMENT_TYPES, check_cluster_policies, override, topology
 from pyvela._core.steps import StepDefinition, StepUse
-from pyvela.errors import UnknownDefinitionError
+from pyvela.errors import DanglingReferenceError, UnknownDefinitionError
 
 
 def cluster_steps(app: Any, catalogue: Catalogue, *, components: Collection[str]) -> list[StepUse[Any, Any]]:
     """Check the app's multi-cluster policies; the deploy steps an app without a workflow runs
     for them (none: the app has none, or a workflow of its own)."""
     check_cluster_policies(app.policies, components=components, names=catalogue.names)
+    _check_deploy_steps(app)
     topologies = [p for p in app.policies if p.definition is topology]
     overrides = tuple(p.name for p in app.policies if p.definition is override)
     if app.workflow is not None or not (topologies or overrides):
@@ -47,3 +48,28 @@ def cluster_steps(app: Any, catalogue: Catalogue, *, components: Collection[str]
         )
         for t in topologies
     ]
+
+
+def _check_deploy_steps(app: Any) -> None:
+    """A ``deploy`` step's ``policies`` must name topology, override or replication policies of the app."""
+    if app.workflow is None:
+        return
+    kinds = {p.name: p.definition.name for p in app.policies}
+    fit = sorted(n for n, k in kinds.items() if k in PLACEMENT_TYPES)
+    for node in app.workflow.steps:
+        for use in getattr(node, "steps", None) or (node,):
+            names = getattr(use.params, "policies", None)
+            if use.definition.name != "deploy" or not isinstance(names, tuple):
+                continue
+            for name in names:
+                if kinds.get(name) not in PLACEMENT_TYPES:
+                    what = "no policy" if name not in kinds else f"a {kinds[name]} policy"
+                    raise DanglingReferenceError(
+                        f"deploy step {use.name!r} names policy {name!r}, and the app has {what} so named",
+                        where=use.where,
+                        step=use.name,
+                        parameter="policies",
+                        expected="one of the app's topology, override or replication policies: "
+                        + (", ".join(fit) or "none"),
+                        got=repr(name),
+                    )
