@@ -13,6 +13,7 @@ e2e fixture's ``kube_cluster.helm``).
 
 from __future__ import annotations
 
+import base64
 import functools
 import http.server
 import os
@@ -28,8 +29,24 @@ CHARTS_DIR = Path(__file__).resolve().parent / "charts"
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
+    #: ``Basic ...`` header value every request must carry (None: no authentication).
+    expected_auth: str | None = None
+    #: The Authorization headers received, for tests that check what a client sent.
+    seen_auth: list[str | None]
+
     def log_message(self, format: str, *args: object) -> None:  # quiet
         pass
+
+    def do_GET(self) -> None:
+        got = self.headers.get("Authorization")
+        self.seen_auth.append(got)
+        if self.expected_auth is not None and got != self.expected_auth:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="charts"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        super().do_GET()
 
 
 class ChartRepo:
@@ -40,8 +57,12 @@ class ChartRepo:
         helm: str | os.PathLike[str],
         charts: Iterable[str | os.PathLike[str]],
         directory: str | os.PathLike[str] | None = None,
+        auth: tuple[str, str] | None = None,
     ) -> None:
+        """``auth``: (username, password) the repository requires (HTTP basic auth)."""
         self.helm = str(helm)
+        self.auth = auth
+        self.seen_auth: list[str | None] = []
         self.charts = [Path(c) for c in charts]
         self._own_dir = directory is None
         self.directory = Path(directory or tempfile.mkdtemp(prefix="pyvela-charts-"))
@@ -71,7 +92,11 @@ class ChartRepo:
 
     def start(self) -> ChartRepo:
         self.directory.mkdir(parents=True, exist_ok=True)
-        handler = functools.partial(_Handler, directory=str(self.directory))
+        expected = None
+        if self.auth is not None:
+            expected = "Basic " + base64.b64encode(f"{self.auth[0]}:{self.auth[1]}".encode()).decode()
+        handler_class = type("Handler", (_Handler,), {"expected_auth": expected, "seen_auth": self.seen_auth})
+        handler = functools.partial(handler_class, directory=str(self.directory))
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         try:

@@ -126,7 +126,9 @@ class HelmParams(Params):
         values: Values for the chart.
         pull_interval: How often FluxCD checks the repository (no controller here: no effect).
         interval: How often FluxCD reconciles the release (no controller here: no effect).
-        secret_ref: A Secret with the repository's credentials (not supported yet).
+        secret_ref: A Secret in the app's namespace with the repository's ``username`` and
+            ``password`` (basic auth; a helm repository only). Read when the release is
+            installed, never stored or shown.
         timeout: FluxCD's timeout to fetch the repository index (no effect: the step's deadline holds).
         install_timeout: FluxCD's timeout for the install (no effect: the step's deadline holds).
         source_name: An existing FluxCD source to use (needs FluxCD: refused).
@@ -174,8 +176,10 @@ class HelmParams(Params):
             raise ValueError("url and repo_url name the same thing: give one of them")
         if self.url is None and self.repo_url is None and self.repo_type != "local":
             raise ValueError(f"url is required for repo_type {self.repo_type!r} (the chart repository)")
-        if self.secret_ref is not None:
-            raise unsupported("secret_ref", "repository credentials are not passed to helm yet")
+        if self.secret_ref is not None and self.repo_type != "helm":
+            raise unsupported(
+                f"secret_ref with repo_type {self.repo_type!r}", "credentials are for a helm repository"
+            )
         if self.values_files is not None:
             raise unsupported("values_files", "give the values with values")
         if self.values_from is not None:
@@ -204,4 +208,6 @@ def helm(p: HelmParams, ctx: ComponentContext) -> Obj:
     if url is not None:
         chart["repoURL"] = url
     chart["repoType"] = p.repo_type
+    if p.secret_ref is not None:
+        chart["secretRef"] = {"name": p.secret_ref, "namespace": ctx.namespace}
     return release_object(name, namespace, chart, p.values)

@@ -77,7 +77,10 @@ def test_helmchart_reads_the_source_kind() -> None:
         ({"url": REPO, "source_name": "existing"}, "source_name is not supported"),
         ({"url": REPO, "repo_url": "https://other.example.com"}, "give one of them"),
         ({}, "url is required"),
-        ({"url": REPO, "secret_ref": "creds"}, "secret_ref is not supported"),
+        (
+            {"repo_type": "oci", "url": "oci://r.example.com", "secret_ref": "creds"},
+            "secret_ref with repo_type 'oci'",
+        ),
         ({"url": REPO, "values_files": ("a.yaml",)}, "values_files is not supported"),
         ({"url": REPO, "values_from": (ValuesFrom(kind="ConfigMap", name="v"),)}, "values_from"),
         ({"url": REPO, "upgrade_crd": True}, "never replaces them"),

@@ -92,6 +92,8 @@ class HelmSpec:
     repo_url: str | None = None
     repo_type: str = "helm"
     values: Mapping[str, Any] = attrs.field(factory=dict)
+    #: (namespace, name) of a Secret with the repository's ``username`` and ``password``.
+    secret_ref: tuple[str, str] | None = None
 
     @classmethod
     def of(cls, obj: Mapping[str, Any]) -> HelmSpec:
@@ -121,6 +123,16 @@ class HelmSpec:
                 expected="helm, oci or local",
             )
         version = chart.get("version") or spec.get("version")
+        ref = chart.get("secretRef")
+        secret_ref = None
+        if ref is not None:
+            if not isinstance(ref, Mapping) or not isinstance(ref.get("name"), str) or repo_type != "helm":
+                raise ClusterError(
+                    f"{where}: spec.chart.secretRef: a Secret's name, for a helm repository only",
+                    object=where,
+                    expected="{name, namespace} with repoType helm",
+                )
+            secret_ref = (str(ref.get("namespace") or meta.get("namespace") or "default"), ref["name"])
         return cls(
             release=str(spec.get("releaseName") or meta.get("name")),
             chart=chart["name"],
@@ -128,10 +140,14 @@ class HelmSpec:
             repo_url=chart.get("repoURL") or None,
             repo_type=repo_type,
             values=dict(values),
+            secret_ref=secret_ref,
         )
 
-    def chart_args(self) -> list[str]:
-        """The chart argument of ``helm upgrade`` and the flags that locate it."""
+    def chart_args(self, alias: str | None = None) -> list[str]:
+        """The chart argument of ``helm upgrade`` and the flags that locate it (``alias``: the
+        name the repository was added under, for one that needs credentials)."""
+        if alias is not None:
+            return [f"{alias}/{self.chart}", *(["--version", self.version] if self.version else [])]
         if self.repo_type == "oci" or self.chart.startswith("oci://"):
             ref = self.chart
             if not ref.startswith("oci://"):
@@ -185,6 +201,7 @@ def upgrade_command(
     labels: Mapping[str, str],
     description: str,
     target: KubeTarget,
+    chart_args: list[str] | None = None,
 ) -> list[str]:
     """``helm upgrade --install`` without waiting: pyvela watches readiness itself."""
     label_arg = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
@@ -193,7 +210,7 @@ def upgrade_command(
         "upgrade",
         "--install",
         spec.release,
-        *spec.chart_args(),
+        *(chart_args if chart_args is not None else spec.chart_args()),
         "--namespace",
         namespace,
         "--create-namespace",
@@ -218,8 +235,13 @@ def run_helm(
     redact: Callable[[str], str],
     values: Mapping[str, Any] | None = None,
     timeout: float = 600.0,
+    env: Mapping[str, str] | None = None,
+    stdin: str | None = None,
 ) -> str:
     """Run helm (with ``values`` in a private temporary file named by ``{values}``); its stdout.
+
+    ``env``: variables added to helm's environment; ``stdin``: what helm reads (a password
+    given with ``--password-stdin``, never on its command line).
 
     Raises ClusterError with helm's stderr (TransientError when it reads as temporary).
     """
@@ -232,7 +254,12 @@ def run_helm(
             cmd = [str(path) if arg == "{values}" else arg for arg in cmd]
         try:
             proc = subprocess.run(
-                cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+                cmd,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env={**os.environ, **env} if env else None,
+                **({"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}),
             )
         except subprocess.TimeoutExpired as exc:
             raise TransientError(f"{what}: helm did not finish within {timeout:g}s", object=what) from exc

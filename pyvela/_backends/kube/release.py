@@ -13,9 +13,10 @@ Used by :class:`pyvela._backends.kube.backend.KubeBackend` for ``pyvela.dev/v1al
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -156,22 +157,36 @@ class HelmReleases:
             }
             return preview
         labels = {**wanted_labels, LABEL_GENERATION: str(generation), LABEL_SPEC_HASH: wanted_hash}
-        cmd = upgrade_command(
-            self.binary,
-            spec,
-            namespace,
-            values_file="{values}",
-            labels=labels,
-            description=f"pyvela generation {generation}: {spec.describe()}",
-            target=self.kube.target,
-        )
-        if force and self._helm4():  # helm 4 applies server-side, with its own field conflicts
-            cmd.append("--force-conflicts")
-        run_helm(cmd, what=what, redact=self.kube.redact, values=spec.values)
+        with self._repository(spec, what) as (env, chart_args):
+            cmd = upgrade_command(
+                self.binary,
+                spec,
+                namespace,
+                values_file="{values}",
+                labels=labels,
+                description=f"pyvela generation {generation}: {spec.describe()}",
+                target=self.kube.target,
+                chart_args=chart_args,
+            )
+            if force and self._helm4():  # helm 4 applies server-side, with its own field conflicts
+                cmd.append("--force-conflicts")
+            run_helm(cmd, what=what, redact=self.kube.redact, values=spec.values, env=env)
         found = self._current(namespace, name)
         if found is None:
             raise ClusterError(f"{what}: helm reported success but no release is stored", object=what)
         return synthesise(name, namespace, *found)
+
+    @contextlib.contextmanager
+    def _repository(self, spec: HelmSpec, what: str) -> Iterator[tuple[dict[str, str], Any]]:
+        """helm's environment and chart arguments: a repository with credentials is added privately."""
+        if spec.secret_ref is None:
+            yield {}, None
+            return
+        from pyvela._backends.kube.helm_auth import authenticated_repo, repo_credentials
+
+        credentials = repo_credentials(self.kube.get, spec, what)
+        with authenticated_repo(self.binary, spec, credentials, what=what, redact=self.kube.redact) as found:
+            yield found[0], found[1]
 
     def _helm4(self) -> bool:
         if self._major is None:

@@ -33,6 +33,7 @@ from pyvela._backends.sandbox.cluster import (
 from pyvela._backends.sandbox.configcentre import SandboxConfigCentre
 from pyvela._backends.sandbox.controllers import controller_for
 from pyvela._backends.sandbox.dbfile import move_aside
+from pyvela._backends.sandbox.helmrepo import check_repo_secret
 from pyvela._backends.sandbox.honesty import LEASE_GROUP, refuse_if_leased
 from pyvela._backends.sandbox.kinds import (
     BUILTIN,
@@ -52,7 +53,7 @@ from pyvela._backends.sandbox.settings import SandboxSettings, sim_for
 from pyvela._backends.sandbox.simutil import iso
 from pyvela._backends.sandbox.store import DB_FILE, Store
 from pyvela._backends.sandbox.waiting import wait_for
-from pyvela._core.objects import Obj, ObjectRef, deep_copy
+from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, Obj, ObjectRef, deep_copy
 from pyvela.errors import (
     AlreadyExistsError,
     ClusterError,
@@ -353,6 +354,8 @@ class Sandbox(SandboxPodIO, SandboxPatch):
             _immutable.check_update(info, name, body, existing.body, metadata.get("uid"))
         if info.group == "" and info.kind == "Service":
             _admission.service(conn, body, existing.body if existing else None)
+        if info.kind == HELM_KIND and info.group == HELM_API_VERSION.rpartition("/")[0]:
+            check_repo_secret(conn, body)  # as helm would fail to authenticate
         sim = sim_for(body, self.settings)
         has_controller = controller_for(info.group, info.kind) is not None
         meta = body["metadata"]

@@ -1,0 +1,57 @@
+"""The sandbox refuses a HelmRelease whose repository Secret will not do, as helm would."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from pyvela._backends.sandbox import Sandbox
+from pyvela._core.objects import HELM_API_VERSION, HELM_KIND
+from pyvela.errors import ClusterError
+
+
+def release(secret: str) -> dict[str, object]:
+    return {
+        "apiVersion": HELM_API_VERSION,
+        "kind": HELM_KIND,
+        "metadata": {"name": "cache", "namespace": "default"},
+        "spec": {
+            "releaseName": "cache",
+            "chart": {
+                "name": "redis",
+                "repoURL": "https://charts.example.com",
+                "secretRef": {"name": secret},
+            },
+        },
+    }
+
+
+def secret(name: str, **data: str) -> dict[str, object]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "namespace": "default"},
+        "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
+    }
+
+
+def test_the_repository_secret_must_exist_and_hold_username_and_password(tmp_path: Path) -> None:
+    box = Sandbox(tmp_path)
+    try:
+        with pytest.raises(
+            ClusterError,
+            match=r"the Secret default/creds \(the chart repository's credentials\) does not exist",
+        ):
+            box.apply(release("creds"))
+        box.apply(secret("half", username="u"))
+        with pytest.raises(ClusterError, match="has no password") as exc:
+            box.apply(release("half"))
+        assert exc.value.got == "keys username"
+        box.apply(secret("creds", username="u", password="p4ssw0rd-never-shown"))
+        live = box.apply(release("creds"))
+        assert live["spec"]["chart"]["secretRef"] == {"name": "creds"}
+        assert "p4ssw0rd" not in str(live)
+    finally:
+        box.close()
