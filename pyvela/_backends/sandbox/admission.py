@@ -100,11 +100,17 @@ def _check_metadata(info: KindInfo, name: str, metadata: Mapping[str, Any]) -> N
             )
 
 
+class Made(dict[str, Any]):
+    """An object a simulated controller built for one write (a workload's Pod): its own
+    top-level fields and metadata, the rest read-only. Admitted without a deep copy: the
+    write stores it before anyone else could change what it shares (the workload's template)."""
+
+
 def normalise(obj: Mapping[str, Any], info: KindInfo, namespace: str) -> Obj:
     """A copy of ``obj`` fit to store: status and server-set metadata dropped, validated."""
     if not isinstance(obj, Mapping):
         raise ClusterError(f"an object must be a mapping, got {type(obj).__name__}")
-    out: Obj = deep_copy(dict(obj))
+    out: Obj = dict(obj) if type(obj) is Made else deep_copy(dict(obj))
     out.pop("status", None)
     metadata = out.get("metadata")
     if not isinstance(metadata, dict):

@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pyvela._backends.sandbox.admission import Made
 from pyvela._backends.sandbox.cluster import remove
 from pyvela._backends.sandbox.rows import Row
 from pyvela._backends.sandbox.settings import ANNOTATION_FAIL, ANNOTATION_READY_AFTER
@@ -146,9 +147,9 @@ def _pod(row: Row, template: Mapping[str, Any], name: str, labels: Mapping[str, 
     annotations = _sim_annotations(row, m(m(template.get("metadata")).get("annotations")))
     if annotations:
         meta["annotations"] = annotations
-    # Shallow: the write copies the whole Pod (``admission.normalise``) before storing it.
+    # Shallow: the write stores it at once (``Made``: admitted without copying it whole).
     spec = {"nodeName": "sandbox-node", **m(template.get("spec"))}
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}
+    return Made(apiVersion="v1", kind="Pod", metadata=meta, spec=spec)
 
 
 def _claims(conn: sqlite3.Connection, row: Row, spec: Mapping[str, Any], write: Write) -> None:

@@ -1,0 +1,72 @@
+"""The Pods a workload's controller makes are admitted without a deep copy: they must still
+be validated, stored whole, and independent of anything the caller does afterwards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pyvela._backends.sandbox import Sandbox
+from pyvela._backends.sandbox.settings import SandboxSettings
+from pyvela.errors import ClusterError
+
+ENV = {"name": "A", "value": "1"}
+
+
+def deployment(name: str, *, replicas: int = 2, label: str = "web") -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": label}},
+            "template": {
+                "metadata": {"labels": {"app": label}},
+                "spec": {"containers": [{"name": "c", "image": "nginx:1", "env": [ENV]}]},
+            },
+        },
+    }
+
+
+@pytest.fixture
+def box(tmp_path: Path) -> Sandbox:
+    return Sandbox(tmp_path, settings=SandboxSettings(ready_delay=0.0))
+
+
+def pods(box: Sandbox) -> list[dict[str, Any]]:
+    return box.list("v1", "Pod", "default", {"app": "web"})
+
+
+def test_the_pods_are_stored_whole_and_do_not_follow_later_changes_to_the_answer(box: Sandbox) -> None:
+    applied = box.apply(deployment("web"))
+    made = pods(box)
+    assert len(made) == 2
+    for pod in made:
+        assert pod["spec"]["containers"] == [
+            {"name": "c", "image": "nginx:1", "env": [{"name": "A", "value": "1"}]}
+        ]
+        assert pod["spec"]["nodeName"] == "sandbox-node"
+        assert pod["metadata"]["ownerReferences"][0]["uid"] == applied["metadata"]["uid"]
+        assert pod["status"]["phase"] == "Running"
+    # The caller owns the answer: changing it changes no stored object.
+    applied["spec"]["template"]["spec"]["containers"][0]["image"] = "changed"
+    applied["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "B", "value": "2"})
+    assert pods(box) == made
+    assert (
+        box.list("apps/v1", "Deployment", "default")[0]["spec"]["template"]["spec"]["containers"][0]["image"]
+        == "nginx:1"
+    )
+    # Each Pod read is its own: changing one changes neither the other nor what is stored.
+    made[0]["spec"]["containers"][0]["image"] = "mine"
+    assert made[1]["spec"]["containers"][0]["image"] == "nginx:1"
+    assert all(p["spec"]["containers"][0]["image"] == "nginx:1" for p in pods(box))
+
+
+def test_a_made_pod_is_still_validated(box: Sandbox) -> None:
+    bad = deployment("web", label="web")
+    bad["spec"]["template"]["metadata"]["labels"]["bad label"] = "x"
+    with pytest.raises(ClusterError, match=r"metadata\.labels"):
+        box.apply(bad)
