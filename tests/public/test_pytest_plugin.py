@@ -69,7 +69,7 @@ def test_render_app_renders_with_the_configured_catalogue(project: pytest.Pytest
     project.mkdir("sub")
     project.makepyfile(
         **{
-            "sub/test_render": """
+            "sub/test_plugin_render_from_a_subdirectory": """
             from pyvela.testing import assert_fields
 
             def test_render(render_app):
