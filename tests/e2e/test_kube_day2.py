@@ -21,6 +21,7 @@ import test_kube_support as support
 
 from pyvela._backends.kube.backend import KubeBackend
 from pyvela._cli.main import main
+from pyvela._core.objects import ObjectRef
 from pyvela._workflow.state import state_ref
 
 kube, namespace = support.kube, support.namespace  # fixtures
@@ -33,7 +34,7 @@ from pyvela.stdlib import apply_component
 app = Application(
     "{name}",
     namespace="{namespace}",
-    components=[service("{name}-web", image="registry.example.com/web:1"{extra})],
+    components=[service("{name}-web", image="registry.example.com/web:{tag}"{extra})],
     workflow=[chatty("talk", lines=3), apply_component("apply-web", component="{name}-web")],
 )
 """
@@ -56,10 +57,16 @@ def cli(capsys: pytest.CaptureFixture[str], cluster: Any, *argv: str) -> tuple[i
 
 
 def deploy(
-    capsys: pytest.CaptureFixture[str], cluster: Any, tmp_path: Path, ns: str, name: str, extra: str = ""
+    capsys: pytest.CaptureFixture[str],
+    cluster: Any,
+    tmp_path: Path,
+    ns: str,
+    name: str,
+    extra: str = "",
+    tag: str = "1",
 ) -> int:
     path = tmp_path / f"{name}.py"
-    path.write_text(APP.format(name=name, namespace=ns, extra=extra))
+    path.write_text(APP.format(name=name, namespace=ns, extra=extra, tag=tag))
     code, _, _ = cli(capsys, cluster, "deploy", str(path), *DEFS)
     return code
 
@@ -128,7 +135,7 @@ def test_ls_status_tree_pods_and_events_of_stuck_pods(
         assert "failed steps: apply-web" in (failed.get("message") or failed.get("note") or "")
 
 
-def test_names_resolve_and_delete_by_name(
+def test_names_resolve_rollback_and_delete_by_name(
     capsys: pytest.CaptureFixture[str], kube_cluster: Any, kube: KubeBackend, namespace: str, tmp_path: Path
 ) -> None:
     assert deploy(capsys, kube_cluster, tmp_path, namespace, "named") == 0
@@ -136,7 +143,12 @@ def test_names_resolve_and_delete_by_name(
     assert code == 1 and "no app 'no-such-app'" in err and "named" in err
     code, history, _ = cli(capsys, kube_cluster, "history", "named")
     assert code == 0 and [r["phase"] for r in history] == ["succeeded"]
-    code, _, err = cli(capsys, kube_cluster, "rollback", "named", "-n", namespace)
+    assert deploy(capsys, kube_cluster, tmp_path, namespace, "named", tag="2") == 0
+    code, data, _ = cli(capsys, kube_cluster, "rollback", "named")  # found in its namespace
+    assert code == 0 and data["phase"] == "succeeded" and data["revision"] == 3
+    live = kube.get(ObjectRef("apps/v1", "Deployment", namespace, "named-web"))
+    assert live is not None and live["spec"]["template"]["spec"]["containers"][0]["image"].endswith("web:1")
+    code, _, err = cli(capsys, kube_cluster, "workflow", "restart", "named")
     assert code == 1 and "needs the app's file" in err
     code, data, _ = cli(capsys, kube_cluster, "delete", "named", "-n", namespace)
     assert code == 0 and data["pruned"] == [f"Deployment {namespace}/named-web"]
