@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
             "app",
             metavar="APP",
             help="the app file (apps/x.py, or a KubeVela Application .yaml); for status, history, "
-            "delete: or the name of a deployed app",
+            "rollback, delete: or the name of a deployed app",
         )
         p.add_argument(
             "--defs",
@@ -86,7 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("-o", "--output", choices=("text", "json"), default="text")
     _target_args(ls)
 
-    rollback = app_command("rollback", "Re-deploy an earlier revision (default: the one before the last).")
+    rollback = app_command(
+        "rollback", "Re-deploy an earlier revision (default: the one before the last; APP: file or name)."
+    )
     rollback.add_argument("revision", nargs="?", type=positive_int, metavar="REVISION")
     rollback.add_argument("-o", "--output", choices=("text", "json"), default="text")
 
