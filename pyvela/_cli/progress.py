@@ -223,6 +223,8 @@ def step_details(console: Console, data: Mapping[str, Any]) -> None:
         logs = st.get("logs") or []
         if logs:
             more = f" (last {SHOWN_LOGS} of {len(logs)})" if len(logs) > SHOWN_LOGS else ""
+            if st.get("dropped_logs"):  # the record keeps the newest lines of each step
+                more += f" ({st['dropped_logs']} older dropped; `pyvela workflow logs` shows the kept ones)"
             lines.append(f"  log{more}:")
             lines += [f"    {entry['at']}  {entry['message']}" for entry in logs[-SHOWN_LOGS:]]
         if lines:

@@ -262,6 +262,8 @@ def test_workflow_logs_keep_the_newest_lines_and_say_how_many_were_dropped(
     assert "apply-web (succeeded): 0 line(s)" in out
     code, status = as_json(capsys, "status", "chat")
     assert status["steps"]["talk"]["dropped_logs"] == 7
+    code, out, _ = run(capsys, "status", "chat")
+    assert "log (last 10 of 50) (7 older dropped" in out
     code, out, err = run(capsys, "workflow", "logs", "chat", "--step", "nope")
     assert code == 1 and "no step 'nope'" in err and "talk, apply-web" in err
 
