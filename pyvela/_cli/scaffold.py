@@ -245,12 +245,11 @@ def _isolated_imports(project: Path, pkg: str) -> Iterator[None]:
             del sys.modules[name]
 
     forget()
-    root = str(project.resolve())
-    sys.path.insert(0, root)
+    saved = list(sys.path)
+    sys.path.insert(0, str(project.resolve()))
     importlib.invalidate_caches()
     try:
         yield
     finally:
         forget()
-        if root in sys.path:
-            sys.path.remove(root)
+        sys.path[:] = saved  # loading an app adds its project too
