@@ -137,7 +137,8 @@ class HelmParams(Params):
         helmrepository: How the repository is reached (only ``provider="generic"``).
         values_files: Values files inside the chart (not supported yet).
         retries: FluxCD's install/upgrade remediation retries (no effect: a step's retries apply).
-        values_from: ConfigMaps and Secrets holding values (not supported yet).
+        values_from: ConfigMaps and Secrets (in the release's namespace) holding values, merged
+            in order under ``values``; read when the release is installed, never stored.
         upgrade_crd: Replace the chart's CRDs on upgrade (helm never does: only ``False``).
     """
 
@@ -182,8 +183,6 @@ class HelmParams(Params):
             )
         if self.values_files is not None:
             raise unsupported("values_files", "give the values with values")
-        if self.values_from is not None:
-            raise unsupported("values_from", "give the values with values")
         if self.upgrade_crd:
             raise unsupported("upgrade_crd", "helm installs a chart's CRDs once and never replaces them")
         if self.helmrepository is not None and self.helmrepository.provider != "generic":
@@ -210,4 +209,15 @@ def helm(p: HelmParams, ctx: ComponentContext) -> Obj:
     chart["repoType"] = p.repo_type
     if p.secret_ref is not None:
         chart["secretRef"] = {"name": p.secret_ref, "namespace": ctx.namespace}
-    return release_object(name, namespace, chart, p.values)
+    release = release_object(name, namespace, chart, p.values)
+    if p.values_from:
+        release["spec"]["valuesFrom"] = [_values_from(v) for v in p.values_from]
+    return release
+
+
+def _values_from(v: ValuesFrom) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": v.kind, "name": v.name}
+    for key, value in (("valuesKey", v.values_key), ("targetPath", v.target_path), ("optional", v.optional)):
+        if value is not None:
+            out[key] = value
+    return out

@@ -55,3 +55,34 @@ def test_the_repository_secret_must_exist_and_hold_username_and_password(tmp_pat
         assert "p4ssw0rd" not in str(live)
     finally:
         box.close()
+
+
+def test_values_from_must_name_existing_keys_holding_values(tmp_path: Path) -> None:
+    box = Sandbox(tmp_path)
+    spec = {
+        "releaseName": "cache",
+        "chart": {"name": "redis", "repoURL": "https://charts.example.com"},
+        "valuesFrom": [{"kind": "ConfigMap", "name": "cache-values"}],
+    }
+    obj = {
+        "apiVersion": HELM_API_VERSION,
+        "kind": HELM_KIND,
+        "metadata": {"name": "cache", "namespace": "default"},
+    }
+    try:
+        with pytest.raises(
+            ClusterError, match="valuesFrom: the ConfigMap default/cache-values does not exist"
+        ):
+            box.apply({**obj, "spec": spec})
+        cm = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "cache-values", "namespace": "default"},
+        }
+        box.apply({**cm, "data": {"values.yaml": "- a list"}})
+        with pytest.raises(ClusterError, match="is not a YAML mapping"):
+            box.apply({**obj, "spec": spec})
+        box.apply({**cm, "data": {"values.yaml": "replicas: 2"}})
+        assert box.apply({**obj, "spec": spec})["spec"]["valuesFrom"] == spec["valuesFrom"]
+    finally:
+        box.close()

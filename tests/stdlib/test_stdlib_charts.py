@@ -22,7 +22,6 @@ from pyvela.stdlib import (
     HealthCriterion,
     HelmRepositoryOptions,
     ResourceSelector,
-    ValuesFrom,
     helm,
     helmchart,
 )
@@ -82,7 +81,6 @@ def test_helmchart_reads_the_source_kind() -> None:
             "secret_ref with repo_type 'oci'",
         ),
         ({"url": REPO, "values_files": ("a.yaml",)}, "values_files is not supported"),
-        ({"url": REPO, "values_from": (ValuesFrom(kind="ConfigMap", name="v"),)}, "values_from"),
         ({"url": REPO, "upgrade_crd": True}, "never replaces them"),
         ({"url": REPO, "helmrepository": HelmRepositoryOptions(provider="aws")}, "provider 'aws'"),
         ({"url": REPO, "retries": "3"}, "retries"),

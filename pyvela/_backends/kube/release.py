@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import yaml
 
+from pyvela._backends.helmvalues import resolve
 from pyvela._backends.kube.helm import (
     HelmSpec,
     find_helm,
@@ -121,7 +122,13 @@ class HelmReleases:
             raise ClusterError(
                 f"{what}: spec.releaseName {spec.release!r} must equal metadata.name", object=what
             )
+        values: Mapping[str, Any] = spec.values
         wanted_hash = spec_hash(obj.get("spec"))
+        if (obj.get("spec") or {}).get("valuesFrom"):
+            # What the ConfigMaps and Secrets hold now is part of what is installed: a change
+            # there is an upgrade, as FluxCD's helm-controller makes it.
+            values = resolve(obj.get("spec") or {}, namespace, self.kube.get, what)
+            wanted_hash = spec_hash([obj.get("spec"), spec_hash(values)])
         labels_in = (meta.get("labels") or {}).items()  # helm's own label keys are not ours to set
         wanted_labels = {str(k): str(v) for k, v in labels_in if k not in SYSTEM_LABELS}
         found = self._current(namespace, name)
@@ -170,7 +177,7 @@ class HelmReleases:
             )
             if force and self._helm4():  # helm 4 applies server-side, with its own field conflicts
                 cmd.append("--force-conflicts")
-            run_helm(cmd, what=what, redact=self.kube.redact, values=spec.values, env=env)
+            run_helm(cmd, what=what, redact=self.kube.redact, values=values, env=env)
         found = self._current(namespace, name)
         if found is None:
             raise ClusterError(f"{what}: helm reported success but no release is stored", object=what)

@@ -33,7 +33,7 @@ from pyvela._backends.sandbox.cluster import (
 from pyvela._backends.sandbox.configcentre import SandboxConfigCentre
 from pyvela._backends.sandbox.controllers import controller_for
 from pyvela._backends.sandbox.dbfile import move_aside
-from pyvela._backends.sandbox.helmrepo import check_repo_secret
+from pyvela._backends.sandbox.helmrepo import check_release
 from pyvela._backends.sandbox.honesty import LEASE_GROUP, refuse_if_leased
 from pyvela._backends.sandbox.kinds import (
     BUILTIN,
@@ -355,7 +355,7 @@ class Sandbox(SandboxPodIO, SandboxPatch):
         if info.group == "" and info.kind == "Service":
             _admission.service(conn, body, existing.body if existing else None)
         if info.kind == HELM_KIND and info.group == HELM_API_VERSION.rpartition("/")[0]:
-            check_repo_secret(conn, body)  # as helm would fail to authenticate
+            check_release(conn, body)  # what helm would refuse
         sim = sim_for(body, self.settings)
         has_controller = controller_for(info.group, info.kind) is not None
         meta = body["metadata"]

@@ -1,8 +1,9 @@
-"""A HelmRelease whose chart repository needs credentials, on the sandbox.
+"""What a real cluster checks of a HelmRelease before helm installs it, on the sandbox.
 
-The sandbox opens no repository, but a real cluster refuses the release when its
-``secretRef`` Secret is missing or lacks ``username``/``password`` (helm cannot
-authenticate): so does the sandbox, with the same words, at apply time.
+The sandbox opens no repository and runs no helm, but a real cluster refuses the release
+when its ``secretRef`` Secret is missing or lacks ``username``/``password`` (helm cannot
+authenticate), or when a ``valuesFrom`` ConfigMap/Secret key is missing or holds no values:
+so does the sandbox, with the same words, at apply time.
 """
 
 from __future__ import annotations
@@ -12,19 +13,31 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
+from pyvela._backends.helmvalues import resolve
 from pyvela._backends.sandbox.store import Store
-from pyvela._core.objects import HELM_KIND
+from pyvela._core.objects import HELM_KIND, Obj, ObjectRef
 from pyvela.errors import ClusterError
 
 
-def check_repo_secret(conn: sqlite3.Connection, body: Mapping[str, Any]) -> None:
-    """ClusterError when the HelmRelease ``body`` names a repository Secret that will not do."""
+def check_release(conn: sqlite3.Connection, body: Mapping[str, Any]) -> None:
+    """ClusterError when the HelmRelease ``body`` names a repository Secret that will not do, or
+    ``valuesFrom`` a ConfigMap/Secret key that is missing or not values: helm would not
+    install it."""
     spec = body.get("spec") if isinstance(body.get("spec"), Mapping) else {}
+    meta = body.get("metadata") or {}
+    if isinstance(spec, Mapping) and spec.get("valuesFrom"):
+        namespace = str(meta.get("namespace") or "default")
+        what = f"{HELM_KIND} {namespace}/{meta.get('name')}"
+
+        def get(ref: ObjectRef) -> Obj | None:
+            row = Store.load(conn, "", ref.kind, ref.namespace, ref.name)
+            return None if row is None else row.to_obj()
+
+        resolve(spec, namespace, get, what)
     chart = spec.get("chart") if isinstance(spec, Mapping) else None
     ref = chart.get("secretRef") if isinstance(chart, Mapping) else None
     if not isinstance(ref, Mapping):
         return
-    meta = body.get("metadata") or {}
     what = f"{HELM_KIND} {meta.get('namespace') or 'default'}/{meta.get('name')}"
     namespace, name = str(ref.get("namespace") or meta.get("namespace") or "default"), str(ref.get("name"))
     where = f"the Secret {namespace}/{name} (the chart repository's credentials)"
