@@ -144,19 +144,31 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 def pytest_assertrepr_compare(config: pytest.Config, op: str, left: Any, right: Any) -> list[str] | None:
-    """``assert rendered == expected`` on Kubernetes objects: each differing field by its path."""
-    if op != "==" or not (_is_object(left) and _is_object(right)):
+    """``assert rendered == expected`` on Kubernetes objects (or lists of them): each differing
+    object and field by its path."""
+    if op != "==":
         return None
-    from pyvela._core.fielddiff import describe, report
+    if _is_object(left) and _is_object(right):
+        from pyvela._core.fielddiff import describe, report
 
-    lines = report(right, left)
-    if not lines:
-        return None
-    return [f"{describe(left)} == {describe(right)} (expected: the right-hand side)", *lines[1:]]
+        lines = report(right, left)
+        if lines:
+            return [f"{describe(left)} == {describe(right)} (expected: the right-hand side)", *lines[1:]]
+    elif _are_objects(left) and _are_objects(right):
+        from pyvela.testing import _objects_report
+
+        lines = _objects_report(list(right), list(left), want_in="the right-hand side", got_in="the left")
+        if lines:
+            return ["Kubernetes objects differ (expected: the right-hand side)", *lines]
+    return None
 
 
 def _is_object(value: Any) -> bool:
     return isinstance(value, Mapping) and isinstance(value.get("kind"), str)
+
+
+def _are_objects(value: Any) -> bool:
+    return isinstance(value, list | tuple) and bool(value) and all(_is_object(v) for v in value)
 
 
 def _defs(config: pytest.Config, defs: Sequence[str] | None) -> Sequence[str] | None:

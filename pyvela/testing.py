@@ -307,7 +307,9 @@ def _key(obj: Mapping[str, Any]) -> tuple[str, str, str, str]:
     )
 
 
-def _objects_report(expected: list[Any], actual: list[Any]) -> list[str]:
+def _objects_report(
+    expected: list[Any], actual: list[Any], *, want_in: str = "the golden file", got_in: str = "rendered"
+) -> list[str]:
     """Objects matched by apiVersion, kind, namespace and name; each difference by field path."""
     want = {_key(o): o for o in expected if isinstance(o, Mapping)}
     got = {_key(o): o for o in actual if isinstance(o, Mapping)}
@@ -316,18 +318,14 @@ def _objects_report(expected: list[Any], actual: list[Any]) -> list[str]:
             difflib.unified_diff(
                 yaml.safe_dump_all(expected, sort_keys=True).splitlines(),
                 yaml.safe_dump_all(actual, sort_keys=True).splitlines(),
-                fromfile="golden",
-                tofile="rendered",
+                fromfile=want_in,
+                tofile=got_in,
                 lineterm="",
             )
         )
-    lines = [
-        f"missing: {describe(o)} (in the golden file, not rendered)" for k, o in want.items() if k not in got
-    ]
+    lines = [f"missing: {describe(o)} (in {want_in}, not {got_in})" for k, o in want.items() if k not in got]
     lines += [
-        f"unexpected: {describe(o)} (rendered, not in the golden file)"
-        for k, o in got.items()
-        if k not in want
+        f"unexpected: {describe(o)} ({got_in}, not in {want_in})" for k, o in got.items() if k not in want
     ]
     for k, o in want.items():
         if k in got:

@@ -253,3 +253,25 @@ def test_equal_objects_compared_in_a_test_show_their_differing_fields(project: p
             "*spec.replicas: expected 5, got 2",
         ]
     )
+
+
+def test_equal_lists_of_objects_show_the_objects_and_fields_that_differ(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        """
+        def test_compare(render_app):
+            got = render_app("apps/shop.py").objects
+            extra = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "shop-web"}}
+            want = [{**got[0], "spec": {**got[0]["spec"], "replicas": 4}}, extra]
+            assert got == want
+        """
+    )
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*Kubernetes objects differ (expected: the right-hand side)",
+            "*missing: Service shop-web (in the right-hand side, not the left)",
+            "*Deployment default/shop-web: 1 field(s) differ",
+            "*spec.replicas: expected 4, got 2",
+        ]
+    )
