@@ -32,6 +32,7 @@ _COMMANDS = {
     "port-forward": ("pyvela._cli.podcmds", "dispatch_pods"),
     "rollout": ("pyvela._cli.rollouts", "cmd_rollout"),
     "convert": ("pyvela._cli.convert", "cmd_convert"),
+    "controller": ("pyvela._cli.controller", "cmd_controller"),
 }
 
 

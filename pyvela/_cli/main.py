@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from pyvela._cli.controller_args import add_controller
 from pyvela._cli.day2_args import add_day2
 from pyvela._cli.targets import non_negative_seconds, positive_int
 from pyvela.errors import PyvelaError
@@ -216,6 +217,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report to FILE (for CI)")
 
     add_day2(sub, _target_args)  # logs, exec, port-forward, rollout
+    add_controller(sub)  # controller [run|manifests]
 
     defs = sub.add_parser("defs", help="List the catalogue's definitions, or show one with its parameters.")
     defs.add_argument("name", nargs="?", metavar="NAME", help="a definition to show")

@@ -1,0 +1,118 @@
+"""``pyvela controller``: run the controller, or print its install manifests.
+
+The CLI's part is what it owns: which cluster (the target checks), which configuration
+centre an app's steps use (``centres``); ``pyvela._controller`` gets them handed down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from pyvela.errors import ClusterError, PyvelaError
+
+
+def _kinds(values: list[str] | None) -> list[tuple[str, str]]:
+    out = []
+    for value in values or []:
+        api, _, kind = value.rpartition("/")
+        if not api or not kind:
+            raise PyvelaError(
+                f"--kind {value!r} is not APIVERSION/KIND", fix="e.g. --kind apps/v1/StatefulSet"
+            )
+        out.append((api, kind))
+    return out
+
+
+def cmd_manifests(args: argparse.Namespace) -> int:
+    from pyvela._app.catalogue import Catalogue
+    from pyvela._app.loader import definition_modules, load_app
+    from pyvela._app.output import to_json, to_yaml
+    from pyvela._controller.manifests import manifests, owned_kinds
+
+    catalogue = Catalogue.from_modules(definition_modules(args.defs), stdlib=True)
+    apps = [load_app(a, defs=args.defs) for a in args.app or []]
+    kinds = owned_kinds(catalogue, apps, _kinds(args.kind))
+    objects = manifests(
+        kinds=kinds, namespace=args.install_namespace, image=args.image, watch_namespace=args.namespace
+    )
+    print(to_json(objects) if args.output == "json" else to_yaml(objects), end="")
+    return 0
+
+
+def _login(args: argparse.Namespace) -> Any:
+    import kopf
+
+    if args.in_cluster:
+
+        def in_cluster(**kwargs: Any) -> Any:
+            return kopf.login_with_service_account(**kwargs)
+
+        return in_cluster
+    from pyvela._controller.login import kubeconfig_credentials
+
+    credentials = kubeconfig_credentials(args.kubeconfig, args.context)
+
+    def from_kubeconfig(**_: Any) -> Any:
+        return kopf.ConnectionInfo(**credentials)
+
+    return from_kubeconfig
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if not (args.kubeconfig or args.in_cluster):
+        raise ClusterError(
+            "the controller needs a real cluster",
+            fix="give --kubeconfig FILE [--context NAME], or --in-cluster in a pod",
+        )
+    from pyvela._cli.targets import check_kube_target
+
+    check_kube_target(context=args.context, kubeconfig=args.kubeconfig, in_cluster=args.in_cluster)
+    from pyvela._backends.kube.backend import KubeBackend
+    from pyvela._cli.centres import config_centre_for
+    from pyvela._controller.manifests import owned_kinds
+    from pyvela._controller.metrics import Metrics, serve
+    from pyvela._controller.operator import Controller
+    from pyvela._controller.reconciler import Reconciler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("kopf").setLevel(logging.WARNING)  # a line per handled watch event otherwise
+    backend = KubeBackend.connect(
+        context=args.context, kubeconfig=args.kubeconfig, in_cluster=args.in_cluster
+    )
+    metrics = Metrics()
+    server = serve(metrics, args.bind)
+    host, port = server.server_address[:2]
+    print(f"pyvela controller: metrics on http://{host!s}:{port}/metrics", file=sys.stderr, flush=True)
+    workdir = Path(tempfile.mkdtemp(prefix="pyvela-controller-"))
+    reconciler = Reconciler(backend, centre_for=config_centre_for, workdir=workdir, defs=args.defs)
+    controller = Controller(
+        reconciler, resync=args.resync, debounce=args.debounce, workers=args.workers, metrics=metrics
+    )
+    from pyvela._app.catalogue import Catalogue
+    from pyvela._app.loader import definition_modules
+
+    catalogue = Catalogue.from_modules(definition_modules(args.defs), stdlib=True)
+    kinds = owned_kinds(catalogue, (), _kinds(args.kind))  # the RBAC's kinds: their drift is watched
+    registry = controller.registry(kinds, _login(args))
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        asyncio.run(controller.run(registry, namespace=args.namespace, stop_flag=stop))
+    finally:
+        server.shutdown()
+        server.server_close()
+        backend.close()
+    return 0
+
+
+def cmd_controller(args: argparse.Namespace) -> int:
+    return cmd_manifests(args) if args.action == "manifests" else cmd_run(args)

@@ -1,0 +1,123 @@
+"""Drift: an owned object edited or deleted by someone else since the app's last successful
+revision applied it, found by reading (no write when nothing drifted) and corrected by
+applying the recorded manifest again through the executor, so the apply-once policy
+decides, exactly as in a deploy, what is left as it is."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from pyvela._core.objects import ObjectRef
+from pyvela._workflow.events import Event, EventSink
+from pyvela._workflow.inventory import Inventory
+from pyvela._workflow.lifecycle import AppOps
+from pyvela._workflow.state import AppLock
+from pyvela._workflow.view import AppView
+
+#: Fields the API server owns on every object: never drift.
+_SERVER_OWNED = ("resourceVersion", "uid", "generation", "creationTimestamp", "managedFields", "selfLink")
+
+
+@attrs.frozen
+class Drifted:
+    ref: ObjectRef
+    reason: str  # "missing" or the first differing field's path
+
+
+def differs(want: Any, live: Any, path: str = "") -> str | None:
+    """The first path at which ``live`` lacks what ``want`` says (None: ``want`` ⊆ ``live``).
+
+    A subset test: what the server adds (defaults, status, its own metadata) is not drift.
+    """
+    if isinstance(want, Mapping):
+        if not isinstance(live, Mapping):
+            return path or "."
+        for key, value in want.items():
+            if path == ".metadata" and key in _SERVER_OWNED:
+                continue
+            found = differs(value, live.get(key), f"{path}.{key}")
+            if found is not None:
+                return found
+        return None
+    if isinstance(want, list):
+        if not isinstance(live, list) or len(live) != len(want):
+            return path
+        for i, (w, got) in enumerate(zip(want, live, strict=True)):
+            found = differs(w, got, f"{path}[{i}]")
+            if found is not None:
+                return found
+        return None
+    if want == live or (isinstance(want, int | float) and str(want) == str(live)):
+        return None
+    return path or "."
+
+
+def find_drift(ops: AppOps) -> list[Drifted]:
+    """The latest succeeded revision's objects (on the control cluster) that drifted."""
+    view = AppView(ops.backend, ops.store, ops.loaded.app)
+    try:
+        _record, rev = view.current(whole=True)
+    except Exception:  # no record yet: nothing was applied, so nothing drifted
+        return []
+    if rev.get("phase") != "succeeded" or rev.get("hash") != ops.loaded.revision:
+        return []
+    out: list[Drifted] = []
+    for entry in rev.get("inventory") or []:
+        if entry.get("cluster") is not None or not entry.get("manifest"):
+            continue
+        ref = ObjectRef.from_dict(entry["ref"])
+        live = ops.backend.get(ref)
+        if live is None:
+            out.append(Drifted(ref, "missing"))
+            continue
+        found = differs(entry["manifest"], live)
+        if found is not None:
+            out.append(Drifted(ref, found))
+    return out
+
+
+class _Changes:
+    """Collects what each apply did (``created``, ``configured``, ``unchanged (apply-once)``)."""
+
+    def __init__(self, inner: EventSink) -> None:
+        self.inner = inner
+        self.changes: dict[str, str] = {}
+
+    def emit(self, event: Event) -> None:
+        if event.kind == "applied" and event.data:
+            self.changes[str(ObjectRef.from_dict(event.data["object"]))] = str(event.data.get("change"))
+        self.inner.emit(event)
+
+
+def correct_drift(ops: AppOps) -> list[tuple[Drifted, str]]:
+    """Apply the drifted objects' recorded manifests again, under the app's Lease; each
+    drifted object with what the apply did (apply-once may leave an edit alone)."""
+    lock = AppLock(ops.backend, ops.app, ops.namespace)
+    lock.acquire(wait=ops.options.wait_lock)
+    try:
+        drifted = find_drift(ops)
+        if not drifted:
+            return []
+        _record, rev = AppView(ops.backend, ops.store, ops.loaded.app).current(whole=True)
+        wanted = {d.ref for d in drifted}
+        entries = [e for e in rev.get("inventory") or [] if ObjectRef.from_dict(e["ref"]) in wanted]
+        sink = _Changes(ops.events)
+        # A scratch inventory: the record's stays as the revision wrote it.
+        executor = ops._executor(Inventory(), sink, _record)
+        try:
+            for e in entries:
+                executor.apply_object(
+                    dict(e["manifest"]),
+                    step=None,
+                    component=e.get("component"),
+                    trait=e.get("trait"),
+                    patch=e.get("patch"),
+                )
+        finally:
+            executor.close()
+        return [(d, sink.changes.get(str(d.ref), "unchanged")) for d in drifted]
+    finally:
+        lock.release()

@@ -1,0 +1,248 @@
+"""The controller's kopf wiring: a daemon per Application (its reconcile loop: on start,
+on a spec change, on drift of an owned object, every resync period, with backoff on
+failure), the finalizer's delete, the owned objects' watches, and kopf's login.
+
+Every reconcile runs the synchronous ``Reconciler`` on a thread pool of its own, so a long
+deploy holds one worker, never the event loop or another app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import kopf
+
+from pyvela._backends.patching import merge_patcher
+from pyvela._controller.crd import FINALIZER, GROUP, KIND, PLURAL, VERSION
+from pyvela._controller.manifests import plural
+from pyvela._controller.metrics import Metrics
+from pyvela._controller.reconciler import Reconciler, key_of
+from pyvela._controller.status import backoff, failed_status
+from pyvela._core.objects import LABEL_APP, LABEL_MANAGED_BY, MANAGER, ObjectRef
+
+log = logging.getLogger("pyvela.controller")
+_VOLATILE_META = ("resourceVersion", "managedFields", "generation", "annotations")
+
+
+def essence(body: Mapping[str, Any]) -> str:
+    """What of an owned object a person changes (not its status, not the server's fields)."""
+    meta = {k: v for k, v in dict(body.get("metadata") or {}).items() if k not in _VOLATILE_META}
+    annotations = {
+        k: v
+        for k, v in dict((body.get("metadata") or {}).get("annotations") or {}).items()
+        if k != "deployment.kubernetes.io/revision"
+    }
+    rest = {k: v for k, v in body.items() if k not in ("metadata", "status")}
+    text = json.dumps([meta, annotations, rest], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Controller:
+    def __init__(
+        self,
+        reconciler: Reconciler,
+        *,
+        resync: float = 300.0,
+        debounce: float = 2.0,
+        workers: int = 8,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.reconciler = reconciler
+        self.resync = resync
+        self.debounce = debounce
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pyvela-reconcile")
+        self.metrics = metrics or Metrics()
+        self._wakes: dict[str, asyncio.Event] = {}
+        self._reasons: dict[str, str] = {}
+        #: (namespace, pyvela app name) -> the Application resource's key (a module's app may
+        #: be named differently from its resource).
+        self._owner: dict[tuple[str, str], str] = {}
+        self._seen: dict[str, str] = {}
+        self._queued = 0
+
+    # ------------------------------------------------------------------ waking an app's loop
+
+    def wake(self, key: str, reason: str) -> None:
+        event = self._wakes.get(key)
+        if event is not None:
+            self._reasons.setdefault(key, reason)
+            event.set()
+
+    async def _blocking(self, fn: Callable[..., Any], *args: Any) -> Any:
+        self._queued += 1
+        self.metrics.queue_depth.set(self._queued)
+
+        def run() -> Any:
+            self._queued -= 1
+            self.metrics.queue_depth.set(self._queued)
+            return fn(*args)
+
+        return await asyncio.get_running_loop().run_in_executor(self.pool, run)
+
+    async def _sleep(self, key: str, delay: float, stopped: Any, *, failing: bool) -> None:
+        """Until the resync (or the backoff) is due, a wake-up, or the daemon is stopped; a
+        failing app is woken early only by its own spec changing, not by its objects."""
+        event = self._wakes[key]
+        deadline = time.monotonic() + delay
+        while not stopped and time.monotonic() < deadline:
+            try:
+                await asyncio.wait_for(event.wait(), timeout=min(1.0, max(0.0, deadline - time.monotonic())))
+            except TimeoutError:
+                continue
+            event.clear()
+            reason = self._reasons.pop(key, "")
+            if failing and reason != "spec":
+                continue
+            await asyncio.sleep(self.debounce)  # a burst of changes is one reconcile
+            event.clear()
+            self._reasons.pop(key, None)
+            return
+
+    # ------------------------------------------------------------------ one app's loop
+
+    async def app_loop(self, body: Any, stopped: Any) -> None:
+        key = key_of(body)
+        self._wakes[key] = asyncio.Event()
+        failures = 0
+        try:
+            while not stopped:
+                started = time.monotonic()
+                try:
+                    outcome = await self._blocking(self.reconciler.reconcile, dict(body))
+                except Exception as exc:  # any failure: one app's, retried with backoff
+                    failures += 1
+                    self.metrics.reconcile_errors.inc()
+                    if not isinstance(exc, kopf.PermanentError | kopf.TemporaryError):
+                        log.warning("%s: reconcile failed (%d in a row): %s", key, failures, exc)
+                    status = failed_status(str(exc), failures)
+                else:
+                    failures = 0
+                    status = outcome.status | {"failures": 0}
+                    corrected = sum(
+                        1 for _d, change in outcome.corrected if change in ("created", "configured")
+                    )
+                    self.metrics.drift_corrections.inc(corrected)
+                    status["driftCorrections"] = (
+                        int((body.get("status") or {}).get("driftCorrections") or 0) + corrected
+                    )
+                    if status.get("app"):
+                        self._owner[(str(body["metadata"]["namespace"]), str(status["app"]))] = key
+                self.metrics.reconcile_seconds.observe(time.monotonic() - started)
+                self.metrics.phase(key, str(status.get("phase")))
+                status["observedGeneration"] = body.get("metadata", {}).get("generation")
+                status["lastReconciled"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                await self._blocking(self.write_status, dict(body), status)
+                await self._sleep(
+                    key, backoff(failures) if failures else self.resync, stopped, failing=failures > 0
+                )
+        finally:
+            self._wakes.pop(key, None)
+
+    def write_status(self, body: Mapping[str, Any], status: dict[str, Any]) -> None:
+        old = dict(body.get("status") or {})
+        # A merge patch merges maps: the steps of an earlier revision are removed explicitly.
+        if isinstance(status.get("steps"), dict):
+            for name in old.get("steps") or {}:
+                status["steps"].setdefault(name, None)
+        meta = body["metadata"]
+        ref = ObjectRef(f"{GROUP}/{VERSION}", KIND, meta["namespace"], meta["name"])
+        try:
+            merge_patcher(self.reconciler.backend).merge_patch(ref, {"status": status}, status=True)
+        except Exception as exc:  # gone meanwhile, or a conflict: the next reconcile writes it
+            log.info("%s: status not written: %s", key_of(body), exc)
+
+    def finalize(self, body: Any, retry: int) -> None:
+        key = key_of(body)
+        try:
+            result = self.reconciler.finalize(dict(body))
+        except Exception as exc:
+            raise kopf.TemporaryError(f"delete failed: {exc}", delay=backoff(retry + 1)) from None
+        self.metrics.phase(key, None)
+        log.info("%s: deleted (%s)", key, result.message or result.phase)
+
+    def owned_changed(self, body: Any, event_type: str | None) -> None:
+        meta = body.get("metadata") or {}
+        uid = str(meta.get("uid"))
+        if event_type == "DELETED":
+            self._seen.pop(uid, None)
+        else:
+            digest = essence(body)
+            first = uid not in self._seen
+            if self._seen.get(uid) == digest:
+                return  # a status update, or the server's own bookkeeping
+            self._seen[uid] = digest
+            if first and event_type is None:
+                return  # the watch's initial listing: each app's loop starts with a reconcile anyway
+        app = (meta.get("labels") or {}).get(LABEL_APP)
+        namespace = meta.get("namespace")
+        if not app or not namespace:
+            return
+        key = self._owner.get((namespace, app), f"{namespace}/{app}")
+        self.wake(key, "drift")
+
+    # ------------------------------------------------------------------ kopf registration
+
+    def registry(self, kinds: Sequence[tuple[str, str]], login: Callable[..., Any]) -> Any:
+        registry = kopf.OperatorRegistry()
+        controller = self
+
+        @kopf.on.startup(registry=registry)
+        def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
+            settings.persistence.finalizer = FINALIZER
+            settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
+            settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+                prefix=GROUP, key="last-handled-configuration"
+            )
+            settings.posting.enabled = False  # the controller's own Events say what happened
+            settings.watching.server_timeout = 270
+            settings.watching.client_timeout = 300
+            controller.metrics.healthy.set()
+
+        kopf.on.login(registry=registry)(login)
+
+        @kopf.daemon(GROUP, VERSION, PLURAL, registry=registry, cancellation_timeout=None)
+        async def application(body: Any, stopped: Any, **_: Any) -> None:
+            await controller.app_loop(body, stopped)
+
+        @kopf.on.update(GROUP, VERSION, PLURAL, field="spec", registry=registry)
+        async def spec_changed(body: Any, **_: Any) -> None:
+            controller.wake(key_of(body), "spec")
+
+        @kopf.on.delete(GROUP, VERSION, PLURAL, registry=registry, backoff=5)
+        async def deleted(body: Any, retry: int, **_: Any) -> None:
+            await controller._blocking(controller.finalize, dict(body), retry)
+
+        for api, kind in kinds:
+            group, _, version = api.rpartition("/")
+
+            def watch(body: Any, type: str | None, **_: Any) -> None:
+                controller.owned_changed(body, type)
+
+            kopf.on.event(
+                group=group,
+                version=version,
+                plural=plural(api, kind),
+                labels={LABEL_MANAGED_BY: MANAGER},
+                registry=registry,
+                id=f"owned-{kind}",
+            )(watch)
+        return registry
+
+    async def run(self, registry: Any, *, namespace: str | None, stop_flag: Any = None) -> None:
+        await kopf.operator(
+            registry=registry,
+            standalone=True,
+            clusterwide=namespace is None,
+            namespaces=[namespace] if namespace else (),
+            stop_flag=stop_flag,
+            ready_flag=self.metrics.ready,
+        )
+        self.pool.shutdown(wait=False, cancel_futures=True)

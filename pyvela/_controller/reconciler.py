@@ -1,0 +1,146 @@
+"""One reconcile of one Application, synchronous and free of kopf: load the app, run the
+CLI's deploy (a no-op when the revision is unchanged), correct drift, summarise the status;
+and the finalizer's delete. ``operator`` calls these on its worker threads."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from pyvela._app.loader import LoadedApp
+from pyvela._backends.protocol import Backend
+from pyvela._configcentre.protocol import ConfigCentre
+from pyvela._controller.crd import API_VERSION, KIND
+from pyvela._controller.drift import Drifted, correct_drift
+from pyvela._controller.source import load_resource
+from pyvela._controller.status import app_status
+from pyvela._core.objects import LABEL_MANAGED_BY, MANAGER
+from pyvela._workflow.events import Event
+from pyvela._workflow.executor import ConfigSettings
+from pyvela._workflow.lifecycle import AppOps
+from pyvela._workflow.results import Options, RunResult
+from pyvela.errors import PyvelaError
+
+log = logging.getLogger("pyvela.controller")
+COMPONENT = "pyvela-controller"
+#: How a reconcile finds the configuration centre of an app (the CLI's rule, handed down by it).
+CentreFor = Callable[[Backend, LoadedApp], tuple[Callable[[], ConfigCentre], ConfigSettings]]
+
+
+class LogSink:
+    """A run's events, as log lines (the controller has no terminal)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def emit(self, event: Event) -> None:
+        if event.kind in ("run-started", "run-finished", "step-finished", "applied", "pruned", "deleted"):
+            log.info(
+                "%s: %s %s%s", self.key, event.kind, f"{event.step}: " if event.step else "", event.message
+            )
+
+
+@attrs.frozen
+class Outcome:
+    """What a reconcile did: the status to write, and the drift it corrected."""
+
+    status: dict[str, Any]
+    result: RunResult
+    corrected: tuple[tuple[Drifted, str], ...] = ()
+
+
+def key_of(body: Mapping[str, Any]) -> str:
+    meta = body.get("metadata") or {}
+    return f"{meta.get('namespace')}/{meta.get('name')}"
+
+
+class Reconciler:
+    """Reconciles Applications on one backend (thread-safe: one call per app at a time,
+    guarded by the operator, and by the app's Lease against the CLI)."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        centre_for: CentreFor,
+        workdir: Path,
+        defs: Sequence[str] | None = None,
+        wait_lock: float = 30.0,
+    ) -> None:
+        self.backend = backend
+        self.centre_for = centre_for
+        self.workdir = workdir
+        self.defs = defs
+        self.wait_lock = wait_lock
+
+    def ops(self, body: Mapping[str, Any]) -> AppOps:
+        loaded = load_resource(body, self.workdir, self.defs)
+        centre, config = self.centre_for(self.backend, loaded)
+        return AppOps(
+            self.backend,
+            loaded,
+            events=LogSink(key_of(body)),
+            config_centre=centre,
+            config=config,
+            namespace=(body.get("metadata") or {}).get("namespace"),
+            options=Options(wait_lock=self.wait_lock),
+        )
+
+    def reconcile(self, body: Mapping[str, Any]) -> Outcome:
+        """Deploy (a no-op when up to date), then correct drift; the status to write."""
+        ops = self.ops(body)
+        result = ops.deploy()
+        corrected: list[tuple[Drifted, str]] = []
+        if result.up_to_date:
+            corrected = correct_drift(ops)
+            for drifted, change in corrected:
+                if change in ("created", "configured"):
+                    self.event(body, "DriftCorrected", f"{drifted.ref} {change} ({drifted.reason} drifted)")
+                else:
+                    self.event(body, "DriftKept", f"{drifted.ref} {change}: {drifted.reason} drifted")
+        status = app_status(ops.status())
+        if not result.ok:
+            status["message"] = result.message or status["message"]
+        return Outcome(status=status, result=result, corrected=tuple(corrected))
+
+    def finalize(self, body: Mapping[str, Any]) -> RunResult:
+        """The finalizer: ``delete`` of the app (its garbage-collect policy honoured)."""
+        return self.ops(body).delete()
+
+    def event(self, body: Mapping[str, Any], reason: str, message: str, type_: str = "Normal") -> None:
+        """A Kubernetes Event on the Application resource (never fails the reconcile)."""
+        meta = body.get("metadata") or {}
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        involved = {"apiVersion": API_VERSION, "kind": KIND, "namespace": meta.get("namespace")}
+        involved |= {k: meta[k] for k in ("name", "uid") if meta.get(k)}
+        try:
+            self.backend.create(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Event",
+                    "metadata": {
+                        "name": f"{meta.get('name')}.{time.time_ns():x}",
+                        "namespace": meta.get("namespace"),
+                        "labels": {LABEL_MANAGED_BY: MANAGER},
+                    },
+                    "involvedObject": involved,
+                    "reason": reason,
+                    "message": message[:1024],
+                    "type": type_,
+                    "source": {"component": COMPONENT, "host": socket.gethostname()},
+                    "reportingComponent": COMPONENT,
+                    "reportingInstance": socket.gethostname()[:128],
+                    "firstTimestamp": now,
+                    "lastTimestamp": now,
+                    "count": 1,
+                }
+            )
+        except PyvelaError as exc:
+            log.warning("%s: cannot record the Event %s: %s", key_of(body), reason, exc)
