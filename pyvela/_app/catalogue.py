@@ -280,15 +280,19 @@ def _in_stdlib(file: str) -> bool:
 
 
 def _definitions_in(module: ModuleType) -> list[AnyDefinition]:
-    return [
-        value
-        for sub in _walk(module)
-        for value in vars(sub).values()
-        # A module's own checks, and those it imports, are on: it is how a platform turns them on.
-        if isinstance(
-            value, ComponentDefinition | TraitDefinition | StepDefinition | PolicyDefinition | CheckDefinition
-        )
-    ]
+    found: list[AnyDefinition] = []
+    for sub in _walk(module):
+        # A module's own checks, and those it imports, are on: it is how a platform turns them
+        # on. The standard ones are a platform's choice: `--defs pyvela.stdlib.guardrails` (or a
+        # module importing them), never merely walked into by `--defs pyvela.stdlib`.
+        walked_into_stdlib = sub is not module and sub.__name__.startswith(STDLIB + ".")
+        for value in vars(sub).values():
+            if isinstance(value, CheckDefinition):
+                if not walked_into_stdlib:
+                    found.append(value)
+            elif isinstance(value, DEFINITION_TYPES):
+                found.append(value)
+    return found
 
 
 def _add(found: dict[tuple[str, str], AnyDefinition], definition: AnyDefinition) -> None:
