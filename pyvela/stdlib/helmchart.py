@@ -111,7 +111,8 @@ class ChartOptions(Checked):
         create_namespace: Create the release's namespace when missing (pyvela does: only ``True``).
         timeout: The rendering timeout (no effect: the step's deadline holds).
         max_history: Release revisions helm keeps (helm's default: only ``10``).
-        atomic: Roll back a failed install (not supported: only ``False``).
+        atomic: Undo a failed install or upgrade: ``helm rollback`` to the revision deployed
+            before it (a failed first install is uninstalled); the step's error says so.
         wait: Let helm wait for the objects (pyvela's readiness waits do: only ``False``).
         wait_timeout: helm's wait timeout (no effect).
         force: Replace objects by force (not supported: only ``False``).
@@ -140,7 +141,6 @@ class ChartOptions(Checked):
             "skip_tests": True,
             "skip_hooks": False,
             "create_namespace": True,
-            "atomic": False,
             "wait": False,
             "force": False,
             "recreate_pods": False,
@@ -210,4 +210,7 @@ def helmchart(p: HelmChartParams, ctx: ComponentContext) -> Obj:
     if p.chart.version != "latest" and repo_type != "local":
         chart["version"] = p.chart.version
     chart["repoType"] = repo_type
-    return release_object(release.name or ctx.name, release.namespace or ctx.namespace, chart, p.values)
+    obj = release_object(release.name or ctx.name, release.namespace or ctx.namespace, chart, p.values)
+    if p.options is not None and p.options.atomic:
+        obj["spec"]["atomic"] = True
+    return obj

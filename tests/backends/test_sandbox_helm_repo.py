@@ -86,3 +86,27 @@ def test_values_from_must_name_existing_keys_holding_values(tmp_path: Path) -> N
         assert box.apply({**obj, "spec": spec})["spec"]["valuesFrom"] == spec["valuesFrom"]
     finally:
         box.close()
+
+
+def test_an_atomic_release_that_fails_is_undone_as_the_helm_driver_does() -> None:
+    from pyvela._backends.sandbox.controllers import ROLLBACK_AFTER, helm_release
+    from pyvela._backends.sandbox.settings import Sim
+
+    obj = {"metadata": {"generation": 2}, "spec": {"chart": {"name": "redis"}, "atomic": True}}
+    failing = Sim(delay=1.0, fail="Failed")
+    status, nxt = helm_release(obj, {"revision": 1}, 0.0, 1.5, failing)
+    assert status["phase"] == "failed" and status["revision"] == 2 and nxt == 1.0 + ROLLBACK_AFTER
+    assert status["message"].endswith("; atomic: rolled back to revision 1 (helm rollback)")
+    status, nxt = helm_release(obj, {"revision": 1}, 0.0, 1.0 + ROLLBACK_AFTER, failing)
+    assert (status["phase"], status["revision"], status["description"], nxt) == (
+        "deployed",
+        3,
+        "Rollback to 1",
+        None,
+    )
+    first, _ = helm_release(obj, {}, 0.0, 2.0, failing)
+    assert first["phase"] == "failed" and first["message"].endswith(
+        "atomic: the failed install was uninstalled (helm uninstall)"
+    )
+    plain, _ = helm_release({**obj, "spec": {"chart": {"name": "redis"}}}, {"revision": 1}, 0.0, 9.0, failing)
+    assert plain["phase"] == "failed" and "atomic" not in plain["message"]

@@ -106,7 +106,7 @@ def test_helm_refuses_what_it_cannot_honour(params: dict[str, Any], words: str) 
             },
             "health_status is not supported",
         ),
-        ({"chart": ChartSource(source="a", repo_url=REPO), "options": ChartOptions(atomic=True)}, "atomic"),
+        ({"chart": ChartSource(source="a", repo_url=REPO), "options": ChartOptions(wait=True)}, "wait"),
         (
             {"chart": ChartSource(source="a", repo_url=REPO), "options": ChartOptions(max_history=3)},
             "max_history",
@@ -136,3 +136,11 @@ def test_both_deploy_on_the_sandbox(write_app: WriteApp, tmp_path: Path) -> None
     assert result.ok, result
     kinds = {(o["object"]["kind"], o["object"]["name"]): o["ready"] for o in ops.status()["objects"]}
     assert kinds == {("HelmRelease", "cache"): True, ("HelmRelease", "queue"): True}
+
+
+def test_helmchart_atomic_goes_to_the_release() -> None:
+    obj = workload(
+        helmchart("c", chart=ChartSource(source="a", repo_url=REPO), options=ChartOptions(atomic=True))
+    )
+    assert obj["spec"]["atomic"] is True
+    assert "atomic" not in workload(helmchart("c", chart=ChartSource(source="a", repo_url=REPO)))["spec"]

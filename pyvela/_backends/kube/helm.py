@@ -94,6 +94,8 @@ class HelmSpec:
     values: Mapping[str, Any] = attrs.field(factory=dict)
     #: (namespace, name) of a Secret with the repository's ``username`` and ``password``.
     secret_ref: tuple[str, str] | None = None
+    #: A failed install/upgrade is undone (``helm rollback``, or uninstall of a first install).
+    atomic: bool = False
 
     @classmethod
     def of(cls, obj: Mapping[str, Any]) -> HelmSpec:
@@ -141,6 +143,7 @@ class HelmSpec:
             repo_type=repo_type,
             values=dict(values),
             secret_ref=secret_ref,
+            atomic=spec.get("atomic") is True,
         )
 
     def chart_args(self, alias: str | None = None) -> list[str]:

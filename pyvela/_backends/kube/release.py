@@ -31,6 +31,7 @@ from pyvela._backends.kube.helm import (
     uninstall_command,
     upgrade_command,
 )
+from pyvela._backends.kube.helm_atomic import Undo, undo, undo_of
 from pyvela._backends.kube.helm_store import (
     LABEL_GENERATION,
     LABEL_SPEC_HASH,
@@ -43,7 +44,14 @@ from pyvela._backends.kube.helm_store import (
 from pyvela._backends.protocol import Readiness, ReadinessRule
 from pyvela._backends.readiness import rule_for
 from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, Obj, ObjectRef, deep_copy
-from pyvela.errors import ClusterError, NotReadyError, StepTimeout, TransientError, UnknownKindError
+from pyvela.errors import (
+    ClusterError,
+    NotReadyError,
+    PyvelaError,
+    StepTimeout,
+    TransientError,
+    UnknownKindError,
+)
 
 if TYPE_CHECKING:
     from pyvela._backends.kube.reads import KubeReads
@@ -60,6 +68,7 @@ class HelmReleases:
         self.kube = kube
         self.storage = Storage.from_env()
         self._binary: str | None = None
+        self._undo: dict[tuple[str, str], Undo] = {}  # atomic releases applied, until ready
         self._major: str | None = None
         self._lock = threading.Lock()
 
@@ -132,6 +141,7 @@ class HelmReleases:
         labels_in = (meta.get("labels") or {}).items()  # helm's own label keys are not ours to set
         wanted_labels = {str(k): str(v) for k, v in labels_in if k not in SYSTEM_LABELS}
         found = self._current(namespace, name)
+        plan = undo_of(found[0] if found is not None else None, namespace, name)
         generation = 1
         if found is not None:
             release, storage = found
@@ -177,7 +187,14 @@ class HelmReleases:
             )
             if force and self._helm4():  # helm 4 applies server-side, with its own field conflicts
                 cmd.append("--force-conflicts")
-            run_helm(cmd, what=what, redact=self.kube.redact, values=values, env=env)
+            try:
+                run_helm(cmd, what=what, redact=self.kube.redact, values=values, env=env)
+            except PyvelaError as exc:
+                if not spec.atomic:
+                    raise
+                raise undo(self.binary, plan, exc, target=self.kube.target, redact=self.kube.redact) from None
+        if spec.atomic:
+            self._undo[(namespace, name)] = plan  # for a wait that fails
         found = self._current(namespace, name)
         if found is None:
             raise ClusterError(f"{what}: helm reported success but no release is stored", object=what)
@@ -223,6 +240,26 @@ class HelmReleases:
 
     # ------------------------------------------------------------------ wait
     def wait(
+        self,
+        ref: ObjectRef,
+        rule: ReadinessRule,
+        *,
+        deadline: float,
+        on_progress: Callable[[Readiness], None] | None,
+        cancel: threading.Event | None,
+    ) -> Obj:
+        key = (ref.namespace or "default", ref.name)
+        try:
+            live = self._wait(ref, rule, deadline=deadline, on_progress=on_progress, cancel=cancel)
+        except (NotReadyError, StepTimeout) as exc:
+            plan = self._undo.pop(key, None)
+            if plan is None:
+                raise
+            raise undo(self.binary, plan, exc, target=self.kube.target, redact=self.kube.redact) from None
+        self._undo.pop(key, None)
+        return live
+
+    def _wait(
         self,
         ref: ObjectRef,
         rule: ReadinessRule,

@@ -205,11 +205,34 @@ def helm_release(obj: Obj, prior: Mapping[str, Any], t0: float, now: float, sim:
         return status, end
     status["observedGeneration"] = generation(obj)
     status["lastDeployed"] = iso(end)
+    if sim.fail is not None and spec.get("atomic") is True:
+        return _undone(status, revision, end, now, sim)
     if sim.fail is not None:
         status.update(phase="failed", message=fail_note(sim))
     else:
         done = "Install complete" if revision == 1 else "Upgrade complete"
         status.update(phase="deployed", description=done)
+    return status, None
+
+
+#: Seconds an atomic release's failure shows before the rollback that undoes it has happened.
+ROLLBACK_AFTER = 5.0
+
+
+def _undone(status: dict[str, Any], revision: int, end: float, now: float, sim: Sim) -> Result:
+    """An atomic release that failed, as pyvela's helm driver leaves it: a failed upgrade rolled
+    back to the revision before it (helm's next revision, deployed), a failed install uninstalled."""
+    if revision == 1:
+        note = "atomic: the failed install was uninstalled (helm uninstall)"
+        status.update(phase="failed", message=f"{fail_note(sim)}; {note}")
+        return status, None
+    note = f"atomic: rolled back to revision {revision - 1} (helm rollback)"
+    back = end + max(ROLLBACK_AFTER, sim.delay)
+    if now < back:
+        status.update(phase="failed", message=f"{fail_note(sim)}; {note}")
+        return status, back
+    status.update(revision=revision + 1, phase="deployed", description=f"Rollback to {revision - 1}")
+    status["lastDeployed"] = iso(back)
     return status, None
 
 
