@@ -155,9 +155,9 @@ def pytest_assertrepr_compare(config: pytest.Config, op: str, left: Any, right: 
         if lines:
             return [f"{describe(left)} == {describe(right)} (expected: the right-hand side)", *lines[1:]]
     elif _are_objects(left) and _are_objects(right):
-        from pyvela.testing import _objects_report
+        from pyvela._core.fielddiff import objects_report
 
-        lines = _objects_report(list(right), list(left), want_in="the right-hand side", got_in="the left")
+        lines = objects_report(list(right), list(left), want_in="the right-hand side", got_in="the left")
         if lines:
             return ["Kubernetes objects differ (expected: the right-hand side)", *lines]
     return None

@@ -34,7 +34,7 @@ Deploy on a fresh sandbox and read back (the pytest plugin's ``pyvela_sandbox`` 
 
 from __future__ import annotations
 
-import difflib
+import json
 import os
 import threading
 import time
@@ -50,7 +50,7 @@ from pyvela._app.guardrails import GuardrailReport, _call, evaluate
 from pyvela._app.output import to_yaml
 from pyvela._app.render import RenderedObject, render_component
 from pyvela._core.actions import Action, StepContext
-from pyvela._core.fielddiff import Difference, describe, differences, report
+from pyvela._core.fielddiff import Difference, differences, objects_report, report
 from pyvela._core.guardrails import CheckDefinition, CheckedApp, CheckedObject, Finding
 from pyvela._core.objects import Obj, is_helm_release
 from pyvela._core.steps import StepUse
@@ -68,6 +68,7 @@ __all__ = [
     "assert_golden",
     "assert_guardrails_pass",
     "assert_object",
+    "assert_trace_golden",
     "differences",
     "findings",
     "guardrails",
@@ -270,6 +271,20 @@ def assert_golden(app: AppLike, golden: str | Path, *, defs: Sequence[str] | Non
     """
     path = Path(golden)
     objects = render(app, defs=defs).objects
+    if _updated(path, _golden_text(objects)):
+        return
+    expected = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
+    actual = [d for d in yaml.safe_load_all(_golden_text(objects)) if d is not None]
+    if expected != actual:
+        lines = objects_report(expected, actual)
+        raise AssertionError(
+            f"rendered objects differ from {path} (pytest --pyvela-update-golden rewrites it):\n"
+            + "\n".join(lines)
+        )
+
+
+def _updated(path: Path, text: str) -> bool:
+    """Rewrite ``path`` when updating golden files (True); else make sure there is one to compare."""
     if _golden.updating():
         if in_ci():
             raise AssertionError(
@@ -277,62 +292,43 @@ def assert_golden(app: AppLike, golden: str | Path, *, defs: Sequence[str] | Non
                 "on purpose, on a developer's machine, in a reviewed commit"
             )
         path.parent.mkdir(parents=True, exist_ok=True)
-        text = _golden_text(objects)
         if not path.exists() or path.read_text() != text:
             path.write_text(text)
             _golden.written.append(path)
-        return
+        return True
     if not path.exists():
         raise AssertionError(
             f"golden file {path} is missing: run pytest --pyvela-update-golden to create it "
             "(then review and commit it)"
         )
-    expected = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
-    actual = [d for d in yaml.safe_load_all(_golden_text(objects)) if d is not None]
-    if expected != actual:
-        lines = _objects_report(expected, actual)
+    return False
+
+
+def assert_trace_golden(trace: StepTrace, golden: str | Path) -> None:
+    """Compare what a step did with a golden YAML file: each action it awaited (as progress
+    lines and the journal say it), its outputs, its error; rewritten as :func:`assert_golden`'s."""
+    path = Path(golden)
+    text = _trace_text(trace)
+    if _updated(path, text):
+        return
+    found = differences(yaml.safe_load(path.read_text()), yaml.safe_load(text))
+    if found:
         raise AssertionError(
-            f"rendered objects differ from {path} (pytest --pyvela-update-golden rewrites it):\n"
-            + "\n".join(lines)
+            f"the step did not do what {path} says (pytest --pyvela-update-golden rewrites it):\n"
+            + "\n".join(f"  {d}" for d in found)
         )
 
 
-def _key(obj: Mapping[str, Any]) -> tuple[str, str, str, str]:
-    meta = obj.get("metadata") or {}
-    return (
-        str(obj.get("apiVersion")),
-        str(obj.get("kind")),
-        str(meta.get("namespace", "")),
-        str(meta.get("name")),
-    )
-
-
-def _objects_report(
-    expected: list[Any], actual: list[Any], *, want_in: str = "the golden file", got_in: str = "rendered"
-) -> list[str]:
-    """Objects matched by apiVersion, kind, namespace and name; each difference by field path."""
-    want = {_key(o): o for o in expected if isinstance(o, Mapping)}
-    got = {_key(o): o for o in actual if isinstance(o, Mapping)}
-    if len(want) != len(expected) or len(got) != len(actual):  # not a list of objects: a text diff
-        return list(
-            difflib.unified_diff(
-                yaml.safe_dump_all(expected, sort_keys=True).splitlines(),
-                yaml.safe_dump_all(actual, sort_keys=True).splitlines(),
-                fromfile=want_in,
-                tofile=got_in,
-                lineterm="",
-            )
-        )
-    lines = [f"missing: {describe(o)} (in {want_in}, not {got_in})" for k, o in want.items() if k not in got]
-    lines += [
-        f"unexpected: {describe(o)} ({got_in}, not in {want_in})" for k, o in got.items() if k not in want
-    ]
-    for k, o in want.items():
-        if k in got:
-            lines += report(o, got[k])
-    if not lines and list(want) != list(got):
-        lines.append("the same objects, in another order: " + ", ".join(describe(o) for o in actual))
-    return lines
+def _trace_text(trace: StepTrace) -> str:
+    outputs = attrs.asdict(trace.outputs) if attrs.has(type(trace.outputs)) else trace.outputs
+    error = trace.error
+    data = {
+        "actions": [a.describe() for a in trace.actions],
+        "outputs": json.loads(json.dumps(outputs, default=str)),  # plain YAML: no tuples or classes
+        "suspended": trace.suspended,
+        "error": None if error is None else {"type": type(error).__name__, "message": error.message},
+    }
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
 def assert_fields(actual: Mapping[str, Any], expected: Mapping[str, Any]) -> None:

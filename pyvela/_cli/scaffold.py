@@ -92,8 +92,7 @@ def new_definition(kind: str, name: str, project: Path) -> list[Path]:
     if not (package_dir / "__init__.py").exists():
         files[package_dir / "__init__.py"] = f'"""The platform\'s {kind}s, one module each."""\n'
     written = _write(files)
-    if kind != "step":  # a step's test drives it with canned results: no golden file
-        written.append(_golden(project, pkg, project / "tests" / f"test_{kind}_{ident}.py"))
+    written.append(_golden(project, pkg, project / "tests" / f"test_{kind}_{ident}.py"))
     return written
 
 
@@ -215,25 +214,13 @@ def _golden(project: Path, pkg: str, test: Path) -> Path:
     return _write({golden: text})[0]
 
 
-def _golden_text(app: Any, pkg: str) -> str:
-    # As pyvela.testing.assert_golden writes it (it compares parsed documents, not text).
-    import yaml
+def _golden_text(example: Any, pkg: str) -> str:
+    # Exactly what the generated test's assert_golden / assert_trace_golden would write.
+    from pyvela import testing
 
-    from pyvela._app.application import Application
-    from pyvela._app.loader import load_app, load_application
-    from pyvela._app.output import to_yaml
-    from pyvela._app.render import render_component
-    from pyvela._core.objects import is_helm_release
-
-    loaded = load_application(app, defs=[pkg]) if isinstance(app, Application) else load_app(app, defs=[pkg])
-    objects = [
-        ro.object
-        for use in loaded.app.components
-        for ro in render_component(loaded.app, use, revision=loaded.revision).objects
-    ]
-    helm = [o for o in objects if is_helm_release(o)]
-    kube = to_yaml([o for o in objects if not is_helm_release(o)])
-    return kube + ("---\n" + yaml.safe_dump_all(helm, sort_keys=False) if helm else "")
+    if isinstance(example, testing.StepTrace):
+        return testing._trace_text(example)
+    return testing._golden_text(testing.render(example, defs=[pkg]).objects)
 
 
 @contextmanager

@@ -8,10 +8,12 @@ changed; other lists are compared by position (``args[2]``).
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from typing import Any, Literal
 
 import attrs
+import yaml
 
 from pyvela._core.merge import MERGE_KEYS
 
@@ -81,6 +83,44 @@ def report(expected: Any, actual: Any, *, subset: bool = False, limit: int = 40)
     lines = [head] + [f"  {d}" for d in found[:limit]]
     if len(found) > limit:
         lines.append(f"  ... and {len(found) - limit} more")
+    return lines
+
+
+def _key(obj: Mapping[str, Any]) -> tuple[str, str, str, str]:
+    meta = obj.get("metadata") or {}
+    return (
+        str(obj.get("apiVersion")),
+        str(obj.get("kind")),
+        str(meta.get("namespace", "")),
+        str(meta.get("name")),
+    )
+
+
+def objects_report(
+    expected: list[Any], actual: list[Any], *, want_in: str = "the golden file", got_in: str = "rendered"
+) -> list[str]:
+    """Objects matched by apiVersion, kind, namespace and name; each difference by field path."""
+    want = {_key(o): o for o in expected if isinstance(o, Mapping)}
+    got = {_key(o): o for o in actual if isinstance(o, Mapping)}
+    if len(want) != len(expected) or len(got) != len(actual):  # not a list of objects: a text diff
+        return list(
+            difflib.unified_diff(
+                yaml.safe_dump_all(expected, sort_keys=True).splitlines(),
+                yaml.safe_dump_all(actual, sort_keys=True).splitlines(),
+                fromfile=want_in,
+                tofile=got_in,
+                lineterm="",
+            )
+        )
+    lines = [f"missing: {describe(o)} (in {want_in}, not {got_in})" for k, o in want.items() if k not in got]
+    lines += [
+        f"unexpected: {describe(o)} ({got_in}, not in {want_in})" for k, o in got.items() if k not in want
+    ]
+    for k, o in want.items():
+        if k in got:
+            lines += report(o, got[k])
+    if not lines and list(want) != list(got):
+        lines.append("the same objects, in another order: " + ", ".join(describe(o) for o in actual))
     return lines
 
 

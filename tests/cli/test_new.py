@@ -50,6 +50,7 @@ def test_it_writes_a_definition_its_test_and_docs_for_each_kind(platform: Path) 
         "tests/test_app_shop.py",
         "tests/golden/component_web_service.yaml",
         "tests/golden/trait_expose.yaml",
+        "tests/golden/step_roll_out.yaml",
         "tests/golden/app_shop.yaml",
         "docs/components/web-service.md",
         "docs/traits/expose.md",
@@ -77,7 +78,7 @@ def test_what_it_writes_passes_ruff(platform: Path) -> None:
 def test_what_it_writes_passes_its_tests_and_a_change_fails_its_golden_test(platform: Path) -> None:
     done = run(platform, "pytest", "-q", "-p", "no:cacheprovider")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert "16 passed" in done.stdout
+    assert "17 passed" in done.stdout
 
     component = platform / "acme/components/web_service.py"
     source = component.read_text()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from pyvela.testing import assert_fields, assert_golden, assert_object, differences
 
@@ -164,3 +165,35 @@ def test_findings_calls_a_check_as_the_runner_does() -> None:
             image_pinned,
             CheckedObject(object={"kind": "Pod", "spec": {"containers": 5}}, component="w", definition="x"),
         )
+
+
+def test_a_step_trace_golden_names_what_the_step_did_differently(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from platform_defs import ServiceParams, apply_helm
+    from pyvela import AppliedComponent, ApplyComponent, WaitReady
+    from pyvela.testing import assert_trace_golden, run_step
+
+    workload = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "r", "namespace": "x"}}
+    applied = AppliedComponent(component="redis", workload=workload, outputs={})
+    trace = run_step(
+        apply_helm("s", component="redis"),
+        results={ApplyComponent: applied, WaitReady: {}},
+        components={"redis": ServiceParams(image="x", cluster="default")},
+    )
+    golden = tmp_path / "trace.yaml"
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("PYVELA_UPDATE_GOLDEN", "1")
+    assert_trace_golden(trace, golden)
+    monkeypatch.delenv("PYVELA_UPDATE_GOLDEN")
+    assert yaml.safe_load(golden.read_text()) == {
+        "actions": ["apply component redis", "wait for Deployment x/r"],
+        "outputs": None,
+        "suspended": False,
+        "error": None,
+    }
+    assert_trace_golden(trace, golden)
+    golden.write_text(golden.read_text().replace("wait for Deployment x/r", "wait for Deployment x/q"))
+    text = message(assert_trace_golden, trace, golden)
+    assert f"the step did not do what {golden} says" in text
+    assert "  actions[1]: expected 'wait for Deployment x/q', got 'wait for Deployment x/r'" in text
