@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pyvela._backends.sandbox.cluster import settle
+from pyvela._backends.sandbox.controllers import controller_for
 from pyvela._backends.sandbox.kinds import KindInfo
 from pyvela._backends.sandbox.store import Store
 from pyvela._backends.sandbox.workloads import OPERATOR
@@ -66,6 +67,12 @@ class SandboxPatch:
             settle(conn, row, now)
             asked = patch.get("status")
             asked = asked if isinstance(asked, Mapping) else {}
+            if controller_for(info.group, info.kind) is None:
+                # Only kinds a controller reports on have a status subresource (an API server
+                # answers 404 for the others' /status).
+                raise NotFoundError(
+                    f"{ref} has no status subresource in {self.description}", object=f"{ref} status"
+                )
             if (info.group, info.kind) == ("argoproj.io", "Rollout"):
                 row.prior = {**row.prior, OPERATOR: _operator(row.prior.get(OPERATOR), asked, now)}
                 row.next_change, row.rv = now, Store.next_rv(conn)
