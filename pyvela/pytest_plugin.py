@@ -231,20 +231,15 @@ def pyvela_cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
 
 @pytest.fixture
 def render_app(request: pytest.FixtureRequest) -> Callable[..., RenderedObjects]:
-    """``render_app(app, component=None, defs=None)``: the app's rendered objects, no cluster."""
+    """``render_app(app, component=None, defs=None)``: the app's rendered objects, no cluster
+    (``app``: a file, a loaded app, or an ``Application`` built in the test)."""
     from pyvela.testing import render
 
     def rendered(
         app: Any, *, component: str | None = None, defs: Sequence[str] | None = None
     ) -> RenderedObjects:
-        from pyvela._app.loader import LoadedApp, load_app
-
-        loaded = (
-            app
-            if isinstance(app, LoadedApp)
-            else load_app(_path(request.config, app), defs=_defs(request.config, defs))
-        )
-        return render(loaded, component=component)
+        # A file, a loaded app, or an Application built in the test.
+        return render(_path(request.config, app), component=component, defs=_defs(request.config, defs))
 
     return rendered
 

@@ -77,6 +77,10 @@ def test_render_app_renders_with_the_configured_catalogue(project: pytest.Pytest
                 assert [o["kind"] for o in objs] == ["Deployment"]
                 assert_fields(objs.get("Deployment", "shop-web"), {"spec": {"replicas": 2}})
                 assert len(render_app("apps/shop.py", component="shop-web")) == 1
+                from pyvela import Application
+                from shopdefs import web
+                inline = render_app(Application("inline", components=[web("w", image="x:1")]))
+                assert inline.get("Deployment", "w")["spec"]["replicas"] == 1
             """
         }
     )
