@@ -23,7 +23,7 @@ WORKFLOW_NAMED = ("suspend", "terminate", "logs")
 
 def handles(args: argparse.Namespace) -> bool:
     """Whether this module runs the command (the rest: ``run``)."""
-    if args.command in ("ls", "status"):
+    if args.command in ("ls", "status", "history"):
         return True
     if args.command == "workflow" and args.action == "logs":
         return True
@@ -41,7 +41,9 @@ def dispatch(args: argparse.Namespace) -> int:
         return cmd_workflow_logs(args)
     if args.command == "workflow" and args.action not in WORKFLOW_NAMED:
         raise needs_source(args)
-    return {"history": cmd_history, "delete": cmd_delete, "workflow": cmd_workflow_named}[args.command](args)
+    if args.command == "history":
+        return cmd_history(args)
+    return {"delete": cmd_delete, "workflow": cmd_workflow_named}[args.command](args)
 
 
 def _backend(args: argparse.Namespace, *, read: bool) -> Backend:
@@ -178,7 +180,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     for r in rows:
         kind = r["kind"] + (f" of {r['rollback_of']}" if r.get("rollback_of") else "")
         lines.append([str(r["number"]), kind, r["phase"], r["started"] or "", r["finished"] or ""])
-        lines[-1] += [str(r["hash"])[:12], (r["message"] or "").split("\n")[0]]
+        lines[-1] += [str(r["hash"]), (r["message"] or "").split("\n")[0]]
     _table(head, lines)
     return 0
 

@@ -214,35 +214,6 @@ def cmd_workflow(args: argparse.Namespace) -> int:
     return code
 
 
-def cmd_history(args: argparse.Namespace) -> int:
-    backend = open_backend(args, read=True)
-    try:
-        rows = _ops(args, backend, Recorder()).history()
-    finally:
-        backend.close()
-    if args.output == "json":
-        print(json.dumps(rows, indent=2))
-        return 0
-    from rich.table import Table
-
-    table = Table(
-        "revision", "kind", "phase", "started", "finished", "hash", "message", box=None, header_style="bold"
-    )
-    for r in rows:
-        kind = r["kind"] + (f" of {r['rollback_of']}" if r.get("rollback_of") else "")
-        table.add_row(
-            str(r["number"]),
-            kind,
-            r["phase"],
-            r["started"] or "",
-            r["finished"] or "",
-            r["hash"],
-            r["message"] or "",
-        )
-    _console(stderr=False).print(table)
-    return 0
-
-
 def cmd_diff(args: argparse.Namespace) -> int:
     """Exit codes as ``kubectl diff``: 0 no differences, 1 differences (an error: 2, in ``main``)."""
     from pyvela._cli.diff import DIFFERENT, diff_app
@@ -314,7 +285,6 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 def dispatch_run(args: argparse.Namespace) -> int:
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "deploy": cmd_deploy,
-        "history": cmd_history,
         "rollback": cmd_rollback,
         "delete": cmd_delete,
         "workflow": cmd_workflow,
