@@ -330,3 +330,52 @@ app = Application(
     assert [(r["kind"], r["rollback_of"]) for r in history][-1] == ("rollback", 1)
     code, _, err = run(capsys, "rollback", "roll", "9")
     assert code == 1 and "no revision 9" in err
+
+
+def test_ls_says_interrupted_and_unreadable_and_still_lists_the_rest(
+    capsys: pytest.CaptureFixture[str], write_app: WriteApp, sandbox_dir: Path
+) -> None:
+    import base64
+    import gzip
+
+    from pyvela._workflow.state import encode
+
+    assert deploy(capsys, write_app, "killed")[0] == 0
+    box = Sandbox(sandbox_dir)
+    try:
+        live = box.get(state_ref("killed", "default"))
+        assert live is not None
+        index = json.loads(gzip.decompress(base64.b64decode(live["data"]["state"])))
+        index["revisions"][-1]["phase"] = "running"  # as a run killed halfway leaves it; no Lease held
+        live["data"]["state"] = base64.b64encode(gzip.compress(json.dumps(index).encode())).decode()
+        box.replace(live)
+        damaged = encode({"app": "damaged", "revisions": []}, "damaged", state_ref("damaged", "default"))
+        damaged["data"]["state"] = base64.b64encode(b"not gzip").decode()
+        box.create(damaged)
+    finally:
+        box.close()
+    code, data = as_json(capsys, "ls")
+    rows = {r["name"]: r for r in data["apps"]}
+    assert code == 0 and rows["killed"]["phase"] == "interrupted"
+    assert rows["damaged"]["phase"] == "unreadable" and "corrupt" in rows["damaged"]["message"]
+
+
+def test_ls_on_a_cluster_defaults_to_the_contexts_namespace(tmp_path: Path) -> None:
+    import argparse
+
+    from pyvela._cli.day2 import default_namespace
+
+    config = tmp_path / "kubeconfig"
+    config.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: a\n"
+        "contexts:\n- name: a\n  context: {cluster: c, user: u, namespace: team-a}\n"
+        "- name: b\n  context: {cluster: c, user: u}\n"
+    )
+
+    def args(**kw: Any) -> argparse.Namespace:
+        return argparse.Namespace(**{"namespace": None, "context": None, "kubeconfig": str(config), **kw})
+
+    assert default_namespace(args()) == "team-a"
+    assert default_namespace(args(context="b")) == "default"
+    assert default_namespace(args(namespace="x")) == "x"
+    assert default_namespace(argparse.Namespace(namespace=None, context=None, kubeconfig=None)) == "default"
