@@ -100,6 +100,11 @@ def new_app(name: str, project: Path, *, component: str | None = None) -> list[P
     """An app module in ``apps/`` using one of the platform's components, its test and docs."""
     pkg = platform_package(project)
     ident = _identifier(name, "app")
+    if ident == pkg:  # apps/<pkg>.py would shadow the package for mypy (two modules of one name)
+        raise ScaffoldError(
+            f"an app cannot be named after the platform's package {pkg!r}",
+            fix=f"e.g. pyvela new app {name}-app",
+        )
     chosen = component or STARTER_COMPONENT
     component_ident = _identifier(chosen, "component")
     module = project / pkg / "components" / f"{component_ident}.py"

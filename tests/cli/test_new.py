@@ -121,6 +121,11 @@ def test_nothing_is_overwritten(platform: Path, capsys: pytest.CaptureFixture[st
     assert "already exists and is not empty" in capsys.readouterr().err
 
 
+def test_an_app_is_not_named_after_the_package(platform: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["new", "app", "acme", "-o", str(platform)]) == 1
+    assert "an app cannot be named after the platform's package 'acme'" in capsys.readouterr().err
+
+
 def test_an_app_names_a_component_the_platform_has(
     platform: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
