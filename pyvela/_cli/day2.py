@@ -234,12 +234,13 @@ def cmd_workflow_named(args: argparse.Namespace) -> int:
 def cmd_workflow_logs(args: argparse.Namespace) -> int:
     backend = _backend(args, read=True)
     try:
-        data = _view(args, backend).step_logs(args.step)
+        data = _view(args, backend).step_logs(args.step, args.revision)
     finally:
         backend.close()
     if args.output == "json":
         _print_json(data)
         return 0
+    print(f"{data['app']} revision {data['revision']}:")
     for name, st in data["steps"].items():
         logs = st["logs"]
         print(f"{name} ({st['phase']}): {len(logs)} line(s)" + (":" if logs else ""))

@@ -165,6 +165,10 @@ def _parser() -> argparse.ArgumentParser:
             "--step", metavar="STEP", help="(restart) the step to restart from; (logs) only this step"
         )
         p.add_argument("-o", "--output", choices=("text", "json"), default="text")
+        if action == "logs":
+            p.add_argument(
+                "--revision", type=positive_int, metavar="N", help="an earlier revision (default: the latest)"
+            )
         _target_args(p)
 
     config = sub.add_parser("config", help="Read what the configuration centre holds for an app.")

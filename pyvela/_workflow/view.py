@@ -146,9 +146,23 @@ class AppView:
         }
         return data, lives
 
-    def step_logs(self, step: str | None = None) -> dict[str, Any]:
-        """What each step (or ``step``) of the latest revision logged, as the record keeps it."""
-        _record, rev = self.current(whole=False)
+    def step_logs(self, step: str | None = None, revision: int | None = None) -> dict[str, Any]:
+        """What each step (or ``step``) of the latest revision (or ``revision``) logged, as the
+        record keeps it."""
+        if revision is None:
+            _record, rev = self.current(whole=False)
+        else:
+            record, _latest = self.current()  # an earlier revision's steps are in its parts
+            found = [r for r in record["revisions"] if r.get("number") == revision]
+            if not found:
+                known = ", ".join(str(r.get("number")) for r in record["revisions"])
+                raise StateError(
+                    f"app {self.app!r} has no revision {revision}",
+                    expected=f"one of {known}",
+                    got=str(revision),
+                    fix="pick a revision from `pyvela history`",
+                )
+            rev = found[0]
         names = list(rev["steps"])
         if step is not None and step not in rev["steps"]:
             raise StateError(

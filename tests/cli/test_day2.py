@@ -266,6 +266,14 @@ def test_workflow_logs_keep_the_newest_lines_and_say_how_many_were_dropped(
     assert "log (last 10 of 50) (7 older dropped" in out
     code, out, err = run(capsys, "workflow", "logs", "chat", "--step", "nope")
     assert code == 1 and "no step 'nope'" in err and "talk, apply-web" in err
+    assert deploy(capsys, write_app, "chat", lines=2)[0] == 0  # revision 2 logs two lines
+    code, latest = as_json(capsys, "workflow", "logs", "chat", "--step", "talk")
+    code2, first = as_json(capsys, "workflow", "logs", "chat", "--step", "talk", "--revision", "1")
+    assert code == code2 == 0
+    assert (latest["revision"], len(latest["steps"]["talk"]["logs"])) == (2, 2)
+    assert (first["revision"], first["steps"]["talk"]["dropped"]) == (1, 7)
+    code, out, err = run(capsys, "workflow", "logs", "chat", "--revision", "5")
+    assert code == 1 and "no revision 5" in err and "one of 1, 2" in err
 
 
 def test_each_revision_start_and_end_is_an_event_on_the_state_record(
