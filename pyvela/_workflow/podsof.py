@@ -56,9 +56,10 @@ def app_pods(backend: Backend, app: str, namespace: str) -> AppPods:
             f"app {app!r} was never deployed to namespace {namespace!r} of {backend.description}",
             fix="run `pyvela deploy` first, or pass -n NAMESPACE",
         )
-    inventory = record["revisions"][-1].get("inventory") or []
+    rev = record["revisions"][-1]
+    inventory = rev.get("inventory") or []
     owned: dict[ObjectRef, str] = {}
-    components: list[str] = []
+    components = spec_components(rev)
     for entry in inventory:
         component = entry.get("component")
         if not component:
@@ -76,6 +77,12 @@ def app_pods(backend: Backend, app: str, namespace: str) -> AppPods:
                 found.setdefault(component, []).append(pod)
     pods = {c: tuple(sorted(ps, key=lambda p: str(p["metadata"]["name"]))) for c, ps in found.items()}
     return AppPods(app=app, namespace=namespace, components=tuple(components), pods=pods)
+
+
+def spec_components(rev: Mapping[str, Any]) -> list[str]:
+    """The revision's components in the order the app lists them (its recorded spec)."""
+    spec = rev.get("spec") or {}
+    return [str(c["name"]) for c in spec.get("components") or [] if isinstance(c, Mapping) and c.get("name")]
 
 
 class _Owners:

@@ -25,6 +25,7 @@ from pyvela._backends.patching import merge_patcher
 from pyvela._backends.protocol import Backend
 from pyvela._backends.rolloutstatus import canary_of, steps_of
 from pyvela._core.objects import Obj, ObjectRef
+from pyvela._workflow.podsof import spec_components
 from pyvela._workflow.state import StateStore
 from pyvela.errors import ClusterError, NotFoundError, StateError
 
@@ -128,8 +129,10 @@ def rollout_of(backend: Backend, app: str, namespace: str, component: str) -> Ob
         raise StateError(
             f"app {app!r} was never deployed to namespace {namespace!r} of {backend.description}"
         )
-    entries = record["revisions"][-1].get("inventory") or []
-    components = list(dict.fromkeys(str(e.get("component")) for e in entries if e.get("component")))
+    rev = record["revisions"][-1]
+    entries = rev.get("inventory") or []
+    recorded = [str(e.get("component")) for e in entries if e.get("component")]
+    components = list(dict.fromkeys([*spec_components(rev), *recorded]))
     if component not in components:
         raise NotFoundError(
             f"app {app!r} has no component {component!r}",
