@@ -125,3 +125,27 @@ def test_diff_compares_each_placement_with_its_cluster(
         after["sandbox:us: Deployment shop/web"] == "prune"
         and after["sandbox:eu: Deployment shop/web"] == "update"
     )
+
+
+def test_status_rollback_and_delete_by_name_reach_every_cluster(
+    capsys: pytest.CaptureFixture[str], write_app: WriteApp, sandbox_dir: Path, tmp_path: Path
+) -> None:
+    clusters = tmp_path / "clusters.yaml"
+    clusters.write_text(
+        "clusters:\n  sandbox:eu: {labels: {env: prod}}\n  sandbox:us: {labels: {env: prod}}\n"
+    )
+    path = write_app(APP, "shop.py")
+    assert run(capsys, "deploy", str(path), "--clusters", str(clusters))[0] == 0
+    path.write_text(path.read_text().replace('"nginx:eu"', '"nginx:eu2"'))
+    assert run(capsys, "deploy", str(path), "--clusters", str(clusters))[0] == 0
+    # By the app's name alone: its record says where everything is.
+    code, out, err = run(capsys, "status", "shop", "-n", "shop", "--clusters", str(clusters), "-o", "json")
+    assert code == 0, err
+    assert set(json.loads(out)["clusters"]) == {"sandbox:eu", "sandbox:us"}
+    code, out, err = run(capsys, "rollback", "shop", "-n", "shop", "--clusters", str(clusters), "-o", "json")
+    assert code == 0, err
+    live = _web(sandbox_dir, "us")
+    assert live is not None and live["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:eu"
+    code, out, err = run(capsys, "delete", "shop", "-n", "shop", "--clusters", str(clusters), "-o", "json")
+    assert code == 0, err
+    assert _web(sandbox_dir, "eu") is None and _web(sandbox_dir, "us") is None

@@ -275,3 +275,27 @@ def test_a_prune_or_delete_that_cannot_reach_a_cluster_retries_it_later(
     world.broken.clear()
     assert ops_for(path, world.fleet()).delete().phase == "deleted"
     assert world.deployment("sandbox:sh", "web") is None
+
+
+def test_a_garbage_collect_rule_keeps_a_dropped_cluster_object_until_the_app_is_deleted(
+    write_app: WriteApp, world: World
+) -> None:
+    source = TWO_REGIONS.replace(
+        "from pyvela.stdlib import",
+        "from pyvela import GarbageCollectRule, RuleSelector, garbage_collect\nfrom pyvela.stdlib import",
+    ).replace(
+        "    policies=[",
+        "    policies=[\n        garbage_collect('gc', rules=(GarbageCollectRule("
+        "selector=RuleSelector(resource_types=('Deployment',)), strategy='onAppDelete'),)),",
+    )
+    path = write_app(source, "shop.py")
+    assert ops_for(path, world.fleet()).deploy().ok
+    path.write_text(
+        path.read_text().replace('cluster_label_selector={"env": "prod"}', 'clusters=("sandbox:bj",)')
+    )
+    events = Recorder()
+    assert ops_for(path, world.fleet(), events=events).deploy().ok
+    assert world.deployment("sandbox:sh", "web") is not None
+    assert any("kept Deployment shop/web (cluster sandbox:sh)" in e.message for e in events.events)
+    assert ops_for(path, world.fleet()).delete().phase == "deleted"
+    assert world.deployment("sandbox:sh", "web") is None
