@@ -299,3 +299,28 @@ def test_a_garbage_collect_rule_keeps_a_dropped_cluster_object_until_the_app_is_
     assert any("kept Deployment shop/web (cluster sandbox:sh)" in e.message for e in events.events)
     assert ops_for(path, world.fleet()).delete().phase == "deleted"
     assert world.deployment("sandbox:sh", "web") is None
+
+
+def test_components_deploy_after_their_dependencies_on_each_cluster(  # (.after(): apps without a workflow)
+    write_app: WriteApp, world: World
+) -> None:
+    path = write_app(
+        HEAD
+        + """
+db = webservice("db", image="postgres:16")
+app = Application(
+    "shop", namespace="shop",
+    components=[webservice("web", image="nginx:1").after(db), db],
+    policies=[topology("prod", cluster_label_selector={"env": "prod"})],  # no workflow: deploy-prod
+)
+""",
+        "shop.py",
+    )
+    events = Recorder()
+    result = ops_for(path, world.fleet(), events=events).deploy()
+    assert result.ok, result.steps
+    for cluster in ("sandbox:bj", "sandbox:sh"):
+        mine = [e.message for e in events.events if e.data.get("cluster") == cluster]
+        ready_db = next(i for i, m in enumerate(mine) if m.endswith("Deployment shop/db is ready"))
+        web_created = next(i for i, m in enumerate(mine) if m.endswith("Deployment shop/web created"))
+        assert ready_db < web_created, mine
