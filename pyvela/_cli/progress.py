@@ -223,9 +223,9 @@ def step_details(console: Console, data: Mapping[str, Any]) -> None:
         logs = st.get("logs") or []
         if logs:
             more = f" (last {SHOWN_LOGS} of {len(logs)})" if len(logs) > SHOWN_LOGS else ""
-            if st.get("dropped_logs"):  # the record keeps the newest lines of each step
-                more += f" ({st['dropped_logs']} older dropped; `pyvela workflow logs` shows the kept ones)"
             lines.append(f"  log{more}:")
+            if st.get("dropped_logs"):  # the record keeps the newest lines of each step
+                lines.append(f"    ... {st['dropped_logs']} older line(s) dropped (kept: the newest)")
             lines += [f"    {entry['at']}  {entry['message']}" for entry in logs[-SHOWN_LOGS:]]
         if lines:
             console.print(Text(f"{name}:", style="bold"))

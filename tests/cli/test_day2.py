@@ -263,7 +263,7 @@ def test_workflow_logs_keep_the_newest_lines_and_say_how_many_were_dropped(
     code, status = as_json(capsys, "status", "chat")
     assert status["steps"]["talk"]["dropped_logs"] == 7
     code, out, _ = run(capsys, "status", "chat")
-    assert "log (last 10 of 50) (7 older dropped" in out
+    assert "log (last 10 of 50):\n    ... 7 older line(s) dropped" in out
     code, out, err = run(capsys, "workflow", "logs", "chat", "--step", "nope")
     assert code == 1 and "no step 'nope'" in err and "talk, apply-web" in err
     assert deploy(capsys, write_app, "chat", lines=2)[0] == 0  # revision 2 logs two lines
