@@ -3,7 +3,8 @@
 A Pod is a component's when the component's inventory holds the Pod itself or one of its
 owners, followed up the ``ownerReferences`` chain (a Deployment's Pods are owned by its
 ReplicaSets, a CronJob's by its Jobs, a Rollout's by its ReplicaSets): the same answer
-``kubectl`` gives, and it needs no knowledge of each kind's selector. Only the namespaces
+``kubectl`` gives, and it needs no knowledge of each kind's selector. A chart's objects
+belong to the component of their HelmRelease (helm's release annotations). Only the namespaces
 the inventory names are listed, once each.
 """
 
@@ -15,13 +16,15 @@ from typing import Any
 import attrs
 
 from pyvela._backends.protocol import Backend
-from pyvela._core.objects import Obj, ObjectRef
+from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, Obj, ObjectRef
 from pyvela._workflow.state import StateStore
 from pyvela.errors import NotFoundError, StateError, UnknownKindError
 
 #: How far up the owner chain a Pod's component is looked for (Pod <- ReplicaSet <- Deployment,
 #: Pod <- Job <- CronJob; one more for an operator's own object in between).
 MAX_DEPTH = 4
+#: helm's annotations on every object of a release.
+HELM_RELEASE_NAME, HELM_RELEASE_NAMESPACE = "meta.helm.sh/release-name", "meta.helm.sh/release-namespace"
 
 
 @attrs.frozen
@@ -79,6 +82,16 @@ def app_pods(backend: Backend, app: str, namespace: str) -> AppPods:
     return AppPods(app=app, namespace=namespace, components=tuple(components), pods=pods)
 
 
+def _helm_release(obj: Obj) -> ObjectRef | None:
+    """The HelmRelease an object of a chart belongs to: helm annotates each object it installs
+    with its release's name and namespace."""
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    name, namespace = annotations.get(HELM_RELEASE_NAME), annotations.get(HELM_RELEASE_NAMESPACE)
+    if not isinstance(name, str) or not isinstance(namespace, str):
+        return None
+    return ObjectRef(HELM_API_VERSION, HELM_KIND, namespace, name)
+
+
 def spec_components(rev: Mapping[str, Any]) -> list[str]:
     """The revision's components in the order the app lists them (its recorded spec)."""
     spec = rev.get("spec") or {}
@@ -100,6 +113,9 @@ class _Owners:
             ref = ObjectRef.of(current)
             if ref in owned:
                 return owned[ref]
+            release = _helm_release(current)
+            if release is not None and release in owned:  # a chart's object: its HelmRelease's component
+                return owned[release]
             current = self._owner(current)
         return None
 

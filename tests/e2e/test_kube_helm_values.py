@@ -117,6 +117,13 @@ def test_values_from_a_configmap_and_a_secret(
     # The inline values win over the ConfigMap's; the Secret's key lands at its target path.
     assert values == {"cluster": {"nodes": 1}, "metrics": {"enabled": True}, "auth": {"password": secret}}
 
+    # The chart's Pods are the component's (helm's release annotations on its StatefulSet).
+    logs = _cli(kube_cluster, home, "logs", name, "cache", "-o", "json")
+    assert logs.returncode == 0, logs.stderr
+    rows = [json.loads(line) for line in logs.stdout.splitlines()]
+    assert rows and {r["component"] for r in rows} == {"cache"}
+    assert {r["container"] for r in rows} == {"redis"}
+
     # Unchanged: no upgrade. The ConfigMap changed: an upgrade with its new values.
     done = _cli(kube_cluster, home, "deploy", str(app), "--defs", "pyvela.stdlib", "-o", "json")
     assert done.returncode == 0, done.stderr
