@@ -70,3 +70,12 @@ def test_a_made_pod_is_still_validated(box: Sandbox) -> None:
     bad["spec"]["template"]["metadata"]["labels"]["bad label"] = "x"
     with pytest.raises(ClusterError, match=r"metadata\.labels"):
         box.apply(bad)
+
+
+def test_keys_found_valid_once_do_not_let_an_invalid_one_through(box: Sandbox) -> None:
+    for i in range(3):
+        cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"c{i}", "labels": {"app": "x"}}}
+        box.apply(cm)
+    bad = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c9", "labels": {"app/": "x"}}}
+    with pytest.raises(ClusterError, match=r"metadata\.labels"):
+        box.apply(bad)

@@ -61,13 +61,21 @@ def _check_name(info: KindInfo, name: Any) -> None:
         raise invalid(info.kind, name, "metadata.name", name, why)
 
 
+#: Label and annotation keys found valid: a run writes the same few keys on every object.
+_VALID_KEYS: set[str] = set()
+
+
 def _check_key(info: KindInfo, name: str, field: str, key: Any) -> None:
+    if type(key) is str and key in _VALID_KEYS:
+        return
     prefix, _, rest = key.rpartition("/") if isinstance(key, str) else ("", "", "")
     ok = bool(rest) and len(rest) <= 63 and bool(_QUALIFIED.fullmatch(rest))
     ok = ok and (not prefix or (len(prefix) <= 253 and bool(_SUBDOMAIN.fullmatch(prefix))))
     if not ok:
         why = "must be [prefix/]name: name of alphanumerics, '-', '_' or '.' (at most 63), prefix a DNS name"
         raise invalid(info.kind, name, field, key, why)
+    if type(key) is str and len(_VALID_KEYS) < 10_000:
+        _VALID_KEYS.add(key)
 
 
 def _check_metadata(info: KindInfo, name: str, metadata: Mapping[str, Any]) -> None:

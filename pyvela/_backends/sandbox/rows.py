@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -49,11 +50,17 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+@functools.lru_cache(maxsize=64)
+def _sim_text(sim: Sim) -> str:
+    """A Sim's column (attrs' asdict was a tenth of storing a Pod; a run has a handful of Sims)."""
+    return dumps(sim.to_json())
+
+
 def _text(value: Any) -> str:
     """A lazily decoded column as stored: unchanged text, or the value encoded."""
     if isinstance(value, str):
         return value
-    return dumps(value.to_json() if isinstance(value, Sim) else value)
+    return _sim_text(value) if isinstance(value, Sim) else dumps(value)
 
 
 @attrs.define
