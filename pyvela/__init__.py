@@ -68,7 +68,7 @@ if TYPE_CHECKING:
     from pyvela._core.merge import env_patch, find_container, merge, set_env, set_image
     from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, Obj, ObjectRef
     from pyvela._core.params import ComponentName, Ref
-    from pyvela._core.placement import DeployComponents
+    from pyvela._core.placement import ApplyObjectTo, DeployComponents, ReadObjectFrom
     from pyvela._core.policies_builtin import (
         ApplyOnceRule,
         ApplyOnceStrategy,
@@ -88,6 +88,8 @@ _LAZY = {
     "ComponentPatch": "._core.policies_cluster",
     "TraitPatch": "._core.policies_cluster",
     "DeployComponents": "._core.placement",
+    "ApplyObjectTo": "._core.placement",
+    "ReadObjectFrom": "._core.placement",
     "override": "._core.builtin",
     "replication": "._core.builtin",
     "topology": "._core.builtin",
@@ -202,6 +204,7 @@ __all__ = [
     "AppliedComponent",
     "ApplyComponent",
     "ApplyObject",
+    "ApplyObjectTo",
     "ApplyOnceRule",
     "ApplyOnceStrategy",
     "Catalogue",
@@ -231,6 +234,7 @@ __all__ = [
     "PolicyUse",
     "ReadConfig",
     "ReadObject",
+    "ReadObjectFrom",
     "Readiness",
     "Ref",
     "RegisterConfig",

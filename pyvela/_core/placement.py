@@ -16,6 +16,7 @@ import attrs
 
 from pyvela._core.actions import Action
 from pyvela._core.definitions import ComponentUse, PolicyUse, TraitUse
+from pyvela._core.objects import ObjectRef
 from pyvela._core.params import build_params, param_fields
 from pyvela._core.policies_cluster import (
     LOCAL,
@@ -322,3 +323,29 @@ class DeployComponents(Action[dict[str, Any]]):
 
     def describe(self) -> str:
         return "deploy with policies " + ", ".join(self.policies) if self.policies else "deploy"
+
+
+@attrs.frozen(kw_only=True)
+class ApplyObjectTo(Action[dict[str, Any]]):
+    """Apply one object on the cluster named ``cluster``, or on every placement of the topology
+    policy ``topology`` (KubeVela's ``cluster`` and ``topology`` step parameters); recorded in
+    the app's inventory under its cluster. Result: the live object (of the last placement)."""
+
+    object: Mapping[str, Any]
+    cluster: str | None = None
+    topology: str | None = None
+
+    def describe(self) -> str:
+        where = f"cluster {self.cluster}" if self.topology is None else f"topology {self.topology}"
+        return f"apply {ObjectRef.of(self.object)} to {where}"
+
+
+@attrs.frozen(kw_only=True)
+class ReadObjectFrom(Action[dict[str, Any] | None]):
+    """Read one object from the cluster named ``cluster``; result: the live object or None."""
+
+    ref: ObjectRef
+    cluster: str
+
+    def describe(self) -> str:
+        return f"read {self.ref} from cluster {self.cluster}"

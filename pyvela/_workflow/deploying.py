@@ -26,8 +26,15 @@ from pyvela._backends.fleet import clusters_of, on_cluster
 from pyvela._backends.readiness import rule_for
 from pyvela._core import actions as a
 from pyvela._core.definitions import ComponentUse
-from pyvela._core.objects import ObjectRef
-from pyvela._core.placement import DeployComponents, Placement, plan_deploy
+from pyvela._core.objects import ObjectRef, deep_copy
+from pyvela._core.placement import (
+    ApplyObjectTo,
+    DeployComponents,
+    Placement,
+    ReadObjectFrom,
+    placements,
+    plan_deploy,
+)
 from pyvela._core.policies_cluster import PLACEMENT_TYPES
 from pyvela._core.reads import reading
 from pyvela._workflow.events import Event, EventSink
@@ -44,6 +51,10 @@ def perform_more(
     """The actions the executor delegates here (it raises for any other)."""
     if isinstance(action, DeployComponents):
         return deploy(executor, action, step=step, deadline=deadline, cancel=cancel)
+    if isinstance(action, ApplyObjectTo):
+        return apply_to(executor, action, step=step)
+    if isinstance(action, ReadObjectFrom):
+        return on_cluster(executor.backend, _cluster(executor, action.cluster)).get(action.ref)
     raise StepError(f"the runner cannot perform {type(action).__name__}", step=step)
 
 
@@ -272,6 +283,34 @@ def child(parent: Any, cluster: str | None, loaded: Any, namespace: str, events:
         policies=parent.policies,
         adopted=parent.adopted if cluster is None else frozenset(),
     )
+
+
+def _cluster(executor: Any, name: str) -> str | None:
+    """``name`` as the inventory keys it: None for the control cluster (``local``, its aliases)."""
+    clusters = clusters_of(executor.backend)
+    canonical = clusters.resolve(name)
+    return None if canonical == clusters.control else canonical
+
+
+def apply_to(executor: Any, action: ApplyObjectTo, *, step: str) -> dict[str, Any]:
+    """An object step's ``cluster`` or ``topology``: the object applied on each cluster named."""
+    if action.topology is not None:
+        uses = _policies(executor, (action.topology,), step)
+        if uses[0].definition.name != "topology":
+            raise StepError(f"policy {action.topology!r} is not a topology policy", step=step)
+        where = [(p.cluster, p.namespace) for p in placements(uses, clusters_of(executor.backend))]
+    else:
+        where = [(str(action.cluster), None)]
+    live: dict[str, Any] = {}
+    for name, namespace in where:
+        cluster = _cluster(executor, name)
+        events = _Prefixed(executor.events, Placement(name, namespace))
+        target = child(executor, cluster, executor.loaded, namespace or executor.namespace, events)
+        obj = deep_copy(dict(action.object))
+        if namespace is not None and obj.get("kind") not in CLUSTER_SCOPED:
+            obj.setdefault("metadata", {})["namespace"] = namespace  # the topology's namespace
+        live = target.apply_object(obj, step=step, component=None, trait=None)
+    return live
 
 
 def reapply(executor: Any, entries: Sequence[Mapping[str, Any]], *, timeout: float = 600.0) -> None:

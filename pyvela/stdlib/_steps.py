@@ -1,4 +1,4 @@
-"""What the standard workflow steps share: the one-cluster rule, plain data, Kubernetes names."""
+"""What the standard workflow steps share: the cluster an object goes to, plain data, Kubernetes names."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from pyvela import Ref
+from pyvela import ApplyObjectTo, ObjectRef, ReadObjectFrom, Ref, StepContext
 
 #: What KubeVela's ``cluster`` parameters call the cluster the app is deployed from.
 LOCAL = ("", "local")
@@ -21,23 +21,31 @@ def is_ref(value: Any) -> bool:
 
 
 def check_cluster(cluster: str) -> None:
-    """Refuse a cluster other than the one pyvela deploys to (multi-cluster comes later)."""
+    """A cluster's name as topologies write it (whether the run knows it is seen when it runs)."""
     if is_ref(cluster) or cluster in LOCAL:
         return
-    raise ValueError(
-        f"cluster {cluster!r}: pyvela deploys to one cluster (the one its kubeconfig or sandbox "
-        "names) until multi-cluster topology arrives; leave cluster empty (or 'local')"
-    )
+    if cluster != cluster.strip() or "/" in cluster:
+        raise ValueError(f"cluster {cluster!r} is not a cluster's name (see `pyvela clusters`)")
 
 
 def check_topology(topology: str | None) -> None:
-    """Refuse a topology policy: every object goes to the cluster pyvela deploys to, for now."""
-    if topology is None or is_ref(topology):
-        return
-    raise ValueError(
-        f"topology {topology!r}: topology policies (exporting to other clusters) are not supported "
-        "yet; leave topology unset to export to the cluster pyvela deploys to"
-    )
+    """A topology policy's name, when given (the app must have it: checked when the step runs)."""
+    if topology is not None and not is_ref(topology) and not topology.strip():
+        raise ValueError("topology: name one of the app's topology policies, or leave it unset")
+
+
+def applying(
+    ctx: StepContext, obj: Mapping[str, Any], *, cluster: str = "", topology: str | None = None
+) -> Any:
+    """Apply ``obj`` where an object step's ``cluster`` or ``topology`` says (default: the app's cluster)."""
+    if topology is not None:
+        return ApplyObjectTo(object=obj, topology=topology)
+    return ctx.apply(obj) if cluster in LOCAL else ApplyObjectTo(object=obj, cluster=cluster)
+
+
+def reading_from(ctx: StepContext, ref: ObjectRef, cluster: str) -> Any:
+    """Read ``ref`` from an object step's ``cluster`` (default: the app's cluster)."""
+    return ctx.read(ref) if cluster in LOCAL else ReadObjectFrom(ref=ref, cluster=cluster)
 
 
 def check_name(field: str, value: str | None) -> None:

@@ -2,9 +2,9 @@
 ``export2config``, ``export2secret``, ``export-data``, ``export-service`` and ``clean-jobs``.
 
 They follow KubeVela v1.10.1 vela-templates/definitions/internal/workflowstep/<name>.cue. Every
-object goes to the cluster pyvela deploys to (``cluster``/``topology`` naming another one is
-refused when the app is loaded), carries this app's labels and is recorded in its inventory,
-so it is pruned and deleted with the app like a component's objects.
+object goes to the app's cluster, or to the cluster ``cluster`` names (the clusters of the
+topology policy ``topology`` names), carries this app's labels and is recorded in its
+inventory under its cluster, so it is pruned and deleted with the app like a component's objects.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import attrs
 from pyvela import ObjectRef, StepContext, step
 
 from ._steps import (
+    applying,
     check_cluster,
     check_data_keys,
     check_name,
@@ -30,6 +31,7 @@ from ._steps import (
     is_ref,
     meta,
     plain,
+    reading_from,
     shown,
 )
 from ._types import Checked, Params
@@ -59,8 +61,7 @@ class ApplyObjectParams(Params):
     Attributes:
         value: The object to apply, written as Kubernetes takes it (``apiVersion``, ``kind``,
             ``metadata.name``...); a namespaced object without a namespace goes to the app's.
-        cluster: The cluster to apply it to; empty (or ``local``) is the one pyvela deploys to,
-            the only one supported for now.
+        cluster: The cluster to apply it to (a name ``pyvela clusters`` lists); empty: the app's.
     """
 
     value: Mapping[str, Any]
@@ -84,7 +85,7 @@ async def apply_object(p: ApplyObjectParams, ctx: StepContext) -> ObjectOutputs:
     Follows KubeVela v1.10.1 vela-templates/definitions/internal/workflowstep/apply-object.cue
     (the object is applied, not waited for).
     """
-    live = await ctx.apply(plain(p.value))
+    live = await applying(ctx, plain(p.value), cluster=p.cluster)
     return ObjectOutputs(value=shown(live))
 
 
@@ -97,8 +98,7 @@ class ReadObjectParams(Params):
         kind: The object's kind (KubeVela's default: ``Application``).
         name: The object's name.
         namespace: The namespace to read it from (KubeVela's default: ``default``, not the app's).
-        cluster: The cluster to read from; empty (or ``local``) is the one pyvela deploys to,
-            the only one supported for now.
+        cluster: The cluster to read from (a name ``pyvela clusters`` lists); empty: the app's.
     """
 
     name: str
@@ -121,7 +121,7 @@ async def read_object(p: ReadObjectParams, ctx: StepContext) -> ObjectOutputs:
     Follows KubeVela v1.10.1 vela-templates/definitions/internal/workflowstep/read-object.cue.
     """
     ref = ObjectRef(p.api_version, p.kind, p.namespace, p.name)
-    live = await ctx.read(ref)
+    live = await reading_from(ctx, ref, p.cluster)
     if live is None:
         await ctx.fail(f"{ref} does not exist: read-object has nothing to output")
         raise AssertionError("unreachable: a failed step does not resume")
@@ -139,8 +139,7 @@ class Export2ConfigParams(Params):
         config_name: The ConfigMap's name.
         namespace: Its namespace; the app's when unset.
         data: The keys and values to store in it.
-        cluster: The cluster to write it to; empty (or ``local``) is the one pyvela deploys to,
-            the only one supported for now.
+        cluster: The cluster to write it to (a name ``pyvela clusters`` lists); empty: the app's.
     """
 
     config_name: str
@@ -160,14 +159,9 @@ async def export2config(p: Export2ConfigParams, ctx: StepContext) -> None:
 
     Follows KubeVela v1.10.1 vela-templates/definitions/internal/workflowstep/export2config.cue.
     """
-    await ctx.apply(
-        {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": meta(p.config_name, p.namespace or ctx.namespace),
-            "data": plain(p.data),
-        }
-    )
+    where = meta(p.config_name, p.namespace or ctx.namespace)
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": where, "data": plain(p.data)}
+    await applying(ctx, config, cluster=p.cluster)
 
 
 @attrs.frozen(kw_only=True)
@@ -195,8 +189,7 @@ class Export2SecretParams(Params):
         type: The Secret's type; for ``kind="docker-registry"`` it defaults to
             ``kubernetes.io/dockerconfigjson``, otherwise the API server's default (Opaque).
         data: The keys and values to store (as ``stringData``: the API server encodes them).
-        cluster: The cluster to write it to; empty (or ``local``) is the one pyvela deploys to,
-            the only one supported for now.
+        cluster: The cluster to write it to (a name ``pyvela clusters`` lists); empty: the app's.
         kind: ``generic`` stores ``data``; ``docker-registry`` stores the registry login of
             ``docker_registry`` as ``.dockerconfigjson`` instead.
         docker_registry: The registry login for ``kind="docker-registry"``.
@@ -244,7 +237,7 @@ async def export2secret(p: Export2SecretParams, ctx: StepContext) -> None:
         secret["type"] = p.type
     elif p.kind == "docker-registry":
         secret["type"] = "kubernetes.io/dockerconfigjson"
-    await ctx.apply(secret)
+    await applying(ctx, secret, cluster=p.cluster)
 
 
 @attrs.frozen(kw_only=True)
@@ -256,8 +249,7 @@ class ExportDataParams(Params):
         namespace: Its namespace; the app's when unset.
         kind: ``ConfigMap`` (``data``) or ``Secret`` (``stringData``).
         data: The keys and values to export.
-        topology: The topology policy naming the clusters to export to: not supported yet
-            (pyvela exports to the cluster it deploys to); leave it unset.
+        topology: The topology policy whose clusters to export to; unset: the app's cluster.
     """
 
     data: Mapping[str, str]
@@ -274,10 +266,9 @@ class ExportDataParams(Params):
 
 @step(name="export-data", params=ExportDataParams)
 async def export_data(p: ExportDataParams, ctx: StepContext) -> None:
-    """Export data as a ConfigMap or a Secret to the cluster pyvela deploys to.
+    """Export data as a ConfigMap or a Secret to the app's cluster, or a topology's clusters.
 
-    Follows KubeVela v1.10.1 vela-templates/definitions/internal/workflowstep/export-data.cue,
-    for one cluster.
+    Follows KubeVela v1.10.1 vela-templates/definitions/internal/workflowstep/export-data.cue.
     """
     obj: dict[str, Any] = {
         "apiVersion": "v1",
@@ -285,7 +276,7 @@ async def export_data(p: ExportDataParams, ctx: StepContext) -> None:
         "metadata": meta(p.name or ctx.app_name, p.namespace or ctx.namespace),
     }
     obj["data" if p.kind == "ConfigMap" else "stringData"] = plain(p.data)
-    await ctx.apply(obj)
+    await applying(ctx, obj, topology=p.topology)
 
 
 # --------------------------------------------------------------------------- services
@@ -301,8 +292,7 @@ class ExportServiceParams(Params):
         ip: The address the Service forwards to (an IP outside the cluster, or a Pod's).
         port: The port the Service listens on.
         target_port: The port at ``ip`` that receives the traffic.
-        topology: The topology policy naming the clusters to export to: not supported yet
-            (pyvela exports to the cluster it deploys to); leave it unset.
+        topology: The topology policy whose clusters to export to; unset: the app's cluster.
     """
 
     ip: str
@@ -331,29 +321,17 @@ async def export_service(p: ExportServiceParams, ctx: StepContext) -> None:
     """Make an address reachable under a Service name: a Service without a selector, and the
     Endpoints that point it at ``ip:target_port``.
 
-    Follows KubeVela v1.10.1 vela-templates/definitions/internal/workflowstep/export-service.cue,
-    for one cluster.
+    Follows KubeVela v1.10.1 vela-templates/definitions/internal/workflowstep/export-service.cue
+    (on the app's cluster, or each cluster of ``topology``).
     """
     where = meta(p.name or ctx.app_name, p.namespace or ctx.namespace)
-    await ctx.apply(
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": dict(where),
-            "spec": {
-                "type": "ClusterIP",
-                "ports": [{"protocol": "TCP", "port": p.port, "targetPort": p.target_port}],
-            },
-        }
-    )
-    await ctx.apply(
-        {
-            "apiVersion": "v1",
-            "kind": "Endpoints",
-            "metadata": dict(where),
-            "subsets": [{"addresses": [{"ip": p.ip}], "ports": [{"port": p.target_port}]}],
-        }
-    )
+    ports = [{"protocol": "TCP", "port": p.port, "targetPort": p.target_port}]
+    service: dict[str, Any] = {"apiVersion": "v1", "kind": "Service", "metadata": dict(where)}
+    service["spec"] = {"type": "ClusterIP", "ports": ports}
+    endpoints: dict[str, Any] = {"apiVersion": "v1", "kind": "Endpoints", "metadata": dict(where)}
+    endpoints["subsets"] = [{"addresses": [{"ip": p.ip}], "ports": [{"port": p.target_port}]}]
+    for obj in (service, endpoints):
+        await applying(ctx, obj, topology=p.topology)
 
 
 # --------------------------------------------------------------------------- jobs

@@ -202,14 +202,14 @@ app = Application("objs", namespace="objs", components=[], workflow=[
         (lambda: s.apply_object("a", value={"apiVersion": "v1", "kind": "X"}), "metadata.name is required"),
         (
             lambda: s.apply_object(
-                "a", value={"apiVersion": "v1", "kind": "X", "metadata": {"name": "x"}}, cluster="east"
+                "a", value={"apiVersion": "v1", "kind": "X", "metadata": {"name": "x"}}, cluster="east/1"
             ),
-            "pyvela deploys to one cluster",
+            "is not a cluster's name",
         ),
         (lambda: s.apply_object("a", value=[1]), "value"),  # type: ignore[arg-type]
         (lambda: s.read_object("r", name="a/b"), "cannot name an object"),
         (lambda: s.read_object("r", name=""), "cannot name an object"),
-        (lambda: s.read_object("r", name="x", cluster="other"), "pyvela deploys to one cluster"),
+        (lambda: s.read_object("r", name="x", cluster=" other"), "is not a cluster's name"),
         (lambda: s.read_object("r"), "name"),  # type: ignore[call-arg]
         (lambda: s.read_object("r", name="x", kind=3), "kind"),  # type: ignore[arg-type]
         (lambda: s.export2config("e", config_name="c", data={"a": 1}), "data"),  # type: ignore[dict-item]
@@ -218,7 +218,7 @@ app = Application("objs", namespace="objs", components=[], workflow=[
             "not a valid ConfigMap/Secret key",
         ),
         (lambda: s.export2config("e", config_name="C", data={}), "is not a Kubernetes name"),
-        (lambda: s.export2config("e", config_name="c", data={}, cluster="x"), "one cluster"),
+        (lambda: s.export2config("e", config_name="c", data={}, cluster="x/y"), "not a cluster's name"),
         (lambda: s.export2secret("e", secret_name="s", kind="tls"), "kind"),  # type: ignore[arg-type]
         (
             lambda: s.export2secret(
@@ -234,12 +234,12 @@ app = Application("objs", namespace="objs", components=[], workflow=[
             ),
             "username",
         ),
-        (lambda: s.export_data("e", data={}, topology="all-clusters"), "topology policies"),
+        (lambda: s.export_data("e", data={}, topology=" "), "name one of the app's topology policies"),
         (lambda: s.export_data("e", data={}, kind="Pod"), "kind"),  # type: ignore[arg-type]
         (lambda: s.export_service("e", ip="db.example.com", port=1, target_port=2), "is not an IP address"),
         (lambda: s.export_service("e", ip="10.0.0.1", port=0, target_port=2), "port 0 is not a port"),
         (lambda: s.export_service("e", ip="10.0.0.1", port=1, target_port=70000), "target_port 70000"),
-        (lambda: s.export_service("e", ip="10.0.0.1", port=1, target_port=2, topology="t"), "topology"),
+        (lambda: s.export_service("e", ip="10.0.0.1", port=1, target_port=2, topology=""), "topology"),
         (lambda: s.clean_jobs("c", labelselector={}), "at least one label"),
         (lambda: s.clean_jobs("c", labelselector={"a": 1}), "labelselector"),  # type: ignore[dict-item]
     ],

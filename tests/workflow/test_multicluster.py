@@ -324,3 +324,38 @@ app = Application(
         ready_db = next(i for i, m in enumerate(mine) if m.endswith("Deployment shop/db is ready"))
         web_created = next(i for i, m in enumerate(mine) if m.endswith("Deployment shop/web created"))
         assert ready_db < web_created, mine
+
+
+def test_object_steps_write_to_a_named_cluster_and_to_a_topology(write_app: WriteApp, world: World) -> None:
+    path = write_app(
+        HEAD
+        + """
+from pyvela.stdlib import apply_object, export_data, read_object
+
+note = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "note"}, "data": {"a": "1"}}
+app = Application(
+    "shop", namespace="shop", components=[],
+    policies=[topology("prod", cluster_label_selector={"env": "prod"})],
+    workflow=[
+        apply_object("put", value=note, cluster="sandbox:gz"),
+        read_object(
+            "get", api_version="v1", kind="ConfigMap", name="note", namespace="shop", cluster="sandbox:gz"
+        ),
+        export_data("share", data={"url": "http://db"}, topology="prod"),
+    ],
+)
+""",
+        "shop.py",
+    )
+    result = ops_for(path, world.fleet()).deploy()
+    assert result.ok, result.steps
+    assert result.steps["get"]["outputs"]["value"]["data"] == {"a": "1"}
+    gz = world.boxes["sandbox:gz"].get(ObjectRef("v1", "ConfigMap", "shop", "note"))
+    assert gz is not None and world.local.get(ObjectRef("v1", "ConfigMap", "shop", "note")) is None
+    for cluster in ("sandbox:bj", "sandbox:sh"):
+        shared = world.boxes[cluster].get(ObjectRef("v1", "ConfigMap", "shop", "shop"))
+        assert shared is not None and shared["data"] == {"url": "http://db"}
+    # Objects of steps are the app's on their clusters: a delete removes them there.
+    assert ops_for(path, world.fleet()).delete().phase == "deleted"
+    assert world.boxes["sandbox:gz"].get(ObjectRef("v1", "ConfigMap", "shop", "note")) is None
+    assert world.boxes["sandbox:bj"].get(ObjectRef("v1", "ConfigMap", "shop", "shop")) is None
