@@ -185,3 +185,17 @@ def test_mistakes_are_reported_with_their_line(
     assert f"{path}:" in str(info.value)
     if error is ParameterError:
         assert f"{path}:{line_of(path, 'imagePullPolicyy')}" in str(info.value)
+
+
+def test_a_multi_cluster_app_converts_to_python_with_the_same_spec(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pyvela._cli.main import main
+
+    src = tmp_path / "shop.yaml"
+    src.write_text(APP)
+    assert main(["convert", str(src), "-o", str(tmp_path / "out")]) == 0, capsys.readouterr().err
+    text = (tmp_path / "out" / "shop.py").read_text()
+    assert "ComponentPatch(" in text and "TraitPatch(" in text and "topology(" in text
+    from_python, from_yaml = load_app(tmp_path / "out" / "shop.py"), load_app(src)
+    assert from_python.spec == from_yaml.spec and from_python.revision == from_yaml.revision
