@@ -41,7 +41,7 @@ def cmd_manifests(args: argparse.Namespace) -> int:
     apps = [load_app(a, defs=args.defs) for a in args.app or []]
     kinds = owned_kinds(catalogue, apps, _kinds(args.kind))
     objects = manifests(
-        kinds=kinds, namespace=args.install_namespace, image=args.image, watch_namespace=args.namespace
+        kinds=kinds, namespace=args.install_namespace, image=args.image, watch_namespaces=args.namespace or ()
     )
     print(to_json(objects) if args.output == "json" else to_yaml(objects), end="")
     return 0
@@ -106,7 +106,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        asyncio.run(controller.run(registry, namespace=args.namespace, stop_flag=stop))
+        asyncio.run(controller.run(registry, namespaces=args.namespace or (), stop_flag=stop))
     finally:
         server.shutdown()
         server.server_close()

@@ -39,7 +39,11 @@ def add_controller(sub: Any) -> None:
     p.add_argument("--context", metavar="NAME", help="kubeconfig context")
     p.add_argument("--in-cluster", action="store_true", help="use the pod's service account")
     p.add_argument(
-        "-n", "--namespace", metavar="NS", help="only this namespace's Applications (default: all)"
+        "-n",
+        "--namespace",
+        metavar="NS",
+        action="append",
+        help="only this namespace's Applications (repeatable; default: all)",
     )
     p.add_argument(
         "--resync",

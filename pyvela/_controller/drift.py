@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from pyvela._core.objects import ObjectRef
+from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, ObjectRef
 from pyvela._workflow.events import Event, EventSink
 from pyvela._workflow.inventory import Inventory
 from pyvela._workflow.lifecycle import AppOps
@@ -69,6 +69,8 @@ def find_drift(ops: AppOps) -> list[Drifted]:
         if entry.get("cluster") is not None or not entry.get("manifest"):
             continue
         ref = ObjectRef.from_dict(entry["ref"])
+        if (ref.api_version, ref.kind) == (HELM_API_VERSION, HELM_KIND):
+            continue  # a release's objects are helm's to keep; its values' changes are revisions
         live = ops.backend.get(ref)
         if live is None:
             out.append(Drifted(ref, "missing"))
@@ -105,8 +107,12 @@ def correct_drift(ops: AppOps) -> list[tuple[Drifted, str]]:
         wanted = {d.ref for d in drifted}
         entries = [e for e in rev.get("inventory") or [] if ObjectRef.from_dict(e["ref"]) in wanted]
         sink = _Changes(ops.events)
-        # A scratch inventory: the record's stays as the revision wrote it.
-        executor = ops._executor(Inventory(), sink, _record)
+        # The fields someone else's edit took (kubectl edit, set image) are the app's: taken back.
+        options, ops.options = ops.options, attrs.evolve(ops.options, force_conflicts=True)
+        try:  # a scratch inventory: the record's stays as the revision wrote it
+            executor = ops._executor(Inventory(), sink, _record)
+        finally:
+            ops.options = options
         try:
             for e in entries:
                 executor.apply_object(

@@ -127,12 +127,13 @@ def manifests(
     kinds: Sequence[tuple[str, str]],
     namespace: str = "pyvela-system",
     image: str = "pyvela:latest",
-    watch_namespace: str | None = None,
+    watch_namespaces: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Every object of an install, in the order ``kubectl apply -f`` needs them."""
     labels = {"app.kubernetes.io/name": NAME, LABEL_MANAGED_BY: MANAGER}
     args = ["controller", "--in-cluster", "--bind", "0.0.0.0:8080"]
-    args += ["--namespace", watch_namespace] if watch_namespace else []
+    for watched in watch_namespaces:
+        args += ["--namespace", watched]
     probe = {"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 10}
     return [
         crd(),

@@ -236,12 +236,12 @@ class Controller:
             )(watch)
         return registry
 
-    async def run(self, registry: Any, *, namespace: str | None, stop_flag: Any = None) -> None:
+    async def run(self, registry: Any, *, namespaces: Sequence[str] = (), stop_flag: Any = None) -> None:
         await kopf.operator(
             registry=registry,
             standalone=True,
-            clusterwide=namespace is None,
-            namespaces=[namespace] if namespace else (),
+            clusterwide=not namespaces,
+            namespaces=list(namespaces),
             stop_flag=stop_flag,
             ready_flag=self.metrics.ready,
         )
