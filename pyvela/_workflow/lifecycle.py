@@ -212,6 +212,7 @@ class AppOps:
                 rev["steps"], [n for n, s in rev["steps"].items() if s["phase"] != "succeeded"]
             )
             rev["phase"] = "running"
+            self.events.emit(Event(kind="resumed", message=f"resuming suspended revision {rev['number']}"))
             return self._run(record, rev)
 
         return self._locked(go)

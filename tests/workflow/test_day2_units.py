@@ -293,3 +293,23 @@ def test_the_index_summary_counts_phases_on_every_save_and_kinds_on_full_ones() 
     assert summary["kinds"] == [["v1", "ConfigMap", "a"]]
     assert summary_of(rev)["kinds"] == [["apps/v1", "Deployment", "a"], ["v1", "ConfigMap", "a"]]
     assert "summary" not in rev  # an index field only: the record itself is not changed
+
+
+def test_a_suspended_revision_resumed_is_recorded_as_such(tmp_path: Path) -> None:
+    from tests.runner_helpers import ops_for, sandbox
+
+    path = tmp_path / "pausing.py"
+    path.write_text(
+        "from tests.sample_defs import echo, pause\n"
+        "from pyvela import Application\n"
+        'app = Application("pausing", components=[], workflow=[pause("gate"), echo("last", text="x")])\n'
+    )
+    box = sandbox(tmp_path / "sb")
+    try:
+        assert ops_for(path, box).deploy().phase == "suspended"
+        assert ops_for(path, box).resume().ok
+        events = box.list("v1", "Event", "default", {"app.oam.dev/name": "pausing"})
+    finally:
+        box.close()
+    reasons = [e["reason"] for e in sorted(events, key=lambda e: e["metadata"]["name"])]
+    assert reasons == ["RevisionStarted", "RevisionSuspended", "RevisionResumed", "RevisionSucceeded"]
