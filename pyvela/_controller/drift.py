@@ -5,6 +5,7 @@ decides, exactly as in a deploy, what is left as it is."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +15,7 @@ from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, ObjectRef
 from pyvela._workflow.events import Event, EventSink
 from pyvela._workflow.inventory import Inventory
 from pyvela._workflow.lifecycle import AppOps
+from pyvela._workflow.policies import ANNOTATION_RENDER_HASH
 from pyvela._workflow.state import AppLock
 from pyvela._workflow.view import AppView
 
@@ -81,6 +83,18 @@ def find_drift(ops: AppOps) -> list[Drifted]:
     return out
 
 
+def as_rendered(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """The recorded manifest as the render gave it: without the apply-once render hash the
+    apply added, so the hash of what is applied again is the one the live object carries."""
+    obj = copy.deepcopy(dict(manifest))
+    annotations = (obj.get("metadata") or {}).get("annotations")
+    if isinstance(annotations, dict):
+        annotations.pop(ANNOTATION_RENDER_HASH, None)
+        if not annotations:
+            del obj["metadata"]["annotations"]
+    return obj
+
+
 class _Changes:
     """Collects what each apply did (``created``, ``configured``, ``unchanged (apply-once)``)."""
 
@@ -116,7 +130,7 @@ def correct_drift(ops: AppOps) -> list[tuple[Drifted, str]]:
         try:
             for e in entries:
                 executor.apply_object(
-                    dict(e["manifest"]),
+                    as_rendered(e["manifest"]),
                     step=None,
                     component=e.get("component"),
                     trait=e.get("trait"),

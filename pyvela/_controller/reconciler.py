@@ -103,8 +103,8 @@ class Reconciler:
             for drifted, change in corrected:
                 if change in ("created", "configured"):
                     self.event(body, "DriftCorrected", f"{drifted.ref} {change} ({drifted.reason} drifted)")
-                else:
-                    self.event(body, "DriftKept", f"{drifted.ref} {change}: {drifted.reason} drifted")
+                else:  # apply-once keeps it: said in the log, not an Event on every resync
+                    log.info("%s: %s drifted at %s: %s", key_of(body), drifted.ref, drifted.reason, change)
         status = app_status(ops.status())
         if not result.ok:
             status["message"] = result.message or status["message"]

@@ -1,0 +1,119 @@
+"""One reconcile on the sandbox (a real Backend): the CLI's deploy, then a no-op; drift (an
+edit, a deletion) found by reading and corrected, each with an Event on the resource;
+apply-once leaving an edit alone; the finalizer's delete."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pyvela._backends.sandbox import Sandbox
+from pyvela._cli.centres import config_centre_for
+from pyvela._controller.reconciler import Reconciler
+from pyvela._core.objects import ObjectRef
+
+NS = "team"
+DEPLOYMENT = ObjectRef("apps/v1", "Deployment", NS, "web")
+SERVICE = ObjectRef("v1", "Service", NS, "web")
+
+
+def body(*policies: dict[str, Any], image: str = "nginx:1.14.2") -> dict[str, Any]:
+    return {
+        "apiVersion": "pyvela.dev/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "web", "namespace": NS, "uid": "uid-1"},
+        "spec": {
+            "components": [
+                {
+                    "name": "web",
+                    "type": "webservice",
+                    "properties": {"image": image, "ports": [{"port": 80, "expose": True}]},
+                }
+            ],
+            **({"policies": list(policies)} if policies else {}),
+        },
+    }
+
+
+@pytest.fixture
+def box(tmp_path: Path) -> Sandbox:
+    return Sandbox(tmp_path / "sandbox")
+
+
+@pytest.fixture
+def reconciler(box: Sandbox, tmp_path: Path) -> Reconciler:
+    return Reconciler(box, centre_for=config_centre_for, workdir=tmp_path / "work", wait_lock=5)
+
+
+def _image(box: Sandbox) -> str:
+    live = box.get(DEPLOYMENT)
+    assert live is not None
+    return str(live["spec"]["template"]["spec"]["containers"][0]["image"])
+
+
+def _edit(box: Sandbox, image: str) -> None:
+    box.merge_patch(
+        DEPLOYMENT, {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": image}]}}}}
+    )
+
+
+def _events(box: Sandbox, reason: str) -> list[str]:
+    return [
+        str(e["message"])
+        for e in box.list("v1", "Event", NS)
+        if e.get("reason") == reason and e["involvedObject"].get("kind") == "Application"
+    ]
+
+
+def test_deploy_then_no_op_then_drift_corrected(reconciler: Reconciler, box: Sandbox) -> None:
+    first = reconciler.reconcile(body())
+    assert (first.result.phase, first.result.revision, first.result.up_to_date) == ("succeeded", 1, False)
+    assert first.status["ready"] == "2/2" and first.status["app"] == "web"
+    again = reconciler.reconcile(body())
+    assert again.result.up_to_date and again.corrected == ()  # nothing drifted: nothing written
+
+    _edit(box, "nginx:9.9")
+    box.delete(SERVICE)
+    fixed = reconciler.reconcile(body())
+    assert fixed.result.up_to_date and fixed.result.revision == 1  # drift is no new revision
+    changes = {str(d.ref): (d.reason, change) for d, change in fixed.corrected}
+    assert changes == {
+        str(DEPLOYMENT): (".spec.template.spec.containers[0].image", "configured"),
+        str(SERVICE): ("missing", "created"),
+    }
+    assert _image(box) == "nginx:1.14.2" and box.get(SERVICE) is not None
+    assert len(_events(box, "DriftCorrected")) == 2
+
+
+def test_apply_once_leaves_an_edit_alone_but_recreates_a_deleted_object(
+    reconciler: Reconciler, box: Sandbox
+) -> None:
+    once = {"name": "once", "type": "apply-once", "properties": {"enable": True}}
+    reconciler.reconcile(body(once))
+    _edit(box, "nginx:9.9")
+    kept = reconciler.reconcile(body(once))
+    assert [change for _d, change in kept.corrected] == ["unchanged (apply-once)"]
+    assert _image(box) == "nginx:9.9"
+    assert not _events(box, "DriftCorrected")
+    box.delete(SERVICE)
+    back = reconciler.reconcile(body(once))
+    assert sorted((str(d.ref), change) for d, change in back.corrected) == [
+        (str(DEPLOYMENT), "unchanged (apply-once)"),  # still as someone left it
+        (str(SERVICE), "created"),
+    ]
+    assert _image(box) == "nginx:9.9" and len(_events(box, "DriftCorrected")) == 1
+
+
+def test_a_spec_change_is_a_new_revision_and_the_finalizer_deletes(
+    reconciler: Reconciler, box: Sandbox
+) -> None:
+    reconciler.reconcile(body())
+    updated = reconciler.reconcile(body(image="nginx:1.15.0"))
+    assert (updated.result.revision, updated.result.phase) == (2, "succeeded")
+    assert _image(box) == "nginx:1.15.0"
+    gone = reconciler.finalize(body())
+    assert gone.phase == "deleted"
+    assert box.get(DEPLOYMENT) is None and box.get(SERVICE) is None
+    assert box.get(ObjectRef("v1", "Secret", NS, "pyvela-app.web")) is None
