@@ -5,6 +5,7 @@ through the finalizer. Every wait has a deadline; the controller is always kille
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
@@ -22,6 +24,7 @@ from test_kube_support import BITNAMI, ROOT, Seed
 from pyvela._backends.kube.backend import KubeBackend
 from pyvela._controller.crd import API_VERSION, CRD_NAME, KIND, crd
 from pyvela._core.objects import ObjectRef
+from pyvela.errors import ClusterError
 
 seed, kube = support.seed, support.kube  # fixtures
 
@@ -148,6 +151,21 @@ def _events(kube: KubeBackend, namespace: str, name: str, reason: str) -> list[s
     ]
 
 
+def _metrics(controller: Controller) -> str:
+    found = re.search(r"metrics on (http://127\.0\.0\.1:\d+)/metrics", controller.log.read_text())
+    assert found, controller.tail()
+    assert httpx.get(f"{found.group(1)}/readyz", timeout=10).status_code == 200
+    assert httpx.get(f"{found.group(1)}/healthz", timeout=10).status_code == 200
+    return httpx.get(f"{found.group(1)}/metrics", timeout=10).text
+
+
+def _sample(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
 def _image(obj: Any) -> str:
     return str(obj["spec"]["template"]["spec"]["containers"][0]["image"])
 
@@ -159,9 +177,26 @@ def test_seed_yaml_created_drift_corrected_updated_deleted(
     doc = yaml.safe_load(SEED_YAML.read_text().replace(BITNAMI, seed.repo.url))
     doc["apiVersion"], doc["metadata"]["namespace"] = API_VERSION, ns
     name = doc["metadata"]["name"]
+    poison = {
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "metadata": {"name": "poison", "namespace": ns},
+        "spec": {"components": [{"name": "x", "type": "no-such-type", "properties": {}}]},
+    }
+    with pytest.raises(ClusterError):  # the CRD's rule: a module or components, not neither
+        kube.create({**poison, "metadata": {"name": "empty", "namespace": ns}, "spec": {}})
     try:
+        kube.create(poison)  # a poison app beside the seed: it backs off, the seed goes on
         kube.create(doc)
         status = wait_for("revision 1 to succeed", _succeeded(kube, ns, name, 1), 300, controller.proc)
+        bad = wait_for(
+            "the poison app to fail twice",
+            lambda: (_status(kube, ns, "poison").get("failures") or 0) >= 2 and _status(kube, ns, "poison"),
+            60,
+        )
+        assert (
+            bad["phase"] == "error" and "no-such-type" in bad["message"] and "retry in" in bad["message"]
+        ), bad
         assert status["ready"].split("/")[0] == status["ready"].split("/")[1], status
         assert status["steps"]["apply-proxy-service"] == {"phase": "succeeded"}
         service = kube.get(ObjectRef("v1", "Service", ns, "base-service"))
@@ -216,8 +251,14 @@ def test_seed_yaml_created_drift_corrected_updated_deleted(
             kube.replace(live)
             wait_for("revision 2 to succeed", _succeeded(kube, ns, name, 2), 300, controller.proc)
         assert _image(kube.get(deployment)) == "nginx:1.15.0"
+        metrics = _metrics(controller)
+        assert _sample(metrics, "pyvela_drift_corrections_total") >= 2
+        assert _sample(metrics, "pyvela_reconcile_errors_total") >= 2  # the poison app's
+        assert _sample(metrics, 'pyvela_apps{phase="error"}') >= 1
+        assert _sample(metrics, "pyvela_reconcile_duration_seconds_count") >= 4
     finally:
         kube.delete(_ref(ns, name), wait=False)
+        kube.delete(_ref(ns, "poison"), wait=False)
     # The finalizer runs `pyvela delete`: the objects and the state record go, then the resource.
     wait_for("the Application to be gone", lambda: kube.get(_ref(ns, name)) is None, 180, controller.proc)
     assert kube.get(deployment) is None
