@@ -11,6 +11,7 @@ from pyvela._app.application import Application
 from pyvela._backends.protocol import Backend, Readiness
 from pyvela._core.leases import held_by
 from pyvela._core.objects import LABEL_APP, Obj, ObjectRef
+from pyvela._workflow.clusterview import cluster_objects
 from pyvela._workflow.events import LOG_LIMIT
 from pyvela._workflow.health import rule_of
 from pyvela._workflow.state import LEASE_SECONDS, StateStore, lease_ref
@@ -90,8 +91,11 @@ class AppView:
     def status_and_live(self) -> tuple[dict[str, Any], dict[ObjectRef, Obj | None]]:
         """``status``, and each owned object as the cluster has it now (None: missing)."""
         _record, rev = self.current(whole=False)
+        placed, clusters = cluster_objects(
+            self.backend, self.application, rev.get("inventory") or [], summary
+        )
         objects: list[dict[str, Any]] = []
-        inventory = rev.get("inventory") or []
+        inventory = [e for e in rev.get("inventory") or [] if e.get("cluster") is None]
         lives = self._live([ObjectRef.from_dict(e["ref"]) for e in inventory])
         for e in inventory:
             ref = ObjectRef.from_dict(e["ref"])
@@ -141,7 +145,8 @@ class AppView:
             "message": message,
             "interrupted": interrupted,
             "steps": steps,
-            "objects": objects,
+            "objects": objects + placed,
+            "clusters": clusters,  # objects on other clusters (topology): per cluster, with health
             "guardrails": rev.get("guardrails"),
         }
         return data, lives
