@@ -9,7 +9,8 @@ state record as stored: how many objects, the largest, and their total (base64 g
 
     python benchmarks/scale.py --status [--sizes 3000]
 
-times ``pyvela status`` and ``pyvela history`` of the deployed app once its record holds 10
+times ``pyvela status`` (text and ``-o json``) and ``pyvela history`` (wall and CPU seconds) of
+the deployed app once its record holds 10
 revisions (the deployed one, and 9 more of the same objects, each with manifests of its own):
 both must read the latest revision, or only the index, never every revision.
 """
@@ -44,9 +45,10 @@ def deploy(n: int, root: Path) -> float:
     return wall
 
 
-def cli(root: Path, n: int, *args: str) -> float:
-    """Wall seconds of one ``pyvela`` command on the app (its output discarded)."""
+def cli(root: Path, n: int, *args: str) -> tuple[float, float]:
+    """Wall and CPU seconds of one ``pyvela`` command on the app (its output discarded)."""
     env = {**os.environ, "PYVELA_SANDBOX": str(root), "PYVELA_SANDBOX_DELAY": "0", "PYVELA_BENCH_N": str(n)}
+    before = os.times()
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "pyvela", *args, "benchmarks/apps/seed_1000.py"],
@@ -56,9 +58,12 @@ def cli(root: Path, n: int, *args: str) -> float:
         stderr=subprocess.PIPE,
         check=False,
     )
+    wall = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"pyvela {' '.join(args)} failed:\n{proc.stderr.decode()[-2000:]}")
-    return time.perf_counter() - start
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return wall, cpu
 
 
 def add_history(root: Path, count: int) -> None:
@@ -87,14 +92,14 @@ def add_history(root: Path, count: int) -> None:
 
 
 def status(sizes: list[int]) -> None:
-    print(f"{'N':>6} {'revisions':>9} {'status s':>9} {'history s':>10}")
+    print(f"{'N':>6} {'revisions':>9}  wall / CPU s of: status, status -o json, history")
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             deploy(n, Path(tmp))
             add_history(Path(tmp), 9)
-            took = cli(Path(tmp), n, "status")
-            listed = cli(Path(tmp), n, "history")
-        print(f"{n:6d} {10:9d} {took:9.2f} {listed:10.2f}")
+            took = [cli(Path(tmp), n, *cmd) for cmd in (("status",), ("status", "-o", "json"), ("history",))]
+        shown = " ".join(f"{wall:6.2f} / {cpu:5.2f}" for wall, cpu in took)
+        print(f"{n:6d} {10:9d}  {shown}")
 
 
 def record_size(root: Path) -> tuple[int, int, int]:
