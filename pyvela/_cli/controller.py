@@ -87,6 +87,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     backend = KubeBackend.connect(
         context=args.context, kubeconfig=args.kubeconfig, in_cluster=args.in_cluster
     )
+    from pyvela._controller.crd import CRD_NAME
+    from pyvela._core.objects import ObjectRef
+
+    if backend.get(ObjectRef("apiextensions.k8s.io/v1", "CustomResourceDefinition", "", CRD_NAME)) is None:
+        backend.close()
+        raise ClusterError(
+            f"the CRD {CRD_NAME} is not installed on {backend.description}",
+            fix="python -m pyvela controller manifests | kubectl apply -f -  (or only its first document)",
+        )
     metrics = Metrics()
     server = serve(metrics, args.bind)
     host, port = server.server_address[:2]

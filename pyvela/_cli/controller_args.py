@@ -19,6 +19,13 @@ def _duration(text: str) -> float:
     return seconds
 
 
+def _bind(text: str) -> str:
+    _host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise argparse.ArgumentTypeError(f"must be HOST:PORT (e.g. 127.0.0.1:8080, :0), got {text!r}")
+    return text
+
+
 def add_controller(sub: Any) -> None:
     p = sub.add_parser(
         "controller",
@@ -62,6 +69,7 @@ def add_controller(sub: Any) -> None:
     p.add_argument("--workers", type=int, default=8, metavar="N", help="reconciles run at once (default 8)")
     p.add_argument(
         "--bind",
+        type=_bind,
         default="127.0.0.1:8080",
         metavar="HOST:PORT",
         help="/metrics, /healthz, /readyz (default 127.0.0.1:8080; :0 picks a port)",

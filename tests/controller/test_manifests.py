@@ -129,3 +129,17 @@ def test_help_and_render_do_not_import_the_controller() -> None:
     loaded = set(done.stdout.split())
     assert not {m for m in loaded if m.split(".")[0] in ("kopf", "prometheus_client", "aiohttp")}
     assert not {m for m in loaded if m.startswith("pyvela._controller")}
+
+
+def test_bad_arguments_are_one_message_not_a_traceback() -> None:
+    for argv, expected in (
+        (["controller"], "needs a real cluster"),
+        (["controller", "--bind", "foo", "--kubeconfig", "k"], "must be HOST:PORT"),
+        (["controller", "--resync", "0s", "--kubeconfig", "k"], "must be more than 0"),
+        (["controller", "manifests", "--kind", "Deployment"], "is not APIVERSION/KIND"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "pyvela", *argv], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode != 0 and expected in done.stderr, (argv, done.stderr)
+        assert "Traceback" not in done.stderr
