@@ -15,6 +15,8 @@ from typing import Any
 
 from pyvela import CheckedApp, CheckedObject, Finding, check
 
+from ._types import as_list, as_map
+
 #: Kinds whose pods run until stopped: they need probes (a Job's pods finish).
 LONG_RUNNING = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Rollout")
 #: Kinds that hold a pod template (or are a Pod).
@@ -28,11 +30,11 @@ def resources_set(obj: CheckedObject) -> Iterator[Finding]:
     """Every container (init containers too) requests CPU and memory and limits its memory,
     so the scheduler can place it and a leak cannot take the node's memory."""
     for path, container in obj.containers():
-        resources = container.get("resources") or {}
+        resources = as_map(container.get("resources"))
         missing = [
             f"{group}.{name}"
             for group, name in REQUIRED_RESOURCES
-            if not (resources.get(group) or {}).get(name)
+            if not as_map(resources.get(group)).get(name)
         ]
         if missing:
             yield Finding(
@@ -100,7 +102,7 @@ def probes_set(obj: CheckedObject) -> Iterator[Finding]:
 def no_privileged(obj: CheckedObject) -> Iterator[Finding]:
     """No container runs privileged (root on the node, every device)."""
     for path, container in obj.containers():
-        context = container.get("securityContext") or {}
+        context = as_map(container.get("securityContext"))
         if context.get("privileged") is True:
             yield Finding(
                 f"container {container.get('name')!r} runs privileged",
@@ -122,8 +124,8 @@ def _pod_labels(app: CheckedApp) -> tuple[list[CheckedObject], dict[tuple[str, s
     pods = [o for o in app.objects if o.pod_template is not None]
     index: dict[tuple[str, str, Any], set[int]] = {}
     for i, pod in enumerate(pods):
-        labels = ((pod.pod_template or {}).get("metadata") or {}).get("labels") or {}
-        for key, value in labels.items() if isinstance(labels, Mapping) else ():
+        labels = as_map(as_map(as_map(pod.pod_template).get("metadata")).get("labels"))
+        for key, value in labels.items():
             index.setdefault((pod.namespace, key, value), set()).add(i)
     return pods, index
 
@@ -135,8 +137,8 @@ def service_selects_workload(app: CheckedApp) -> Iterator[Finding]:
     pods, index = _pod_labels(app)
     workloads = _few(str(p) for p in pods)
     for svc in app.subjects:
-        spec = svc.object.get("spec") or {}
-        selector = spec.get("selector") or {}
+        spec = as_map(svc.object.get("spec"))
+        selector = as_map(spec.get("selector"))
         if not selector or spec.get("type") == "ExternalName":
             continue  # endpoints managed by hand, or a DNS name: nothing to select
         matching: set[int] | None = None
@@ -159,9 +161,9 @@ def _backends(spec: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]
     default = spec.get("defaultBackend") or spec.get("backend")
     if isinstance(default, Mapping):
         yield "spec.defaultBackend", default
-    for i, rule in enumerate(spec.get("rules") or []):
-        for j, path in enumerate(((rule or {}).get("http") or {}).get("paths") or []):
-            backend = (path or {}).get("backend")
+    for i, rule in enumerate(as_list(spec.get("rules"))):
+        for j, path in enumerate(as_list(as_map(as_map(rule).get("http")).get("paths"))):
+            backend = as_map(path).get("backend")
             if isinstance(backend, Mapping):
                 yield f"spec.rules[{i}].http.paths[{j}].backend", backend
 
@@ -169,9 +171,9 @@ def _backends(spec: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]
 def _service_port(backend: Mapping[str, Any]) -> tuple[str | None, Any]:
     """The Service and port an Ingress backend names (``networking.k8s.io/v1`` or the older
     ``serviceName``/``servicePort``); None for a resource backend."""
-    service = backend.get("service")
-    if isinstance(service, Mapping):
-        port = service.get("port") or {}
+    if isinstance(backend.get("service"), Mapping):
+        service = as_map(backend.get("service"))
+        port = as_map(service.get("port"))
         return service.get("name"), port.get("number", port.get("name"))
     return backend.get("serviceName"), backend.get("servicePort")
 
@@ -182,7 +184,7 @@ def ingress_backends_exist(app: CheckedApp) -> Iterator[Finding]:
     (otherwise the route answers 503 until someone notices)."""
     known = ""  # the app's Services, for the message: listed once, when first needed
     for ingress in app.subjects:
-        for field, backend in _backends(ingress.object.get("spec") or {}):
+        for field, backend in _backends(as_map(ingress.object.get("spec"))):
             name, port = _service_port(backend)
             if name is None:
                 continue  # a resource backend (a bucket): not a Service
@@ -196,7 +198,7 @@ def ingress_backends_exist(app: CheckedApp) -> Iterator[Finding]:
                     fix="render the Service in the app (a port, an expose trait), or fix the name",
                 )
                 continue
-            ports = (service.object.get("spec") or {}).get("ports") or []
+            ports = [as_map(p) for p in as_list(as_map(service.object.get("spec")).get("ports"))]
             if port is not None and not any(port in (p.get("port"), p.get("name")) for p in ports):
                 shown = ", ".join(str(p.get("name") or p.get("port")) for p in ports) or "none"
                 yield Finding(
