@@ -65,7 +65,10 @@ def _status_schema() -> dict[str, Any]:
             "message": {"type": "string"},
             "app": {"type": "string", "description": "the pyvela app's name (its state record)"},
             "observedGeneration": {"type": "integer"},
-            "lastReconciled": {"type": "string"},
+            "lastReconciled": {
+                "type": "string",
+                "description": "the last reconcile that changed the status",
+            },
             "failures": {"type": "integer", "description": "consecutive failed reconciles (backoff)"},
             "driftCorrections": {"type": "integer"},
             "steps": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},

@@ -57,11 +57,21 @@ def differs(want: Any, live: Any, path: str = "") -> str | None:
     return path or "."
 
 
+def up_to_date(ops: AppOps) -> dict[str, Any] | None:
+    """The latest revision when it is this app's and succeeded, read from the record's index
+    alone and without the Lease: then ``deploy`` would do nothing, and a resync writes nothing."""
+    record = ops.store.load(revisions="none")
+    latest = record["revisions"][-1] if record and record["revisions"] else None
+    if latest is None or latest.get("kind") != "deploy" or latest.get("phase") != "succeeded":
+        return None
+    return dict(latest) if latest.get("hash") == ops.loaded.revision else None
+
+
 def find_drift(ops: AppOps) -> list[Drifted]:
     """The latest succeeded revision's objects (on the control cluster) that drifted."""
     view = AppView(ops.backend, ops.store, ops.loaded.app)
     try:
-        _record, rev = view.current(whole=True)
+        _record, rev = view.current(whole=False)
     except Exception:  # no record yet: nothing was applied, so nothing drifted
         return []
     if rev.get("phase") != "succeeded" or rev.get("hash") != ops.loaded.revision:
@@ -110,7 +120,11 @@ class _Changes:
 
 def correct_drift(ops: AppOps) -> list[tuple[Drifted, str]]:
     """Apply the drifted objects' recorded manifests again, under the app's Lease; each
-    drifted object with what the apply did (apply-once may leave an edit alone)."""
+    drifted object with what the apply did (apply-once may leave an edit alone).
+
+    Read first without the Lease, so a resync with nothing drifted writes nothing."""
+    if not find_drift(ops):
+        return []
     lock = AppLock(ops.backend, ops.app, ops.namespace)
     lock.acquire(wait=ops.options.wait_lock)
     try:

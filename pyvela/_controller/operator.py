@@ -45,6 +45,11 @@ def essence(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Whether writing ``new`` changes the status (``lastReconciled`` aside)."""
+    return any(old.get(k) != v for k, v in new.items() if k != "lastReconciled")
+
+
 class Controller:
     def __init__(
         self,
@@ -139,7 +144,8 @@ class Controller:
                 self.metrics.phase(key, str(status.get("phase")))
                 status["observedGeneration"] = body.get("metadata", {}).get("generation")
                 status["lastReconciled"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-                await self._blocking(self.write_status, dict(body), status)
+                if _changed(body.get("status") or {}, status):  # a no-change resync writes nothing
+                    await self._blocking(self.write_status, dict(body), status)
                 await self._sleep(
                     key, backoff(failures) if failures else self.resync, stopped, failing=failures > 0
                 )

@@ -18,7 +18,7 @@ from pyvela._app.loader import LoadedApp
 from pyvela._backends.protocol import Backend
 from pyvela._configcentre.protocol import ConfigCentre
 from pyvela._controller.crd import API_VERSION, KIND
-from pyvela._controller.drift import Drifted, correct_drift
+from pyvela._controller.drift import Drifted, correct_drift, up_to_date
 from pyvela._controller.source import load_resource
 from pyvela._controller.status import app_status
 from pyvela._core.objects import LABEL_MANAGED_BY, MANAGER
@@ -96,7 +96,9 @@ class Reconciler:
     def reconcile(self, body: Mapping[str, Any]) -> Outcome:
         """Deploy (a no-op when up to date), then correct drift; the status to write."""
         ops = self.ops(body)
-        result = ops.deploy()
+        latest = up_to_date(ops)
+        # What `deploy` would answer, without its Lease (a write) when nothing is to be done.
+        result = ops._result(latest, up_to_date=True, message="up to date") if latest else ops.deploy()
         corrected: list[tuple[Drifted, str]] = []
         if result.up_to_date:
             corrected = correct_drift(ops)

@@ -117,3 +117,40 @@ def test_a_spec_change_is_a_new_revision_and_the_finalizer_deletes(
     assert gone.phase == "deleted"
     assert box.get(DEPLOYMENT) is None and box.get(SERVICE) is None
     assert box.get(ObjectRef("v1", "Secret", NS, "pyvela-app.web")) is None
+
+
+class Counting:
+    """The backend, counting the writes made through it."""
+
+    WRITES = ("apply", "create", "replace", "merge_patch", "delete")
+
+    def __init__(self, inner: Sandbox) -> None:
+        self.inner = inner
+        self.writes: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.inner, name)
+        if name not in self.WRITES:
+            return attr
+
+        def write(*args: Any, **kwargs: Any) -> Any:
+            self.writes.append(f"{name} {args[0] if args else ''}")
+            return attr(*args, **kwargs)
+
+        return write
+
+
+def test_a_no_change_resync_writes_nothing(box: Sandbox, tmp_path: Path) -> None:
+    counting = Counting(box)
+    reconciler = Reconciler(counting, centre_for=config_centre_for, workdir=tmp_path / "w")  # type: ignore[arg-type]
+    reconciler.reconcile(body())
+    assert counting.writes  # the first deploy writes, of course
+    counting.writes.clear()
+    again = reconciler.reconcile(body())
+    assert again.result.up_to_date and again.result.revision == 1
+    assert counting.writes == []  # not even the Lease
+    _edit(box, "nginx:9.9")
+    fixed = reconciler.reconcile(body())
+    assert [c for _d, c in fixed.corrected] == [
+        "configured"
+    ] and counting.writes  # the Lease, the apply, the Event
