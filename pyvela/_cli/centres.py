@@ -28,7 +28,9 @@ def centre_for(
     backend: Backend, *, app: str, module: Any = None
 ) -> tuple[Callable[[], ConfigCentre], ConfigSettings]:
     """As ``config_centre_for``, for app ``app`` whose module (``apollo = ...``) may be unknown."""
-    from pyvela._configcentre.apollo import ApolloConfigCentre, ApolloSettings
+    # The settings alone: the client (and httpx under it) is imported only when the centre is
+    # first used, not on every deploy that never talks to Apollo.
+    from pyvela._configcentre.settings import ApolloSettings
 
     settings = getattr(module, "apollo", None)
     if not isinstance(settings, ApolloSettings):
@@ -48,7 +50,13 @@ def centre_for(
                     else attrs.evolve(chosen, secret_provider=provider)
                 )
         config = ConfigSettings(app_id=chosen.app_id or app, env=chosen.env, namespace=chosen.namespace)
-        return (lambda: ApolloConfigCentre(chosen)), config
+
+        def apollo() -> ConfigCentre:
+            from pyvela._configcentre.apollo import ApolloConfigCentre
+
+            return ApolloConfigCentre(chosen)
+
+        return apollo, config
     config = ConfigSettings(app_id=app)
     factory = getattr(backend, "config_centre", None)
     if factory is not None:

@@ -51,7 +51,7 @@ def recorded(args: argparse.Namespace, backend: Backend) -> Any:
     if any(registrations(r) for r in record["revisions"]) and getattr(backend, "config_centre", None) is None:
         import os
 
-        from pyvela._configcentre.apollo import ApolloSettings
+        from pyvela._configcentre.settings import ApolloSettings
 
         if ApolloSettings.from_env(os.environ) is None:
             # Its centre may be configured by its module (`apollo = ApolloSettings(...)`).
