@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -21,8 +22,20 @@ def count(value: Any, default: int = 0) -> int:
     return default
 
 
+_last_iso: tuple[int, str] = (-1, "")
+
+
 def iso(t: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+    # One second's text is asked for thousands of times (each object's stamps and
+    # conditions): strftime is kept for the first of each second only.
+    global _last_iso
+    second = math.floor(t)
+    last = _last_iso
+    if last[0] == second:
+        return last[1]
+    text = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+    _last_iso = (second, text)
+    return text
 
 
 def short_hash(value: Any) -> str:
