@@ -83,3 +83,28 @@ def test_a_wait_inside_a_batch_commits_it_first(tmp_path: Path) -> None:
     finally:
         other.close()
         box.close()
+
+
+def test_resource_versions_grow_across_batches_and_processes(tmp_path: Path) -> None:
+    # Inside a batch the counter is kept in memory and stored at the commit: a write after
+    # it, a refused write inside it, and another connection must never see a version again.
+    box = Sandbox(tmp_path)
+    other = Sandbox(tmp_path)
+    try:
+        seen = [int(box.apply(cm("before"))["metadata"]["resourceVersion"])]
+        with pytest.raises(RuntimeError), box.batch():
+            seen.append(int(box.apply(cm("first"))["metadata"]["resourceVersion"]))
+            with pytest.raises(NotFoundError):
+                box.apply(cm("refused", ns="absent"))
+            seen.append(int(box.apply({**cm("first"), "data": {"a": "1"}})["metadata"]["resourceVersion"]))
+            raise RuntimeError("the batch ends early")
+        seen.append(int(other.apply(cm("other"))["metadata"]["resourceVersion"]))
+        with box.batch():
+            seen.append(int(box.apply(cm("second"))["metadata"]["resourceVersion"]))
+        seen.append(int(box.apply(cm("after"))["metadata"]["resourceVersion"]))
+        assert seen == sorted(set(seen)), seen
+        live = other.get(ref("first"))
+        assert live is not None and int(live["metadata"]["resourceVersion"]) == seen[2]
+    finally:
+        box.close()
+        other.close()

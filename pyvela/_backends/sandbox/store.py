@@ -262,6 +262,7 @@ class Store:
                     raise self._error(exc) from exc
                 raise
             self._batch, self._batch_wrote = threading.get_ident(), False
+            Store._counters[self._conn] = [None]
             try:
                 yield
             finally:
@@ -273,7 +274,10 @@ class Store:
             if self._batch != threading.get_ident():
                 return
             self._batch = None
+            counter = Store._counters.pop(self._conn, [None])[0]
             try:
+                if counter is not None:
+                    self._conn.execute("UPDATE meta SET value = ? WHERE key = 'rv'", (counter,))
                 self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 if self._conn.in_transaction:
@@ -328,11 +332,24 @@ class Store:
                 self._scratch = None
 
     # -------------------------------------------------------------------- objects
+    #: The resourceVersion counter of a connection inside a batch (``[value]``, ``[None]``
+    #: until first used): a batch holds the database's write lock, so no other writer can
+    #: move the stored counter, which is written back once, at the batch's commit.
+    _counters: dict[sqlite3.Connection, list[int | None]] = {}
+
     @staticmethod
     def next_rv(conn: sqlite3.Connection) -> int:
-        return int(
-            conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'rv' RETURNING value").fetchone()[0]
-        )
+        counter = Store._counters.get(conn)
+        if counter is None:
+            query = "UPDATE meta SET value = value + 1 WHERE key = 'rv' RETURNING value"
+            return int(conn.execute(query).fetchone()[0])
+        last = counter[0]
+        if last is None:
+            last = int(conn.execute("SELECT value FROM meta WHERE key = 'rv'").fetchone()[0])
+        # A write undone alone (a savepoint) leaves a gap: versions only ever grow, as on a real
+        # API server, where they are opaque and need not be consecutive.
+        counter[0] = last + 1
+        return last + 1
 
     @staticmethod
     def load(conn: sqlite3.Connection, grp: str, kind: str, ns: str, name: str) -> Row | None:
