@@ -23,6 +23,7 @@ Per-object annotations override the settings for that object:
 from __future__ import annotations
 
 import fnmatch
+import functools
 import math
 import os
 from collections.abc import Mapping
@@ -154,6 +155,12 @@ class Sim:
         )
 
 
+@functools.lru_cache(maxsize=1024)
+def _never_pulls(image: str, patterns: tuple[str, ...]) -> bool:
+    """Whether ``image`` matches a failing glob (asked for every object: an app has few images)."""
+    return any(fnmatch.fnmatchcase(image, pattern) for pattern in patterns)
+
+
 def _images(obj: Mapping[str, Any]) -> list[str]:
     spec = obj.get("spec")
     if not isinstance(spec, dict):
@@ -190,9 +197,6 @@ def sim_for(obj: Mapping[str, Any], settings: SandboxSettings) -> Sim:
             expected=" | ".join(FAIL_MODES),
             got=repr(fail),
         )
-    if fail is None:
-        for image in _images(obj):
-            if any(fnmatch.fnmatchcase(image, pattern) for pattern in settings.fail_images):
-                fail = "ImagePullBackOff"
-                break
+    if fail is None and any(_never_pulls(image, settings.fail_images) for image in _images(obj)):
+        fail = "ImagePullBackOff"
     return Sim(delay=delay, fail=fail, nodes=settings.nodes, honour_pauses=settings.honour_pauses)

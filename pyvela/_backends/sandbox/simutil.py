@@ -38,8 +38,12 @@ def iso(t: float) -> str:
     return text
 
 
+#: What ``json.dumps(sort_keys=True, separators=(",", ":"), default=str)`` builds per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
 def short_hash(value: Any) -> str:
-    data = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
+    data = _CANONICAL.encode(value).encode()
     return hashlib.blake2b(data, digest_size=5).hexdigest()
 
 
