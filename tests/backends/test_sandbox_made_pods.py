@@ -3,12 +3,14 @@ be validated, stored whole, and independent of anything the caller does afterwar
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pyvela._backends.sandbox import Sandbox
+from pyvela._backends.sandbox.rows import SharedPart, dumps, dumps_body
 from pyvela._backends.sandbox.settings import SandboxSettings
 from pyvela.errors import ClusterError
 
@@ -79,3 +81,27 @@ def test_keys_found_valid_once_do_not_let_an_invalid_one_through(box: Sandbox) -
     bad = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c9", "labels": {"app/": "x"}}}
     with pytest.raises(ClusterError, match=r"metadata\.labels"):
         box.apply(bad)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "ü": "✓"}, "spec": {"a": [1, 2.5]}},
+        {"spec": {"nodeName": "n"}},
+        {"kind": "Pod", "spec": {}, "metadata": {"name": "spec not last"}},
+    ],
+)
+def test_a_shared_spec_encoded_once_is_stored_as_the_same_text(body: dict[str, Any]) -> None:
+    # The Pods made together share one spec whose text is encoded once: every body must be
+    # stored exactly as if it had been encoded whole.
+    shared = {**body, "spec": SharedPart(body["spec"])}
+    assert dumps_body(shared) == dumps(body)
+    assert dumps_body(shared) == dumps(body)  # the second, from the text kept
+    assert json.loads(dumps_body(shared)) == body
+
+
+def test_the_pods_of_one_template_share_their_spec_text(box: Sandbox) -> None:
+    box.apply(deployment("web", replicas=3))
+    made = pods(box)
+    assert len(made) == 3 and len({json.dumps(p["spec"], sort_keys=True) for p in made}) == 1
+    assert len({p["metadata"]["name"] for p in made}) == 3

@@ -17,7 +17,7 @@ from typing import Any
 
 from pyvela._backends.sandbox.admission import Made
 from pyvela._backends.sandbox.cluster import remove
-from pyvela._backends.sandbox.rows import Row
+from pyvela._backends.sandbox.rows import Row, SharedPart
 from pyvela._backends.sandbox.settings import ANNOTATION_FAIL, ANNOTATION_READY_AFTER
 from pyvela._backends.sandbox.simutil import count, m, replicas, short_hash
 from pyvela._backends.sandbox.store import Store
@@ -50,6 +50,8 @@ def reconcile(conn: sqlite3.Connection, row: Row, write: Write, *, new: bool) ->
         _claims(conn, row, spec, write)
     template = m(spec.get("template"))
     labels, hash_label, value = _labels(row, template)
+    # One spec for all the Pods made now: stored before anything could change it, encoded once.
+    pod_spec = SharedPart({"nodeName": "sandbox-node", **m(template.get("spec"))})
     owned = [] if new else _owned_pods(conn, row)
     current = [p for p in owned if (p.body["metadata"].get("labels") or {}).get(hash_label) == value]
     keep = {p.id for p in current}
@@ -67,7 +69,7 @@ def reconcile(conn: sqlite3.Connection, row: Row, write: Write, *, new: bool) ->
             if name not in have:
                 pod_labels = {**labels, "statefulset.kubernetes.io/pod-name": name}
                 pod_labels["apps.kubernetes.io/pod-index"] = str(i)
-                write(conn, _pod(row, template, name, pod_labels))
+                write(conn, _pod(row, template, pod_spec, name, pod_labels))
         return
     for extra in current[want:]:
         remove(conn, extra)
@@ -77,7 +79,7 @@ def reconcile(conn: sqlite3.Connection, row: Row, write: Write, *, new: bool) ->
             name = f"{prefix}-{''.join(random.choices(_SUFFIX, k=5))}"
             if not Store.exists(conn, "", "Pod", row.ns, name):
                 break
-        write(conn, _pod(row, template, name, labels))
+        write(conn, _pod(row, template, pod_spec, name, labels))
 
 
 def _owned_pods(conn: sqlite3.Connection, row: Row) -> list[Row]:
@@ -137,7 +139,9 @@ def _sim_annotations(row: Row, extra: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def _pod(row: Row, template: Mapping[str, Any], name: str, labels: Mapping[str, str]) -> Obj:
+def _pod(
+    row: Row, template: Mapping[str, Any], spec: SharedPart, name: str, labels: Mapping[str, str]
+) -> Obj:
     meta: dict[str, Any] = {
         "name": name,
         "namespace": row.ns,
@@ -147,8 +151,7 @@ def _pod(row: Row, template: Mapping[str, Any], name: str, labels: Mapping[str, 
     annotations = _sim_annotations(row, m(m(template.get("metadata")).get("annotations")))
     if annotations:
         meta["annotations"] = annotations
-    # Shallow: the write stores it at once (``Made``: admitted without copying it whole).
-    spec = {"nodeName": "sandbox-node", **m(template.get("spec"))}
+    # Shared: the write stores it at once (``Made``: admitted without copying it whole).
     return Made(apiVersion="v1", kind="Pod", metadata=meta, spec=spec)
 
 

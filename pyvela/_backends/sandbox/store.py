@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pyvela._backends.sandbox.dbfile import db_error, identity, not_writable
-from pyvela._backends.sandbox.rows import SCHEMA, TABLES, Row, dumps
+from pyvela._backends.sandbox.rows import SCHEMA, TABLES, Row, dumps, dumps_body
 from pyvela.errors import StateError, TransientError
 
 SCHEMA_VERSION = 1
@@ -373,7 +373,7 @@ class Store:
         status = None if row.status is None else dumps(row.status)
         values = (
             row.grp, row.kind, row.ns, row.name, row.uid, row.rv, row.generation, row.owners,
-            dumps(row.body), status, *row.stored(), row.applied_at, row.next_change,
+            dumps_body(row.body), status, *row.stored(), row.applied_at, row.next_change,
         )  # fmt: skip
         if row.id is None:
             cur = conn.execute(f"INSERT INTO objects ({_COLUMNS[4:]}) VALUES ({','.join('?' * 14)})", values)
