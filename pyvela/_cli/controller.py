@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 import tempfile
@@ -17,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from pyvela.errors import ClusterError, PyvelaError
+
+#: Seconds between SIGTERM and the process's exit at the latest.
+STOP_GRACE = 10.0
 
 
 def _kinds(values: list[str] | None) -> list[tuple[str, str]]:
@@ -114,12 +118,39 @@ def cmd_run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    try:
-        asyncio.run(controller.run(registry, namespaces=args.namespace or (), stop_flag=stop))
-    finally:
-        server.shutdown()
-        server.server_close()
-        backend.close()
+    failed: list[BaseException] = []
+
+    def operate() -> None:
+        try:
+            asyncio.run(controller.run(registry, namespaces=args.namespace or (), stop_flag=stop))
+        except BaseException as exc:  # shown by the main thread
+            failed.append(exc)
+        finally:
+            stop.set()
+
+    # kopf runs on a thread of its own: in the main thread it would take SIGTERM from us, and
+    # its shutdown waits for every daemon, each waiting for the deploy on its worker.
+    operator = threading.Thread(target=operate, name="pyvela-operator", daemon=True)
+    operator.start()
+    while not stop.wait(1.0):
+        pass
+    operator.join(timeout=STOP_GRACE)
+    server.shutdown()
+    server.server_close()
+    if failed:
+        raise failed[0]
+    if operator.is_alive() or controller.running:
+        # A deploy on a worker thread is not waited for: its state is saved step by step and
+        # the next controller (or `pyvela deploy`) resumes it once its Lease expires.
+        print(
+            f"pyvela controller: stopped with {controller.running} reconcile(s) running; "
+            "they resume on the next start",
+            file=sys.stderr,
+            flush=True,
+        )
+        logging.shutdown()
+        os._exit(0)
+    backend.close()
     return 0
 
 

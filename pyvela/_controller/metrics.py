@@ -10,6 +10,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from pyvela.errors import PyvelaError
+
 
 class Metrics:
     def __init__(self) -> None:
@@ -86,6 +88,12 @@ def serve(metrics: Metrics, bind: str = "127.0.0.1:8080") -> ThreadingHTTPServer
         def log_message(self, format: str, *args: Any) -> None:
             pass  # probes every few seconds: not worth a log line
 
-    server = ThreadingHTTPServer(split_bind(bind), Handler)
+    try:
+        server = ThreadingHTTPServer(split_bind(bind), Handler)
+    except OSError as exc:
+        raise PyvelaError(
+            f"the controller cannot listen on {bind}: {exc.strerror or exc}",
+            fix="choose another --bind (HOST:PORT; :0 picks a free port)",
+        ) from None
     threading.Thread(target=server.serve_forever, name="pyvela-metrics", daemon=True).start()
     return server

@@ -72,6 +72,8 @@ class Controller:
         self._owner: dict[tuple[str, str], str] = {}
         self._seen: dict[str, str] = {}
         self._queued = 0
+        #: Reconciles running on the pool now (a stop does not wait for them: they resume).
+        self.running = 0
 
     # ------------------------------------------------------------------ waking an app's loop
 
@@ -88,7 +90,11 @@ class Controller:
         def run() -> Any:
             self._queued -= 1
             self.metrics.queue_depth.set(self._queued)
-            return fn(*args)
+            self.running += 1
+            try:
+                return fn(*args)
+            finally:
+                self.running -= 1
 
         return await asyncio.get_running_loop().run_in_executor(self.pool, run)
 
@@ -214,7 +220,7 @@ class Controller:
 
         kopf.on.login(registry=registry)(login)
 
-        @kopf.daemon(GROUP, VERSION, PLURAL, registry=registry, cancellation_timeout=None)
+        @kopf.daemon(GROUP, VERSION, PLURAL, registry=registry, cancellation_timeout=5)
         async def application(body: Any, stopped: Any, **_: Any) -> None:
             await controller.app_loop(body, stopped)
 

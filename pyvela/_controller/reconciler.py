@@ -90,7 +90,9 @@ class Reconciler:
             config_centre=centre,
             config=config,
             namespace=(body.get("metadata") or {}).get("namespace"),
-            options=Options(wait_lock=self.wait_lock),
+            # The resource is the truth, as for KubeVela's controller: fields someone else's
+            # edit took are taken back by a new revision as by a drift correction.
+            options=Options(wait_lock=self.wait_lock, force_conflicts=True),
         )
 
     def reconcile(self, body: Mapping[str, Any]) -> Outcome:

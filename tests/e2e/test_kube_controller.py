@@ -298,3 +298,11 @@ def test_module_app_created_and_deleted(world: dict[str, Any], seed: Seed, kube:
         controller.proc,
     )
     assert kube.get(ObjectRef("apps/v1", "Deployment", ns, "base-service")) is None
+
+
+def test_sigterm_stops_the_controller(world: dict[str, Any]) -> None:
+    """Last in the module: the controller the others used stops within its grace period."""
+    proc = world["controller"].proc
+    assert proc.poll() is None, world["controller"].tail()
+    proc.terminate()
+    assert proc.wait(timeout=30) == 0, world["controller"].tail()
