@@ -142,7 +142,7 @@ class Counting:
 
 def test_a_no_change_resync_writes_nothing(box: Sandbox, tmp_path: Path) -> None:
     counting = Counting(box)
-    reconciler = Reconciler(counting, centre_for=config_centre_for, workdir=tmp_path / "w")  # type: ignore[arg-type]
+    reconciler = Reconciler(counting, centre_for=config_centre_for, workdir=tmp_path / "w")
     reconciler.reconcile(body())
     assert counting.writes  # the first deploy writes, of course
     counting.writes.clear()

@@ -4,6 +4,7 @@ owned object's change wakes its app."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -17,7 +18,7 @@ from pyvela._controller.source import kubevela_document, load_resource, module_f
 from pyvela._controller.status import BACKOFF_CAP, app_status, backoff, failed_status
 from pyvela.errors import AppLoadError, ClusterError
 
-STATUS = {
+STATUS: dict[str, Any] = {
     "app": "web",
     "namespace": "ns",
     "revision": 3,
@@ -93,7 +94,10 @@ def test_drift_is_what_the_manifest_says_and_live_lacks() -> None:
 
 
 def test_an_owned_objects_status_change_is_not_a_change() -> None:
-    obj = {"metadata": {"name": "a", "resourceVersion": "1", "generation": 1}, "spec": {"replicas": 1}}
+    obj: dict[str, Any] = {
+        "metadata": {"name": "a", "resourceVersion": "1", "generation": 1},
+        "spec": {"replicas": 1},
+    }
     moved = {**obj, "metadata": {**obj["metadata"], "resourceVersion": "2"}, "status": {"readyReplicas": 1}}
     assert essence(obj) == essence(moved)
     assert essence(obj) != essence({**obj, "spec": {"replicas": 3}})
