@@ -122,6 +122,7 @@ def _render(args: argparse.Namespace) -> int:
     from pyvela._app.loader import load_app
     from pyvela._app.output import to_json, to_yaml
     from pyvela._app.render import render_component
+    from pyvela._core.objects import is_helm_release
 
     loaded = load_app(args.app, defs=args.defs)
     wanted = set(args.component or ())
@@ -148,6 +149,10 @@ def _render(args: argparse.Namespace) -> int:
             continue
         warnings.extend(rendered.warnings)
         objects.extend(o.object for o in rendered.objects)
+    if any(is_helm_release(o) for o in objects):  # the helm code only for an app that needs it
+        from pyvela._cli.helmrender import expand
+
+        objects = expand(objects, loaded.app.namespace)
     for line in group_warnings(warnings):
         print(f"warning: {line}", file=sys.stderr)
     if checking:

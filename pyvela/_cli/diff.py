@@ -18,7 +18,7 @@ from pyvela._app.render import CLUSTER_SCOPED, RenderedObject, render_app
 from pyvela._backends.protocol import Backend
 from pyvela._core.masking import mask_secrets
 from pyvela._core.merge import merge
-from pyvela._core.objects import LABEL_MANAGED_BY, MANAGER, Obj, ObjectRef, deep_copy
+from pyvela._core.objects import LABEL_MANAGED_BY, MANAGER, Obj, ObjectRef, deep_copy, is_helm_release
 from pyvela._core.reads import reading
 from pyvela._workflow.gc import History, gc_params
 from pyvela._workflow.placed import placed_item, placed_objects, placed_stale
@@ -98,7 +98,7 @@ def diff_app(
     guard_render(loaded, components, what="nothing was compared")
 
     def compare(
-        ro: RenderedObject, target: Backend, ns: str, exists: bool, cluster: str | None = None
+        ro: RenderedObject, target: Backend, ns: str, exists: bool, cluster: str | None = None, note: str = ""
     ) -> None:
         obj = deep_copy(ro.object)
         patched = cluster is None and ro.output is None and ObjectRef.of(obj) in patches
@@ -125,7 +125,14 @@ def diff_app(
         item = _item(ref, ro.component, live, after, show_secrets=show_secrets)
         if patched:
             item["note"] = "with the step's workload patch from the live revision"
+        if note:
+            item["note"] = note
         out.append(placed_item(item, cluster))
+        if cluster is None and is_helm_release(ro.object):  # the chart's own objects after it
+            from pyvela._cli.helmrender import chart_rendered
+
+            for chart_ro, origin in chart_rendered(ro, ns, target.get):
+                compare(chart_ro, target, ns, exists, note=origin)
 
     placed_names, placed = placed_objects(loaded, backend)  # what deploy steps with policies place
     for rc in components:
