@@ -1,5 +1,6 @@
 """``deploy`` on the sandbox through the real runner: every component applied and healthy,
-``parallelism`` at a time, an approval gate with ``auto=False`` (other clusters: tests/workflow/test_multicluster.py).
+``parallelism`` at a time, an approval gate with ``auto=False`` (other clusters:
+tests/workflow/test_multicluster.py).
 
 Follows KubeVela v1.10.1 vela-templates/definitions/internal/workflowstep/deploy.cue.
 """
