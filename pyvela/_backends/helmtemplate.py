@@ -97,8 +97,9 @@ def template(
     try:
         out = run_helm(cmd, what=where, redact=_redact, values=values, timeout=TIMEOUT)
     except PyvelaError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return Templated(note=_redact(f"{where}: cannot open the {spec.describe()}: {first}"))
+        # The message starts with ``where``: helm's stderr (redacted already) after it.
+        said = exc.message.removeprefix(f"{where}: ")
+        return Templated(note=_redact(f"{where}: cannot open the {spec.describe()}: {said}"))
     try:
         docs = [d for d in yaml.safe_load_all(out) if isinstance(d, Mapping) and d.get("kind")]
     except yaml.YAMLError as exc:

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from pyvela._cli.main import main
+from pyvela._core.objects import ObjectRef
 from tests.chartrepo import CHARTS_DIR, ChartRepo
 
 WriteApp = Callable[..., Path]
@@ -164,3 +165,26 @@ def test_diff_shows_the_charts_objects_with_values_from_read_from_the_backend(
     assert sts["note"] == "from chart redis-cluster-6.2.7 of release web/redis"
     assert "+  replicas: 3" in sts["diff"] and "pyvela.dev/helm" not in sts["diff"]
     assert "note:" not in out.err
+
+
+@needs_helm
+def test_the_sandbox_installs_the_charts_objects_so_a_second_diff_has_nothing_to_change(
+    capsys: pytest.CaptureFixture[str], write_app: WriteApp, repo: ChartRepo, sandbox_dir: Path
+) -> None:
+    from pyvela._backends.sandbox.backend import Sandbox
+
+    app = write_app(APP.format(url=repo.url, extra=""))
+    assert main(["deploy", str(app), *DEFS, "-o", "json"]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    code = main(["diff", str(app), *DEFS, "-o", "json"])
+    items = {c["object"]: c["change"] for c in json.loads(capsys.readouterr().out)}
+    assert code == 0 and set(items) >= CHART_OBJECTS
+    assert set(items.values()) == {"unchanged"}
+    sts = ObjectRef("apps/v1", "StatefulSet", "web", "redis-redis-cluster")
+    with Sandbox(sandbox_dir) as sandbox:
+        stored = sandbox.get(sts)
+        assert stored is not None and stored["spec"]["replicas"] == 3
+        assert "pyvela.dev/helm-release" not in (stored["metadata"].get("annotations") or {})
+        # helm uninstall: the release's objects go with it.
+        sandbox.delete(ObjectRef("pyvela.dev/v1alpha1", "HelmRelease", "web", "redis"))
+        assert sandbox.get(sts) is None

@@ -34,6 +34,7 @@ from pyvela._backends.sandbox.configcentre import SandboxConfigCentre
 from pyvela._backends.sandbox.controllers import controller_for
 from pyvela._backends.sandbox.dbfile import move_aside
 from pyvela._backends.sandbox.helmrepo import check_release
+from pyvela._backends.sandbox.helmsim import install_chart, uninstall_chart
 from pyvela._backends.sandbox.honesty import LEASE_GROUP, refuse_if_leased
 from pyvela._backends.sandbox.kinds import (
     BUILTIN,
@@ -251,7 +252,8 @@ class Sandbox(SandboxPodIO, SandboxPatch):
 
     def apply(self, obj: Mapping[str, Any], *, force: bool = False, dry_run: bool = False) -> Obj:
         with self._store.write(dry_run=dry_run) as conn:
-            return self._write(conn, obj, "apply", dry_run=dry_run)
+            done = self._write(conn, obj, "apply", dry_run=dry_run)
+        return done if dry_run else install_chart(self, done)  # a HelmRelease's objects, as helm
 
     def create(self, obj: Mapping[str, Any]) -> Obj:
         with self._store.write() as conn:
@@ -264,9 +266,9 @@ class Sandbox(SandboxPodIO, SandboxPatch):
     def delete(
         self, ref: ObjectRef, *, wait: bool = True, timeout: float = 60.0, orphan: bool = False
     ) -> bool:
-        """Delete (at once: there are no finalizers); dependents go too, as with the garbage
-        collector, unless ``orphan`` (they stay, without their owner reference)."""
+        """Delete at once (no finalizers); dependents go too, unless ``orphan`` (left ownerless)."""
         info = self._kind(ref.api_version, ref.kind)
+        uninstall_chart(self, ref)  # helm uninstall: a HelmRelease's chart objects go with it
         with self._store.write() as conn:
             row = Store.load(conn, *self._key(info, ref.namespace, ref.name))
             if row is None:
