@@ -5,10 +5,7 @@ and the finalizer's delete. ``operator`` calls these on its worker threads."""
 from __future__ import annotations
 
 import logging
-import socket
-import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +18,11 @@ from pyvela._controller.crd import API_VERSION, KIND
 from pyvela._controller.drift import Drifted, correct_drift, up_to_date
 from pyvela._controller.source import load_resource
 from pyvela._controller.status import app_status
-from pyvela._core.objects import LABEL_MANAGED_BY, MANAGER
 from pyvela._workflow.events import Event
 from pyvela._workflow.executor import ConfigSettings
 from pyvela._workflow.lifecycle import AppOps
 from pyvela._workflow.results import Options, RunResult
+from pyvela._workflow.state_events import event_object
 from pyvela.errors import PyvelaError
 
 log = logging.getLogger("pyvela.controller")
@@ -121,30 +118,9 @@ class Reconciler:
     def event(self, body: Mapping[str, Any], reason: str, message: str, type_: str = "Normal") -> None:
         """A Kubernetes Event on the Application resource (never fails the reconcile)."""
         meta = body.get("metadata") or {}
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         involved = {"apiVersion": API_VERSION, "kind": KIND, "namespace": meta.get("namespace")}
         involved |= {k: meta[k] for k in ("name", "uid") if meta.get(k)}
         try:
-            self.backend.create(
-                {
-                    "apiVersion": "v1",
-                    "kind": "Event",
-                    "metadata": {
-                        "name": f"{meta.get('name')}.{time.time_ns():x}",
-                        "namespace": meta.get("namespace"),
-                        "labels": {LABEL_MANAGED_BY: MANAGER},
-                    },
-                    "involvedObject": involved,
-                    "reason": reason,
-                    "message": message[:1024],
-                    "type": type_,
-                    "source": {"component": COMPONENT, "host": socket.gethostname()},
-                    "reportingComponent": COMPONENT,
-                    "reportingInstance": socket.gethostname()[:128],
-                    "firstTimestamp": now,
-                    "lastTimestamp": now,
-                    "count": 1,
-                }
-            )
+            self.backend.create(event_object(involved, reason, type_, message, component=COMPONENT))
         except PyvelaError as exc:
             log.warning("%s: cannot record the Event %s: %s", key_of(body), reason, exc)

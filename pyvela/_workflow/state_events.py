@@ -33,6 +33,39 @@ FINISHED = {
 REASONS = ("RevisionStarted", "RevisionResumed", *(r for r, _ in FINISHED.values()))
 
 
+def event_object(
+    involved: dict[str, Any],
+    reason: str,
+    type_: str,
+    message: str,
+    *,
+    labels: dict[str, str] | None = None,
+    component: str = COMPONENT,
+) -> Obj:
+    """A core/v1 Event about ``involved`` (apiVersion, kind, namespace, name, uid...), as
+    client-go's recorder writes it: named after the object and the time in nanoseconds, in hex."""
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {
+            "name": f"{involved.get('name')}.{time.time_ns():x}",
+            "namespace": involved.get("namespace"),
+            "labels": {LABEL_MANAGED_BY: MANAGER, **(labels or {})},
+        },
+        "involvedObject": involved,
+        "reason": reason,
+        "message": message[:1024],
+        "type": type_,
+        "source": {"component": component, "host": socket.gethostname()},
+        "reportingComponent": component,
+        "reportingInstance": socket.gethostname()[:128],
+        "firstTimestamp": now,
+        "lastTimestamp": now,
+        "count": 1,
+    }
+
+
 class StateEvents:
     """An event sink turning a run's start and end into Events on the app's state record."""
 
@@ -78,24 +111,4 @@ class StateEvents:
             involved["uid"] = meta["uid"]
         if meta.get("resourceVersion"):
             involved["resourceVersion"] = meta["resourceVersion"]
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {
-                # client-go's naming: the object's name and the time in nanoseconds, in hex.
-                "name": f"{ref.name}.{time.time_ns():x}",
-                "namespace": ref.namespace,
-                "labels": {LABEL_MANAGED_BY: MANAGER, LABEL_APP: self.app},
-            },
-            "involvedObject": involved,
-            "reason": reason,
-            "message": message[:1024],
-            "type": type_,
-            "source": {"component": COMPONENT, "host": socket.gethostname()},
-            "reportingComponent": COMPONENT,
-            "reportingInstance": socket.gethostname()[:128],
-            "firstTimestamp": now,
-            "lastTimestamp": now,
-            "count": 1,
-        }
+        return event_object(involved, reason, type_, message, labels={LABEL_APP: self.app})
