@@ -14,11 +14,11 @@ import queue
 import sys
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from pyvela._backends.podio import LogLine, PodIO, pod_io
 from pyvela._backends.protocol import Backend
+from pyvela._cli.names import is_name
 from pyvela._cli.run import open_backend
 from pyvela._core.objects import Obj
 from pyvela._workflow.podsof import AppPods, app_pods
@@ -31,7 +31,7 @@ EXIT_INTERRUPTED = 130
 def resolve_app(args: argparse.Namespace, backend: Backend) -> tuple[str, str]:
     """(name, namespace) of the app ``args.app`` names: a file is loaded, a name looked up."""
     ref = str(args.app)
-    if looks_like_file(ref):
+    if not is_name(ref):  # the same rule as every command that takes an app's name
         from pyvela._app.loader import load_app
 
         loaded = load_app(ref, defs=getattr(args, "defs", None))
@@ -39,11 +39,6 @@ def resolve_app(args: argparse.Namespace, backend: Backend) -> tuple[str, str]:
     from pyvela._workflow.listing import locate
 
     return ref, locate(backend, ref, args.namespace)
-
-
-def looks_like_file(ref: str) -> bool:
-    """An app name is a DNS label: a path separator or a file suffix means a file."""
-    return "/" in ref or Path(ref).suffix in (".py", ".yaml", ".yml") or Path(ref).is_file()
 
 
 def _pods(args: argparse.Namespace, backend: Backend) -> tuple[AppPods, list[Obj]]:
