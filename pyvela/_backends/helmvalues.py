@@ -111,3 +111,31 @@ def _at(path: str, value: str) -> dict[str, Any]:
     for part in reversed(parts[:-1]):
         out = {part: out}
     return out
+
+
+def repo_credentials(
+    get: Callable[[ObjectRef], Obj | None], namespace: str, name: str, what: str
+) -> tuple[str, str]:
+    """(username, password) of a chart repository from the Secret ``namespace/name`` (FluxCD's
+    ``secretRef``), read through ``get``; ClusterError naming what is missing, never a value.
+    Both backends refuse a release with the same words."""
+    secret = get(ObjectRef("v1", "Secret", namespace, name))
+    where = f"the Secret {namespace}/{name} (the chart repository's credentials)"
+    if secret is None:
+        raise ClusterError(
+            f"{what}: {where} does not exist",
+            object=what,
+            fix=f"kubectl create secret generic {name} -n {namespace} --from-literal=username=... "
+            "--from-literal=password=...",
+        )
+    data = secret.get("data") or {}
+    found = {k: base64.b64decode(data[k]).decode() for k in ("username", "password") if data.get(k)}
+    missing = [k for k in ("username", "password") if not found.get(k)]
+    if missing:
+        raise ClusterError(
+            f"{what}: {where} has no {' and no '.join(missing)}",
+            object=what,
+            expected="keys username and password",
+            got="keys " + (", ".join(sorted(data)) or "none"),
+        )
+    return found["username"], found["password"]

@@ -10,16 +10,15 @@ is added to the redactor first: helm's own messages cannot show it.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from pyvela._backends.helmvalues import repo_credentials as read_credentials
 from pyvela._backends.kube.helm import HelmSpec, run_helm
 from pyvela._core.objects import ObjectRef
-from pyvela.errors import ClusterError
 
 ALIAS = "pyvela-auth"
 
@@ -28,25 +27,7 @@ def repo_credentials(get: Callable[[ObjectRef], Any], spec: HelmSpec, what: str)
     """(username, password) from the Secret ``spec.secret_ref``; ClusterError naming what is missing."""
     assert spec.secret_ref is not None
     namespace, name = spec.secret_ref
-    secret = get(ObjectRef("v1", "Secret", namespace, name))
-    where = f"the Secret {namespace}/{name} (the chart repository's credentials)"
-    if secret is None:
-        raise ClusterError(
-            f"{what}: {where} does not exist",
-            object=what,
-            fix=f"kubectl create secret generic {name} -n {namespace} --from-literal=username=... "
-            "--from-literal=password=...",
-        )
-    data = secret.get("data") or {}
-    missing = [k for k in ("username", "password") if not data.get(k)]
-    if missing:
-        raise ClusterError(
-            f"{what}: {where} has no {' and no '.join(missing)}",
-            object=what,
-            expected="keys username and password",
-            got="keys " + (", ".join(sorted(data)) or "none"),
-        )
-    return base64.b64decode(data["username"]).decode(), base64.b64decode(data["password"]).decode()
+    return read_credentials(get, namespace, name, what)
 
 
 @contextlib.contextmanager

@@ -8,15 +8,13 @@ so does the sandbox, with the same words, at apply time.
 
 from __future__ import annotations
 
-import base64
 import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-from pyvela._backends.helmvalues import resolve
+from pyvela._backends.helmvalues import repo_credentials, resolve
 from pyvela._backends.sandbox.store import Store
 from pyvela._core.objects import HELM_KIND, Obj, ObjectRef
-from pyvela.errors import ClusterError
 
 
 def check_release(conn: sqlite3.Connection, body: Mapping[str, Any]) -> None:
@@ -25,31 +23,18 @@ def check_release(conn: sqlite3.Connection, body: Mapping[str, Any]) -> None:
     install it."""
     spec = body.get("spec") if isinstance(body.get("spec"), Mapping) else {}
     meta = body.get("metadata") or {}
+
+    def stored(ref: ObjectRef) -> Obj | None:
+        row = Store.load(conn, "", ref.kind, ref.namespace, ref.name)
+        return None if row is None else row.to_obj()
+
     if isinstance(spec, Mapping) and spec.get("valuesFrom"):
         namespace = str(meta.get("namespace") or "default")
-        what = f"{HELM_KIND} {namespace}/{meta.get('name')}"
-
-        def get(ref: ObjectRef) -> Obj | None:
-            row = Store.load(conn, "", ref.kind, ref.namespace, ref.name)
-            return None if row is None else row.to_obj()
-
-        resolve(spec, namespace, get, what)
+        resolve(spec, namespace, stored, f"{HELM_KIND} {namespace}/{meta.get('name')}")
     chart = spec.get("chart") if isinstance(spec, Mapping) else None
     ref = chart.get("secretRef") if isinstance(chart, Mapping) else None
     if not isinstance(ref, Mapping):
         return
     what = f"{HELM_KIND} {meta.get('namespace') or 'default'}/{meta.get('name')}"
     namespace, name = str(ref.get("namespace") or meta.get("namespace") or "default"), str(ref.get("name"))
-    where = f"the Secret {namespace}/{name} (the chart repository's credentials)"
-    row = Store.load(conn, "", "Secret", namespace, name)
-    if row is None:
-        raise ClusterError(f"{what}: {where} does not exist", object=what)
-    data = row.body.get("data") or {}
-    missing = [k for k in ("username", "password") if not data.get(k) or not base64.b64decode(data[k])]
-    if missing:
-        raise ClusterError(
-            f"{what}: {where} has no {' and no '.join(missing)}",
-            object=what,
-            expected="keys username and password",
-            got="keys " + (", ".join(sorted(data)) or "none"),
-        )
+    repo_credentials(stored, namespace, name, what)
