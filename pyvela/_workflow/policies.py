@@ -164,7 +164,14 @@ class ResourcePolicies:
 
 def render_hash(obj: Mapping[str, Any]) -> str:
     body = deep_copy(dict(obj))
-    (body.get("metadata") or {}).get("annotations", {}).pop(ANNOTATION_RENDER_HASH, None)
+    meta = body.get("metadata") or {}
+    annotations = meta.get("annotations")
+    if isinstance(annotations, dict):
+        annotations.pop(ANNOTATION_RENDER_HASH, None)
+        if not annotations:
+            # The hash annotation is the only one the app never set: the object stamped with it
+            # must hash as the object rendered without it.
+            del meta["annotations"]
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

@@ -352,3 +352,17 @@ def test_an_object_of_an_app_that_does_not_share_it_is_refused(write_app: WriteA
     )
     result = ops_for(write_app(HEADER + sharer, name="two.py"), box).deploy()
     assert result.phase == "failed" and "does not share it" in str(result.to_dict())
+
+
+def test_the_render_hash_of_a_stamped_object_is_the_hash_of_the_object_as_rendered() -> None:
+    from pyvela._workflow.policies import ANNOTATION_RENDER_HASH, render_hash
+
+    rendered = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "v"}}
+    digest = render_hash(rendered)
+    stamped = {**rendered, "metadata": {"name": "c", "annotations": {ANNOTATION_RENDER_HASH: digest}}}
+    assert render_hash(stamped) == digest
+    # an annotation the app sets is part of what it rendered
+    annotations = {"team": "a", ANNOTATION_RENDER_HASH: digest}
+    annotated = {**rendered, "metadata": {"name": "c", "annotations": annotations}}
+    assert render_hash(annotated) != digest
+    assert "annotations" not in rendered["metadata"]  # the caller's object is untouched
