@@ -117,5 +117,6 @@ def test_state_writes_grow_linearly_with_the_steps(tmp_path: Path, monkeypatch: 
     # At most a few objects per step (its start, its end, its inventory chunk, the index) ...
     assert writes <= 6 * n and writes2 <= 6 * 2 * n, (writes, writes2)
     # ... and the bytes written double with the steps: rewriting the whole record on every
-    # save made them grow fourfold.
-    assert written2 <= 2.6 * written, (written, written2)
+    # save made them grow fourfold. How many steps end in one scheduling round (so share a
+    # save) depends on the machine's load, which moved the ratio up to 2.84 on a busy machine.
+    assert written2 <= 3.2 * written, (written, written2)
