@@ -34,6 +34,12 @@ class Metrics:
         self.queue_depth = Gauge(
             "pyvela_queue_depth", "Reconciles waiting for a worker thread", registry=self.registry
         )
+        self.api_requests = Counter(
+            "pyvela_api_requests",
+            "API requests of the controller's own deploys, status writes and Events (not kopf's watches)",
+            ["verb", "resource", "code"],
+            registry=self.registry,
+        )
         self._phases: dict[str, str] = {}
         self._shown: set[str] = set()
         self._lock = threading.Lock()
@@ -53,6 +59,16 @@ class Metrics:
             self._shown |= set(counts)  # a phase no app is in any more shows 0, not its last count
             for p in self._shown:
                 self.apps.labels(p).set(counts.get(p, 0))
+
+    def api_request(self, verb: str, resource: str, code: int | None) -> None:
+        """One request through the kube backend (``code`` None: it got no response)."""
+        self.api_requests.labels(verb, resource, "<error>" if code is None else str(code)).inc()
+
+    def count_requests(self, backend: Any) -> None:
+        """Count ``backend``'s API requests (a KubeBackend: its transport's observers), once."""
+        observers = getattr(backend, "observers", None)
+        if observers is not None and self.api_request not in observers:
+            observers.append(self.api_request)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

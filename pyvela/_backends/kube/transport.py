@@ -14,7 +14,7 @@ import json
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Self
 from urllib.parse import urlencode
 
@@ -25,9 +25,28 @@ from pyvela._backends.kube.watch import Backoff, Gone
 from pyvela._core.objects import Obj, ObjectRef
 from pyvela.errors import ClusterError, PyvelaError, TransientError
 
-__all__ = ["USER_AGENT", "KubeTransport", "Watch"]
+__all__ = ["USER_AGENT", "KubeTransport", "Watch", "resource_of"]
 
 USER_AGENT = "pyvela/0.1"
+
+
+def resource_of(path: str) -> str:
+    """The resource an API path names, as ``PLURAL[.GROUP][/SUBRESOURCE]`` (``deployments.apps``,
+    ``secrets``, ``applications.pyvela.dev/status``); ``discovery`` for the group and version
+    lists, the path's first part otherwise (``version``)."""
+    parts = [p for p in path.split("?")[0].split("/") if p]
+    if parts[:1] == ["api"]:
+        group, rest = "", parts[2:]
+    elif parts[:1] == ["apis"]:
+        group, rest = (parts[1] if len(parts) > 1 else ""), parts[3:]
+    else:
+        return parts[0] if parts else "discovery"
+    if len(rest) >= 3 and rest[0] == "namespaces":
+        rest = rest[2:]  # a namespaced resource (or a namespace's own subresource: finalize)
+    if not rest:
+        return "discovery"
+    name = rest[0] + (f".{group}" if group else "")
+    return name + (f"/{rest[2]}" if len(rest) >= 3 else "")
 
 
 class Watch:
@@ -80,6 +99,9 @@ class KubeTransport:
         self.retry_budget = retry_budget
         self.description = f"cluster {server}" + (f" (context {context})" if context else " (in-cluster)")
         self.requests: Counter[str] = Counter()
+        #: Called after every request with (verb, resource, HTTP status; None: no response),
+        #: e.g. the controller's ``pyvela_api_requests_total``; must be quick and never raise.
+        self.observers: list[Callable[[str, str, int | None], None]] = []
         self._lock = threading.Lock()
         self.discovery = Discovery(self.call, self.error, self.description)
         # The subclass's cache of objects last seen (KubeReads): one constructor for the stack.
@@ -149,18 +171,28 @@ class KubeTransport:
         if credential:  # an exec plugin may have refreshed the token: never let it show
             self.redact.add(credential.partition(" ")[2] or credential)
         url = self._host + path + ("?" + urlencode(query) if query else "")
+        verb = "WATCH" if ("watch", "1") in query else method
         with self._lock:
-            self.requests["WATCH" if ("watch", "1") in query else method] += 1
-        return self._pool.request(
-            method,
-            url,
-            body=body,
-            headers=headers,
-            timeout=timeout,
-            retries=False,
-            redirect=False,
-            preload_content=("watch", "1") not in query,
-        )
+            self.requests[verb] += 1
+        code: int | None = None
+        try:
+            response = self._pool.request(
+                method,
+                url,
+                body=body,
+                headers=headers,
+                timeout=timeout,
+                retries=False,
+                redirect=False,
+                preload_content=("watch", "1") not in query,
+            )
+            code = int(response.status)
+            return response
+        finally:
+            if self.observers:
+                resource = resource_of(path)
+                for observe in self.observers:
+                    observe(verb, resource, code)
 
     def call(
         self,
