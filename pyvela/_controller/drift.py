@@ -11,12 +11,14 @@ from typing import Any
 
 import attrs
 
+from pyvela._backends.protocol import Backend
+from pyvela._controller.cache import Reads
 from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, ObjectRef
 from pyvela._workflow.events import Event, EventSink
 from pyvela._workflow.inventory import Inventory
 from pyvela._workflow.lifecycle import AppOps
 from pyvela._workflow.policies import ANNOTATION_RENDER_HASH
-from pyvela._workflow.state import AppLock
+from pyvela._workflow.state import AppLock, StateStore
 from pyvela._workflow.view import AppView
 
 #: Fields the API server owns on every object: never drift.
@@ -57,24 +59,28 @@ def differs(want: Any, live: Any, path: str = "") -> str | None:
     return path or "."
 
 
-def up_to_date(ops: AppOps) -> dict[str, Any] | None:
-    """The latest revision when it is this app's and succeeded, read from the record's index
-    alone and without the Lease: then ``deploy`` would do nothing, and a resync writes nothing."""
-    record = ops.store.load(revisions="none")
+def up_to_date(store: StateStore, revision: str) -> dict[str, Any] | None:
+    """The latest revision when it is ``revision`` (the loaded app's hash) and succeeded, read
+    from the record's index alone and without the Lease: then ``deploy`` would do nothing,
+    and a resync writes nothing."""
+    record = store.load(revisions="none")
     latest = record["revisions"][-1] if record and record["revisions"] else None
     if latest is None or latest.get("kind") != "deploy" or latest.get("phase") != "succeeded":
         return None
-    return dict(latest) if latest.get("hash") == ops.loaded.revision else None
+    return dict(latest) if latest.get("hash") == revision else None
 
 
-def find_drift(ops: AppOps) -> list[Drifted]:
-    """The latest succeeded revision's objects (on the control cluster) that drifted."""
-    view = AppView(ops.backend, ops.store, ops.loaded.app)
+def find_drift(backend: Backend, store: StateStore, revision: str) -> list[Drifted]:
+    """The latest succeeded revision's objects (on the control cluster) that drifted.
+
+    ``backend`` may be a reconcile's ``Reads``: an object it took from the watch cache that
+    looks drifted is read again from the server, which decides."""
+    view = AppView(backend, store)
     try:
         _record, rev = view.current(whole=False)
     except Exception:  # no record yet: nothing was applied, so nothing drifted
         return []
-    if rev.get("phase") != "succeeded" or rev.get("hash") != ops.loaded.revision:
+    if rev.get("phase") != "succeeded" or rev.get("hash") != revision:
         return []
     out: list[Drifted] = []
     for entry in rev.get("inventory") or []:
@@ -83,14 +89,16 @@ def find_drift(ops: AppOps) -> list[Drifted]:
         ref = ObjectRef.from_dict(entry["ref"])
         if (ref.api_version, ref.kind) == (HELM_API_VERSION, HELM_KIND):
             continue  # a release's objects are helm's to keep; its values' changes are revisions
-        live = ops.backend.get(ref)
-        if live is None:
-            out.append(Drifted(ref, "missing"))
-            continue
-        found = differs(entry["manifest"], live)
+        found = _drift_of(entry["manifest"], backend.get(ref))
+        if found is not None and isinstance(backend, Reads) and ref in backend.cached:
+            found = _drift_of(entry["manifest"], backend.fresh(ref))  # the watch may lag
         if found is not None:
             out.append(Drifted(ref, found))
     return out
+
+
+def _drift_of(manifest: Mapping[str, Any], live: Mapping[str, Any] | None) -> str | None:
+    return "missing" if live is None else differs(manifest, live)
 
 
 def as_rendered(manifest: Mapping[str, Any]) -> dict[str, Any]:
@@ -118,17 +126,19 @@ class _Changes:
         self.inner.emit(event)
 
 
-def correct_drift(ops: AppOps) -> list[tuple[Drifted, str]]:
+def correct_drift(ops: AppOps, reads: Reads | None = None) -> list[tuple[Drifted, str]]:
     """Apply the drifted objects' recorded manifests again, under the app's Lease; each
     drifted object with what the apply did (apply-once may leave an edit alone).
 
-    Read first without the Lease, so a resync with nothing drifted writes nothing."""
-    if not find_drift(ops):
+    Read first without the Lease (through ``reads``, the reconcile's, when given), so a
+    resync with nothing drifted writes nothing; under the Lease, read again from the server."""
+    reads = reads or Reads(ops.backend)
+    if not find_drift(reads, StateStore(reads, ops.app, ops.namespace), ops.loaded.revision):
         return []
     lock = AppLock(ops.backend, ops.app, ops.namespace)
     lock.acquire(wait=ops.options.wait_lock)
     try:
-        drifted = find_drift(ops)
+        drifted = find_drift(ops.backend, ops.store, ops.loaded.revision)
         if not drifted:
             return []
         _record, rev = AppView(ops.backend, ops.store, ops.loaded.app).current(whole=True)

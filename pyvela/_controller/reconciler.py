@@ -14,15 +14,18 @@ import attrs
 from pyvela._app.loader import LoadedApp
 from pyvela._backends.protocol import Backend
 from pyvela._configcentre.protocol import ConfigCentre
+from pyvela._controller.cache import LoadedApps, Reads, WatchCache
 from pyvela._controller.crd import API_VERSION, KIND
 from pyvela._controller.drift import Drifted, correct_drift, up_to_date
-from pyvela._controller.source import load_resource
 from pyvela._controller.status import app_status
+from pyvela._core.objects import ObjectRef
 from pyvela._workflow.events import Event
 from pyvela._workflow.executor import ConfigSettings
 from pyvela._workflow.lifecycle import AppOps
 from pyvela._workflow.results import Options, RunResult
+from pyvela._workflow.state import StateStore
 from pyvela._workflow.state_events import event_object
+from pyvela._workflow.view import AppView
 from pyvela.errors import PyvelaError
 
 log = logging.getLogger("pyvela.controller")
@@ -53,6 +56,23 @@ class Outcome:
     corrected: tuple[tuple[Drifted, str], ...] = ()
 
 
+def live_status(reads: Reads, store: StateStore, ops: AppOps) -> dict[str, Any]:
+    """``pyvela status -o json`` of the app through the reconcile's reads; an object the
+    watch cache says is not ready is read again from the server before it is believed."""
+    view = AppView(reads, store, ops.loaded.app)
+    status = view.status()
+    stale = [
+        ref
+        for o in status["objects"]
+        if not o.get("ready") and (ref := ObjectRef.from_dict(o["object"])) in reads.cached
+    ]
+    if not stale:
+        return status
+    for ref in stale:
+        reads.fresh(ref)
+    return view.status()
+
+
 def key_of(body: Mapping[str, Any]) -> str:
     meta = body.get("metadata") or {}
     return f"{meta.get('namespace')}/{meta.get('name')}"
@@ -70,15 +90,19 @@ class Reconciler:
         workdir: Path,
         defs: Sequence[str] | None = None,
         wait_lock: float = 30.0,
+        cache: WatchCache | None = None,
     ) -> None:
         self.backend = backend
         self.centre_for = centre_for
         self.workdir = workdir
         self.defs = defs
         self.wait_lock = wait_lock
+        #: Owned objects as the operator's watches saw them (empty: every object is read).
+        self.cache = cache if cache is not None else WatchCache()
+        self.apps = LoadedApps()
 
     def ops(self, body: Mapping[str, Any]) -> AppOps:
-        loaded = load_resource(body, self.workdir, self.defs)
+        loaded = self.apps.load(body, self.workdir, self.defs)
         centre, config = self.centre_for(self.backend, loaded)
         return AppOps(
             self.backend,
@@ -95,25 +119,38 @@ class Reconciler:
     def reconcile(self, body: Mapping[str, Any]) -> Outcome:
         """Deploy (a no-op when up to date), then correct drift; the status to write."""
         ops = self.ops(body)
-        latest = up_to_date(ops)
+        # The record, the objects: each read once, the owned ones from the watch cache.
+        reads = Reads(self.backend, self.cache)
+        store = StateStore(reads, ops.app, ops.namespace)
+        latest = up_to_date(store, ops.loaded.revision)
         # What `deploy` would answer, without its Lease (a write) when nothing is to be done.
-        result = ops._result(latest, up_to_date=True, message="up to date") if latest else ops.deploy()
+        if latest:
+            result = ops._result(latest, up_to_date=True, message="up to date")
+        else:
+            result = ops.deploy()
+            reads = Reads(self.backend)  # what the deploy wrote is read back from the server
+            store = StateStore(reads, ops.app, ops.namespace)
         corrected: list[tuple[Drifted, str]] = []
         if result.up_to_date:
-            corrected = correct_drift(ops)
+            corrected = correct_drift(ops, reads)
             for drifted, change in corrected:
                 if change in ("created", "configured"):
                     self.event(body, "DriftCorrected", f"{drifted.ref} {change} ({drifted.reason} drifted)")
                 else:  # apply-once keeps it: said in the log, not an Event on every resync
                     log.info("%s: %s drifted at %s: %s", key_of(body), drifted.ref, drifted.reason, change)
-        status = app_status(ops.status())
+        if corrected:  # applied again: read back from the server
+            reads = Reads(self.backend)
+            store = StateStore(reads, ops.app, ops.namespace)
+        status = app_status(live_status(reads, store, ops))
         if not result.ok:
             status["message"] = result.message or status["message"]
         return Outcome(status=status, result=result, corrected=tuple(corrected))
 
     def finalize(self, body: Mapping[str, Any]) -> RunResult:
         """The finalizer: ``delete`` of the app (its garbage-collect policy honoured)."""
-        return self.ops(body).delete()
+        result = self.ops(body).delete()
+        self.apps.forget(body)
+        return result
 
     def event(self, body: Mapping[str, Any], reason: str, message: str, type_: str = "Normal") -> None:
         """A Kubernetes Event on the Application resource (never fails the reconcile)."""
