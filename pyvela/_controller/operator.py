@@ -183,9 +183,14 @@ class Controller:
     def owned_changed(self, body: Any, event_type: str | None) -> None:
         meta = body.get("metadata") or {}
         uid = str(meta.get("uid"))
+        cache = getattr(self.reconciler, "cache", None)  # what a no-op reconcile reads
         if event_type == "DELETED":
             self._seen.pop(uid, None)
+            if cache is not None:
+                cache.drop(body)
         else:
+            if cache is not None:  # before the wake-up: the reconcile it causes sees this version
+                cache.put(body)
             digest = essence(body)
             first = uid not in self._seen
             if self._seen.get(uid) == digest:
