@@ -1,5 +1,6 @@
 """kopf's credentials from a kubeconfig file and context (kopf's own helper reads only
-``$KUBECONFIG``'s current context), or from the pod's service account."""
+``$KUBECONFIG``'s current context), or from the pod's service account (``incluster``: the
+same files and server as pyvela's own client)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from pyvela._backends.kube.incluster import service_account
 from pyvela.errors import ClusterError
 
 
@@ -48,4 +50,17 @@ def kubeconfig_credentials(path: str, context: str | None = None) -> dict[str, A
         "password": user.get("password"),
         "token": user.get("token"),
         "default_namespace": ctx.get("namespace"),
+    }
+
+
+def service_account_credentials() -> dict[str, Any]:
+    """The pod's service account as ``kopf.ConnectionInfo``'s keyword arguments: the server
+    from KUBERNETES_SERVICE_HOST/PORT (kopf's own helper dials ``kubernetes.default.svc``),
+    the token as its file holds it now (kopf logs in again on a 401: a rotated token is read)."""
+    account = service_account()
+    return {
+        "server": account.server,
+        "ca_path": str(account.ca_file),
+        "token": account.token(),
+        "default_namespace": account.namespace,
     }

@@ -118,7 +118,13 @@ class KubeTransport:
         cfg = client.Configuration()
         try:
             if in_cluster:
-                config.load_incluster_config(client_configuration=cfg)  # type: ignore[no-untyped-call]
+                from pyvela._backends.kube.incluster import service_account
+
+                account = service_account()  # its token is re-read as the kubelet rotates it
+                loader = config.incluster_config.InClusterConfigLoader(  # type: ignore[no-untyped-call]
+                    token_filename=str(account.token_file), cert_filename=str(account.ca_file)
+                )
+                loader.load_and_set(client_configuration=cfg)  # type: ignore[no-untyped-call]
                 name = None
             else:
                 config.load_kube_config(  # type: ignore[no-untyped-call]
@@ -137,7 +143,9 @@ class KubeTransport:
         cfg.debug = False  # the client would log request headers (the token) at DEBUG
         cfg.connection_pool_maxsize = max(int(cfg.connection_pool_maxsize or 0), 32)
         token = str(cfg.api_key.get("authorization") or cfg.api_key.get("BearerToken") or "")
-        redact = Redactor([token, token.removeprefix("Bearer ").strip(), cfg.password or None])
+        # The in-cluster loader spells the scheme "bearer": the bare token is what must not show.
+        bare = token.split(" ", 1)[1].strip() if token.lower().startswith("bearer ") else token
+        redact = Redactor([token, bare, cfg.password or None])
         api = client.ApiClient(cfg)
         api.user_agent = USER_AGENT
         return cls(
