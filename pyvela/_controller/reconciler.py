@@ -54,6 +54,8 @@ class Outcome:
     status: dict[str, Any]
     result: RunResult
     corrected: tuple[tuple[Drifted, str], ...] = ()
+    #: What ``pyvela status -o json`` says after it (the KubeVela status is shaped from it).
+    view: Mapping[str, Any] | None = None
 
 
 def live_status(reads: Reads, store: StateStore, ops: AppOps) -> dict[str, Any]:
@@ -141,10 +143,11 @@ class Reconciler:
         if corrected:  # applied again: read back from the server
             reads = Reads(self.backend)
             store = StateStore(reads, ops.app, ops.namespace)
-        status = app_status(live_status(reads, store, ops))
+        view = live_status(reads, store, ops)
+        status = app_status(view)
         if not result.ok:
             status["message"] = result.message or status["message"]
-        return Outcome(status=status, result=result, corrected=tuple(corrected))
+        return Outcome(status=status, result=result, corrected=tuple(corrected), view=view)
 
     def finalize(self, body: Mapping[str, Any]) -> RunResult:
         """The finalizer: ``delete`` of the app (its garbage-collect policy honoured)."""
@@ -155,7 +158,8 @@ class Reconciler:
     def event(self, body: Mapping[str, Any], reason: str, message: str, type_: str = "Normal") -> None:
         """A Kubernetes Event on the Application resource (never fails the reconcile)."""
         meta = body.get("metadata") or {}
-        involved = {"apiVersion": API_VERSION, "kind": KIND, "namespace": meta.get("namespace")}
+        kind = {"apiVersion": body.get("apiVersion") or API_VERSION, "kind": body.get("kind") or KIND}
+        involved = kind | {"namespace": meta.get("namespace")}  # pyvela's Application or KubeVela's
         involved |= {k: meta[k] for k in ("name", "uid") if meta.get(k)}
         try:
             self.backend.create(event_object(involved, reason, type_, message, component=COMPONENT))
