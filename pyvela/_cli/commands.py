@@ -140,6 +140,7 @@ def _render(args: argparse.Namespace) -> int:
     warnings: list[str] = list(loaded.warnings)
     checking = bool(loaded.catalogue.checks)
     checked = []  # with guardrails on, every component: an app check sees the whole app
+    shown = []
     for use in loaded.app.components:
         if wanted and use.name not in wanted and not checking:
             continue
@@ -147,12 +148,15 @@ def _render(args: argparse.Namespace) -> int:
         checked.append(rendered)
         if wanted and use.name not in wanted:
             continue
+        shown.append(rendered)
         warnings.extend(rendered.warnings)
         objects.extend(o.object for o in rendered.objects)
     if any(is_helm_release(o) for o in objects):  # the helm code only for an app that needs it
-        from pyvela._cli.helmrender import expand
+        from pyvela._cli.helmrender import Charts
 
-        objects = expand(objects, loaded.app.namespace)
+        charts = Charts(open=not getattr(args, "no_charts", False), strict=getattr(args, "strict", False))
+        pairs = ((o.component, o.object) for rc in shown for o in rc.objects)
+        objects = charts.expand(pairs, loaded.app.namespace)
     for line in group_warnings(warnings):
         print(f"warning: {line}", file=sys.stderr)
     if checking:

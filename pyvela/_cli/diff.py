@@ -70,10 +70,29 @@ def _gc_keeps(loaded: LoadedApp, record: Mapping[str, Any]) -> Callable[[ObjectR
     return lambda ref: strategies.get((None, ref), "onAppUpdate") != "onAppUpdate"
 
 
+def charts_of(args: Any) -> Any:
+    """The ``helmrender.Charts`` of ``--no-charts``/``--strict`` (None without them: the
+    helm code is imported only for an app with a HelmRelease)."""
+    no_charts, strict = getattr(args, "no_charts", False), getattr(args, "strict", False)
+    if not (no_charts or strict):
+        return None
+    from pyvela._cli.helmrender import Charts
+
+    return Charts(open=not no_charts, strict=strict)
+
+
 def diff_app(
-    loaded: LoadedApp, backend: Backend, *, namespace: str | None = None, show_secrets: bool = False
+    loaded: LoadedApp,
+    backend: Backend,
+    *,
+    namespace: str | None = None,
+    show_secrets: bool = False,
+    charts: Any = None,
 ) -> list[dict[str, Any]]:
     """Each rendered object with ``change`` and a unified diff, then what the deploy would prune.
+
+    ``charts``: how HelmReleases' charts are opened (``helmrender.Charts``; default: opened,
+    a chart that cannot be is a warning).
 
     The server computes the result (a dry-run apply), so defaulted and server-set fields
     do not show up as changes. Values that steps inject at run time (such as
@@ -129,9 +148,12 @@ def diff_app(
             item["note"] = note
         out.append(placed_item(item, cluster))
         if cluster is None and is_helm_release(ro.object):  # the chart's own objects after it
-            from pyvela._cli.helmrender import chart_rendered
+            nonlocal charts
+            if charts is None:
+                from pyvela._cli.helmrender import Charts
 
-            for chart_ro, origin in chart_rendered(ro, ns, target.get):
+                charts = Charts()
+            for chart_ro, origin in charts.rendered(ro, ns, target.get):
                 compare(chart_ro, target, ns, exists, note=origin)
 
     placed_names, placed = placed_objects(loaded, backend)  # what deploy steps with policies place

@@ -21,6 +21,19 @@ EXIT_DIFF_ERROR = 2  # `kubectl diff`: 1 means "differences", so an error must b
 EXIT_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader closed the pipe
 
 
+def _chart_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-charts",
+        action="store_true",
+        help="do not open HelmReleases' charts with helm template (show each release alone)",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="a HelmRelease's chart that cannot be opened is an error (default: a warning)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pyvela",
@@ -51,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     render = app_command("render", "Print every object the app will apply (no cluster needed).", target=False)
     render.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml")
     render.add_argument("--component", action="append", metavar="NAME", help="only these components")
+    _chart_args(render)
 
     deploy = app_command("deploy", "Run the app's workflow: apply, wait, register, until it succeeds.")
     deploy.add_argument("-o", "--output", choices=("text", "json"), default="text")
@@ -107,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument(
         "--show-secrets", action="store_true", help="show Secret values (default: only that they change)"
     )
+    _chart_args(diff)
 
     graph = app_command(
         "graph",

@@ -216,13 +216,17 @@ def cmd_workflow(args: argparse.Namespace) -> int:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     """Exit codes as ``kubectl diff``: 0 no differences, 1 differences (an error: 2, in ``main``)."""
-    from pyvela._cli.diff import DIFFERENT, diff_app
+    from pyvela._cli.diff import DIFFERENT, charts_of, diff_app
 
     backend = open_backend(args)
     try:
         loaded = load_app(args.app, defs=args.defs)
         changes = diff_app(
-            loaded, backend, namespace=args.namespace, show_secrets=getattr(args, "show_secrets", False)
+            loaded,
+            backend,
+            namespace=args.namespace,
+            show_secrets=getattr(args, "show_secrets", False),
+            charts=charts_of(args),
         )
     finally:
         backend.close()

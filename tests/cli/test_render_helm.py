@@ -132,8 +132,9 @@ def test_an_unreachable_repository_gets_the_note_without_its_credentials(
     url = f"http://user:s3cret-pw@127.0.0.1:{port}"
     objects, err = _render(capsys, write_app(APP.format(url=url, extra="")))
     assert [o["kind"] for o in objects] == ["HelmRelease"]
-    notes = [line for line in err.splitlines() if line.startswith("note:")]
-    assert len(notes) == 1 and "cannot open the chart redis-cluster 6.2.7" in notes[0], err
+    warnings = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "cannot open the chart redis-cluster 6.2.7" in warnings[0], err
+    assert warnings[0].startswith("warning: component 'redis': HelmRelease web/redis: ")
     assert "s3cret-pw" not in err
 
 
@@ -144,6 +145,7 @@ def test_credentials_or_values_from_need_the_cluster(
     app = write_app(APP.format(url=repo.url, extra=', secret_ref="repo-creds"'))
     objects, err = _render(capsys, app)
     assert len(objects) == 1 and "credentials from the Secret web/repo-creds" in err
+    assert err.startswith("note: component 'redis': ")  # not tried offline: a note, not a warning
     extra = ', values_from=(ValuesFrom(kind="ConfigMap", name="vals"),)'
     objects, err = _render(capsys, write_app(APP.format(url=repo.url, extra=extra), "app2.py"))
     assert len(objects) == 1 and "valuesFrom (ConfigMap/Secret keys) needs the cluster" in err

@@ -32,9 +32,16 @@ def repo_credentials(get: Callable[[ObjectRef], Any], spec: HelmSpec, what: str)
 
 @contextlib.contextmanager
 def authenticated_repo(
-    helm: str, spec: HelmSpec, credentials: tuple[str, str], *, what: str, redact: Any
+    helm: str,
+    spec: HelmSpec,
+    credentials: tuple[str, str],
+    *,
+    what: str,
+    redact: Any,
+    timeout: float = 600.0,
 ) -> Iterator[tuple[dict[str, str], list[str]]]:
-    """(helm's environment, the chart arguments) for a repository added with ``credentials``."""
+    """(helm's environment, the chart arguments) for a repository added with ``credentials``
+    (``timeout``: how long ``helm repo add`` may take to fetch the index)."""
     username, password = credentials
     redact.add(password)
     with tempfile.TemporaryDirectory(prefix="pyvela-helm-repo-") as tmp:
@@ -49,5 +56,6 @@ def authenticated_repo(
             redact=redact,
             env=env,
             stdin=password,
+            timeout=timeout,
         )  # fmt: skip
         yield env, spec.chart_args(ALIAS)
