@@ -119,6 +119,9 @@ class _Split:
             self.position = {n: i for i, chunk in enumerate(members) for n in chunk}
 
         self.names = [_name(owner, key, i) for i in range(len(digests))]
+        # Tracked lists: per chunk, each position's item and its JSON, as the last save
+        # encoded them (so a dirty chunk re-encodes only the items that changed).
+        self.encoded: list[list[tuple[Any, bytes]]] = []
 
     def spec(self) -> dict[str, Any]:
         return {"kind": self.kind, "parts": len(self.digests)}
@@ -272,17 +275,41 @@ class Layout:
     def _split_tracked(self, rev: Any, key: str, value: TrackedList, old: _Split | None) -> _Split:
         count, changed = value.take()
         chunks = -(-count // CHUNK)
+        encoded: list[list[tuple[Any, bytes]]]
         if old is None or old.value is not value or len(old.digests) > chunks:
             dirty = set(range(chunks))
             digests = [""] * chunks
+            encoded = [[] for _ in range(chunks)]
         else:
             dirty = {i // CHUNK for i in changed if i < count} | set(range(len(old.digests), chunks))
             digests = old.digests + [""] * (chunks - len(old.digests))
+            encoded = old.encoded + [[] for _ in range(chunks - len(old.encoded))]
         for i in sorted(dirty):
             m = value[i * CHUNK : min(count, (i + 1) * CHUNK)]
-            raw = b"[" + b",".join(self._item(x) for x in m) + b"]"  # what dumps(m) gives
+            known = encoded[i]
+            now = [
+                known[j] if j < len(known) and known[j][0] is x else (x, self._entry(x, known, j))
+                for j, x in enumerate(m)
+            ]
+            encoded[i] = now
+            raw = b"[" + b",".join(e[1] for e in now) + b"]"  # what dumps(m) gives
             digests[i] = self._store(_name(rev, key, i), None, raw)
-        return _Split(rev, key, value, "list", digests, [])
+        split = _Split(rev, key, value, "list", digests, [])
+        split.encoded = encoded
+        return split
+
+    @staticmethod
+    def _entry(item: Any, known: list[tuple[Any, bytes]], j: int) -> bytes:
+        """``item``'s JSON; from the JSON of the item it replaced when it is that item with
+        fields added at its end (what ``Inventory.mark`` makes), so a workload's entry is not
+        encoded whole again when it turns healthy."""
+        if j < len(known):
+            before, raw = known[j]
+            added = _added(before, item)
+            if added:
+                tail = b",".join(dumps(k) + b":" + dumps(v) for k, v in added)
+                return raw[:-1] + b"," + tail + b"}"
+        return dumps(item)
 
     def _item(self, item: Any) -> bytes:
         """One list item's JSON, encoded once: a growing inventory re-encodes only its new entries."""
@@ -360,3 +387,16 @@ def _name(rev: Mapping[str, Any], key: str, i: int) -> str:
 
 def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
     return len(a) == len(b) and all(map(operator.is_, a, b))  # in C: run on every save
+
+
+def _added(before: Any, after: Any) -> list[tuple[str, Any]] | None:
+    """The items ``after`` has beyond ``before`` when it is ``before`` (same keys in the same
+    order, the same value objects) followed by them, all with string keys; else None."""
+    if type(before) is not dict or type(after) is not dict or not before or len(after) <= len(before):
+        return None
+    rest = iter(after.items())
+    for (k, v), (k2, v2) in zip(before.items(), rest, strict=False):  # rest is longer: kept
+        if k != k2 or v is not v2:
+            return None
+    added = list(rest)
+    return added if all(type(k) is str for k, _ in added) else None
