@@ -7,7 +7,6 @@ centre an app's steps use (``centres``); ``pyvela._controller`` gets them handed
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import signal
@@ -17,6 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from pyvela._cli.controller_shard import check_shard, shard_kwargs, shard_leader
 from pyvela.errors import ClusterError, PyvelaError
 
 #: Seconds between SIGTERM and the process's exit at the latest.
@@ -45,7 +45,12 @@ def cmd_manifests(args: argparse.Namespace) -> int:
     apps = [load_app(a, defs=args.defs) for a in args.app or []]
     kinds = owned_kinds(catalogue, apps, _kinds(args.kind))
     objects = manifests(
-        kinds=kinds, namespace=args.install_namespace, image=args.image, watch_namespaces=args.namespace or ()
+        kinds=kinds,
+        namespace=args.install_namespace,
+        image=args.image,
+        watch_namespaces=args.namespace or (),
+        shards=args.shards,
+        replicas=args.replicas,
     )
     print(to_json(objects) if args.output == "json" else to_yaml(objects), end="")
     return 0
@@ -78,6 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     from pyvela._cli.targets import check_kube_target
 
+    check_shard(args)
     check_kube_target(context=args.context, kubeconfig=args.kubeconfig, in_cluster=args.in_cluster)
     from pyvela._backends.kube.backend import KubeBackend
     from pyvela._cli.centres import config_centre_for
@@ -106,44 +112,40 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"pyvela controller: metrics on http://{host!s}:{port}/metrics", file=sys.stderr, flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="pyvela-controller-"))
     reconciler = Reconciler(backend, centre_for=config_centre_for, workdir=workdir, defs=args.defs)
-    controller = Controller(
-        reconciler, resync=args.resync, debounce=args.debounce, workers=args.workers, metrics=metrics
-    )
     from pyvela._app.catalogue import Catalogue
     from pyvela._app.loader import definition_modules
+    from pyvela._controller.sharded import Terms
 
     catalogue = Catalogue.from_modules(definition_modules(args.defs), stdlib=True)
     kinds = owned_kinds(catalogue, (), _kinds(args.kind))  # the RBAC's kinds: their drift is watched
-    registry = controller.registry(kinds, _login(args))
+    login = _login(args)
+    shard, leader = shard_leader(args, backend, metrics)
+
+    def make() -> tuple[Controller, Any]:
+        controller = Controller(
+            reconciler,
+            resync=args.resync,
+            debounce=args.debounce,
+            workers=args.workers,
+            metrics=metrics,
+            **shard_kwargs(shard, leader),
+        )
+        return controller, controller.registry(kinds, login)
+
+    terms = Terms(make, namespaces=args.namespace or (), leader=leader, ready=metrics.ready, grace=STOP_GRACE)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    failed: list[BaseException] = []
-
-    def operate() -> None:
-        try:
-            asyncio.run(controller.run(registry, namespaces=args.namespace or (), stop_flag=stop))
-        except BaseException as exc:  # shown by the main thread
-            failed.append(exc)
-        finally:
-            stop.set()
-
-    # kopf runs on a thread of its own: in the main thread it would take SIGTERM from us, and
-    # its shutdown waits for every daemon, each waiting for the deploy on its worker.
-    operator = threading.Thread(target=operate, name="pyvela-operator", daemon=True)
-    operator.start()
-    while not stop.wait(1.0):
-        pass
-    operator.join(timeout=STOP_GRACE)
+    terms.run(stop)
     server.shutdown()
     server.server_close()
-    if failed:
-        raise failed[0]
-    if operator.is_alive() or controller.running:
+    if terms.failed:
+        raise terms.failed[0]
+    if terms.alive or terms.running:
         # A deploy on a worker thread is not waited for: its state is saved step by step and
         # the next controller (or `pyvela deploy`) resumes it once its Lease expires.
         print(
-            f"pyvela controller: stopped with {controller.running} reconcile(s) running; "
+            f"pyvela controller: stopped with {terms.running} reconcile(s) running; "
             "they resume on the next start",
             file=sys.stderr,
             flush=True,

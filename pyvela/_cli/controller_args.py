@@ -102,3 +102,36 @@ def add_controller(sub: Any) -> None:
         help="(manifests) where the controller runs (default pyvela-system)",
     )
     p.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml", help="(manifests) format")
+    p.add_argument(
+        "--shard",
+        metavar="N/M",
+        help="reconcile only shard N of M (by a stable hash of namespace/name, or the shard label), "
+        "while holding the shard's leader Lease; other replicas of the shard stand by",
+    )
+    p.add_argument(
+        "--shard-label",
+        metavar="KEY",
+        help="the label pinning an app to a shard by its value N (default pyvela.dev/shard)",
+    )
+    p.add_argument(
+        "--lease-namespace",
+        metavar="NS",
+        help="where the shard's leader Lease lives (default $POD_NAMESPACE, else pyvela-system)",
+    )
+    p.add_argument(
+        "--lease-duration",
+        type=_duration,
+        default=15.0,
+        metavar="DURATION",
+        help="a standby takes the shard over this long after its leader stopped renewing (default 15s)",
+    )
+    p.add_argument(
+        "--shards", type=int, default=1, metavar="M", help="(manifests) one Deployment per shard, M of them"
+    )
+    p.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        metavar="R",
+        help="(manifests) replicas of each shard: one leads, the others stand by",
+    )

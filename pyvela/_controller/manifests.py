@@ -17,6 +17,7 @@ from pyvela._app.loader import LoadedApp
 from pyvela._app.render import render_component
 from pyvela._backends.sandbox.kinds import BUILTIN_BY_KEY
 from pyvela._controller.crd import GROUP, PLURAL, crd
+from pyvela._controller.shard_manifests import shard_deployments
 from pyvela._core.definitions import ComponentDefinition
 from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, LABEL_MANAGED_BY, MANAGER
 
@@ -128,14 +129,17 @@ def manifests(
     namespace: str = "pyvela-system",
     image: str = "pyvela:latest",
     watch_namespaces: Sequence[str] = (),
+    shards: int = 1,
+    replicas: int = 1,
 ) -> list[dict[str, Any]]:
-    """Every object of an install, in the order ``kubectl apply -f`` needs them."""
+    """Every object of an install, in the order ``kubectl apply -f`` needs them; with
+    ``shards``/``replicas`` one Deployment per shard (``shard_deployments``)."""
     labels = {"app.kubernetes.io/name": NAME, LABEL_MANAGED_BY: MANAGER}
     args = ["controller", "--in-cluster", "--bind", "0.0.0.0:8080"]
     for watched in watch_namespaces:
         args += ["--namespace", watched]
     probe = {"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 10}
-    return [
+    objects = [
         crd(),
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": dict(labels)}},
         {
@@ -156,7 +160,7 @@ def manifests(
             "kind": "Deployment",
             "metadata": {"name": NAME, "namespace": namespace, "labels": dict(labels)},
             "spec": {
-                # One replica until shards and the leader Lease hand-over exist (docs/controller.md).
+                # One replica without --shard; `--shards/--replicas` make one Deployment per shard.
                 "replicas": 1,
                 "strategy": {"type": "Recreate"},
                 "selector": {"matchLabels": {"app.kubernetes.io/name": NAME}},
@@ -189,3 +193,6 @@ def manifests(
             },
         },
     ]
+    if shards == 1 and replicas == 1:
+        return objects
+    return objects[:-1] + shard_deployments(objects[-1], namespace, shards, replicas)

@@ -25,6 +25,7 @@ from pyvela._controller.crd import FINALIZER, GROUP, KIND, PLURAL, VERSION
 from pyvela._controller.manifests import plural
 from pyvela._controller.metrics import Metrics
 from pyvela._controller.reconciler import Reconciler, key_of
+from pyvela._controller.sharded import NotLeading, drop_stale_finalizers
 from pyvela._controller.status import backoff, failed_status
 from pyvela._core.objects import LABEL_APP, LABEL_MANAGED_BY, MANAGER, ObjectRef
 
@@ -59,8 +60,16 @@ class Controller:
         debounce: float = 2.0,
         workers: int = 8,
         metrics: Metrics | None = None,
+        owns: Callable[[Mapping[str, Any]], bool] | None = None,
+        gate: Callable[[], bool] | None = None,
+        finalizer: str = FINALIZER,
     ) -> None:
         self.reconciler = reconciler
+        #: Whether an Application is this controller's (its shard's); None: every one.
+        self.owns = owns
+        #: Whether a reconcile may start now (the shard's leader Lease held); None: always.
+        self.gate = gate
+        self.finalizer = finalizer
         self.resync = resync
         self.debounce = debounce
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pyvela-reconcile")
@@ -83,13 +92,15 @@ class Controller:
             self._reasons.setdefault(key, reason)
             event.set()
 
-    async def _blocking(self, fn: Callable[..., Any], *args: Any) -> Any:
+    async def _blocking(self, fn: Callable[..., Any], *args: Any, gated: bool = False) -> Any:
         self._queued += 1
         self.metrics.queue_depth.set(self._queued)
 
         def run() -> Any:
             self._queued -= 1
             self.metrics.queue_depth.set(self._queued)
+            if gated and self.gate is not None and not self.gate():
+                raise NotLeading("this replica lost its shard's leader Lease")
             self.running += 1
             try:
                 return fn(*args)
@@ -127,7 +138,9 @@ class Controller:
             while not stopped:
                 started = time.monotonic()
                 try:
-                    outcome = await self._blocking(self.reconciler.reconcile, dict(body))
+                    outcome = await self._blocking(self.reconciler.reconcile, dict(body), gated=True)
+                except NotLeading:
+                    return  # kopf is being stopped: the new leader reconciles it
                 except Exception as exc:  # any failure: one app's, retried with backoff
                     failures += 1
                     self.metrics.reconcile_errors.inc()
@@ -211,9 +224,12 @@ class Controller:
         registry = kopf.OperatorRegistry()
         controller = self
 
+        owns = controller.owns
+        mine = (lambda body, **_: owns(body)) if owns is not None else None
+
         @kopf.on.startup(registry=registry)
         def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
-            settings.persistence.finalizer = FINALIZER
+            settings.persistence.finalizer = controller.finalizer
             settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
             settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
                 prefix=GROUP, key="last-handled-configuration"
@@ -225,17 +241,22 @@ class Controller:
 
         kopf.on.login(registry=registry)(login)
 
-        @kopf.daemon(GROUP, VERSION, PLURAL, registry=registry, cancellation_timeout=5)
+        @kopf.daemon(GROUP, VERSION, PLURAL, registry=registry, cancellation_timeout=5, when=mine)
         async def application(body: Any, stopped: Any, **_: Any) -> None:
+            backend = controller.reconciler.backend
+            await controller._blocking(drop_stale_finalizers, backend, dict(body), controller.finalizer)
             await controller.app_loop(body, stopped)
 
-        @kopf.on.update(GROUP, VERSION, PLURAL, field="spec", registry=registry)
+        @kopf.on.update(GROUP, VERSION, PLURAL, field="spec", registry=registry, when=mine)
         async def spec_changed(body: Any, **_: Any) -> None:
             controller.wake(key_of(body), "spec")
 
-        @kopf.on.delete(GROUP, VERSION, PLURAL, registry=registry, backoff=5)
+        @kopf.on.delete(GROUP, VERSION, PLURAL, registry=registry, backoff=5, when=mine)
         async def deleted(body: Any, retry: int, **_: Any) -> None:
-            await controller._blocking(controller.finalize, dict(body), retry)
+            try:
+                await controller._blocking(controller.finalize, dict(body), retry, gated=True)
+            except NotLeading:
+                raise kopf.TemporaryError("not the shard's leader any more", delay=5) from None
 
         for api, kind in kinds:
             group, _, version = api.rpartition("/")
