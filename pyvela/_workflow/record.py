@@ -294,15 +294,13 @@ class Layout:
             encoded[i] = now
             raw = b"[" + b",".join(e[1] for e in now) + b"]"  # what dumps(m) gives
             digests[i] = self._store(_name(rev, key, i), None, raw)
-        split = _Split(rev, key, value, "list", digests, [])
-        split.encoded = encoded
+        (split := _Split(rev, key, value, "list", digests, [])).encoded = encoded
         return split
 
     @staticmethod
     def _entry(item: Any, known: list[tuple[Any, bytes]], j: int) -> bytes:
-        """``item``'s JSON; from the JSON of the item it replaced when it is that item with
-        fields added at its end (what ``Inventory.mark`` makes), so a workload's entry is not
-        encoded whole again when it turns healthy."""
+        """``item``'s JSON; from that of the item it replaced when it is that one with fields
+        added at its end (``Inventory.mark``): a workload's entry is not encoded again whole."""
         if j < len(known):
             before, raw = known[j]
             added = _added(before, item)
