@@ -147,7 +147,7 @@ def load_documents(path: Path) -> list[Node]:
         while loader.check_node():
             root = loader.get_node()
             if root is not None:
-                doc = _convert(loader, root, file)
+                doc = _Converter(loader, file, len(text)).convert(root, 0)
                 if doc.value is not None:
                     docs.append(doc)
     except yaml.MarkedYAMLError as exc:
@@ -166,37 +166,87 @@ def load_documents(path: Path) -> list[Node]:
     return docs
 
 
-def _convert(loader: Any, node: yaml.Node, file: str) -> Node:
-    line = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)  # `<<: *anchor` merge keys, as PyYAML's own loader does
+_MERGE = "tag:yaml.org,2002:merge"
+#: Deeper than any Kubernetes object; past it the document is hostile (or broken) input.
+MAX_DEPTH = 200
+
+
+class _Converter:
+    """Composed YAML nodes into :class:`Node`s, refusing what would never finish.
+
+    An alias is converted again at every place it is used (each use keeps the data KubeVela
+    reads), so a chain of aliases of aliases ("billion laughs") would grow exponentially: the
+    nodes converted are bounded by a multiple of the file's length, which no honest reuse of
+    anchors reaches. An alias inside its own anchor would recurse forever.
+    """
+
+    def __init__(self, loader: Any, file: str, size: int) -> None:
+        self.loader, self.file = loader, file
+        self.budget = 8 * size + 10_000
+        self.open: set[int] = set()  # the nodes being converted: an alias to one is a cycle
+
+    def _fail(self, node: yaml.Node, what: str, fix: str) -> AppLoadError:
+        return AppLoadError(what, where=Location(self.file, node.start_mark.line + 1), fix=fix)
+
+    def convert(self, node: yaml.Node, depth: int) -> Node:
+        self.budget -= 1
+        if self.budget < 0:
+            raise self._fail(
+                node,
+                f"{self.file}'s aliases expand to too many values (an alias of aliases of aliases)",
+                "write the values out, or use each anchor without nesting aliases of it",
+            )
+        if depth > MAX_DEPTH:
+            raise self._fail(node, f"the YAML is nested more than {MAX_DEPTH} levels deep", "flatten it")
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            if id(node) in self.open:
+                raise self._fail(node, "an alias refers to the value that contains it", "break the cycle")
+            self.open.add(id(node))
+            try:
+                return self._collection(node, depth)
+            finally:
+                self.open.discard(id(node))
+        if node.tag == _STR:
+            return Node(node.value, self.file, node.start_mark.line + 1)  # skip the constructor's dispatch
+        return Node(self.loader.construct_object(node, deep=True), self.file, node.start_mark.line + 1)
+
+    def _collection(self, node: yaml.Node, depth: int) -> Node:
+        file, line = self.file, node.start_mark.line + 1
+        if isinstance(node, yaml.SequenceNode):
+            out = Node([], file, line)
+            for item in node.value:
+                child = self.convert(item, depth + 1)
+                out._items.append(child)
+                out.value.append(child.value)
+            return out
+        # Keys written here (not merged from `<<: *anchor`) override merged ones, as YAML's merge
+        # key means; two written keys of one name are the mistake that is refused.
+        written = {id(k) for k, _ in node.value if k.tag != _MERGE}
+        self.loader.flatten_mapping(node)  # merge keys, as PyYAML's own loader does
         out = Node({}, file, line)
+        merged: set[Any] = set()
         for key_node, value_node in node.value:
-            key = key_node.value if key_node.tag == _STR else loader.construct_object(key_node, deep=True)
+            key = (
+                key_node.value if key_node.tag == _STR else self.loader.construct_object(key_node, deep=True)
+            )
             if isinstance(key, list | dict):
                 raise AppLoadError(
                     "a mapping key must be a scalar", where=Location(file, key_node.start_mark.line + 1)
                 )
             key_line = key_node.start_mark.line + 1
-            if key in out._map:
+            if key in out._map and key not in merged:
                 raise AppLoadError(
                     f"key {key!r} is given twice in the same mapping",
                     where=Location(file, key_line),
                     got=f"first at line {out._keys[key]}",
                     fix="keep one of them (YAML would silently use the last)",
                 )
-            child = _convert(loader, value_node, file)
+            if id(key_node) in written:
+                merged.discard(key)
+            else:
+                merged.add(key)  # a later merged or written key replaces it (YAML's last-wins for merges)
+            child = self.convert(value_node, depth + 1)
             out._map[key] = child
             out._keys[key] = key_line
             out.value[key] = child.value
         return out
-    if isinstance(node, yaml.SequenceNode):
-        out = Node([], file, line)
-        for item in node.value:
-            child = _convert(loader, item, file)
-            out._items.append(child)
-            out.value.append(child.value)
-        return out
-    if node.tag == _STR:
-        return Node(node.value, file, line)  # most scalars: skip the constructor's dispatch
-    return Node(loader.construct_object(node, deep=True), file, line)
