@@ -21,10 +21,11 @@ from typing import Any
 import kopf
 
 from pyvela._backends.patching import merge_patcher
-from pyvela._controller.crd import FINALIZER, GROUP, KIND, PLURAL, VERSION
+from pyvela._controller.crd import FINALIZER, GROUP
 from pyvela._controller.manifests import plural
 from pyvela._controller.metrics import Metrics
 from pyvela._controller.reconciler import Reconciler, key_of
+from pyvela._controller.served import PYVELA, Served
 from pyvela._controller.sharded import NotLeading, drop_stale_finalizers
 from pyvela._controller.status import backoff, failed_status
 from pyvela._core.objects import LABEL_APP, LABEL_MANAGED_BY, MANAGER, ObjectRef
@@ -46,11 +47,6 @@ def essence(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-    """Whether writing ``new`` changes the status (``lastReconciled`` aside)."""
-    return any(old.get(k) != v for k, v in new.items() if k != "lastReconciled")
-
-
 class Controller:
     def __init__(
         self,
@@ -60,11 +56,14 @@ class Controller:
         debounce: float = 2.0,
         workers: int = 8,
         metrics: Metrics | None = None,
+        served: Served = PYVELA,
         owns: Callable[[Mapping[str, Any]], bool] | None = None,
         gate: Callable[[], bool] | None = None,
         finalizer: str = FINALIZER,
     ) -> None:
         self.reconciler = reconciler
+        #: pyvela's Application, or KubeVela's (``--kubevela``): its API and status shape.
+        self.served = served
         #: Whether an Application is this controller's (its shard's); None: every one.
         self.owns = owns
         #: Whether a reconcile may start now (the shard's leader Lease held); None: always.
@@ -137,6 +136,7 @@ class Controller:
         try:
             while not stopped:
                 started = time.monotonic()
+                view: Mapping[str, Any] | None = None
                 try:
                     outcome = await self._blocking(self.reconciler.reconcile, dict(body), gated=True)
                 except NotLeading:
@@ -149,6 +149,7 @@ class Controller:
                     status = failed_status(str(exc), failures)
                 else:
                     failures = 0
+                    view = outcome.view
                     status = outcome.status | {"failures": 0}
                     corrected = sum(
                         1 for _d, change in outcome.corrected if change in ("created", "configured")
@@ -163,7 +164,8 @@ class Controller:
                 self.metrics.phase(key, str(status.get("phase")))
                 status["observedGeneration"] = body.get("metadata", {}).get("generation")
                 status["lastReconciled"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-                if _changed(body.get("status") or {}, status):  # a no-change resync writes nothing
+                status = self.served.shape(body, status, view)
+                if self.served.changed(body.get("status") or {}, status):  # a no-change resync: no write
                     await self._blocking(self.write_status, dict(body), status)
                 await self._sleep(
                     key, backoff(failures) if failures else self.resync, stopped, failing=failures > 0
@@ -172,13 +174,9 @@ class Controller:
             self._wakes.pop(key, None)
 
     def write_status(self, body: Mapping[str, Any], status: dict[str, Any]) -> None:
-        old = dict(body.get("status") or {})
-        # A merge patch merges maps: the steps of an earlier revision are removed explicitly.
-        if isinstance(status.get("steps"), dict):
-            for name in old.get("steps") or {}:
-                status["steps"].setdefault(name, None)
+        status = self.served.patch(dict(body.get("status") or {}), status)
         meta = body["metadata"]
-        ref = ObjectRef(f"{GROUP}/{VERSION}", KIND, meta["namespace"], meta["name"])
+        ref = ObjectRef(self.served.api_version, self.served.kind, meta["namespace"], meta["name"])
         try:
             merge_patcher(self.reconciler.backend).merge_patch(ref, {"status": status}, status=True)
         except Exception as exc:  # gone meanwhile, or a conflict: the next reconcile writes it
@@ -223,6 +221,7 @@ class Controller:
     def registry(self, kinds: Sequence[tuple[str, str]], login: Callable[..., Any]) -> Any:
         registry = kopf.OperatorRegistry()
         controller = self
+        served = self.served
 
         owns = controller.owns
         mine = (lambda body, **_: owns(body)) if owns is not None else None
@@ -241,17 +240,21 @@ class Controller:
 
         kopf.on.login(registry=registry)(login)
 
-        @kopf.daemon(GROUP, VERSION, PLURAL, registry=registry, cancellation_timeout=5, when=mine)
+        @kopf.daemon(
+            served.group, served.version, served.plural, registry=registry, cancellation_timeout=5, when=mine
+        )
         async def application(body: Any, stopped: Any, **_: Any) -> None:
             backend = controller.reconciler.backend
             await controller._blocking(drop_stale_finalizers, backend, dict(body), controller.finalizer)
             await controller.app_loop(body, stopped)
 
-        @kopf.on.update(GROUP, VERSION, PLURAL, field="spec", registry=registry, when=mine)
+        @kopf.on.update(
+            served.group, served.version, served.plural, field="spec", registry=registry, when=mine
+        )
         async def spec_changed(body: Any, **_: Any) -> None:
             controller.wake(key_of(body), "spec")
 
-        @kopf.on.delete(GROUP, VERSION, PLURAL, registry=registry, backoff=5, when=mine)
+        @kopf.on.delete(served.group, served.version, served.plural, registry=registry, backoff=5, when=mine)
         async def deleted(body: Any, retry: int, **_: Any) -> None:
             try:
                 await controller._blocking(controller.finalize, dict(body), retry, gated=True)
