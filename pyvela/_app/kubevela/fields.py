@@ -64,14 +64,19 @@ def lookup(catalogue: Catalogue, kind: str, type_node: Node | None, where: Locat
                 raise
     # By name: the app layer does not import the standard library.
     unsupported = importlib.import_module("pyvela.stdlib.unsupported")
-    reason = unsupported.why_policy(name) if kind == "policy" else None
+    why = {
+        "policy": unsupported.why_policy,
+        "component": unsupported.why_component,
+        "trait": unsupported.why_trait,
+    }.get(kind)
+    reason = why(name) if why is not None else None
     if reason is not None:
         raise UnknownDefinitionError(
-            f"policy type {name!r} is not supported, because {reason}",
+            f"{kind} type {name!r} is not supported, because {reason}",
             where=at,
             definition=name,
             got=repr(name),
-            fix="remove the policy",
+            fix=f"remove the {kind}, or replace it as the reason says",
             **context,
         )
     known = (["step-group"] if kind == "step" else []) + catalogue.names(kind)
