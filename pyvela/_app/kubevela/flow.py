@@ -99,15 +99,7 @@ def collect_outputs(s: Node, step: str, definition: StepDefinition[Any, Any, Any
         if o.get("valueFrom") is None:
             text = "outputs." + text  # exportKey: a path into the step's outputs
         expr = parse_expression(text, source.where, step=step)
-        # A bare name is a field of the step, as KubeVela reads its template (valueFrom: clusterIP).
-        expr = ex.map_paths(
-            expr,
-            lambda p: (
-                ex.Path("outputs", (p.root, *p.segments))
-                if p.root not in _OUTPUT_ROOTS and props.field_for(p.root, fields)
-                else p
-            ),
-        )
+        expr = ex.map_paths(expr, lambda p: _in_outputs(p, fields))
         bad = ex.roots(expr) - set(_OUTPUT_ROOTS)
         if bad:
             raise AppError(
@@ -136,6 +128,21 @@ def collect_outputs(s: Node, step: str, definition: StepDefinition[Any, Any, Any
         computed.append(dataflow.ComputedOutput(name, field, expr, text, source.where))
     if computed:
         flow._set(definition.name, step, outputs=tuple(computed))
+
+
+def _in_outputs(p: ex.Path, fields: Mapping[str, Any]) -> ex.Path:
+    """A path of a step's template as the path into its outputs it reads."""
+    if p.root in _OUTPUT_ROOTS:
+        return p
+    # A bare name is a field of the step, as KubeVela reads its template (valueFrom: clusterIP).
+    if props.field_for(p.root, fields):
+        return ex.Path("outputs", (p.root, *p.segments))
+    # Steps that keep what they return under their template's `value` (collect-service-endpoints:
+    # value.endpoint.host, value.url), when `value` is no output of the step itself.
+    head = p.segments[0] if p.segments else None
+    if p.root == "value" and isinstance(head, str) and props.field_for(head, fields):
+        return ex.Path("outputs", p.segments)
+    return p
 
 
 def _first_field(expr: ex.Expr, fields: Mapping[str, Any]) -> str | None:
