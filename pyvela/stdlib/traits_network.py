@@ -15,6 +15,10 @@ from ._types import EMPTY, Checked, Params, Protocol
 from .health import expose_status, gateway_status, pure_ingress_status, trait_health_of
 
 SCALABLE = ("Deployment", "StatefulSet")
+#: A Service selects any workload's pods: KubeVela declares expose and gateway for Deployments and
+#: StatefulSets only, but its renderer never checks that and its own daemon example exposes a
+#: DaemonSet, so they are allowed there too.
+SERVED = (*SCALABLE, "DaemonSet")
 
 
 @attrs.frozen(kw_only=True)
@@ -60,7 +64,7 @@ def gateway_ingress_name(component: str, params: GatewayParams) -> str:
 @trait(
     name="gateway",
     params=GatewayParams,
-    applies_to=SCALABLE,
+    applies_to=SERVED,
     health=trait_health_of(gateway_status, "Ingress"),
 )
 def gateway(p: GatewayParams, ctx: TraitContext) -> TraitResult:
@@ -157,7 +161,7 @@ class ExposeParams(Params):
 
 
 @trait(
-    name="expose", params=ExposeParams, applies_to=SCALABLE, health=trait_health_of(expose_status, "Service")
+    name="expose", params=ExposeParams, applies_to=SERVED, health=trait_health_of(expose_status, "Service")
 )
 def expose(p: ExposeParams, ctx: TraitContext) -> TraitResult:
     """Expose ports of the component through a Service named after it.

@@ -1,0 +1,30 @@
+"""Where pyvela's standard library must render what KubeVela's renderer renders for its own
+published examples (our own apps of the same shapes)."""
+
+from __future__ import annotations
+
+from stdlib_support import render_components
+
+from pyvela import stdlib as s
+
+
+def test_expose_and_gateway_serve_a_daemonset_as_kubevelas_renderer_allows() -> None:
+    # KubeVela declares both for Deployments and StatefulSets but never checks it, and its own
+    # daemon example exposes a DaemonSet: the Service selects the DaemonSet's pods.
+    objs = render_components(
+        s.daemon("agent", image="exporter:1").with_traits(
+            s.expose(port=(9100,), annotations={"prometheus.io/scrape": "true"}),
+            s.gateway(http={"/metrics": 9100}, domain="agent.example.com", name="public"),
+        )
+    )
+    assert [o["kind"] for o in objs] == ["DaemonSet", "Service", "Service", "Ingress"]
+    expose = objs.get("Service", "agent")
+    assert expose["spec"] == {
+        "selector": {"app.oam.dev/component": "agent"},
+        "ports": [{"name": "port-9100", "port": 9100, "targetPort": 9100}],
+        "type": "ClusterIP",
+    }
+    assert expose["metadata"]["annotations"] == {"prometheus.io/scrape": "true"}
+    assert objs.get("Service", "agent-public")["spec"]["selector"] == {"app.oam.dev/component": "agent"}
+    daemon_pods = objs.objects[0]["spec"]["template"]["metadata"]["labels"]
+    assert daemon_pods["app.oam.dev/component"] == "agent"
