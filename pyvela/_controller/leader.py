@@ -112,14 +112,17 @@ class LeaderElector:
             self._thread.join(timeout=5)
         if release:
             self._release()
-        self._set_leading(False)
+        if self._leading:
+            self._leading = False
+            if self.on_change is not None:
+                self.on_change(False)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
                 self.step()
             except Exception as exc:  # the API server away: retried; expiry is the safety net
-                log.warning("leader Lease %s: %s", self.ref, exc)
+                log.warning("leader %s: %s", self.ref, exc)
             if self._leading and not self.is_leading():
                 self._set_leading(False, f"no renewal for {self.deadline:.1f}s")
             self._stop.wait(self.renew if self._leading else self.retry)
@@ -136,11 +139,9 @@ class LeaderElector:
             return
         self._leading = leading
         if leading:
-            log.info("leader Lease %s: leading as %s", self.ref, self.identity)
+            log.info("leader %s: leading as %s", self.ref, self.identity)
         else:
-            log.warning(
-                "leader Lease %s: lost (%s); no new reconciles start here", self.ref, why or "stopped"
-            )
+            log.warning("leader %s: lost (%s); no new reconciles start here", self.ref, why)
         if self.on_change is not None:
             self.on_change(leading)
 
@@ -188,7 +189,7 @@ class LeaderElector:
         except ConflictError:  # another standby was quicker, or the holder renewed just now
             return False
         if holder and holder != self.identity:
-            log.info("leader Lease %s: taken over from %s", self.ref, holder)
+            log.info("leader %s: taken over from %s", self.ref, holder)
         return True
 
     def _took(self, live: dict[str, Any], at: float) -> None:
@@ -219,4 +220,4 @@ class LeaderElector:
             return
         with contextlib.suppress(Exception):  # it expires anyway
             self.backend.replace(self._body(live, holder=None))
-            log.info("leader Lease %s: given up", self.ref)
+            log.info("leader %s: given up", self.ref)

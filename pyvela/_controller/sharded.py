@@ -113,7 +113,7 @@ class Terms:
         assert self.leader is not None
         if self.leader.is_leading():
             return
-        log.info("standing by for the leader Lease %s", self.leader.ref)
+        log.info("standing by for the leader %s", self.leader.ref)
         if self.ready is not None:  # a standby does its job by waiting: ready once it can read
             while not stop.is_set() and not self.leader.is_leading():
                 if self.leader.seen.wait(0.2):
@@ -140,7 +140,7 @@ class Terms:
         leader = self.leader
         while not stop.wait(0.1) and not term_over.is_set():
             if leader is not None and not leader.is_leading():
-                log.warning("stopping kopf: the leader Lease %s is not ours any more", leader.ref)
+                log.warning("stopping kopf: the leader %s is not held any more", leader.ref)
                 break
         term_over.set()
         thread.join(timeout=self.grace)
