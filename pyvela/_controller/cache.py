@@ -4,12 +4,16 @@
   app, the module file's mtime and size) is unchanged: loading (the YAML loader, the
   catalogue, the revision hash) is most of a no-op reconcile's CPU;
 - ``WatchCache``: the owned objects as the controller's label watches last saw them;
+- ``RecordParts``: the parts of each app's state record as read under the index's
+  resourceVersion. Every save writes the index, so while the index is unchanged its parts
+  are too: a no-op reconcile reads the index alone;
 - ``Reads``: one reconcile's reads (a ``Backend`` for reading): each object read once, an
-  owned object from the watch cache. A watch lags a write by a moment, so what the cache
-  says is trusted only when it says "nothing to do": an object that looks drifted, missing
-  or not ready is read again from the server (``fresh``) before anything is decided. A
-  change the cache has not seen yet is not lost: its watch event wakes the app, after the
-  cache took it.
+  owned object from the watch cache, a record part from ``RecordParts``. A watch lags a
+  write by a moment, so what the cache says is trusted only when it says "nothing to do":
+  an object that looks drifted, missing or not ready is read again from the server
+  (``fresh``) before anything is decided. A change the cache has not seen yet is not lost:
+  its watch event wakes the app, after the cache took it. The record's index is always read
+  from the server.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from pyvela._app.loader import LoadedApp
 from pyvela._backends.protocol import Backend
 from pyvela._controller.source import load_resource, module_file
 from pyvela._core.objects import Obj, ObjectRef
+from pyvela._workflow.record import PART_TYPE
+from pyvela._workflow.state import STATE_TYPE
 
 #: Fields of an object no reader of the cache needs (the largest part of a live object).
 _DROPPED_META = ("managedFields",)
@@ -108,22 +114,81 @@ class WatchCache:
         return len(self._objects)
 
 
+class RecordParts:
+    """Each app's state-record parts, with the index resourceVersion they were read under."""
+
+    def __init__(self) -> None:
+        self._apps: dict[ObjectRef, tuple[str, dict[ObjectRef, Obj]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, index: ObjectRef, version: str, ref: ObjectRef) -> Obj | None:
+        with self._lock:
+            kept = self._apps.get(index)
+            return kept[1].get(ref) if kept is not None and kept[0] == version else None
+
+    def put(self, index: ObjectRef, version: str, ref: ObjectRef, part: Obj) -> None:
+        with self._lock:
+            kept = self._apps.get(index)
+            if kept is None or kept[0] != version:  # a newer index: the older parts go
+                kept = self._apps[index] = (version, {})
+            kept[1][ref] = part
+
+    def forget(self, index: ObjectRef) -> None:
+        with self._lock:
+            self._apps.pop(index, None)
+
+
+def _is_state(obj: Mapping[str, Any]) -> bool:
+    return obj.get("type") in (STATE_TYPE, PART_TYPE)
+
+
 class Reads:
     """One reconcile's reads (used as a read-only ``Backend``): each object read once, an
-    owned object taken from the watch cache; ``fresh`` reads one from the server. Anything
-    but ``get`` goes to the backend as it is."""
+    owned object taken from the watch cache, a part of the record ``index`` from ``parts``
+    when the index is the one it was read under; ``fresh`` reads one from the server.
+    Anything but ``get`` goes to the backend as it is."""
 
-    def __init__(self, backend: Backend, cache: WatchCache | None = None) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        cache: WatchCache | None = None,
+        *,
+        parts: RecordParts | None = None,
+        index: ObjectRef | None = None,
+    ) -> None:
         self.backend = backend
         self.cache = cache
+        self.parts = parts if index is not None else None
+        self.index = index
         self._read: dict[ObjectRef, Obj | None] = {}
         #: Objects served from the watch cache (not read from the server in this reconcile).
         self.cached: set[ObjectRef] = set()
 
+    def _part_of_index(self, ref: ObjectRef) -> str | None:
+        """The index's resourceVersion (read in this reconcile) when ``ref`` is one of its parts."""
+        index = self.index
+        if index is None or ref.kind != "Secret" or ref.namespace != index.namespace:
+            return None
+        if not ref.name.startswith(f"{index.name}."):
+            return None
+        live = self._read.get(index)
+        return str((live.get("metadata") or {}).get("resourceVersion") or "") or None if live else None
+
     def get(self, ref: ObjectRef) -> Obj | None:
         if ref in self._read:
             return self._read[ref]
+        version = self._part_of_index(ref) if self.parts is not None else None
+        if version is not None and self.parts is not None and self.index is not None:
+            part = self.parts.get(self.index, version, ref)
+            if part is None:
+                part = self.fresh(ref)
+                if part is not None:
+                    self.parts.put(self.index, version, ref, part)
+            self._read[ref] = part
+            return part
         found = self.cache.get(ref) if self.cache is not None else None
+        if found is not None and _is_state(found):
+            found = None  # the record decides whether to deploy: always read from the server
         if found is not None:
             self.cached.add(ref)
             self._read[ref] = found

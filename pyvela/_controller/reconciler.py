@@ -14,7 +14,7 @@ import attrs
 from pyvela._app.loader import LoadedApp
 from pyvela._backends.protocol import Backend
 from pyvela._configcentre.protocol import ConfigCentre
-from pyvela._controller.cache import LoadedApps, Reads, WatchCache
+from pyvela._controller.cache import LoadedApps, Reads, RecordParts, WatchCache
 from pyvela._controller.crd import API_VERSION, KIND
 from pyvela._controller.drift import Drifted, correct_drift, up_to_date
 from pyvela._controller.status import app_status
@@ -102,6 +102,7 @@ class Reconciler:
         #: Owned objects as the operator's watches saw them (empty: every object is read).
         self.cache = cache if cache is not None else WatchCache()
         self.apps = LoadedApps()
+        self.parts = RecordParts()
 
     def ops(self, body: Mapping[str, Any]) -> AppOps:
         loaded = self.apps.load(body, self.workdir, self.defs)
@@ -122,7 +123,8 @@ class Reconciler:
         """Deploy (a no-op when up to date), then correct drift; the status to write."""
         ops = self.ops(body)
         # The record, the objects: each read once, the owned ones from the watch cache.
-        reads = Reads(self.backend, self.cache)
+        store = StateStore(self.backend, ops.app, ops.namespace)
+        reads = Reads(self.backend, self.cache, parts=self.parts, index=store.ref)
         store = StateStore(reads, ops.app, ops.namespace)
         latest = up_to_date(store, ops.loaded.revision)
         # What `deploy` would answer, without its Lease (a write) when nothing is to be done.
@@ -151,8 +153,10 @@ class Reconciler:
 
     def finalize(self, body: Mapping[str, Any]) -> RunResult:
         """The finalizer: ``delete`` of the app (its garbage-collect policy honoured)."""
-        result = self.ops(body).delete()
+        ops = self.ops(body)
+        result = ops.delete()
         self.apps.forget(body)
+        self.parts.forget(ops.store.ref)
         return result
 
     def event(self, body: Mapping[str, Any], reason: str, message: str, type_: str = "Normal") -> None:
