@@ -39,19 +39,30 @@ def cmd_manifests(args: argparse.Namespace) -> int:
     from pyvela._app.catalogue import Catalogue
     from pyvela._app.loader import definition_modules, load_app
     from pyvela._app.output import to_json, to_yaml
-    from pyvela._controller.manifests import manifests, owned_kinds
+    from pyvela._controller.manifests import BIND, manifests, owned_kinds
 
     catalogue = Catalogue.from_modules(definition_modules(args.defs), stdlib=True)
     apps = [load_app(a, defs=args.defs) for a in args.app or []]
     kinds = owned_kinds(catalogue, apps, _kinds(args.kind))
-    objects = manifests(
-        kinds=kinds,
-        namespace=args.install_namespace,
-        image=args.image,
-        watch_namespaces=args.namespace or (),
-        shards=args.shards,
-        replicas=args.replicas,
-    )
+    if args.kubevela_crd and not args.kubevela:
+        raise PyvelaError("--kubevela-crd is KubeVela's CRD: it goes with --kubevela", fix="add --kubevela")
+    options: dict[str, Any] = {
+        "kinds": kinds,
+        "namespace": args.install_namespace,
+        "image": args.image,
+        "watch_namespaces": args.namespace or (),
+        "shards": args.shards,
+        "replicas": args.replicas,
+        "kubevela": args.kubevela,
+        "kubevela_crd": args.kubevela_crd,
+        "bind": args.bind or BIND,
+    }
+    if args.helm_values:  # deploy/chart's values rendering these same manifests
+        from pyvela._controller.chart import helm_values, values_text
+
+        print(values_text(helm_values(**options)), end="")
+        return 0
+    objects = manifests(**options)
     print(to_json(objects) if args.output == "json" else to_yaml(objects), end="")
     return 0
 
@@ -60,9 +71,10 @@ def _login(args: argparse.Namespace) -> Any:
     import kopf
 
     if args.in_cluster:
+        from pyvela._controller.login import service_account_credentials
 
-        def in_cluster(**kwargs: Any) -> Any:
-            return kopf.login_with_service_account(**kwargs)
+        def in_cluster(**_: Any) -> Any:  # the token read again at every login: it rotates
+            return kopf.ConnectionInfo(**service_account_credentials())
 
         return in_cluster
     from pyvela._controller.login import kubeconfig_credentials
@@ -97,17 +109,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     backend = KubeBackend.connect(
         context=args.context, kubeconfig=args.kubeconfig, in_cluster=args.in_cluster
     )
-    from pyvela._controller.crd import CRD_NAME
+    from pyvela._controller.kubevela import KUBEVELA
+    from pyvela._controller.served import PYVELA
     from pyvela._core.objects import ObjectRef
 
-    if backend.get(ObjectRef("apiextensions.k8s.io/v1", "CustomResourceDefinition", "", CRD_NAME)) is None:
+    served = KUBEVELA if args.kubevela else PYVELA
+    crd_ref = ObjectRef("apiextensions.k8s.io/v1", "CustomResourceDefinition", "", served.crd_name)
+    if backend.get(crd_ref) is None:
         backend.close()
         raise ClusterError(
-            f"the CRD {CRD_NAME} is not installed on {backend.description}",
-            fix="python -m pyvela controller manifests | kubectl apply -f -  (or only its first document)",
+            f"the CRD {served.crd_name} is not installed on {backend.description}",
+            fix="vela-core installs it; on a cluster without: python -m pyvela controller manifests "
+            "--kubevela --kubevela-crd | kubectl apply -f -"
+            if args.kubevela
+            else "python -m pyvela controller manifests | kubectl apply -f -  (or only its first document)",
         )
     metrics = Metrics()
-    server = serve(metrics, args.bind)
+    metrics.count_requests(backend)  # pyvela_api_requests_total: the deploys', statuses', Events'
+    server = serve(metrics, args.bind or "127.0.0.1:8080")
     host, port = server.server_address[:2]
     print(f"pyvela controller: metrics on http://{host!s}:{port}/metrics", file=sys.stderr, flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="pyvela-controller-"))
@@ -128,11 +147,19 @@ def cmd_run(args: argparse.Namespace) -> int:
             debounce=args.debounce,
             workers=args.workers,
             metrics=metrics,
+            served=served,
             **shard_kwargs(shard, leader),
         )
         return controller, controller.registry(kinds, login)
 
-    terms = Terms(make, namespaces=args.namespace or (), leader=leader, ready=metrics.ready, grace=STOP_GRACE)
+    terms = Terms(
+        make,
+        namespaces=args.namespace or (),
+        leader=leader,
+        ready=metrics.ready,
+        healthy=metrics.healthy,
+        grace=STOP_GRACE,
+    )
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -70,9 +70,26 @@ def add_controller(sub: Any) -> None:
     p.add_argument(
         "--bind",
         type=_bind,
-        default="127.0.0.1:8080",
         metavar="HOST:PORT",
-        help="/metrics, /healthz, /readyz (default 127.0.0.1:8080; :0 picks a port)",
+        help="/metrics, /healthz, /readyz (default 127.0.0.1:8080; :0 picks a port; "
+        "manifests: the pod's, default 0.0.0.0:8080)",
+    )
+    p.add_argument(
+        "--kubevela",
+        action="store_true",
+        help="reconcile KubeVela's own core.oam.dev/v1beta1 Applications (status in KubeVela's shape) "
+        "instead of applications.pyvela.dev",
+    )
+    p.add_argument(
+        "--kubevela-crd",
+        action="store_true",
+        help="(manifests, with --kubevela) include a minimal applications.core.oam.dev CRD, for a "
+        "cluster without vela-core's",
+    )
+    p.add_argument(
+        "--helm-values",
+        action="store_true",
+        help="(manifests) print the values of deploy/chart that render these manifests",
     )
     p.add_argument(
         "--defs",

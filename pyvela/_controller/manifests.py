@@ -9,6 +9,7 @@ ConfigMap, Events, the apps' Namespaces) and its own ``applications.pyvela.dev``
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -16,12 +17,18 @@ from pyvela._app.catalogue import Catalogue
 from pyvela._app.loader import LoadedApp
 from pyvela._app.render import render_component
 from pyvela._backends.sandbox.kinds import BUILTIN_BY_KEY
-from pyvela._controller.crd import GROUP, PLURAL, crd
+from pyvela._controller.crd import crd
+from pyvela._controller.kubevela import KUBEVELA
+from pyvela._controller.kubevela_crd import crd as kubevela_crd_object
+from pyvela._controller.served import PYVELA, Served
 from pyvela._controller.shard_manifests import shard_deployments
 from pyvela._core.definitions import ComponentDefinition
 from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, LABEL_MANAGED_BY, MANAGER
 
 NAME = "pyvela-controller"
+#: Where the pod serves /metrics and the probes (all its addresses: the kubelet probes them).
+BIND = "0.0.0.0:8080"
+RESOURCES: dict[str, Any] = {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}}
 WRITE = ["get", "list", "watch", "create", "update", "patch", "delete"]
 #: What every app's objects include whatever its definitions (traits' Services, Ingresses…).
 DEFAULT_KINDS: tuple[tuple[str, str], ...] = (
@@ -94,14 +101,17 @@ def owned_kinds(
     return sorted(kinds)
 
 
-def cluster_role(kinds: Sequence[tuple[str, str]]) -> dict[str, Any]:
+def cluster_role(kinds: Sequence[tuple[str, str]], served: Served = PYVELA) -> dict[str, Any]:
+    """The ClusterRole: the served Applications (pyvela's or KubeVela's), their status and
+    finalizers, pyvela's state objects and the owned ``kinds``."""
     by_group: dict[str, set[str]] = {}
     for api, kind in kinds:
         by_group.setdefault(api.rpartition("/")[0], set()).add(plural(api, kind))
+    group, apps = served.group, served.plural
     rules: list[dict[str, Any]] = [
-        {"apiGroups": [GROUP], "resources": [PLURAL], "verbs": ["get", "list", "watch", "patch", "update"]},
-        {"apiGroups": [GROUP], "resources": [f"{PLURAL}/status"], "verbs": ["get", "patch", "update"]},
-        {"apiGroups": [GROUP], "resources": [f"{PLURAL}/finalizers"], "verbs": ["update"]},
+        {"apiGroups": [group], "resources": [apps], "verbs": ["get", "list", "watch", "patch", "update"]},
+        {"apiGroups": [group], "resources": [f"{apps}/status"], "verbs": ["get", "patch", "update"]},
+        {"apiGroups": [group], "resources": [f"{apps}/finalizers"], "verbs": ["update"]},
     ]
     state: dict[str, dict[str, set[str]]] = {}
     for group, resource, state_verbs in STATE_RULES:
@@ -131,23 +141,30 @@ def manifests(
     watch_namespaces: Sequence[str] = (),
     shards: int = 1,
     replicas: int = 1,
+    kubevela: bool = False,
+    kubevela_crd: bool = False,
+    bind: str = BIND,
 ) -> list[dict[str, Any]]:
     """Every object of an install, in the order ``kubectl apply -f`` needs them; with
-    ``shards``/``replicas`` one Deployment per shard (``shard_deployments``)."""
+    ``shards``/``replicas`` one Deployment per shard (``shard_deployments``). ``kubevela``:
+    the controller reconciles KubeVela's Applications, whose CRD vela-core installed (ours,
+    ``kubevela_crd``, only for a cluster that never had it)."""
     labels = {"app.kubernetes.io/name": NAME, LABEL_MANAGED_BY: MANAGER}
-    args = ["controller", "--in-cluster", "--bind", "0.0.0.0:8080"]
+    args = ["controller", "--in-cluster", "--bind", bind] + (["--kubevela"] if kubevela else [])
     for watched in watch_namespaces:
         args += ["--namespace", watched]
-    probe = {"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 10}
+    port = int(bind.rpartition(":")[2])
+    probe = {"httpGet": {"path": "/healthz", "port": port}, "periodSeconds": 10}
+    crds = [kubevela_crd_object()] if kubevela_crd else [] if kubevela else [crd()]
     objects = [
-        crd(),
+        *crds,
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": dict(labels)}},
         {
             "apiVersion": "v1",
             "kind": "ServiceAccount",
             "metadata": {"name": NAME, "namespace": namespace, "labels": dict(labels)},
         },
-        cluster_role(kinds),
+        cluster_role(kinds, KUBEVELA if kubevela else PYVELA),
         {
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "ClusterRoleBinding",
@@ -174,13 +191,10 @@ def manifests(
                                 "image": image,
                                 "command": ["python", "-m", "pyvela"],
                                 "args": args,
-                                "ports": [{"name": "metrics", "containerPort": 8080}],
+                                "ports": [{"name": "metrics", "containerPort": port}],
                                 "livenessProbe": probe,
-                                "readinessProbe": {**probe, "httpGet": {"path": "/readyz", "port": 8080}},
-                                "resources": {
-                                    "requests": {"cpu": "250m", "memory": "256Mi"},
-                                    "limits": {"memory": "1Gi"},
-                                },
+                                "readinessProbe": {**probe, "httpGet": {"path": "/readyz", "port": port}},
+                                "resources": copy.deepcopy(RESOURCES),
                                 "securityContext": {
                                     "runAsNonRoot": True,
                                     "allowPrivilegeEscalation": False,

@@ -282,3 +282,31 @@ def test_kubevelas_own_crd_keeps_every_field_the_controller_writes() -> None:
     assert [c["jsonPath"] for c in ours["additionalPrinterColumns"]] == [
         c["jsonPath"] for c in version["additionalPrinterColumns"]
     ]
+
+
+def _rules(objects: list[dict[str, Any]]) -> dict[tuple[str, str], list[str]]:
+    role = next(o for o in objects if o["kind"] == "ClusterRole")
+    return {
+        (g, r): rule["verbs"] for rule in role["rules"] for g in rule["apiGroups"] for r in rule["resources"]
+    }
+
+
+def test_kubevela_manifests_grant_kubevelas_applications_and_ship_no_crd_unless_asked() -> None:
+    from pyvela._controller.manifests import DEFAULT_KINDS, manifests
+
+    objects = manifests(kinds=list(DEFAULT_KINDS), kubevela=True, bind="0.0.0.0:9090")
+    rules = _rules(objects)
+    assert rules[("core.oam.dev", "applications")] == ["get", "list", "watch", "patch", "update"]
+    assert rules[("core.oam.dev", "applications/status")] == ["get", "patch", "update"]
+    assert rules[("core.oam.dev", "applications/finalizers")] == ["update"]
+    assert not [k for k in rules if k[0] == "pyvela.dev"]  # least privilege: not pyvela's resource
+    assert "CustomResourceDefinition" not in {o["kind"] for o in objects}  # vela-core's is there
+    container = objects[-1]["spec"]["template"]["spec"]["containers"][0]
+    assert container["args"] == ["controller", "--in-cluster", "--bind", "0.0.0.0:9090", "--kubevela"]
+    assert container["ports"][0]["containerPort"] == 9090 == container["readinessProbe"]["httpGet"]["port"]
+    (ours,) = [
+        o
+        for o in manifests(kinds=list(DEFAULT_KINDS), kubevela=True, kubevela_crd=True)
+        if o["kind"] == "CustomResourceDefinition"
+    ]
+    assert ours == crd()
