@@ -145,6 +145,16 @@ def apps_status(cp: Any) -> list[dict[str, Any]]:
     return [dict(a.get("status") or {}) for a in items]
 
 
+def app_versions(cp: Any) -> dict[str, str]:
+    items = cp.api("GET", f"/apis/{API_VERSION}/namespaces/{NS}/applications")["items"]
+    return {a["metadata"]["name"]: a["metadata"]["resourceVersion"] for a in items}
+
+
+def changed(before: dict[str, str], after: dict[str, str]) -> int:
+    """How many Applications were written (their resourceVersion moved) in between."""
+    return sum(1 for k, v in after.items() if before.get(k) != v)
+
+
 # --------------------------------------------------------------------------- the controller process
 
 
@@ -233,7 +243,7 @@ def hist_summary(d: dict[str, float]) -> dict[str, float]:
 
 
 def audit(path: Path, since: float, until: float) -> Counter[str]:
-    """The controller's requests received in [since, until] (epoch seconds), by verb."""
+    """The controller's requests received in [since, until] (epoch seconds), by verb and resource."""
     verbs: Counter[str] = Counter()
     if not path.exists():
         return verbs
@@ -247,8 +257,17 @@ def audit(path: Path, since: float, until: float) -> Counter[str]:
                 continue
             at = datetime.fromisoformat(entry["requestReceivedTimestamp"].replace("Z", "+00:00")).timestamp()
             if since <= at <= until:
-                verbs[entry.get("verb", "?")] += 1
+                ref = entry.get("objectRef") or {}
+                sub = f"/{ref['subresource']}" if ref.get("subresource") else ""
+                verbs[f"{entry.get('verb', '?')} {ref.get('resource', '?')}{sub}"] += 1
     return verbs
+
+
+def by_verb(requests: Counter[str]) -> dict[str, int]:
+    out: Counter[str] = Counter()
+    for key, n in requests.items():
+        out[key.split(" ")[0]] += n
+    return dict(out)
 
 
 def writes_of(path: Path, since: float, until: float) -> list[str]:
@@ -303,7 +322,9 @@ def line(name: str, h: dict[str, float], extra: str = "") -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--apps", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=16, help="the controller's --workers")
     parser.add_argument("--resync", type=int, default=60, help="the controller's --resync, seconds")
@@ -316,7 +337,9 @@ def main() -> int:
     with plane as cp:
         cp.api("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd())
         cp._wait("the CRD", lambda: cp._crd_established("applications.pyvela.dev"), time.monotonic() + 60)
-        cp.api("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+        cp.api(
+            "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}
+        )
         ctl = ControllerProc(cp, args, logdir / "controller.log")
         print(f"controller log: {ctl.log}", flush=True)
         try:
@@ -329,7 +352,9 @@ def main() -> int:
     return 0
 
 
-def run(cp: BenchPlane, ctl: ControllerProc, args: argparse.Namespace, n: int, logdir: Path) -> dict[str, Any]:
+def run(
+    cp: BenchPlane, ctl: ControllerProc, args: argparse.Namespace, n: int, logdir: Path
+) -> dict[str, Any]:
     results: dict[str, Any] = {"apps": n, "workers": args.workers, "resync_s": args.resync}
     loads: list[tuple[float, float, float]] = []
     sampling = threading.Event()
@@ -366,17 +391,17 @@ def run(cp: BenchPlane, ctl: ControllerProc, args: argparse.Namespace, n: int, l
         **creation,
         "cpu_s": round(ctl.cpu() - cpu0, 1),
         "peak_rss_mib": round(ctl.peak_rss_mib(), 1),
-        "requests": dict(verbs),
+        "requests": by_verb(verbs),
+        "requests_by_resource": dict(verbs.most_common(12)),
         "requests_per_reconcile": round(sum(verbs.values()) / max(1, creation["n"]), 1),
     }
     line("creation", creation, f" (all ready {all_ready:.1f}s)")
 
     # ---------------------------------------------------------------- resync after a restart (cold)
-    versions = {a["metadata"]["name"]: a["metadata"]["resourceVersion"] for a in cp.api(
-        "GET", f"/apis/{API_VERSION}/namespaces/{NS}/applications")["items"]}
+    versions = app_versions(cp)
     ctl.stop()
     epoch2 = time.time()
-    ctl2 = ControllerProc(cp, args, logdir / "controller.log")
+    ctl2 = ControllerProc(cp, args, logdir / "controller-restarted.log")
     cpu2 = ctl2.cpu()
     start = ctl2.started
     first, last, epoch3 = wave(ctl2, {}, n, timeout=900)
@@ -387,9 +412,11 @@ def run(cp: BenchPlane, ctl: ControllerProc, args: argparse.Namespace, n: int, l
         "wave_s": round(last - first, 1),
         **cold,
         "cpu_s": round(ctl2.cpu() - cpu2, 1),
-        "requests": dict(verbs),
+        "requests": by_verb(verbs),
+        "requests_by_resource": dict(verbs.most_common(12)),
         "requests_per_reconcile": round(sum(verbs.values()) / max(1, cold["n"]), 1),
         "writes": writes_of(cp.audit_log, epoch2, epoch3)[:20],
+        "applications_changed": changed(versions, versions := app_versions(cp)),
     }
     line("resync after restart", cold, f" ({last - start:.1f}s from start, wave {last - first:.1f}s)")
 
@@ -399,16 +426,15 @@ def run(cp: BenchPlane, ctl: ControllerProc, args: argparse.Namespace, n: int, l
     first, last, epoch5 = wave(ctl2, before, n, timeout=args.resync + 900)
     warm = hist_summary(delta(ctl2.metrics(), before))
     verbs = audit(cp.audit_log, epoch4, epoch5)
-    after = {a["metadata"]["name"]: a["metadata"]["resourceVersion"] for a in cp.api(
-        "GET", f"/apis/{API_VERSION}/namespaces/{NS}/applications")["items"]}
     results["resync_periodic"] = {
         "wave_s": round(last - first, 1),
         **warm,
         "cpu_s": round(ctl2.cpu() - cpu4, 1),
-        "requests": dict(verbs),
+        "requests": by_verb(verbs),
+        "requests_by_resource": dict(verbs.most_common(12)),
         "requests_per_reconcile": round(sum(verbs.values()) / max(1, warm["n"]), 1),
         "writes": writes_of(cp.audit_log, epoch4, epoch5)[:20],
-        "applications_changed_since_creation": sum(1 for k, v in after.items() if versions.get(k) != v),
+        "applications_changed": changed(versions, app_versions(cp)),
     }
     line("periodic resync", warm, f" (wave {last - first:.1f}s)")
     results["peak_rss_mib_restarted"] = round(ctl2.peak_rss_mib(), 1)
