@@ -76,12 +76,14 @@ class Terms:
         namespaces: Sequence[str] = (),
         leader: LeaderElector | None = None,
         ready: threading.Event | None = None,
+        healthy: threading.Event | None = None,
         grace: float = 10.0,
     ) -> None:
         self.make = make
         self.namespaces = list(namespaces)
         self.leader = leader
         self.ready = ready
+        self.healthy = healthy
         self.grace = grace
         self.controllers: list[Term] = []
         self.failed: list[BaseException] = []
@@ -114,11 +116,14 @@ class Terms:
         if self.leader.is_leading():
             return
         log.info("standing by for the leader %s", self.leader.ref)
-        if self.ready is not None:  # a standby does its job by waiting: ready once it can read
-            while not stop.is_set() and not self.leader.is_leading():
-                if self.leader.seen.wait(0.2):
-                    self.ready.set()
-                    break
+        # A standby does its job by waiting: healthy and ready once it can read the Lease (a
+        # failing liveness probe would have the kubelet restart it again and again).
+        while not stop.is_set() and not self.leader.is_leading():
+            if self.leader.seen.wait(0.2):
+                for flag in (self.healthy, self.ready):
+                    if flag is not None:
+                        flag.set()
+                break
 
     def _term(self, stop: threading.Event) -> None:
         controller, registry = self.make()

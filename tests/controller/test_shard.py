@@ -324,3 +324,30 @@ def test_one_deployment_per_shard_each_with_its_shard() -> None:
     assert "0/1" in one[0]["spec"]["template"]["spec"]["containers"][0]["args"]
     with pytest.raises(PyvelaError):
         manifests(kinds=DEFAULT_KINDS, shards=0)
+
+
+def test_the_finalizers_of_an_earlier_layout_are_removed(box: Sandbox) -> None:
+    from pyvela._controller.crd import API_VERSION, KIND, crd
+    from pyvela._controller.sharded import drop_stale_finalizers
+
+    box.apply(crd())
+    ref = ObjectRef(API_VERSION, KIND, LEASE.namespace, "web")
+    own = "pyvela.dev/shard-1-of-2"
+    created = box.create(
+        {
+            "apiVersion": API_VERSION,
+            "kind": KIND,
+            "metadata": {
+                "name": "web",
+                "namespace": LEASE.namespace,
+                "finalizers": [FINALIZER, own, "example.org/keep"],
+            },
+            "spec": {"module": "apps.web"},
+        }
+    )
+    drop_stale_finalizers(box, created, own)
+    live = box.get(ref)
+    assert live is not None and live["metadata"]["finalizers"] == [own, "example.org/keep"]
+    drop_stale_finalizers(box, created, own)  # an outdated body: refused by its resourceVersion, no harm
+    live = box.get(ref)
+    assert live is not None and live["metadata"]["finalizers"] == [own, "example.org/keep"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -140,6 +142,15 @@ def _holder(kube: KubeBackend, namespace: str, lease: str) -> str:
     return str((live.get("spec") or {}).get("holderIdentity") or "")
 
 
+def _probes_ok(replica: Replica) -> bool:
+    found = re.search(r"metrics on (http://127\.0\.0\.1:\d+)/metrics", replica.text())
+    if not found:
+        return False
+    codes = [httpx.get(f"{found.group(1)}{p}", timeout=10).status_code for p in ("/healthz", "/readyz")]
+    text = httpx.get(f"{found.group(1)}/metrics", timeout=10).text
+    return codes == [200, 200] and 'pyvela_shard_leader{shard="0/1"} 0.0' in text
+
+
 def _held_by(kube: KubeBackend, namespace: str, lease: str, prefix: str) -> Callable[[], bool]:
     return lambda: _holder(kube, namespace, lease).startswith(prefix)
 
@@ -245,6 +256,7 @@ def test_sigkill_of_the_leader_mid_run_is_taken_over_without_repeating_the_post(
         )
         replicas.append(b)
         wait_for("replica b to stand by", lambda: "standing by" in b.text(), 60)
+        wait_for("the standby to be healthy and ready", lambda: _probes_ok(b), 30)
         kube.create(
             {
                 "apiVersion": API_VERSION,
