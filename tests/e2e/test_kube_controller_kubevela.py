@@ -41,7 +41,7 @@ seed, kube = support.seed, support.kube  # fixtures
 API_VERSION = KUBEVELA.api_version
 CRD_REF = ObjectRef("apiextensions.k8s.io/v1", "CustomResourceDefinition", "", CRD_NAME)
 LOGS: list[Path] = []
-STEPS = [
+STEPS: list[dict[str, Any]] = [
     {"name": "deploy-web", "type": "apply-component", "properties": {"component": "web"}},
     {"name": "approve", "type": "suspend"},
     {"name": "deploy-worker", "type": "apply-component", "properties": {"component": "worker"}},
