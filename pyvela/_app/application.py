@@ -11,12 +11,10 @@ import attrs
 
 from pyvela._app.catalogue import Catalogue
 from pyvela._app.checks import check_shape
-from pyvela._app.deploysteps import cluster_steps
 from pyvela._core.builtin import apply_component
 from pyvela._core.definitions import ComponentUse, PolicyUse
 from pyvela._core.graph import find_cycle, topo_order
 from pyvela._core.params import Ref, caller_location, component_names_in, params_to_data
-from pyvela._core.policies_builtin import check_policies
 from pyvela._core.steps import (
     Condition,
     Mode,
@@ -26,13 +24,7 @@ from pyvela._core.steps import (
     WorkflowView,
     where_of_condition,
 )
-from pyvela.errors import (
-    AppError,
-    CycleError,
-    DanglingReferenceError,
-    DuplicateNameError,
-    Location,
-)
+from pyvela.errors import AppError, CycleError, DanglingReferenceError, DuplicateNameError, Location
 
 DEFAULT_STEP_TIMEOUT = 600.0
 
@@ -175,7 +167,10 @@ def validate(app: Application, catalogue: Catalogue) -> Plan:
                 )
     for p in app.policies:
         catalogue.require(p.definition, where=p.where)
-    check_policies(app.policies, components=seen, names=catalogue.names)
+    if app.policies:  # the policies' modules only for an app that has some
+        from pyvela._core.policies_builtin import check_policies
+
+        check_policies(app.policies, components=seen, names=catalogue.names)
     if app.workflow is not None:
         _refuse_component_order(app)
     component_deps = {c.name: c.dependencies for c in app.components}
@@ -197,7 +192,11 @@ def validate(app: Application, catalogue: Catalogue) -> Plan:
             cycle=" -> ".join(cycle),
             fix="remove one of the .after() links",
         )
-    steps = cluster_steps(app, catalogue, components=seen)  # checks the multi-cluster policies too
+    steps: list[StepUse[Any, Any]] = []
+    if app.policies or app.workflow is not None:  # else there is nothing to check or generate
+        from pyvela._app.deploysteps import cluster_steps
+
+        steps = cluster_steps(app, catalogue, components=seen)  # checks the multi-cluster policies too
     wf = app.workflow or (Workflow(steps=steps, mode="DAG") if steps else default_workflow(app))
     return _plan(app, wf, catalogue, set(seen))
 

@@ -15,7 +15,6 @@ from typing import Any
 import attrs
 
 from pyvela._core import builtin as builtin_module
-from pyvela._core.builtin import BUILTINS
 from pyvela._core.definitions import ComponentDefinition, PolicyDefinition, TraitDefinition
 from pyvela._core.guardrails import CheckDefinition
 from pyvela._core.steps import StepDefinition, StepGroup
@@ -80,12 +79,9 @@ class Catalogue:
             DefinitionError: a module cannot be imported, or two definitions of the same
                 kind in ``modules`` share a name (both locations are given).
         """
-        base: dict[tuple[str, str], AnyDefinition] = {}
         found: dict[tuple[str, str], AnyDefinition] = {}
         names: list[str] = []
         files: list[tuple[str, str]] = _files_of(builtin_module)
-        for definition in BUILTINS:
-            base[(kind_of(definition), definition.name)] = definition
         standard: Mapping[tuple[str, str], AnyDefinition] = {}
         if stdlib:
             files.extend(_files_of(_import(STDLIB)))
@@ -96,7 +92,7 @@ class Catalogue:
             files.extend(_files_of(mod))
             for team_definition in _definitions_in(mod):
                 _add(found, team_definition)
-        return cls(tuple(names), _Layered(base, standard, found), tuple(files))
+        return cls(tuple(names), _Layered(_Builtin(), standard, found), tuple(files))
 
     def get(self, kind: str, name: str) -> AnyDefinition | None:
         return self.definitions.get((kind, name))
@@ -180,6 +176,30 @@ class Catalogue:
         return digest.hexdigest()
 
 
+class _Builtin(Mapping[tuple[str, str], AnyDefinition]):
+    """The built-in definitions, each policy's module imported when the policy is read: an app
+    without policies imports none of them (``pyvela._core.builtin.INDEX``)."""
+
+    def __init__(self) -> None:
+        self._index = builtin_module.INDEX
+        self._read: dict[tuple[str, str], AnyDefinition] = {}
+
+    def __getitem__(self, key: tuple[str, str]) -> AnyDefinition:
+        found = self._read.get(key)
+        if found is None:
+            found = self._read[key] = builtin_module.builtin(key)
+        return found
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._index
+
+
 class _Standard(Mapping[tuple[str, str], AnyDefinition]):
     """The standard library's definitions, each module imported when one of its names is read:
     an app that uses three definitions does not import all sixty (``pyvela/stdlib/_index.py``)."""
@@ -188,11 +208,15 @@ class _Standard(Mapping[tuple[str, str], AnyDefinition]):
         self._index: Mapping[tuple[str, str], tuple[str, str]] = importlib.import_module(
             STDLIB + "._index"
         ).DEFINITIONS
+        # Read once: an app of a thousand components looks each definition up per use.
+        self._read: dict[tuple[str, str], AnyDefinition] = {}
 
     def __getitem__(self, key: tuple[str, str]) -> AnyDefinition:
-        module, attribute = self._index[key]
-        definition: AnyDefinition = getattr(_import(f"{STDLIB}.{module}"), attribute)
-        return definition
+        found = self._read.get(key)
+        if found is None:
+            module, attribute = self._index[key]
+            found = self._read[key] = getattr(_import(f"{STDLIB}.{module}"), attribute)
+        return found
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self._index)

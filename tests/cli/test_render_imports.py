@@ -25,6 +25,16 @@ UNUSED_STDLIB = {
     "pyvela.stdlib.traits_dev",
     "pyvela.stdlib.traits_storage",
 }
+#: The built-in policies (and what they read policies with): an app without policies needs none.
+POLICIES = {
+    "pyvela._core.policies_builtin",
+    "pyvela._core.policies_cluster",
+    "pyvela._core.placement",
+    "pyvela._core.selectors",
+    "pyvela._core.fieldpaths",
+    "pyvela._core.waivers",
+    "pyvela._app.deploysteps",
+}
 CODE = """
 import contextlib, io, sys
 from pyvela._cli.main import main
@@ -49,3 +59,4 @@ def test_render_imports_nothing_it_does_not_need(app: str) -> None:
     assert not {m for m in loaded if m.startswith(RUN_LAYERS)}
     # The standard library is read by name: an app of three definitions imports their modules.
     assert not loaded & UNUSED_STDLIB
+    assert not loaded & POLICIES
