@@ -153,7 +153,27 @@ class Reconciler:
 
     def finalize(self, body: Mapping[str, Any]) -> RunResult:
         """The finalizer: ``delete`` of the app (its garbage-collect policy honoured)."""
-        ops = self.ops(body)
+        try:
+            ops = self.ops(body)
+        except PyvelaError:
+            meta = body.get("metadata") or {}
+            ns, app = (
+                str(meta.get("namespace")),
+                str((body.get("status") or {}).get("app") or meta.get("name")),
+            )
+            if StateStore(self.backend, app, ns).load(revisions="none") is not None:
+                raise  # deployed once: its objects are deleted when its spec loads again
+            # Its spec never loaded, so nothing was deployed: the resource may go (a poison app
+            # would otherwise hold its finalizer, and its namespace, forever).
+            return RunResult(
+                app=app,
+                namespace=ns,
+                target=self.backend.description,
+                revision=0,
+                hash="",
+                phase="deleted",
+                message="never deployed: nothing to delete",
+            )
         result = ops.delete()
         self.apps.forget(body)
         self.parts.forget(ops.store.ref)

@@ -310,3 +310,31 @@ def test_kubevela_manifests_grant_kubevelas_applications_and_ship_no_crd_unless_
         if o["kind"] == "CustomResourceDefinition"
     ]
     assert ours == crd()
+
+
+def test_the_finalizer_lets_a_never_deployed_poison_app_go(tmp_path: Path) -> None:
+    """A resource whose spec never loaded deployed nothing: its delete must not fail forever
+    (it would keep its finalizer, and its namespace); one deployed once still fails loudly."""
+    from pyvela._backends.sandbox import Sandbox
+    from pyvela._cli.centres import config_centre_for
+    from pyvela._controller.reconciler import Reconciler
+    from pyvela.errors import PyvelaError
+
+    box = Sandbox(tmp_path / "sandbox")
+    reconciler = Reconciler(box, centre_for=config_centre_for, workdir=tmp_path / "work", wait_lock=5)
+    poison = {
+        "apiVersion": "core.oam.dev/v1beta1",
+        "kind": "Application",
+        "metadata": {"name": "poison", "namespace": "team"},
+        "spec": {"components": [{"name": "x", "type": "no-such-type", "properties": {}}]},
+    }
+    gone = reconciler.finalize(poison)
+    assert (gone.phase, gone.message) == ("deleted", "never deployed: nothing to delete")
+    good = {
+        **poison,
+        "spec": {"components": [{"name": "w", "type": "worker", "properties": {"image": "busybox:1"}}]},
+    }
+    assert reconciler.reconcile(good).result.ok
+    with pytest.raises(PyvelaError, match="no-such-type"):
+        reconciler.finalize(poison)  # its record is there: deleted once its spec loads again
+    assert reconciler.finalize(good).phase == "deleted"
