@@ -23,7 +23,7 @@ from pyvela.errors import PyvelaError
 
 DEFAULT_LABEL = "pyvela.dev/shard"
 #: The finalizers pyvela's controllers use (the unsharded one and every shard's).
-_OURS = re.compile(r"^pyvela\.dev/(finalizer|shard-\d+-of-\d+)$")
+_OURS = re.compile(r"^pyvela\.dev/(?:finalizer|shard-\d+-of-(\d+))$")
 
 
 def shard_of(namespace: str, name: str, count: int) -> int:
@@ -87,8 +87,19 @@ def parse_shard(text: str, label: str | None = None) -> Shard:
     return Shard(index=n, count=m, label=label or DEFAULT_LABEL)
 
 
+def _layout(finalizer: str) -> int | None:
+    """The shard count a pyvela finalizer belongs to (1: the unsharded one); None: not ours."""
+    found = _OURS.match(finalizer)
+    if found is None:
+        return None
+    return int(found.group(1)) if found.group(1) else 1
+
+
 def stale_finalizers(body: Mapping[str, Any], own: str) -> list[str]:
-    """pyvela finalizers on the resource other than ``own``: left by an earlier shard layout
-    (or the unsharded controller), which no running controller would ever remove."""
+    """pyvela finalizers on the resource left by another shard layout (another M, or the
+    unsharded controller), which no running controller would ever remove. Another shard of
+    this layout's finalizer is not stale: an app relabelled onto this shard keeps the old
+    shard's until that shard's kopf lets the app go (and it does)."""
+    count = _layout(own)
     finalizers = (body.get("metadata") or {}).get("finalizers") or []
-    return [f for f in finalizers if isinstance(f, str) and f != own and _OURS.match(f)]
+    return [f for f in finalizers if isinstance(f, str) and _layout(f) not in (None, count)]

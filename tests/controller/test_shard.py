@@ -116,6 +116,9 @@ def test_stale_finalizers_are_only_other_pyvela_layouts() -> None:
     }
     assert stale_finalizers(body, "pyvela.dev/shard-0-of-2") == [FINALIZER, "pyvela.dev/shard-1-of-3"]
     assert stale_finalizers(body, FINALIZER) == ["pyvela.dev/shard-1-of-3", "pyvela.dev/shard-0-of-2"]
+    # Another shard of the same layout lets a relabelled app go by itself: not stale.
+    moved = {"metadata": {"finalizers": ["pyvela.dev/shard-1-of-2"]}}
+    assert stale_finalizers(moved, "pyvela.dev/shard-0-of-2") == []
 
 
 def test_bad_shard_arguments_are_one_message() -> None:

@@ -340,6 +340,25 @@ def test_two_shards_split_the_apps(
             mine, other = logs[expected[n]], logs[1 - expected[n]]
             assert f"{ns}/{n}: run-started" in mine, n
             assert f"{ns}/{n}:" not in other, n  # never reconciled by the other shard
+        # Relabelled onto the other shard: that shard takes it (its finalizer replaces the
+        # old shard's) and reconciles its next change; the old one lets it go.
+        moved = names[-1]
+        to = 1 - expected[moved]
+        kube.merge_patch(_ref(ns, moved), {"metadata": {"labels": {"pyvela.dev/shard": str(to)}}})
+        wait_for(
+            f"{moved} to carry shard {to}'s finalizer only",
+            lambda: (
+                (kube.get(_ref(ns, moved)) or {})["metadata"].get("finalizers")
+                == [f"pyvela.dev/shard-{to}-of-2"]
+            ),
+            60,
+        )
+        before = replicas[1 - to].text().count(f"{ns}/{moved}: run-started")
+        spec = _configmap_app(ns, moved, "2")["spec"]
+        kube.merge_patch(_ref(ns, moved), {"spec": spec})
+        wait_for(f"{moved} revision 2", lambda: _status(kube, ns, moved).get("revision") == 2, 120)
+        assert f"{ns}/{moved}: run-started revision 2" in replicas[to].text()
+        assert replicas[1 - to].text().count(f"{ns}/{moved}: run-started") == before
         # Deletion goes through the owning shard's finalizer.
         for n in names[:2]:
             kube.delete(_ref(ns, n), wait=False)
