@@ -23,7 +23,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from pyvela._backends.patching import merge_patcher
-from pyvela._controller.crd import GROUP, KIND, VERSION
 from pyvela._controller.leader import LeaderElector
 from pyvela._controller.shard import stale_finalizers
 from pyvela._core.objects import ObjectRef
@@ -51,7 +50,8 @@ def drop_stale_finalizers(backend: object, body: Mapping[str, Any], own: str) ->
         return
     meta = body["metadata"]
     keep = [f for f in meta.get("finalizers") or [] if f not in stale]
-    ref = ObjectRef(f"{GROUP}/{VERSION}", KIND, meta["namespace"], meta["name"])
+    # The resource's own kind: pyvela's Application, or KubeVela's under --kubevela.
+    ref = ObjectRef(str(body.get("apiVersion")), str(body.get("kind")), meta["namespace"], meta["name"])
     patch = {"metadata": {"finalizers": keep, "resourceVersion": meta.get("resourceVersion")}}
     try:
         merge_patcher(backend).merge_patch(ref, patch)
