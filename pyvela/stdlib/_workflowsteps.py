@@ -18,7 +18,15 @@ from .steps_config import (
     list_config,
     read_config,
 )
-from .steps_deploy import DeployParams, deploy
+from .steps_deploy import (
+    ApplyApplicationParams,
+    ApplyDeploymentOutputs,
+    ApplyDeploymentParams,
+    DeployParams,
+    apply_application,
+    apply_deployment,
+    deploy,
+)
 from .steps_endpoints import (
     CollectServiceEndpointsOutputs,
     CollectServiceEndpointsParams,
@@ -58,6 +66,9 @@ from .unsupported import UNSUPPORTED_STEPS
 
 __all__ = [
     "UNSUPPORTED_STEPS",
+    "ApplyApplicationParams",
+    "ApplyDeploymentOutputs",
+    "ApplyDeploymentParams",
     "ApplyObjectParams",
     "CleanJobsParams",
     "CollectServiceEndpointsOutputs",
@@ -81,7 +92,9 @@ __all__ = [
     "RestartWorkflowOutputs",
     "RestartWorkflowParams",
     "SuspendParams",
+    "apply_application",
     "apply_component",
+    "apply_deployment",
     "apply_object",
     "clean_jobs",
     "collect_service_endpoints",

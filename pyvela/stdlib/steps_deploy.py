@@ -1,7 +1,8 @@
 """``deploy``: apply the app's components and wait until they are healthy, as KubeVela
 v1.10.1's vela-templates/definitions/internal/workflowstep/deploy.cue does: on the app's own
 cluster, or, with ``policies``, at every placement of those topology, override and
-replication policies (``pyvela.DeployComponents``, performed by the runner).
+replication policies (``pyvela.DeployComponents``, performed by the runner). Also KubeVela's
+``apply-application`` (deprecated, still installed by v1.10.1) and ``apply-deployment``.
 """
 
 from __future__ import annotations
@@ -11,11 +12,21 @@ from typing import Any
 
 import attrs
 
-from pyvela import DeployComponents, ObjectRef, StepContext, step
+from pyvela import DeployComponents, ObjectRef, Readiness, StepContext, step
 
+from ._steps import LOCAL, applying, check_cluster
 from ._types import Params
 
-__all__ = ["DeployOutputs", "DeployParams", "deploy"]
+__all__ = [
+    "ApplyApplicationParams",
+    "ApplyDeploymentOutputs",
+    "ApplyDeploymentParams",
+    "DeployOutputs",
+    "DeployParams",
+    "apply_application",
+    "apply_deployment",
+    "deploy",
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -68,13 +79,100 @@ async def deploy(p: DeployParams, ctx: StepContext) -> DeployOutputs:
     if p.policies:
         placed = await DeployComponents(policies=p.policies, parallelism=p.parallelism)
         return DeployOutputs(placements=placed)
+    return DeployOutputs(placements={"local": await _deploy_here(ctx, p.parallelism)})
+
+
+async def _deploy_here(ctx: StepContext, parallelism: int) -> dict[str, Any]:
     names = list(ctx.components)
     here: dict[str, Any] = {}
-    for start in range(0, len(names), p.parallelism):
-        batch = names[start : start + p.parallelism]
+    for start in range(0, len(names), parallelism):
+        batch = names[start : start + parallelism]
         # A batch is applied before any of it is awaited, so its components become ready together.
         applied = [await ctx.apply_component(name) for name in batch]
         for component in applied:
             live = await ctx.wait_ready(component)
             here[component.component] = {**ObjectRef.of(live).to_dict(), "status": live.get("status") or {}}
-    return DeployOutputs(placements={"local": here})
+    return here
+
+
+@attrs.frozen(kw_only=True)
+class ApplyApplicationParams(Params):
+    """Parameters of ``apply-application``: none (KubeVela's takes none)."""
+
+
+@step(name="apply-application", params=ApplyApplicationParams)
+async def apply_application(p: ApplyApplicationParams, ctx: StepContext) -> DeployOutputs:
+    """Apply every component of the app on its own cluster, each awaited until healthy.
+
+    KubeVela's deprecated step (op.#ApplyApplication; vela-templates/definitions/deprecated/
+    apply-application.cue, still installed by v1.10.1): ``deploy`` without policies does the same.
+    """
+    return DeployOutputs(placements={"local": await _deploy_here(ctx, max(1, len(ctx.components)))})
+
+
+@attrs.frozen(kw_only=True)
+class ApplyDeploymentParams(Params):
+    """Parameters of ``apply-deployment``.
+
+    Attributes:
+        image: The image of the Deployment's one container.
+        replicas: How many pods; the step waits until that many are ready.
+        cluster: The cluster to apply it to (a name ``pyvela clusters`` lists); empty: the app's
+            (only there is the step's wait for the ready replicas possible).
+        cmd: The container's command.
+    """
+
+    image: str
+    replicas: int = 1
+    cluster: str = ""
+    cmd: tuple[str, ...] | None = None
+
+    def validate(self) -> None:
+        check_cluster(self.cluster)
+        if self.replicas < 0:
+            raise ValueError(f"replicas must not be negative, got {self.replicas}")
+
+
+@attrs.frozen(kw_only=True)
+class ApplyDeploymentOutputs:
+    """Outputs of ``apply-deployment``.
+
+    Attributes:
+        value: The Deployment once its ready replicas are ``replicas``.
+    """
+
+    value: Mapping[str, Any]
+
+
+@step(name="apply-deployment", params=ApplyDeploymentParams)
+async def apply_deployment(p: ApplyDeploymentParams, ctx: StepContext) -> ApplyDeploymentOutputs:
+    """Apply a Deployment named after the step (one container of ``image``), in the app's
+    namespace, and wait until ``replicas`` of its pods are ready.
+
+    Follows KubeVela v1.10.1 vela-templates/definitions/internal/workflowstep/apply-deployment.cue:
+    the pods are selected by ``workflow.oam.dev/step-name: <app>-<step>``.
+    """
+    selector = {"workflow.oam.dev/step-name": f"{ctx.app_name}-{ctx.step_name}"}
+    container: dict[str, Any] = {"name": ctx.step_name, "image": p.image}
+    if p.cmd is not None:
+        container["command"] = list(p.cmd)
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": ctx.step_name, "namespace": ctx.namespace},
+        "spec": {
+            "selector": {"matchLabels": selector},
+            "replicas": p.replicas,
+            "template": {"metadata": {"labels": dict(selector)}, "spec": {"containers": [container]}},
+        },
+    }
+    live = await applying(ctx, deployment, cluster=p.cluster)
+    if p.cluster in LOCAL:  # a wait reads the app's cluster: on another, the step ends once applied
+
+        def replicas_ready(obj: Mapping[str, Any] | None) -> Readiness:
+            status: Mapping[str, Any] = (obj or {}).get("status") or {}
+            ready = int(status.get("readyReplicas") or 0)
+            return Readiness(ready == p.replicas, f"{ready}/{p.replicas} replicas ready")
+
+        live = await ctx.wait_ready(live, rule=replicas_ready)
+    return ApplyDeploymentOutputs(value=live)

@@ -24,10 +24,6 @@ UNSUPPORTED_STEPS: Mapping[str, str] = MappingProxyType(
     {
         "apply-terraform-config": _TERRAFORM,
         "apply-terraform-provider": _TERRAFORM,
-        "apply-application": (
-            "it is KubeVela's deprecated step that applies the whole application; use deploy (or "
-            "one apply-component per component)"
-        ),
         "apply-application-in-parallel": "it is KubeVela's deprecated parallel apply; use deploy",
         "apply-remaining": "it is KubeVela's deprecated step; use deploy",
         "deploy2env": (
