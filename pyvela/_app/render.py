@@ -303,6 +303,8 @@ def _call(fn: Any, params: Any, ctx: Any, *, where: Location, **context: Any) ->
     try:
         return fn(params, ctx)
     except PyvelaError as exc:
+        if exc.where is None:  # a definition's own error (a bad json-patch path): at the use site
+            exc.where = where
         raise exc.with_context(**context) from None
     except Exception as exc:
         frames = traceback.extract_tb(exc.__traceback__)

@@ -9,7 +9,8 @@ import pytest
 
 from pyvela import load_app
 from pyvela._app.kubevela.marked import MAX_DEPTH, load_documents
-from pyvela.errors import AppLoadError
+from pyvela._app.render import render_app
+from pyvela.errors import AppLoadError, RenderError
 from tests.app.kubevela.conftest import WriteYaml, line_of
 
 HEAD = """\
@@ -91,3 +92,28 @@ def test_nesting_deeper_than_any_object_is_refused(write_yaml: WriteYaml) -> Non
     assert "nested more than" in _load_error(path).message
     ok = write_yaml("data: " + "[" * 50 + "]" * 50 + "\n", name="ok.yaml")
     assert load_documents(ok)[0].value["data"] is not None
+
+
+def test_a_definitions_own_render_error_names_the_trait_line(write_yaml: WriteYaml) -> None:
+    path = write_yaml(
+        HEAD
+        + """\
+  components:
+    - name: one
+      type: webservice
+      properties: {image: nginx}
+      traits:
+        - type: json-patch
+          properties:
+            operations: [{op: remove, path: /spec/absent/x}]
+"""
+    )
+    loaded = load_app(path, defs=[])
+    with pytest.raises(RenderError) as info:
+        render_app(loaded.app)
+    err = info.value
+    assert "does not exist in the workload" in err.message
+    assert err.where is not None and (err.where.file, err.where.line) == (
+        str(path),
+        line_of(path, "type: json-patch"),
+    )
