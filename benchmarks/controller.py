@@ -308,6 +308,8 @@ def wave(ctl: ControllerProc, before: dict[str, float], n: int, timeout: float) 
     deadline = time.monotonic() + timeout
     base = before.get("count", 0.0)
     while time.monotonic() < deadline:
+        if ctl.proc.poll() is not None:
+            raise SystemExit(f"the controller exited ({ctl.proc.returncode}): see {ctl.log}")
         done = ctl.metrics().get("count", 0.0) - base
         if done > 0 and not first:
             first = time.monotonic()
@@ -378,6 +380,8 @@ def run(
             break
         if time.monotonic() > deadline:
             raise SystemExit(f"timed out: {ready} of {n} ready")
+        if ctl.proc.poll() is not None:
+            raise SystemExit(f"the controller exited ({ctl.proc.returncode}): see {ctl.log}")
         time.sleep(2.0)
     all_ready = time.monotonic() - t0
     print(f"all {n} ready after {all_ready:.1f}s", flush=True)
