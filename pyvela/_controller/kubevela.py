@@ -240,6 +240,15 @@ def kubevela_status(
     }
 
 
+def resume_requested(body: Mapping[str, Any]) -> bool:
+    """Whether ``vela workflow resume`` asked for the suspended workflow to go on: it sets
+    ``status.workflow.suspend`` to false, where the controller wrote true beside
+    ``workflowSuspending``."""
+    status = body.get("status") or {}
+    wf = status.get("workflow") or {}
+    return status.get("status") == "workflowSuspending" and wf.get("suspend") is False
+
+
 def changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     return any(old.get(k) != v for k, v in new.items())
 
@@ -266,4 +275,5 @@ KUBEVELA = Served(
     shape=kubevela_status,
     changed=changed,
     patch=patch,
+    resume_requested=resume_requested,
 )

@@ -138,6 +138,8 @@ class Controller:
                 started = time.monotonic()
                 view: Mapping[str, Any] | None = None
                 try:
+                    if self.served.resume_requested(body):  # `vela workflow resume`
+                        await self._blocking(self.reconciler.resume, dict(body), gated=True)
                     outcome = await self._blocking(self.reconciler.reconcile, dict(body), gated=True)
                 except NotLeading:
                     return  # kopf is being stopped: the new leader reconciles it
@@ -253,6 +255,12 @@ class Controller:
         )
         async def spec_changed(body: Any, **_: Any) -> None:
             controller.wake(key_of(body), "spec")
+
+        # kopf's diffs leave the status out: a resume asked for in it is seen in the raw events.
+        @kopf.on.event(served.group, served.version, served.plural, registry=registry, when=mine)
+        async def status_changed(body: Any, **_: Any) -> None:
+            if served.resume_requested(body):
+                controller.wake(key_of(body), "resume")
 
         @kopf.on.delete(served.group, served.version, served.plural, registry=registry, backoff=5, when=mine)
         async def deleted(body: Any, retry: int, **_: Any) -> None:

@@ -151,6 +151,10 @@ class Reconciler:
             status["message"] = result.message or status["message"]
         return Outcome(status=status, result=result, corrected=tuple(corrected), view=view)
 
+    def resume(self, body: Mapping[str, Any]) -> RunResult:
+        """``pyvela workflow resume`` of the app (its suspended steps continue)."""
+        return self.ops(body).resume()
+
     def finalize(self, body: Mapping[str, Any]) -> RunResult:
         """The finalizer: ``delete`` of the app (its garbage-collect policy honoured)."""
         try:

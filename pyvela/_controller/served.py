@@ -27,6 +27,10 @@ def _same_status(
     return status
 
 
+def _never(_body: Mapping[str, Any]) -> bool:
+    return False
+
+
 def pyvela_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     """Whether writing ``new`` changes the status (``lastReconciled`` aside)."""
     return any(old.get(k) != v for k, v in new.items() if k != "lastReconciled")
@@ -50,6 +54,9 @@ class Served:
     shape: Shape = _same_status
     changed: Callable[[Mapping[str, Any], Mapping[str, Any]], bool] = pyvela_changed
     patch: Callable[[Mapping[str, Any], dict[str, Any]], dict[str, Any]] = pyvela_patch
+    #: Whether the resource asks for its suspended workflow to be resumed (KubeVela's CLI
+    #: writes that in the status; pyvela's resource has ``pyvela workflow resume``).
+    resume_requested: Callable[[Mapping[str, Any]], bool] = _never
 
     @property
     def api_version(self) -> str:

@@ -338,3 +338,16 @@ def test_the_finalizer_lets_a_never_deployed_poison_app_go(tmp_path: Path) -> No
     with pytest.raises(PyvelaError, match="no-such-type"):
         reconciler.finalize(poison)  # its record is there: deleted once its spec loads again
     assert reconciler.finalize(good).phase == "deleted"
+
+
+def test_vela_workflow_resume_is_read_from_the_status() -> None:
+    from pyvela._controller.kubevela import resume_requested
+
+    suspended = shaped(view("suspended"))
+    assert suspended["workflow"]["suspend"] is True and not resume_requested({**BODY, "status": suspended})
+    # What `vela workflow resume` writes: suspend false (its steps' phases aside).
+    asked = {**suspended, "workflow": {**suspended["workflow"], "suspend": False}}
+    assert resume_requested({**BODY, "status": asked})
+    running = shaped(view())
+    assert not resume_requested({**BODY, "status": running})
+    assert not PYVELA.resume_requested({**BODY, "status": asked})  # pyvela's resource: the CLI's
