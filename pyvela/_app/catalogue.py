@@ -6,26 +6,26 @@ import functools
 import hashlib
 import importlib
 import pkgutil
+import sys
 import traceback
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeGuard
 
 import attrs
 
 from pyvela._core import builtin as builtin_module
 from pyvela._core.definitions import ComponentDefinition, PolicyDefinition, TraitDefinition
-from pyvela._core.guardrails import CheckDefinition
 from pyvela._core.steps import StepDefinition, StepGroup
 from pyvela.errors import DefinitionError, Location, PyvelaError, UnknownDefinitionError
 
-AnyDefinition = (
-    ComponentDefinition[Any, Any]
-    | TraitDefinition[Any, Any]
-    | StepDefinition[Any, Any, Any]
-    | PolicyDefinition[Any, Any]
-    | CheckDefinition
+if TYPE_CHECKING:
+    from pyvela._core.guardrails import CheckDefinition
+
+AnyDefinition: TypeAlias = (
+    "ComponentDefinition[Any, Any] | TraitDefinition[Any, Any] | StepDefinition[Any, Any, Any] "
+    "| PolicyDefinition[Any, Any] | CheckDefinition"
 )
 
 DEFAULT_MODULES = ("platform_defs",)
@@ -41,8 +41,15 @@ _KINDS: Mapping[type[Any], str] = {
 DEFINITION_TYPES = tuple(_KINDS)
 
 
+def _is_check(value: object) -> TypeGuard[CheckDefinition]:
+    """Whether ``value`` is a guardrail. Until a module imports the guardrails' core, none
+    exists: an app without them does not import it (``render`` starts faster)."""
+    module = sys.modules.get("pyvela._core.guardrails")
+    return module is not None and isinstance(value, module.CheckDefinition)
+
+
 def kind_of(definition: AnyDefinition) -> str:
-    if isinstance(definition, CheckDefinition):  # not in _KINDS: the standard library's are never implicit
+    if _is_check(definition):  # not in _KINDS: the standard library's are never implicit
         return "check"
     for cls, kind in _KINDS.items():
         if isinstance(definition, cls):
@@ -103,7 +110,7 @@ class Catalogue:
         standard library's unless a module holds them (``docs/guardrails.md``)."""
         # By key first: reading every value would import the whole lazy standard library.
         found = [self.definitions[key] for key in self.definitions if key[0] == "check"]
-        return tuple(sorted((d for d in found if isinstance(d, CheckDefinition)), key=lambda d: d.name))
+        return tuple(sorted((d for d in found if _is_check(d)), key=lambda d: d.name))
 
     def names(self, kind: str) -> list[str]:
         return sorted(name for k, name in self.definitions if k == kind)
@@ -311,7 +318,7 @@ def _definitions_in(module: ModuleType) -> list[AnyDefinition]:
         # module importing them), never merely walked into by `--defs pyvela.stdlib`.
         walked_into_stdlib = sub is not module and sub.__name__.startswith(STDLIB + ".")
         for value in vars(sub).values():
-            if isinstance(value, CheckDefinition):
+            if _is_check(value):
                 if not walked_into_stdlib:
                     found.append(value)
             elif isinstance(value, DEFINITION_TYPES):

@@ -7,7 +7,6 @@ import json
 import math
 import os
 import re
-import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -188,7 +187,7 @@ def _render(path: str, template: jinja2.Template, variables: Mapping[str, Any]) 
 # with a marker for each name, and compiled into a function that builds the object with the
 # values in place: the same object as rendering and parsing again, because each value is
 # substituted as JSON and fills a whole node.
-_MARK = f"pyvela-{uuid.uuid4().hex}:"
+_MARK = f"pyvela-{os.urandom(16).hex()}:"  # not uuid: it imports platform, at start-up
 Builder = Callable[[Mapping[str, Any]], Obj]
 
 
