@@ -131,29 +131,75 @@ def _trait(type_: str, objects: list[Mapping[str, Any]]) -> dict[str, Any]:
     return {"type": type_, "healthy": not unready} | ({"message": str(message)} if message else {})
 
 
+def _step(name: str, st: Mapping[str, Any], type_: Any) -> dict[str, Any]:
+    """KubeVela's ``StepStatus`` of one of pyvela's steps."""
+    step: dict[str, Any] = {"id": name, "name": name}
+    if type_:
+        step["type"] = str(type_)
+    step["phase"] = STEP_PHASES.get(str(st.get("phase")), str(st.get("phase") or "pending"))
+    for key in ("message", "reason"):
+        if st.get(key):
+            step[key] = str(st[key])[:MAX_MESSAGE]
+    first = _time(st.get("started"))
+    if first:
+        step["firstExecuteTime"] = first
+        step["lastExecuteTime"] = _time(st.get("started"), float(st.get("elapsed") or 0.0))
+    return step
+
+
+def _group(name: str, subs: list[dict[str, Any]]) -> dict[str, Any]:
+    """A step group's status (pyvela records only its sub-steps): its phase from theirs."""
+    phases = {s["phase"] for s in subs}
+    for phase in ("failed", "running", "suspending", "pending"):
+        if phase in phases:
+            break
+    else:
+        phase = "skipped" if phases == {"skipped"} else "succeeded"
+    group: dict[str, Any] = {"id": name, "name": name, "type": "step-group", "phase": phase}
+    firsts = sorted(s["firstExecuteTime"] for s in subs if s.get("firstExecuteTime"))
+    lasts = sorted(s["lastExecuteTime"] for s in subs if s.get("lastExecuteTime"))
+    if firsts:
+        group["firstExecuteTime"] = firsts[0]
+    if lasts:
+        group["lastExecuteTime"] = lasts[-1]
+    return group | {"subSteps": subs}
+
+
+def _steps(spec_steps: list[Any], view_steps: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The steps in the spec's order, a group's sub-steps under it; steps the spec does not
+    name (the ones generated for an app without a workflow) in the run's order."""
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for s in spec_steps:
+        if not isinstance(s, Mapping) or not s.get("name"):
+            continue
+        name = str(s["name"])
+        subs = [x for x in s.get("subSteps") or [] if isinstance(x, Mapping) and x.get("name")]
+        if subs:
+            inner = [
+                _step(str(x["name"]), view_steps[str(x["name"])], x.get("type"))
+                for x in subs
+                if str(x["name"]) in view_steps
+            ]
+            seen |= {str(x["name"]) for x in subs}
+            if inner:
+                out.append(_group(name, inner))
+        elif name in view_steps:
+            out.append(_step(name, view_steps[name], s.get("type")))
+        seen.add(name)
+    out += [_step(n, st, None) for n, st in view_steps.items() if n not in seen]
+    return out
+
+
 def workflow(body: Mapping[str, Any], view: Mapping[str, Any]) -> dict[str, Any]:
     """KubeVela's ``WorkflowStatus``: the revision's steps in order, as a list."""
     spec = body.get("spec") or {}
     wf = spec.get("workflow") or {}
-    types = {str(s.get("name")): s.get("type") for s in wf.get("steps") or [] if isinstance(s, Mapping)}
     mode = wf.get("mode") or {}
     # KubeVela runs the steps it generates for an app without a workflow as a DAG.
     steps_mode = mode.get("steps") or ("StepByStep" if wf.get("steps") else "DAG")
     phase = str(view.get("phase"))
-    steps = []
-    for name, st in (view.get("steps") or {}).items():
-        step: dict[str, Any] = {"id": name, "name": name}
-        if types.get(name):
-            step["type"] = str(types[name])
-        step["phase"] = STEP_PHASES.get(str(st.get("phase")), str(st.get("phase") or "pending"))
-        for key in ("message", "reason"):
-            if st.get(key):
-                step[key] = str(st[key])[:MAX_MESSAGE]
-        first = _time(st.get("started"))
-        if first:
-            step["firstExecuteTime"] = first
-            step["lastExecuteTime"] = _time(st.get("started"), float(st.get("elapsed") or 0.0))
-        steps.append(step)
+    steps = _steps(list(wf.get("steps") or []), view.get("steps") or {})
     starts = sorted(s["firstExecuteTime"] for s in steps if s.get("firstExecuteTime"))
     out: dict[str, Any] = {
         "appRevision": f"{body['metadata']['name']}-v{view.get('revision')}",

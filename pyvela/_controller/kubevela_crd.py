@@ -25,18 +25,17 @@ def _list(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _status_schema() -> dict[str, Any]:
-    step = _object(
-        ("id",),
-        id=_STR,
-        name=_STR,
-        type=_STR,
-        phase=_STR,
-        message=_STR,
-        reason=_STR,
-        firstExecuteTime=_TIME,
-        lastExecuteTime=_TIME,
-        subSteps=_list(_OPEN),
-    )
+    fields = {
+        "id": _STR,
+        "name": _STR,
+        "type": _STR,
+        "phase": _STR,
+        "message": _STR,
+        "reason": _STR,
+        "firstExecuteTime": _TIME,
+        "lastExecuteTime": _TIME,
+    }
+    step = _object(("id",), **fields, subSteps=_list(_object(("id",), **fields)))
     return _object(
         observedGeneration=_INT,
         status=_STR,

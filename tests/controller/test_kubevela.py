@@ -245,10 +245,23 @@ def _written(value: Any, prefix: str = "") -> set[str]:
     return out
 
 
+GROUPED = {
+    **BODY,
+    "spec": {
+        "components": BODY["spec"]["components"],
+        "workflow": {
+            "steps": [{"name": "g", "type": "step-group", "subSteps": [{"name": "deploy-web", "type": "x"}]}]
+        },
+    },
+}
+
+
 def _every_field_written() -> set[str]:
     out = set()
     for v in (view(), view("suspended", message="m"), None):
         out |= _written(shaped(v))
+    out |= _written(shaped(view("failed", message="m"), GROUPED))
+    assert ".workflow.steps[].subSteps[].firstExecuteTime" in out
     return out
 
 
@@ -351,3 +364,39 @@ def test_vela_workflow_resume_is_read_from_the_status() -> None:
     running = shaped(view())
     assert not resume_requested({**BODY, "status": running})
     assert not PYVELA.resume_requested({**BODY, "status": asked})  # pyvela's resource: the CLI's
+
+
+def test_a_step_groups_steps_are_its_sub_steps() -> None:
+    spec = {
+        "components": BODY["spec"]["components"],
+        "workflow": {
+            "steps": [
+                {
+                    "name": "both",
+                    "type": "step-group",
+                    "subSteps": [
+                        {"name": "da", "type": "apply-component"},
+                        {"name": "db", "type": "apply-component"},
+                    ],
+                },
+                {"name": "after", "type": "notification"},
+            ]
+        },
+    }
+    steps = {
+        "da": {"phase": "succeeded", "started": "2026-12-01T10:00:00Z", "elapsed": 1.0},
+        "db": {"phase": "running", "started": "2026-12-01T10:00:01Z", "elapsed": 3.0},
+        "after": {"phase": "pending"},
+    }
+    out = shaped(view("running", steps=steps), {**BODY, "spec": spec})
+    group, after = out["workflow"]["steps"]
+    assert (group["name"], group["type"], group["phase"]) == ("both", "step-group", "running")
+    assert [(s["name"], s["phase"]) for s in group["subSteps"]] == [("da", "succeeded"), ("db", "running")]
+    assert (group["firstExecuteTime"], group["lastExecuteTime"]) == (
+        "2026-12-01T10:00:00Z",
+        "2026-12-01T10:00:04Z",
+    )
+    assert (after["name"], after["phase"]) == ("after", "pending")
+    # Every field of a group is one our CRD (and KubeVela's) keeps.
+    (version,) = crd()["spec"]["versions"]
+    assert _written(out) <= _fields(version["schema"]["openAPIV3Schema"]["properties"]["status"])
