@@ -56,7 +56,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "cluster"))
 
-import member as cluster_member  # noqa: E402 (tests/cluster: the launcher, loaded once)
+import member as cluster_member  # type: ignore[import-not-found]  # noqa: E402 (tests/cluster)
 
 from pyvela._controller.crd import API_VERSION, crd  # noqa: E402
 
@@ -73,7 +73,7 @@ AUDIT_POLICY = {
 }
 
 
-class BenchPlane(L.ControlPlane):  # type: ignore[misc]
+class BenchPlane(L.ControlPlane):  # type: ignore[misc,name-defined]
     """The test control plane, with the controller's own token audited and faster
     controller-manager and scheduler clients."""
 
@@ -98,7 +98,7 @@ class BenchPlane(L.ControlPlane):  # type: ignore[misc]
         return super()._spawn(name, args)
 
     def controller_kubeconfig(self) -> Path:
-        path = self.workdir / "controller-kubeconfig"
+        path = Path(self.workdir) / "controller-kubeconfig"
         cluster_member.write_kubeconfig(
             path, "bench", self.server, (self.workdir / "pki" / "ca.crt").read_bytes(), self.controller_token
         )
@@ -106,7 +106,7 @@ class BenchPlane(L.ControlPlane):  # type: ignore[misc]
 
     @property
     def audit_log(self) -> Path:
-        return self.workdir / "audit.log"
+        return Path(self.workdir) / "audit.log"
 
 
 # --------------------------------------------------------------------------- the apps
