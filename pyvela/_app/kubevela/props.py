@@ -118,9 +118,21 @@ def _kwargs(
             **context,
         )
     out: dict[str, Any] = {}
+    keys_of: dict[str, Any] = {}
     for key, child in node.entries():
         name = field_for(key, fields)
         shown = f"{path}.{key}" if path else str(key)
+        if name is not None and name in keys_of:  # imagePullPolicy and image_pull_policy: one would be lost
+            raise ParameterError(
+                f"{key!r} and {keys_of[name]!r} are the same property ({camel(name)!r}) given twice",
+                where=node.key_where(key),
+                parameter=shown,
+                got=f"{keys_of[name]!r} at line {node.key_where(keys_of[name]).line}",
+                fix=f"keep one of them (KubeVela's name is {camel(name)!r})",
+                **context,
+            )
+        if name is not None:
+            keys_of[name] = key
         if name is None:
             known = [camel(n) for n in fields]
             close = difflib.get_close_matches(str(key), known, n=1)

@@ -84,9 +84,19 @@ def build_workflow(
         (sub, s) for s in nodes for sub in items(s.get("subSteps"), "subSteps")
     ]
     defs: dict[str, StepDefinition[Any, Any, Any]] = {}
+    seen: dict[str, Node] = {}
     for s, _parent in flat:
         keys(s, _STEP_KEYS, "a workflow step", step=s.value.get("name") if s.is_map else None)
         step = string(s.get("name"), "a step's name", s.where)
+        if step in seen:  # steps (and groups) are told apart by name: outputs, status.<step>, the graph
+            raise AppError(
+                f"two workflow steps are named {step!r}",
+                where=s.key_where("name"),
+                step=step,
+                got=f"first at {seen[step].key_where('name')}",
+                fix="rename one of them",
+            )
+        seen[step] = s
         if s.value.get("type") == "step-group":
             continue
         definition = lookup(catalogue, "step", s.get("type"), s.where, step=step)

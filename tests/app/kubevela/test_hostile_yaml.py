@@ -10,7 +10,7 @@ import pytest
 from pyvela import load_app
 from pyvela._app.kubevela.marked import MAX_DEPTH, load_documents
 from pyvela._app.render import render_app
-from pyvela.errors import AppLoadError, RenderError
+from pyvela.errors import AppError, AppLoadError, ParameterError, RenderError
 from tests.app.kubevela.conftest import WriteYaml, line_of
 
 HEAD = """\
@@ -117,3 +117,43 @@ def test_a_definitions_own_render_error_names_the_trait_line(write_yaml: WriteYa
         str(path),
         line_of(path, "type: json-patch"),
     )
+
+
+def test_a_property_in_camel_and_snake_case_at_once_is_refused(write_yaml: WriteYaml) -> None:
+    path = write_yaml(
+        HEAD
+        + """\
+  components:
+    - name: one
+      type: webservice
+      properties:
+        image: nginx
+        imagePullPolicy: Always
+        image_pull_policy: Never
+"""
+    )
+    with pytest.raises(ParameterError) as info:
+        load_app(path, defs=[])
+    err = info.value
+    assert "same property ('imagePullPolicy') given twice" in err.message
+    assert err.where is not None and err.where.line == line_of(path, "image_pull_policy:")
+    assert f"line {line_of(path, 'imagePullPolicy:')}" in (err.got or "")
+
+
+def test_two_workflow_steps_of_one_name_are_refused(write_yaml: WriteYaml) -> None:
+    path = write_yaml(
+        HEAD
+        + """\
+  components:
+    - {name: one, type: webservice, properties: {image: nginx}}
+  workflow:
+    steps:
+      - {name: go, type: apply-component, properties: {component: one}}
+      - {name: go, type: suspend, properties: {duration: 1s}}
+"""
+    )
+    with pytest.raises(AppError) as info:
+        load_app(path, defs=[])
+    err = info.value
+    assert err.message == "two workflow steps are named 'go'"
+    assert err.where is not None and err.where.line == line_of(path, "type: suspend")
