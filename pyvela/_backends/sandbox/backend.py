@@ -18,7 +18,7 @@ from pyvela._backends.pods import POD_OWNERS, selector_of
 from pyvela._backends.protocol import Readiness, ReadinessRule
 from pyvela._backends.sandbox import admission as _admission
 from pyvela._backends.sandbox import immutable as _immutable
-from pyvela._backends.sandbox import simevents
+from pyvela._backends.sandbox import rolloutevents, simevents
 from pyvela._backends.sandbox.children import reconcile
 from pyvela._backends.sandbox.cluster import (
     install_crd,
@@ -242,7 +242,7 @@ class Sandbox(SandboxPodIO, SandboxPatch):
             if all(have.get(k) == v for k, v in (labels or {}).items()):
                 out.append(row.to_obj())
         if (info.group, info.kind) == ("", "Event") and not labels:  # what its controllers recorded
-            out += simevents.listed(self.list, namespace)
+            out += simevents.listed(self.list, namespace, rolloutevents.listed(self._store, namespace))
         return out
 
     def batch(self) -> AbstractContextManager[None]:

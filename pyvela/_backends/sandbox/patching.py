@@ -86,12 +86,19 @@ class SandboxPatch:
 
 
 def _operator(current: Any, asked: Mapping[str, Any], now: float) -> dict[str, Any]:
+    # The times are for the Events the controller would record (``rolloutevents``).
     operator = dict(current) if isinstance(current, Mapping) else {}
     if "abort" in asked:
         operator["abort"] = asked["abort"] is True
-        if asked["abort"] is not True:
+        if asked["abort"] is True:
+            operator["aborted"] = now
+        else:
             operator.pop("promoted", None)  # a retry starts the steps again
+            operator.pop("full", None)
+            if operator.get("aborted") is not None:
+                operator["retried"] = now
     cleared = "pauseConditions" in asked and asked["pauseConditions"] is None
     if cleared or asked.get("promoteFull") is True or "currentStepIndex" in asked:
         operator["promoted"] = now
+        operator["full"] = asked.get("promoteFull") is True
     return operator

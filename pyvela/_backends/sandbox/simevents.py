@@ -30,7 +30,7 @@ SOURCES = (
 NODE_HOST = "sandbox-node"
 
 
-def _event(
+def event(
     obj: Mapping[str, Any], reason: str, message: str, at: str, source: str, warning: bool = False
 ) -> Obj:
     meta = m(obj.get("metadata"))
@@ -72,7 +72,7 @@ def pod_events(pod: Mapping[str, Any]) -> list[Obj]:
     start = str(status.get("startTime") or _created(pod))
     node = str(spec.get("nodeName") or NODE_HOST)
     out = [
-        _event(
+        event(
             pod,
             "Scheduled",
             f"Successfully assigned {meta.get('namespace')}/{meta.get('name')} to {node}",
@@ -84,23 +84,23 @@ def pod_events(pod: Mapping[str, Any]) -> list[Obj]:
         cs = m(cs)
         name, image, state = cs.get("name"), cs.get("image"), m(cs.get("state"))
         waiting, running, done = m(state.get("waiting")), m(state.get("running")), m(state.get("terminated"))
-        out.append(_event(pod, "Pulling", f'Pulling image "{image}"', start, "kubelet"))
+        out.append(event(pod, "Pulling", f'Pulling image "{image}"', start, "kubelet"))
         if waiting.get("reason") == "ImagePullBackOff":
             why = f'Failed to pull image "{image}": the sandbox simulates an image that cannot be pulled'
             out += [
-                _event(pod, "Failed", why, start, "kubelet", warning=True),
-                _event(pod, "Failed", "Error: ErrImagePull", start, "kubelet", warning=True),
-                _event(pod, "BackOff", f'Back-off pulling image "{image}"', start, "kubelet"),
-                _event(pod, "Failed", "Error: ImagePullBackOff", start, "kubelet", warning=True),
+                event(pod, "Failed", why, start, "kubelet", warning=True),
+                event(pod, "Failed", "Error: ErrImagePull", start, "kubelet", warning=True),
+                event(pod, "BackOff", f'Back-off pulling image "{image}"', start, "kubelet"),
+                event(pod, "Failed", "Error: ImagePullBackOff", start, "kubelet", warning=True),
             ]
             continue
         began = str(running.get("startedAt") or done.get("startedAt") or "")
         if not began:
             continue  # still ContainerCreating: only the pull has begun
         out += [
-            _event(pod, "Pulled", f'Successfully pulled image "{image}"', began, "kubelet"),
-            _event(pod, "Created", f"Created container: {name}", began, "kubelet"),
-            _event(pod, "Started", f"Started container {name}", began, "kubelet"),
+            event(pod, "Pulled", f'Successfully pulled image "{image}"', began, "kubelet"),
+            event(pod, "Created", f"Created container: {name}", began, "kubelet"),
+            event(pod, "Started", f"Started container {name}", began, "kubelet"),
         ]
     return out
 
@@ -129,7 +129,7 @@ def workload_events(obj: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -
             rs = message.split('"')[1]
             replicas = m(obj.get("spec")).get("replicas", 1)
             msg = f"Scaled up replica set {rs} from 0 to {replicas}"
-            out.append(_event(obj, "ScalingReplicaSet", msg, _created(obj), "deployment-controller"))
+            out.append(event(obj, "ScalingReplicaSet", msg, _created(obj), "deployment-controller"))
         return out
     controller = {
         "ReplicaSet": "replicaset-controller",
@@ -146,15 +146,15 @@ def workload_events(obj: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -
             if kind == "StatefulSet"
             else f"Created pod: {pod_name}"
         )
-        out.append(_event(obj, "SuccessfulCreate", msg, _created(pod), controller))
+        out.append(event(obj, "SuccessfulCreate", msg, _created(pod), controller))
     if kind == "Job":
         for c in (m(c) for c in status.get("conditions") or []):
             at = str(c.get("lastTransitionTime") or "")
             if c.get("type") == "Complete" and c.get("status") == "True":
-                out.append(_event(obj, "Completed", "Job completed", at, controller))
+                out.append(event(obj, "Completed", "Job completed", at, controller))
             elif c.get("type") == "Failed" and c.get("status") == "True":
                 out.append(
-                    _event(obj, str(c.get("reason")), str(c.get("message")), at, controller, warning=True)
+                    event(obj, str(c.get("reason")), str(c.get("message")), at, controller, warning=True)
                 )
     return out
 
@@ -168,6 +168,14 @@ def simulated_events(objects: Mapping[str, list[Obj]]) -> list[Obj]:
     return sorted(out, key=lambda e: str(e["lastTimestamp"]))  # stable: in the order they happened
 
 
-def listed(list_objects: Callable[[str, str, str | None], list[Obj]], namespace: str | None) -> list[Obj]:
-    """The simulated Events in ``namespace`` (all when None), from the objects ``list_objects`` lists."""
-    return simulated_events({kind: list_objects(av, kind, namespace) for av, kind in SOURCES})
+def listed(
+    list_objects: Callable[[str, str, str | None], list[Obj]],
+    namespace: str | None,
+    more: Iterable[Obj] = (),
+) -> list[Obj]:
+    """The simulated Events in ``namespace`` (all when None), from the objects ``list_objects``
+    lists, with ``more`` (the Argo Rollouts controller's: ``rolloutevents``), oldest first."""
+    out = simulated_events({kind: list_objects(av, kind, namespace) for av, kind in SOURCES})
+    if more:
+        out = sorted([*out, *more], key=lambda e: str(e["lastTimestamp"]))
+    return out
