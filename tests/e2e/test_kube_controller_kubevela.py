@@ -6,11 +6,13 @@ and writes token/ca.crt/namespace to a directory the controller reads
 127.0.0.1. A KubeVela `core.oam.dev/v1beta1` Application is created (suspended at a step,
 resumed as `vela workflow resume` does), drifted, updated and deleted through the finalizer; its status is in
 KubeVela's shape throughout, and no request of the controller is refused (least privilege).
+The same for pyvela's own Application (the default mode) with its manifests' ClusterRole.
 Every wait has a deadline; the controller is always stopped."""
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import subprocess
@@ -31,6 +33,7 @@ from test_kube_support import ROOT, Seed
 
 from pyvela._backends.kube.backend import KubeBackend
 from pyvela._backends.kube.incluster import DIR_ENV
+from pyvela._controller import crd as pyvela_crd
 from pyvela._controller.kubevela import CRD_NAME, KIND, KUBEVELA
 from pyvela._controller.kubevela_crd import crd
 from pyvela._core.objects import ObjectRef
@@ -79,15 +82,18 @@ def _pyvela(seed: Seed, *args: str) -> str:
     return proc.stdout
 
 
-def _service_account(seed: Seed, kube: KubeBackend, folder: Path) -> tuple[str, list[ObjectRef]]:
+def _service_account(
+    seed: Seed, kube: KubeBackend, folder: Path, mode: list[str]
+) -> tuple[str, list[ObjectRef]]:
     """A ServiceAccount bound to the ClusterRole of `controller manifests --kubevela` (renamed:
     cluster-scoped, shared with the team's other tests), and its token, CA and namespace files."""
     ns = support.new_namespace(kube, "kvsa")
     listing = json.loads(
-        _pyvela(seed, "controller", "manifests", "--kubevela", "--install-namespace", ns, "-o", "json")
+        _pyvela(seed, "controller", "manifests", *mode, "--install-namespace", ns, "-o", "json")
     )
     objects = {o["kind"]: o for o in listing["items"]}
-    assert "CustomResourceDefinition" not in objects  # vela-core's CRD is not ours to ship
+    if mode:
+        assert "CustomResourceDefinition" not in objects  # vela-core's CRD is not ours to ship
     name = f"pyvela-controller-{ns}"
     role, binding = objects["ClusterRole"], objects["ClusterRoleBinding"]
     role["metadata"]["name"] = binding["metadata"]["name"] = binding["roleRef"]["name"] = name
@@ -127,16 +133,12 @@ def _service_account(seed: Seed, kube: KubeBackend, folder: Path) -> tuple[str, 
     return str(cluster["server"]), refs
 
 
-@pytest.fixture(scope="module")
-def world(
-    seed: Seed, kube: KubeBackend, tmp_path_factory: pytest.TempPathFactory
+@contextlib.contextmanager
+def in_cluster_controller(
+    seed: Seed, kube: KubeBackend, home: Path, mode: list[str], apps_ns: str
 ) -> Iterator[dict[str, Any]]:
-    if kube.get(CRD_REF) is None:  # a cluster without vela-core: our minimal CRD (prunes as KubeVela's)
-        kube.apply(crd())
-    wait_for("the CRD to be established", lambda: _established(kube), 60)
-    apps_ns = support.new_namespace(kube, "kvapp")
-    home = tmp_path_factory.mktemp("kubevela")
-    server, cleanup = _service_account(seed, kube, home / "serviceaccount")
+    """The controller as a process with the service account's credentials only (no kubeconfig)."""
+    server, cleanup = _service_account(seed, kube, home / "serviceaccount", mode)
     url = urlsplit(server)
     assert url.hostname == "127.0.0.1", server  # never a Service or pod IP
     env = {k: v for k, v in seed.env.items() if not k.startswith("KUBECONFIG")}
@@ -147,16 +149,7 @@ def world(
     }
     log = home / "controller.log"
     LOGS.append(log)
-    argv = [
-        sys.executable,
-        "-m",
-        "pyvela",
-        "controller",
-        "--in-cluster",
-        "--kubevela",
-        "--namespace",
-        apps_ns,
-    ]
+    argv = [sys.executable, "-m", "pyvela", "controller", "--in-cluster", *mode, "--namespace", apps_ns]
     argv += ["--resync", "20s", "--debounce", "1s", "--bind", "127.0.0.1:0"]
     out = log.open("w")
     proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True)
@@ -171,8 +164,9 @@ def world(
                 proc.kill()
                 proc.wait(timeout=15)
         out.close()
-        for app in _apps(kube, apps_ns):  # a controller that died leaves its finalizer
-            ref = _ref(apps_ns, app["metadata"]["name"])
+        api = API_VERSION if mode else pyvela_crd.API_VERSION
+        for app in _apps(kube, apps_ns, api):  # a controller that died leaves its finalizer
+            ref = ObjectRef(api, KIND, apps_ns, app["metadata"]["name"])
             try:
                 kube.merge_patch(ref, {"metadata": {"finalizers": None}})
                 kube.delete(ref, wait=False)
@@ -182,8 +176,20 @@ def world(
             kube.delete(ref, wait=False)
 
 
-def _established(kube: KubeBackend) -> bool:
-    live = kube.get(CRD_REF) or {}
+@pytest.fixture(scope="module")
+def world(
+    seed: Seed, kube: KubeBackend, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    if kube.get(CRD_REF) is None:  # a cluster without vela-core: our minimal CRD (prunes as KubeVela's)
+        kube.apply(crd())
+    wait_for("the CRD to be established", lambda: _established(kube, CRD_REF), 60)
+    home = tmp_path_factory.mktemp("kubevela")
+    with in_cluster_controller(seed, kube, home, ["--kubevela"], support.new_namespace(kube, "kvapp")) as w:
+        yield w
+
+
+def _established(kube: KubeBackend, ref: ObjectRef) -> bool:
+    live = kube.get(ref) or {}
     return any(
         c.get("type") == "Established" and c.get("status") == "True"
         for c in (live.get("status") or {}).get("conditions") or []
@@ -194,9 +200,9 @@ def _ref(namespace: str, name: str) -> ObjectRef:
     return ObjectRef(API_VERSION, KIND, namespace, name)
 
 
-def _apps(kube: KubeBackend, namespace: str) -> list[Any]:
+def _apps(kube: KubeBackend, namespace: str, api: str = API_VERSION) -> list[Any]:
     try:
-        return kube.list(API_VERSION, KIND, namespace)
+        return kube.list(api, KIND, namespace)
     except Exception:
         return []
 
@@ -354,6 +360,35 @@ def test_a_kubevela_application_in_cluster(world: dict[str, Any], seed: Seed, ku
     assert kube.get(ObjectRef("apps/v1", "Deployment", ns, "web")) is None
     assert kube.get(ObjectRef("v1", "Secret", ns, "pyvela-app.shop")) is None
     assert "Forbidden" not in world["log"].read_text(), _log()
+
+
+def test_a_pyvela_application_in_cluster(seed: Seed, kube: KubeBackend, tmp_path: Path) -> None:
+    """The default mode with a service account bound to `controller manifests`' ClusterRole."""
+    ref = ObjectRef("apiextensions.k8s.io/v1", "CustomResourceDefinition", "", pyvela_crd.CRD_NAME)
+    kube.apply(pyvela_crd.crd())
+    wait_for("pyvela's CRD to be established", lambda: _established(kube, ref), 60)
+    ns = support.new_namespace(kube, "pvapp")
+    with in_cluster_controller(seed, kube, tmp_path, [], ns) as w:
+        app = _app(ns, steps=[STEPS[0], STEPS[2]])
+        app["apiVersion"] = pyvela_crd.API_VERSION
+        mine = ObjectRef(pyvela_crd.API_VERSION, KIND, ns, "shop")
+        kube.create(app)
+        status = wait_for(
+            "the app to succeed",
+            lambda: (
+                (st := dict((kube.get(mine) or {}).get("status") or {})).get("phase") == "succeeded" and st
+            ),
+            240,
+            w["proc"],
+        )
+        assert status["revision"] == 1 and status["ready"] == "3/3", status
+        counts = _requests(_metrics(w["log"]))
+        assert not {k: v for k, v in counts.items() if k[2] in ("401", "403")}, counts
+        assert counts.get(("PATCH", "applications.pyvela.dev/status", "200"), 0) >= 1, counts
+        kube.delete(mine, wait=False)
+        wait_for("the Application to be gone", lambda: kube.get(mine) is None, 120, w["proc"])
+        assert kube.get(ObjectRef("apps/v1", "Deployment", ns, "web")) is None
+        assert "Forbidden" not in w["log"].read_text(), _log()
 
 
 def test_sigterm_stops_the_controller(world: dict[str, Any]) -> None:
