@@ -56,6 +56,8 @@ def test_a_missing_piece_is_one_message(tmp_path: Path, missing: str) -> None:
         service_account(environ)
     text = str(err.value)
     assert (missing if missing != "host" else "KUBERNETES_SERVICE_HOST") in text and TOKEN not in text
+    if missing != "host":  # the path is said (not taken for a credential by the redaction)
+        assert str(tmp_path / missing) in text
     assert DIR_ENV in (err.value.fix or "")
 
 

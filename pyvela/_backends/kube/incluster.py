@@ -61,7 +61,8 @@ def service_account(environ: Mapping[str, str] | None = None) -> ServiceAccount:
     token, ca, ns = folder / "token", folder / "ca.crt", folder / "namespace"
     for file in (token, ca):
         if not file.is_file():
-            raise _error(f"the service account has no {file.name}: {file} does not exist")
+            # Said without "token:" (the errors' redaction would hide the path as a credential).
+            raise _error(f"the service account's {file.name} file does not exist ({file})")
     namespace = ns.read_text().strip() if ns.is_file() else None
     # IPv6 addresses are bracketed in a URL (as Go's net.JoinHostPort).
     netloc = f"[{host}]:{port}" if ":" in host or "%" in host else f"{host}:{port}"
