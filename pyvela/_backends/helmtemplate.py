@@ -72,6 +72,11 @@ class _Redact(Redactor):
         return _USERINFO.sub(r"\1***@", super().__call__(text))
 
 
+def _said(exc: PyvelaError) -> str:
+    """The error on one line: its message and, in brackets, the fix."""
+    return exc.message + (f" (fix: {exc.fix})" if exc.fix else "")
+
+
 def _redact(text: str) -> str:
     return _Redact()(text)
 
@@ -93,7 +98,7 @@ def template(
     try:
         spec = HelmSpec.of(release)
     except ClusterError as exc:
-        return Templated(note=f"{where}: {exc}", failed=True)
+        return Templated(note=f"{where}: {_said(exc)}", failed=True)
     if spec.secret_ref is not None and get is None:
         return Templated(
             note=f"{where}: its chart repository needs credentials from the Secret "
@@ -114,7 +119,7 @@ def template(
         if spec.secret_ref is not None and get is not None:
             credentials = repo_credentials(get, *spec.secret_ref, where)  # never in a message
     except ClusterError as exc:
-        return Templated(note=str(exc), failed=True)
+        return Templated(note=_said(exc), failed=True)
     try:
         helm = find_helm(environ)
     except ClusterError:

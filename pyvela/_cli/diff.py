@@ -140,7 +140,8 @@ def diff_app(
         elif not exists and ref.kind not in CLUSTER_SCOPED:
             after = desired or obj  # nothing to dry-run against: the namespace comes with the deploy
         else:
-            after = target.apply(desired or obj, dry_run=True)
+            # helm, not pyvela, writes a chart's objects: the fields it owns are no conflict.
+            after = target.apply(desired or obj, dry_run=True, force=ro.output == "chart")
         item = _item(ref, ro.component, live, after, show_secrets=show_secrets)
         if patched:
             item["note"] = "with the step's workload patch from the live revision"
