@@ -71,6 +71,8 @@ def cmd_clusters(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from pyvela._cli.consoles import PipeConsole
+
     table = Table("cluster", "kind", "labels", "reachable", "where", box=None, header_style="bold")
     for row in rows:
         labels = ", ".join(f"{k}={v}" for k, v in sorted(row["labels"].items()))
@@ -81,5 +83,5 @@ def cmd_clusters(args: argparse.Namespace) -> int:
             ("yes: " if row["reachable"] else "NO: ") + row["message"],
             row["location"],
         )
-    Console(highlight=False, width=None if Console().is_terminal else 200).print(table)
+    PipeConsole(highlight=False, width=None if Console().is_terminal else 200).print(table)
     return 0

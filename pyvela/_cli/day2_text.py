@@ -9,10 +9,12 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from pyvela._cli.consoles import PipeConsole
+
 
 def console() -> Console:
     # Logs (CI, pipes) get long lines rather than rich's 80-column wrapping.
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    return PipeConsole(highlight=False, width=None if sys.stdout.isatty() else 200)
 
 
 def _ref(node: Mapping[str, Any]) -> str:

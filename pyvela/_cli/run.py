@@ -128,7 +128,7 @@ class ReaderGone:
 
 
 def _console(stderr: bool, *, run: bool = False) -> Any:
-    from rich.console import Console
+    from pyvela._cli.consoles import PipeConsole as Console
 
     stream = sys.stderr if stderr else sys.stdout
     # Logs (CI, pipes) get long lines rather than rich's 80-column wrapping.
