@@ -282,7 +282,12 @@ def _origin(exc: BaseException) -> Location | None:
     """The line that raised: a syntax error's own line, else the deepest frame outside importlib."""
     if isinstance(exc, SyntaxError) and exc.filename:
         return Location(exc.filename, exc.lineno or 0)
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<frozen ")]
+    machinery = str(Path(importlib.__file__ or "").parent)  # import_module's own frame is no one's line
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if not f.filename.startswith(("<frozen ", machinery))
+    ]
     if not frames or frames[-1].filename == __file__:
         return None
     return Location(frames[-1].filename, frames[-1].lineno or 0)

@@ -309,6 +309,11 @@ def _target_args(p: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
+    import os
+
+    if not {"", ".", os.getcwd()} & set(sys.path):
+        # The `pyvela` script sees the working directory's modules (--defs) as `python -m pyvela` does.
+        sys.path.insert(0, os.getcwd())
     try:
         args = _parser().parse_args(argv)
     except BrokenPipeError:  # `pyvela --help | head`
