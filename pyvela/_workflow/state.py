@@ -26,6 +26,7 @@ from typing import Any, Literal
 from pyvela._backends.protocol import Backend
 from pyvela._core.leases import held_by
 from pyvela._core.objects import LABEL_APP, LABEL_MANAGED_BY, MANAGER, Obj, ObjectRef
+from pyvela._workflow.inventory import in_batch
 from pyvela._workflow.record import LABEL_STATE_OF, PART_TYPE, Layout, dumps, part_object, part_ref, read_part
 from pyvela.errors import AlreadyExistsError, ConflictError, LockedError, StateError
 
@@ -160,6 +161,11 @@ class StateStore:
             self._changed.update(changed)
             hint = self._changed
         index, used = self._layout.index(record, hint)
+        # One transaction where the backend has them (the sandbox): a save costs one commit,
+        # not one per part, and a kill keeps all of it or none of it.
+        in_batch(self.backend, self._write_all, index, used)
+
+    def _write_all(self, index: dict[str, Any], used: set[str]) -> None:
         for name, raw in self._layout.new.items():
             self._parts[name] = self._write(part_object(self.ref, self.app, name, raw), self._parts.get(name))
         self._resource_version = self._write(encode(index, self.app, self.ref), self._resource_version)

@@ -120,3 +120,15 @@ def test_state_writes_grow_linearly_with_the_steps(tmp_path: Path, monkeypatch: 
     # save made them grow fourfold. How many steps end in one scheduling round (so share a
     # save) depends on the machine's load, which moved the ratio up to 2.84 on a busy machine.
     assert written2 <= 3.2 * written, (written, written2)
+
+
+def test_a_save_of_many_parts_is_one_sandbox_transaction(tmp_path: Path) -> None:
+    box = Sandbox(tmp_path)
+    try:
+        store = StateStore(box, APP, "default")
+        before = box._store.writes
+        store.save(seed_record(3 * CHUNK, 2))
+        assert store.writes > 10  # parts and the index ...
+        assert box._store.writes == before + 1  # ... in one commit
+    finally:
+        box.close()
