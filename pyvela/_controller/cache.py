@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -89,26 +90,53 @@ def _ref(body: Mapping[str, Any]) -> ObjectRef:
 
 
 class WatchCache:
-    """Owned objects as their watch last delivered them (thread-safe; fed by the operator)."""
+    """Owned objects as their watch last delivered them (thread-safe; fed by the operator).
 
-    def __init__(self) -> None:
-        self._objects: dict[ObjectRef, Obj] = {}
+    A watch resumes from its last resourceVersion, so it misses nothing, except when it is
+    listed again (kopf does after the server said "410 Gone", and when a new term starts): an
+    object deleted in between has no DELETED event. A listing that delivers objects already
+    here is such a relisting; what it did not deliver again is not trusted after it (read
+    from the server, which says whether it is gone).
+    """
+
+    #: Listed objects this long after a relisting began start another (relistings are rare).
+    RELIST_WINDOW = 300.0
+
+    def __init__(self, clock: Any = time.monotonic) -> None:
+        self._objects: dict[ObjectRef, tuple[float, Obj]] = {}
+        self._relisted: dict[tuple[str, str], float] = {}
+        self._clock = clock
         self._lock = threading.Lock()
 
-    def put(self, body: Mapping[str, Any]) -> None:
+    def put(self, body: Mapping[str, Any], *, listed: bool = False) -> None:
+        """``listed``: the object came from a listing (kopf's event type None), not a change."""
         obj = dict(body)
         meta = dict(body.get("metadata") or {})
         obj["metadata"] = {k: v for k, v in meta.items() if k not in _DROPPED_META}
+        ref = _ref(obj)
+        kind = (ref.api_version, ref.kind)
         with self._lock:
-            self._objects[_ref(obj)] = obj
+            now = self._clock()
+            if listed and ref in self._objects and now - self._relisted.get(kind, -1e18) > self.RELIST_WINDOW:
+                self._relisted[kind] = now
+            self._objects[ref] = (now, obj)
 
     def drop(self, body: Mapping[str, Any]) -> None:
+        self.forget(_ref(body))
+
+    def forget(self, ref: ObjectRef) -> None:
         with self._lock:
-            self._objects.pop(_ref(body), None)
+            self._objects.pop(ref, None)
 
     def get(self, ref: ObjectRef) -> Obj | None:
         with self._lock:
-            return self._objects.get(ref)
+            entry = self._objects.get(ref)
+            if entry is None:
+                return None
+            stamp, obj = entry
+            if stamp < self._relisted.get((ref.api_version, ref.kind), -1e18):
+                return None  # not delivered again by the latest listing: perhaps gone
+            return obj
 
     def __len__(self) -> int:
         return len(self._objects)
@@ -200,6 +228,8 @@ class Reads:
         live = self.backend.get(ref)
         self._read[ref] = live
         self.cached.discard(ref)
+        if live is None and self.cache is not None:
+            self.cache.forget(ref)  # gone: a watch that missed its deletion no longer says otherwise
         return live
 
     def __getattr__(self, name: str) -> Any:

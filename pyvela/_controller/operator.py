@@ -203,7 +203,7 @@ class Controller:
                 cache.drop(body)
         else:
             if cache is not None:  # before the wake-up: the reconcile it causes sees this version
-                cache.put(body)
+                cache.put(body, listed=event_type is None)
             digest = essence(body)
             first = uid not in self._seen
             if self._seen.get(uid) == digest:

@@ -247,3 +247,33 @@ def test_the_operator_feeds_the_watch_cache(reconciler: Reconciler, box: Sandbox
     assert cached is not None and "managedFields" not in cached["metadata"]  # the bulk is not kept
     controller.owned_changed(live, "DELETED")
     assert reconciler.cache.get(deployment()) is None
+
+
+def test_after_a_relisting_what_it_did_not_deliver_again_is_read_from_the_server(
+    reconciler: Reconciler, counting: Counting, box: Sandbox
+) -> None:
+    clock = [1000.0]
+    reconciler.cache = WatchCache(clock=lambda: clock[0])
+    reconciler.reconcile(body())
+    for obj in owned(box):
+        reconciler.cache.put(obj, listed=True)  # the first listing
+    gone = ObjectRef("v1", "Service", NS, "shop-api")
+    box.delete(gone)  # while the watch was lost: no DELETED event comes
+    clock[0] += 60
+    for obj in owned(box):  # kopf lists again (after "410 Gone", or a new term)
+        reconciler.cache.put(obj, listed=True)
+    assert reconciler.cache.get(gone) is None and reconciler.cache.get(deployment()) is not None
+    outcome = reconciler.reconcile(body())
+    assert [(str(d.ref), change) for d, change in outcome.corrected] == [("Service team/shop-api", "created")]
+
+
+def test_a_listing_of_new_objects_is_no_relisting_and_fresh_forgets_what_is_gone(box: Sandbox) -> None:
+    cache = WatchCache()
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"namespace": NS, "name": "a"}}
+    cache.put(service, listed=True)
+    cache.put({**service, "metadata": {"namespace": NS, "name": "b"}}, listed=True)
+    assert cache.get(ObjectRef("v1", "Service", NS, "a")) is not None  # both from one first listing
+    reads = Reads(box, cache)
+    assert reads.get(ObjectRef("v1", "Service", NS, "a")) is not None  # served from the cache
+    assert reads.fresh(ObjectRef("v1", "Service", NS, "a")) is None  # the sandbox has no such Service
+    assert cache.get(ObjectRef("v1", "Service", NS, "a")) is None and len(cache) == 1
