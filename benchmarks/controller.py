@@ -382,7 +382,7 @@ def run(
             raise SystemExit(f"timed out: {ready} of {n} ready")
         if ctl.proc.poll() is not None:
             raise SystemExit(f"the controller exited ({ctl.proc.returncode}): see {ctl.log}")
-        time.sleep(2.0)
+        time.sleep(max(2.0, n / 100))  # a listing of 1,000 statuses is work for the API server too
     all_ready = time.monotonic() - t0
     print(f"all {n} ready after {all_ready:.1f}s", flush=True)
     settled = quiet(ctl, settle=8.0, timeout=600)
