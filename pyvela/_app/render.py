@@ -219,8 +219,8 @@ _SHAPES: tuple[tuple[tuple[str, ...], type], ...] = (
 )
 
 
-def _count(value: Any) -> int:
-    return sys.getrefcount(value)
+# Called directly (not through a function of ours): one Python call less per adopted node.
+_count = sys.getrefcount
 
 
 def _calibrate() -> int | None:
