@@ -164,6 +164,7 @@ def validate(app: Application, catalogue: Catalogue) -> Plan:
                     component=c.name,
                     expected=", ".join(kinds),
                     got=c.definition.workload.kind,
+                    fix=f"attach it to a component whose workload is a {' or '.join(kinds)}, or remove it",
                 )
     for p in app.policies:
         catalogue.require(p.definition, where=p.where)
@@ -295,6 +296,7 @@ def _plan(app: Application, wf: Workflow, catalogue: Catalogue, components: set[
                     parameter=param,
                     expected="one of " + ", ".join(sorted(components)),
                     got=repr(comp),
+                    fix=f"name a component of the app: {', '.join(map(repr, sorted(components)))}",
                 )
         catalogue.require(ps.use.definition, where=ps.use.where, step=name)
         final[name] = _planned(ps.use, resolved, ps.condition, ps.timeout, ps.group)  # not evolve: faster
@@ -329,6 +331,7 @@ def _probe_conditions(steps: Mapping[str, PlannedStep]) -> None:
                 step=name,
                 expected="one of " + ", ".join(exc.known),
                 got=repr(exc.name),
+                fix=f"ask about a step of the workflow: {', '.join(map(repr, exc.known))}",
             ) from None
         except Exception:
             continue

@@ -92,6 +92,7 @@ def load_app(path: str | Path, *, defs: Sequence[str] | None = None, attribute: 
                 where=Location(str(file), 1),
                 expected=f"{attribute} = pyvela.Application(...) (or a KubeVela Application .yaml)",
                 got=type(found).__name__ if found is not None else "nothing",
+                fix=f'add `{attribute} = Application("name", components=[...])` at the module\'s top level',
             )
         app = found
         modules: list[Any] = list(names)
@@ -169,8 +170,10 @@ def import_error(file: Path, exc: BaseException) -> AppLoadError:
         fix = "an app module only defines `app` (and its components and steps); remove the exit"
     elif isinstance(exc, SyntaxError):
         message = f"importing the app failed: SyntaxError: {exc.msg}"
+        fix = "correct the Python syntax at that line"
     else:
         message = f"importing the app failed: {type(exc).__name__}: {exc}"
+        fix = "the app module must import cleanly: fix what raised there (`python FILE` shows the traceback)"
         if isinstance(exc, TypeError) and "Application.__init__()" in str(exc):
             fix = "Application(name, components=[...], workflow=[...], policies=[...], namespace=...)"
     return AppLoadError(

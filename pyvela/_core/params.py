@@ -247,6 +247,7 @@ def build_params(
                 parameter=name,
                 expected=type_name(tp),
                 got=describe_value(value),
+                fix=f"pass {name}= a {type_name(tp)}",
                 **context,
             )
     try:
