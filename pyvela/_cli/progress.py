@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
+from rich.control import strip_control_codes
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
@@ -74,15 +75,17 @@ class Progress:
                     row["detail"] = event.message
             line = self._line(event)
         if line is not None:
+            text, style = line
             if self._plain:
-                # Plain logs: rich's layout per line cost more than the deploy of a component.
-                self.console.file.write(line.plain + "\n")
+                # Plain logs: rich's layout per line cost more than the deploy of a component;
+                # control codes stripped as a Text strips them, without building one.
+                self.console.file.write(strip_control_codes(text) + "\n")
             else:
-                self.console.print(line, highlight=False)
+                self.console.print(Text(text, style=style), highlight=False)
         # The live table refreshes itself 8 times a second: redrawing it for every event made
         # the cost of a run grow with the square of its steps.
 
-    def _line(self, event: Event) -> Text | None:
+    def _line(self, event: Event) -> tuple[str, str] | None:
         stamp = f"{time.monotonic() - self._t0:6.2f}s"
         who = f"{event.step}: " if event.step else ""
         if event.kind in (
@@ -96,16 +99,14 @@ class Progress:
             "run-started",
             "guardrail",
         ):
-            return Text(f"{stamp} {who}{event.message}", style="dim" if event.kind == "applied" else "")
+            return f"{stamp} {who}{event.message}", "dim" if event.kind == "applied" else ""
         if event.kind == "waiting" and not self._terminal:
-            return Text(f"{stamp} {who}{event.message}")
+            return f"{stamp} {who}{event.message}", ""
         if event.kind == "step-finished" and not self._terminal:
             phase = event.data.get("phase", "")
-            return Text(
-                f"{stamp} {who}{phase} {event.data.get('reason') or ''}".rstrip(), style=STYLE.get(phase, "")
-            )
+            return f"{stamp} {who}{phase} {event.data.get('reason') or ''}".rstrip(), STYLE.get(phase, "")
         if event.kind == "step-started" and not self._terminal:
-            return Text(f"{stamp} {who}running ({event.message})")
+            return f"{stamp} {who}running ({event.message})", ""
         return None
 
     def _table(self) -> Table:
