@@ -108,3 +108,16 @@ def test_resource_versions_grow_across_batches_and_processes(tmp_path: Path) -> 
     finally:
         box.close()
         other.close()
+
+
+def test_a_namespace_deleted_inside_a_batch_refuses_the_writes_into_it_after(tmp_path: Path) -> None:
+    # A batch remembers the namespaces it found, so a component's objects ask once: a
+    # deletion in the same batch must make it ask again, as each request on its own would.
+    with Sandbox(tmp_path) as box, box.batch():
+        box.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gone"}})
+        box.apply(cm("a", "gone"))
+        box.delete(ObjectRef("v1", "Namespace", "", "gone"), wait=False)
+        with pytest.raises(NotFoundError, match='namespaces "gone" not found'):
+            box.apply(cm("b", "gone"))
+        box.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gone"}})
+        assert box.apply(cm("c", "gone"))["metadata"]["name"] == "c"

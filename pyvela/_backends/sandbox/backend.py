@@ -22,6 +22,7 @@ from pyvela._backends.sandbox import rolloutevents, simevents
 from pyvela._backends.sandbox.children import reconcile
 from pyvela._backends.sandbox.cluster import (
     install_crd,
+    namespace_exists,
     note_owners,
     owners_of,
     remove,
@@ -55,13 +56,7 @@ from pyvela._backends.sandbox.simutil import iso
 from pyvela._backends.sandbox.store import DB_FILE, Store
 from pyvela._backends.sandbox.waiting import wait_for
 from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, Obj, ObjectRef, deep_copy
-from pyvela.errors import (
-    AlreadyExistsError,
-    ClusterError,
-    ConflictError,
-    NotFoundError,
-    StateError,
-)
+from pyvela.errors import AlreadyExistsError, ClusterError, ConflictError, NotFoundError, StateError
 
 ENV_ROOT = "PYVELA_SANDBOX"
 _Mode = Literal["apply", "create", "replace"]
@@ -325,7 +320,7 @@ class Sandbox(SandboxPodIO, SandboxPatch):
         if not isinstance(namespace, str | None) or not isinstance(name, str | None):
             raise ClusterError(f"{info.kind}: metadata.name and metadata.namespace must be strings")
         key = self._key(info, namespace, name or "")
-        if info.namespaced and not Store.exists(conn, "", "Namespace", "", key[2]):
+        if info.namespaced and not namespace_exists(conn, key[2]):
             raise NotFoundError(
                 f'namespaces "{key[2]}" not found',
                 object=f"{info.kind} {key[2]}/{key[3]}",

@@ -49,6 +49,27 @@ def settle(conn: sqlite3.Connection, row: Row, now: float) -> None:
         Store.save_status(conn, row)
 
 
+#: Per connection inside a batch (``Store._counters`` holds its list then): the namespaces
+#: found to exist in it. A batch holds the database's write lock, so only this connection
+#: can remove one (``remove`` forgets them all); a component's objects ask once, not each.
+_NAMESPACES: dict[sqlite3.Connection, tuple[list[int | None], set[str]]] = {}
+
+
+def namespace_exists(conn: sqlite3.Connection, name: str) -> bool:
+    batch = Store._counters.get(conn)
+    if batch is None:
+        return Store.exists(conn, "", "Namespace", "", name)
+    known = _NAMESPACES.get(conn)
+    if known is None or known[0] is not batch:  # a new batch: nothing known
+        known = _NAMESPACES[conn] = (batch, set())
+    if name in known[1]:
+        return True
+    found = Store.exists(conn, "", "Namespace", "", name)
+    if found:
+        known[1].add(name)
+    return found
+
+
 def view(row: Row, now: float) -> None:
     """Bring ``row``'s status up to ``now`` in memory only (a read-only sandbox stores nothing)."""
     controller = controller_for(row.grp, row.kind)
@@ -104,6 +125,7 @@ def remove_orphaning(conn: sqlite3.Connection, row: Row) -> None:
 
 def remove(conn: sqlite3.Connection, row: Row) -> None:
     if row.grp == "" and row.kind == "Namespace":
+        _NAMESPACES.pop(conn, None)
         if row.name in SYSTEM_NAMESPACES:
             raise ClusterError(
                 f'namespaces "{row.name}" is forbidden: this namespace may not be deleted',
