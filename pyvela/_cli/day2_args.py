@@ -62,6 +62,10 @@ def add_day2(sub: argparse._SubParsersAction, target_args: Callable[[argparse.Ar
     exe.add_argument("cmd", nargs="+", metavar="CMD", help="the command and its arguments (after --)")
     exe.add_argument("-c", "--container", metavar="NAME", help="the container (default: the Pod's first)")
     exe.add_argument("--pod", metavar="NAME", help="this Pod of the component")
+    exe.add_argument(
+        "-o", "--output", choices=("text", "json"), default="text",
+        help="json: once it ends, {pod, container, command, exitCode, stdout, stderr}",
+    )  # fmt: skip
     target_args(exe)
 
     fwd = sub.add_parser(

@@ -195,19 +195,40 @@ def cmd_exec(args: argparse.Namespace) -> int:
         io = pod_io(backend)
         pod = _one_pod(args, backend)
         meta = pod["metadata"]
+        container = _container(args, pod)
+        kept: dict[str, bytearray] = {"stdout": bytearray(), "stderr": bytearray()}
+        as_json = getattr(args, "output", "text") == "json"
 
         def out(stream: str, data: bytes) -> None:
+            if as_json:  # one object once the command ends: its output kept until then
+                kept["stderr" if stream == "stderr" else "stdout"] += data
+                return
             target = sys.stderr if stream == "stderr" else sys.stdout
             target.buffer.write(data)
             target.flush()
 
         sys.stdout.flush()
         try:
-            return io.pod_exec(
-                str(meta["namespace"]), str(meta["name"]), _container(args, pod), args.cmd, out=out
-            )
+            code = io.pod_exec(str(meta["namespace"]), str(meta["name"]), container, args.cmd, out=out)
         except KeyboardInterrupt:
             return EXIT_INTERRUPTED
+        if as_json:
+            import json
+
+            print(
+                json.dumps(
+                    {
+                        "pod": meta["name"],
+                        "namespace": meta["namespace"],
+                        "container": container,
+                        "command": list(args.cmd),
+                        "exitCode": code,
+                        **{k: v.decode("utf-8", "replace") for k, v in kept.items()},
+                    },
+                    indent=2,
+                )
+            )
+        return code
     finally:
         backend.close()
 

@@ -43,7 +43,6 @@ class AppPods:
         if component not in self.components:
             raise NotFoundError(
                 f"app {self.app!r} has no component {component!r}",
-                component=component,
                 expected="one of " + (", ".join(self.components) or "(no components deployed)"),
                 got=component,
                 fix="pick a component from `pyvela status`",

@@ -136,16 +136,15 @@ def rollout_of(backend: Backend, app: str, namespace: str, component: str) -> Ob
     if component not in components:
         raise NotFoundError(
             f"app {app!r} has no component {component!r}",
-            component=component,
             expected="one of " + (", ".join(components) or "(no components deployed)"),
             got=component,
+            fix="pick a component from `pyvela status`",
         )
     refs = [ObjectRef.from_dict(e["ref"]) for e in entries if e.get("component") == component]
     rollouts = [r for r in refs if r.kind == "Rollout" and r.api_version.startswith(GROUP + "/")]
     if not rollouts:
         raise ClusterError(
             f"component {component!r} of app {app!r} has no Argo Rollout",
-            component=component,
             expected="a component whose objects include an argoproj.io Rollout",
             got=", ".join(str(r) for r in refs) or "no objects",
         )

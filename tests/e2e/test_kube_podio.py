@@ -158,6 +158,18 @@ def test_exec_runs_the_command_and_returns_its_output(deployed: tuple[Cli, str])
     done = cli.run("exec", name, "web", "-c", "nope", "--", "true")
     assert done.returncode == 1 and "no container 'nope'" in done.stderr and "sidecar" in done.stderr
 
+    # -o json: one object once the command ends, its output and exit code in it.
+    done = cli.run(
+        "exec", name, "web", "-c", "sidecar", "-o", "json", "--", "sh", "-c", "echo out; echo err >&2"
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["stdout"] == "out\n" and data["stderr"] == "err\n" and data["exitCode"] == 0
+    assert data["container"] == "sidecar" and data["pod"].startswith("web-") and data["command"][0] == "sh"
+    done = cli.run("exec", name, "nope", "-o", "json", "--", "true")
+    assert done.returncode == 1 and json.loads(done.stderr)["error"] == "NotFoundError"  # as every command's
+    assert "web, jobs" in json.loads(done.stderr)["expected"]
+
 
 def test_port_forward_binds_loopback_and_relays_both_ways(deployed: tuple[Cli, str]) -> None:
     cli, name = deployed
