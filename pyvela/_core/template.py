@@ -199,25 +199,88 @@ class _NotLiteral(Exception):
 def _builder(path: str, mtime: float, names: frozenset[str]) -> Builder | None:
     plain = _plain_text(path, mtime)
     if plain is not None:
-        marked = plain[0]
+        source = _plain_source(path, mtime, plain[0])
     else:
         template, _ = _compiled(path, mtime)
-        marked = _render(path, template, {n: _MARK + n for n in names})
-    skeleton = _load(path, marked)
-    try:
-        source = _source(skeleton)
-    except _NotLiteral:
+        source = _source_of(_load(path, _render(path, template, {n: _MARK + n for n in names})), _MARK)
+    if source is None:
         return None  # a marker inside a longer string, a timestamp...: render each time
     # Only repr() of plain literals and subscripts of the values go into the code.
     built: Builder = eval(compile(f"lambda _v: {source}", path, "eval"), {"_c": deep_copy})
     return built
 
 
-def _source(node: Any) -> str:
+def _source_of(skeleton: Obj, mark: str) -> str | None:
+    try:
+        return _source(skeleton, mark)
+    except _NotLiteral:
+        return None
+
+
+# A plain template's parsed skeleton is kept between runs (as JSON, in the user's cache
+# directory, by a hash of the template's text): PyYAML's import is most of a small render's
+# template cost (its reader compiles a large regular expression at import), and with the
+# skeleton at hand a render of such templates never imports it. The file holds data, never
+# code: the builder is made from it as from a fresh parse.
+_CACHE_FORMAT = "pyvela-template-skeleton-1"
+
+
+def _cache_file(text: str) -> Path | None:
+    root = os.environ.get("PYVELA_CACHE_DIR")
+    if root is None:
+        xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        root = os.path.join(xdg, "pyvela") if os.path.isabs(xdg) else ""
+    if not root:  # PYVELA_CACHE_DIR="" turns the cache off
+        return None
+    import hashlib
+
+    digest = hashlib.sha256(f"{_CACHE_FORMAT}\0{text}".encode()).hexdigest()
+    return Path(root) / "templates" / f"{digest}.json"
+
+
+def _plain_source(path: str, mtime: float, marked: str) -> str | None:
+    text = _text(path, mtime)
+    file = _cache_file(text)
+    if file is not None:
+        try:
+            cached = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            cached = None
+        if type(cached) is dict and type(cached.get("mark")) is str and type(cached.get("skeleton")) is dict:
+            return _source_of(cached["skeleton"], cached["mark"])
+    skeleton = _load(path, marked)
+    source = _source_of(skeleton, _MARK)
+    if file is not None and source is not None and _json_exact(skeleton):
+        _write(file, json.dumps({"mark": _MARK, "skeleton": skeleton}))
+    return source
+
+
+def _json_exact(node: Any) -> bool:
+    """Whether JSON gives ``node`` back as it is (string keys only; _source took the rest)."""
+    if type(node) is dict:
+        return all(type(k) is str and _json_exact(v) for k, v in node.items())
+    if type(node) is list:
+        return all(_json_exact(v) for v in node)
+    return True
+
+
+def _write(file: Path, content: str) -> None:
+    # Whole or not at all (another process may read it meanwhile); a cache that cannot be
+    # written (read-only home, full disk) only costs the next run a parse.
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        part = file.with_name(f"{file.name}.{os.getpid()}.part")
+        part.write_text(content, encoding="utf-8")
+        os.replace(part, file)
+    except OSError:
+        pass
+
+
+def _source(node: Any, mark: str) -> str:
     if isinstance(node, str):
-        if node.startswith(_MARK):
-            return f"_c(_v[{node[len(_MARK) :]!r}])"  # a copy per use: no two nodes shared
-        if _MARK in node:
+        if node.startswith(mark):
+            return f"_c(_v[{node[len(mark) :]!r}])"  # a copy per use: no two nodes shared
+        if mark in node:
             raise _NotLiteral(node)
         return repr(node)
     if isinstance(node, bool) or node is None or isinstance(node, int):
@@ -225,9 +288,9 @@ def _source(node: Any) -> str:
     if isinstance(node, float) and math.isfinite(node):
         return repr(node)
     if isinstance(node, dict):
-        return "{" + ", ".join(f"{_source(k)}: {_source(v)}" for k, v in node.items()) + "}"
+        return "{" + ", ".join(f"{_source(k, mark)}: {_source(v, mark)}" for k, v in node.items()) + "}"
     if isinstance(node, list):
-        return "[" + ", ".join(_source(v) for v in node) + "]"
+        return "[" + ", ".join(_source(v, mark) for v in node) + "]"
     raise _NotLiteral(node)
 
 

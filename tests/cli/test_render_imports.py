@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -61,3 +62,21 @@ def test_render_imports_nothing_it_does_not_need(app: str) -> None:
     # The standard library is read by name: an app of three definitions imports their modules.
     assert not loaded & UNUSED_STDLIB
     assert not loaded & POLICIES
+
+
+def test_a_second_render_of_the_seed_app_does_not_import_pyyaml(tmp_path: Path) -> None:
+    # Its template's parsed skeleton is kept between runs (pyvela._core.template).
+    env = {**os.environ, "PYVELA_BENCH_N": "3", "PYVELA_CACHE_DIR": str(tmp_path)}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", CODE, "benchmarks/apps/seed_1000.py"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        for _ in range(2)
+    ]
+    assert all(r.returncode == 0 for r in runs), runs[-1].stderr
+    assert ["yaml" in r.stdout.split() for r in runs] == [True, False]
