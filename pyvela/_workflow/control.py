@@ -85,7 +85,11 @@ def request_control(view: AppView, action: str) -> tuple[dict[str, Any], str]:
         else:
             for st in rev["steps"].values():
                 if st["phase"] not in DONE:
-                    st.update(phase=SKIPPED if st["phase"] == PENDING else FAILED, reason="Terminate")
+                    st.update(
+                        phase=SKIPPED if st["phase"] == PENDING else FAILED,
+                        reason="Terminate",
+                        message="the workflow was terminated",  # not a gate's "waiting for resume"
+                    )
             rev["phase"], rev["finished"] = "terminated", now_iso()
         store.save(record)
         return rev, f"workflow {rev['phase']}"
