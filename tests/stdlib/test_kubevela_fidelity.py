@@ -28,3 +28,28 @@ def test_expose_and_gateway_serve_a_daemonset_as_kubevelas_renderer_allows() -> 
     assert objs.get("Service", "agent-public")["spec"]["selector"] == {"app.oam.dev/component": "agent"}
     daemon_pods = objs.objects[0]["spec"]["template"]["metadata"]["labels"]
     assert daemon_pods["app.oam.dev/component"] == "agent"
+
+
+def test_a_components_extra_outputs_are_labelled_auxiliary_workloads() -> None:
+    objs = render_components(
+        s.webservice("web", image="nginx", ports=(s.Port(port=80, expose=True),)).with_traits(
+            s.scaler(replicas=2)
+        ),
+        s.k8s_objects(
+            "raw",
+            objects=(
+                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "first"}},
+                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "second"}},
+            ),
+        ),
+    )
+    service = objs.get("Service", "web")["metadata"]["labels"]
+    assert service["trait.oam.dev/type"] == "AuxiliaryWorkload"
+    assert service["trait.oam.dev/resource"] == "webserviceExpose"
+    second = objs.get("ConfigMap", "second")["metadata"]["labels"]
+    assert (second["trait.oam.dev/type"], second["trait.oam.dev/resource"]) == (
+        "AuxiliaryWorkload",
+        "objects-1",
+    )
+    for workload in (objs.get("Deployment", "web"), objs.get("ConfigMap", "first")):
+        assert "trait.oam.dev/type" not in workload["metadata"]["labels"]  # the workloads themselves: none
