@@ -22,6 +22,7 @@ from pyvela._core.objects import (
     Obj,
     deep_copy,
 )
+from pyvela._core.selectors import AUXILIARY
 from pyvela.errors import Location, PyvelaError, RenderError
 
 #: Kinds without a namespace (pyvela never sets one on them).
@@ -327,6 +328,9 @@ def _own(ro: RenderedObject, app: Application) -> None:
     if ro.trait is not None:
         labels[LABEL_TRAIT] = ro.trait
         labels[LABEL_RESOURCE] = ro.output or ""
+    elif ro.output is not None:  # a component's extra output: KubeVela labels it so, by its output name
+        labels[LABEL_TRAIT] = AUXILIARY
+        labels[LABEL_RESOURCE] = ro.output
     if obj.get("kind") not in CLUSTER_SCOPED:
         meta.setdefault("namespace", app.namespace)
     if not meta.get("name"):
