@@ -32,7 +32,10 @@ def _split(docs: Iterable[Node], file: str) -> tuple[list[Node], list[Node]]:
     for doc in docs:
         if not doc.is_map:
             raise AppLoadError(
-                f"a document of {file} is not a mapping", where=doc.where, got=repr(doc.value)[:60]
+                f"a document of {file} is not a mapping",
+                where=doc.where,
+                got=repr(doc.value)[:60],
+                fix="each document is a mapping: a core.oam.dev/v1beta1 Application or a ComponentDefinition",
             )
         api, kind = doc.value.get("apiVersion"), doc.value.get("kind")
         if kind in ("Application", "ComponentDefinition") and api != API_VERSION:

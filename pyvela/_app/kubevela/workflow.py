@@ -211,6 +211,7 @@ def _common(
                 step=step,
                 expected="a Go duration such as 30s, 10m or 1h30m",
                 got=repr(timeout.value),
+                fix="write it with Go's units (ns, us, ms, s, m, h), e.g. timeout: 1m or timeout: 1h30m",
             )
         out["timeout"] = seconds
     cond = s.get("if")
