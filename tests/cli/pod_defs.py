@@ -62,16 +62,19 @@ class CanaryParams:
         image: the container's image (a change starts a canary)
         replicas: how many Pods
         weight: the first step's canary weight (percent)
+        analysis: an AnalysisTemplate run as a step after the first (none when empty)
     """
 
     image: str
     replicas: int = 2
     weight: int = 50
+    analysis: str = ""
 
 
 @component(name="canary", params=CanaryParams, workload=ROLLOUT)
 def canary(p: CanaryParams, ctx: ComponentContext) -> Obj:
-    """A Rollout: setWeight ``weight``, pause (until promoted), then the rest."""
+    """A Rollout: setWeight ``weight``, the ``analysis``, pause (until promoted), then the rest."""
+    analysis = [{"analysis": {"templates": [{"templateName": p.analysis}]}}] if p.analysis else []
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Rollout",
@@ -80,6 +83,6 @@ def canary(p: CanaryParams, ctx: ComponentContext) -> Obj:
             "replicas": p.replicas,
             "selector": {"matchLabels": {"app": ctx.name}},
             "template": _pod_template(ctx.name, ServerParams(image=p.image)),
-            "strategy": {"canary": {"steps": [{"setWeight": p.weight}, {"pause": {}}]}},
+            "strategy": {"canary": {"steps": [{"setWeight": p.weight}, *analysis, {"pause": {}}]}},
         },
     }
