@@ -322,4 +322,5 @@ KUBEVELA = Served(
     changed=changed,
     patch=patch,
     resume_requested=resume_requested,
+    deleting={"status": "deleting"},
 )

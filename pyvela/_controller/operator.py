@@ -186,6 +186,9 @@ class Controller:
 
     def finalize(self, body: Any, retry: int) -> None:
         key = key_of(body)
+        deleting = self.served.deleting
+        if deleting and (body.get("status") or {}).get("status") != deleting.get("status"):
+            self.write_status(dict(body), dict(deleting))  # KubeVela's phase while it goes
         try:
             result = self.reconciler.finalize(dict(body))
         except Exception as exc:

@@ -57,6 +57,8 @@ class Served:
     #: Whether the resource asks for its suspended workflow to be resumed (KubeVela's CLI
     #: writes that in the status; pyvela's resource has ``pyvela workflow resume``).
     resume_requested: Callable[[Mapping[str, Any]], bool] = _never
+    #: The status written when the finalizer starts deleting the app (None: none).
+    deleting: Mapping[str, Any] | None = None
 
     @property
     def api_version(self) -> str:

@@ -413,3 +413,48 @@ def test_a_step_groups_steps_are_its_sub_steps() -> None:
     # Every field of a group is one our CRD (and KubeVela's) keeps.
     (version,) = crd()["spec"]["versions"]
     assert _written(out) <= _fields(version["schema"]["openAPIV3Schema"]["properties"]["status"])
+
+
+class StatusWrites:
+    """The sandbox, with the status patches made through it recorded (the sandbox serves no
+    /status of a custom resource)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.patches: list[Any] = []
+
+    def merge_patch(self, ref: Any, patch: Any, *, status: bool = False) -> Any:
+        if status:
+            self.patches.append(patch)
+            return None
+        return self.inner.merge_patch(ref, patch)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_the_finalizer_shows_kubevelas_deleting_phase(tmp_path: Path) -> None:
+    from pyvela._backends.sandbox import Sandbox
+    from pyvela._cli.centres import config_centre_for
+    from pyvela._controller.operator import Controller
+    from pyvela._controller.reconciler import Reconciler
+    from pyvela._core.objects import ObjectRef
+
+    box = StatusWrites(Sandbox(tmp_path / "sandbox"))
+    app: dict[str, Any] = {
+        "apiVersion": "core.oam.dev/v1beta1",
+        "kind": "Application",
+        "metadata": {"name": "w", "namespace": "team"},
+        "spec": {"components": [{"name": "w", "type": "worker", "properties": {"image": "busybox:1"}}]},
+    }
+    reconciler = Reconciler(box, centre_for=config_centre_for, workdir=tmp_path / "work", wait_lock=5)
+    outcome = reconciler.reconcile(app)
+    status = KUBEVELA.shape(app, outcome.status, outcome.view)
+    assert status["status"] == "running"
+    running = {**app, "status": status}
+    Controller(reconciler, workers=1, served=KUBEVELA).finalize(running, 0)
+    assert box.patches == [{"status": {"status": "deleting"}}]  # the rest of the status kept
+    assert box.get(ObjectRef("apps/v1", "Deployment", "team", "w")) is None
+    box.patches.clear()
+    Controller(reconciler, workers=1).finalize({**app, "apiVersion": "pyvela.dev/v1alpha1"}, 0)
+    assert box.patches == []  # pyvela's resource has no such phase
