@@ -153,11 +153,16 @@ def load_documents(path: Path) -> list[Node]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
+        lines = text.splitlines()
+        tabbed = 0 < line <= len(lines) and "\t" in lines[line - 1][: mark.column + 1 if mark else None]
         raise AppLoadError(
             f"{file} is not valid YAML: {exc.problem or exc}",
             where=Location(file, line),
             got=exc.context or None,
-            fix="fix the YAML syntax at that line",
+            # A tab is the usual cause of "cannot start any token" (copied from a doc or an editor).
+            fix="indent with spaces: YAML does not allow tabs there"
+            if tabbed
+            else "fix the YAML syntax at that line",
         ) from None
     except yaml.YAMLError as exc:
         raise AppLoadError(f"{file} is not valid YAML: {exc}", where=Location(file, 1)) from None

@@ -157,3 +157,12 @@ def test_two_workflow_steps_of_one_name_are_refused(write_yaml: WriteYaml) -> No
     err = info.value
     assert err.message == "two workflow steps are named 'go'"
     assert err.where is not None and err.where.line == line_of(path, "type: suspend")
+
+
+def test_a_tab_in_the_indentation_says_so(write_yaml: WriteYaml) -> None:
+    path = write_yaml(HEAD + "  components:\n    - name: one\n      type: webservice\n\tproperties: {}\n")
+    err = _load_error(path)
+    assert "not valid YAML" in err.message and "tabs" in (err.fix or "")
+    assert err.where is not None and err.where.line == line_of(path, "\tproperties")
+    path = write_yaml(HEAD + "  components: [\n")
+    assert "tabs" not in (_load_error(path).fix or "")
