@@ -207,3 +207,19 @@ def test_strict_makes_an_unopened_chart_an_error(
     assert "--no-charts" in out.err
     assert main(["diff", str(app), *DEFS, "--strict"]) == 2
     assert "the chart was not opened" in capsys.readouterr().err
+
+
+@needs_helm
+def test_the_sandbox_installs_a_chart_from_a_repository_with_credentials(
+    capsys: pytest.CaptureFixture[str], write_app: WriteApp, auth_repo: ChartRepo, sandbox_dir: Path
+) -> None:
+    _secret(sandbox_dir, PASSWORD)
+    app = _app(write_app, auth_repo.url, ', secret_ref="repo-creds"')
+    assert main(["deploy", str(app), *DEFS, "-o", "json"]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    code = main(["diff", str(app), *DEFS, "-o", "json"])
+    out = capsys.readouterr()
+    items = {c["object"]: c["change"] for c in json.loads(out.out)}
+    assert code == 0 and set(items) >= CHART_OBJECTS, out.out + out.err
+    assert set(items.values()) == {"unchanged"}
+    assert PASSWORD not in out.out + out.err
