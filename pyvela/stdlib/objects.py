@@ -25,7 +25,8 @@ class K8sObjectsParams(Params):
 
     Attributes:
         objects: The objects, as Kubernetes writes them (``apiVersion``, ``kind``, ``metadata``
-            with a ``name``...): the first is the component's workload.
+            with a ``name``...): the first is the component's workload, named after the
+            component when it has no name (as KubeVela names a workload); the others need one.
     """
 
     objects: tuple[Mapping[str, Any], ...]
@@ -38,8 +39,11 @@ class K8sObjectsParams(Params):
             meta: Any = obj.get("metadata")
             if not obj.get("apiVersion") or not obj.get("kind"):
                 raise ValueError(f"objects[{i}]: apiVersion and kind are required")
-            if not isinstance(meta, Mapping) or not cast(Mapping[str, Any], meta).get("name"):
-                raise ValueError(f"objects[{i}]: metadata.name is required")
+            if meta is not None and not isinstance(meta, Mapping):
+                raise ValueError(f"objects[{i}]: metadata must be a mapping")
+            # KubeVela names a nameless output after a hash of Go's printing of it: no name to match.
+            if i > 0 and not cast(Mapping[str, Any], meta or {}).get("name"):
+                raise ValueError(f"objects[{i}]: metadata.name is required (only the first may omit it)")
 
 
 @component(name="k8s-objects", params=K8sObjectsParams, workload=ANY)
@@ -50,6 +54,9 @@ def k8s_objects(p: K8sObjectsParams, ctx: ComponentContext) -> Obj | Rendered:
     """
     first: Obj
     first, *rest = (plain(o) for o in p.objects)
+    meta = first["metadata"] = first.get("metadata") or {}
+    if not meta.get("name"):
+        meta["name"] = ctx.name  # KubeVela's renderer names a nameless workload after its component
     if not rest:
         return first
     return Rendered(workload=first, outputs={f"objects-{i}": o for i, o in enumerate(rest, start=1)})

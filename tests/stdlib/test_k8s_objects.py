@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pyvela import Application
+from pyvela._app.render import render_app
 from pyvela.errors import ParameterError, RenderError
 from pyvela.stdlib import k8s_objects, labels
 from pyvela.testing import render
@@ -52,6 +53,21 @@ def test_a_trait_for_other_kinds_is_refused_when_the_kind_is_known(tmp_path: Pat
 def test_objects_must_be_objects() -> None:
     with pytest.raises(ParameterError, match="at least one object"):
         k8s_objects("raw", objects=())
-    with pytest.raises(ParameterError, match=r"objects\[0\]: metadata.name is required"):
-        k8s_objects("raw", objects=({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}},))
+    nameless = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}
+    with pytest.raises(ParameterError, match=r"objects\[1\]: metadata.name is required"):
+        k8s_objects("raw", objects=(CM, nameless))
+    with pytest.raises(ParameterError, match=r"objects\[0\]: metadata must be a mapping"):
+        k8s_objects("raw", objects=({"apiVersion": "v1", "kind": "ConfigMap", "metadata": "x"},))
     assert Application("raw", components=[k8s_objects("raw", objects=(CM,)).with_traits(labels(labels={}))])
+
+
+def test_a_nameless_workload_is_named_after_its_component() -> None:
+    # KubeVela's renderer names a workload without metadata.name after the component.
+    app = Application(
+        "raw",
+        components=[
+            k8s_objects("settings", objects=({"apiVersion": "v1", "kind": "ConfigMap", "data": {"a": "b"}},))
+        ],
+    )
+    [cm] = render_app(app)[0].objects
+    assert cm.object["metadata"]["name"] == "settings" and cm.object["data"] == {"a": "b"}
