@@ -10,9 +10,11 @@ to be checked when the upstream step has finished.
 from __future__ import annotations
 
 import difflib
+import operator
 import sys
 import typing
 from collections.abc import Mapping
+from itertools import compress
 from typing import Annotated, Any
 
 import attrs
@@ -279,6 +281,16 @@ def component_names_in(params: Any) -> list[tuple[str, str]]:
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
+_IS_PLAIN = _PLAIN.__contains__
+#: attrs class -> (its field names, a getter of their values as a tuple)
+_READERS: dict[type, tuple[tuple[str, ...], Any]] = {}
+
+
+def _reader(kind: type) -> tuple[tuple[str, ...], Any]:
+    names = tuple(f.name for f in attrs.fields(kind))
+    getter = operator.attrgetter(*names) if len(names) > 1 else lambda v: tuple(getattr(v, n) for n in names)
+    _READERS[kind] = found = (names, getter)
+    return found
 
 
 def params_to_data(params: Any) -> dict[str, Any]:
@@ -290,13 +302,17 @@ def params_to_data(params: Any) -> dict[str, Any]:
             return value
         if isinstance(value, Ref):
             return {"$ref": str(value)}
-        fields = getattr(kind, "__attrs_attrs__", None)
-        if fields is not None or attrs.has(kind):
-            out = {}
-            for f in fields or attrs.fields(kind):
-                item = getattr(value, f.name)
-                out[f.name] = item if type(item) in _PLAIN else convert(item)  # a call saved per field
+        reader = _READERS.get(kind)
+        if reader is not None or attrs.has(kind):
+            # Every field read at C speed; only the few that are not plain values are converted.
+            names, getter = reader or _reader(kind)
+            values = getter(value)
+            out = dict(zip(names, values, strict=True))
+            for name in compress(names, map(operator.not_, map(_IS_PLAIN, map(type, values)))):
+                out[name] = convert(out[name])
             return out
+        if kind is tuple or kind is list:
+            return [v if type(v) in _PLAIN else convert(v) for v in value]
         if isinstance(value, Mapping):
             return {str(k): convert(v) for k, v in value.items()}
         if isinstance(value, list | tuple | set | frozenset):
