@@ -121,3 +121,39 @@ def test_a_namespace_deleted_inside_a_batch_refuses_the_writes_into_it_after(tmp
             box.apply(cm("b", "gone"))
         box.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gone"}})
         assert box.apply(cm("c", "gone"))["metadata"]["name"] == "c"
+
+
+def test_an_apply_answers_as_written_and_stores_its_settled_status_once(tmp_path: Path) -> None:
+    # The controller acts in the write's transaction and the row is stored once, settled:
+    # the answer is still the object as written (no status yet, its own version), the
+    # status a later version, and the Pods the controller made are there.
+    from pyvela._backends.sandbox import SandboxSettings
+
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "c", "image": "i"}]},
+            },
+        },
+    }
+    with Sandbox(tmp_path, settings=SandboxSettings(ready_delay=0.0)) as box:
+        answer = box.apply(deployment)
+        assert "status" not in answer
+        live = box.get(ObjectRef("apps/v1", "Deployment", "default", "web"))
+        assert live is not None
+        assert int(live["metadata"]["resourceVersion"]) > int(answer["metadata"]["resourceVersion"])
+        assert live["status"]["readyReplicas"] == 2
+        assert len(box.list("v1", "Pod", "default", {"app": "web"})) == 2
+        again = box.apply(deployment)  # unchanged: the live object, as it is
+        assert again["metadata"]["resourceVersion"] == live["metadata"]["resourceVersion"]
+        rule = rule_for("apps/v1", "Deployment")
+        assert (
+            box.wait(ObjectRef("apps/v1", "Deployment", "default", "web"), rule, timeout=5)["status"]
+            == live["status"]
+        )

@@ -21,6 +21,7 @@ from pyvela._backends.sandbox import immutable as _immutable
 from pyvela._backends.sandbox import rolloutevents, simevents
 from pyvela._backends.sandbox.children import reconcile
 from pyvela._backends.sandbox.cluster import (
+    advance,
     install_crd,
     namespace_exists,
     note_owners,
@@ -381,15 +382,16 @@ class Sandbox(SandboxPodIO, SandboxPatch):
                 del preview["metadata"]["resourceVersion"]
             return deep_copy(preview)  # type: ignore[no-any-return]
         row.rv = Store.next_rv(conn)
+        answer = row.rv, row.status  # as the API server answers: before any controller saw it
+        if row.next_change is not None and row.next_change <= time.time():
+            # Its controller acts at once, in this transaction, and the row is stored once: the
+            # wait that follows reads a settled status (a status change gets its own version).
+            advance(conn, row, time.time())
         Store.save(conn, row)
         note_owners(conn, body)
         if existing is None or generation_changed or sim_changed:
             reconcile(conn, row, lambda c, child: self._write(c, child, "apply"), new=existing is None)
         if info.kind == CRD_KIND and info.group == CRD_GROUP:
             install_crd(conn, body)
-        out = row.to_obj()  # as the API server answers: before any controller saw it
-        if row.next_change is not None and row.next_change <= time.time():
-            # Its controller acts at once, in this transaction: the wait that follows reads a
-            # settled status instead of writing it (a status change gets its own version).
-            settle(conn, row, time.time())
-        return out
+        row.rv, row.status = answer
+        return row.to_obj()

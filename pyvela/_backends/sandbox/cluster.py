@@ -33,6 +33,12 @@ def owners_of(body: Mapping[str, Any]) -> str:
 
 def settle(conn: sqlite3.Connection, row: Row, now: float) -> None:
     """Bring ``row``'s status up to ``now`` and store it (a status change bumps resourceVersion)."""
+    if advance(conn, row, now):
+        Store.save_status(conn, row)
+
+
+def advance(conn: sqlite3.Connection, row: Row, now: float) -> bool:
+    """``settle`` in memory only (for a row about to be stored whole); whether it changed."""
     controller = controller_for(row.grp, row.kind)
     if controller is None:
         status, nxt = row.status, None
@@ -43,10 +49,11 @@ def settle(conn: sqlite3.Connection, row: Row, now: float) -> None:
             raise ClusterError(f"the sandbox's {row.kind} controller failed: {exc!r}") from exc
     if status != row.status:
         row.status, row.next_change, row.rv = status, nxt, Store.next_rv(conn)
-        Store.save_status(conn, row)
-    elif nxt != row.next_change:
+        return True
+    if nxt != row.next_change:
         row.next_change = nxt
-        Store.save_status(conn, row)
+        return True
+    return False
 
 
 #: Per connection inside a batch (``Store._counters`` holds its list then): the namespaces
