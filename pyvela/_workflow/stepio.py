@@ -63,5 +63,19 @@ def outputs_of(name: str, use: Any, result: Any) -> dict[str, Any]:
             got=type(result).__name__,
             where=use.definition.where,
         )
+    types = param_fields(expected)
+    for f in attrs.fields(expected):
+        field, tp = f.name, types[f.alias or f.name][0]
+        value = getattr(result, field)  # attrs classes do not check types: a str in an int field
+        if not check_value(value, tp):
+            raise StepError(
+                f"step returned output {field!r} of the wrong type",
+                step=name,
+                expected=type_name(tp),
+                got=repr(value)[:80],
+                where=use.definition.where,
+                fix=f"return {expected.__qualname__}({field}=<a {type_name(tp)}>)",
+                reason="OutputType",
+            )
     data: dict[str, Any] = attrs.asdict(result)
     return data
