@@ -73,7 +73,8 @@ def _summary(file: str, report: GuardrailReport) -> str:
     c = report.counts()
     if not report.checks:
         return f"{file}: app {report.app!r}: no checks are on (docs/guardrails.md says how to turn them on)"
-    verdict = "fails" if c["errors"] else "passes"
+    failing = len({v.check for v in report.errors})  # "fails 7 check(s)" read as all seven failing
+    verdict = f"fails {failing} of" if c["errors"] else "passes"
     return (
         f"{file}: app {report.app!r} {verdict} {c['checks']} check(s), {c['cases']} case(s) (rule x object): "
         f"{c['errors']} error(s), {c['warnings']} warning(s), {c['waived']} waived"

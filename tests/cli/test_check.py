@@ -86,7 +86,7 @@ def test_check_text_exit_codes(write_app: Callable[..., Path]) -> None:
     assert "    fix: pin it by version or digest" in out.stdout
     assert f"{bad}:5: waived: component 'api'" in out.stdout
     assert (
-        "app 'shop' fails 7 check(s), 13 case(s) (rule x object): 2 error(s), 0 warning(s), 1 waived"
+        "app 'shop' fails 2 of 7 check(s), 13 case(s) (rule x object): 2 error(s), 0 warning(s), 1 waived"
         in out.stdout
     )
     ok = pyvela("check", str(good), *ON)
