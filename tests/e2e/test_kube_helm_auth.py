@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import test_kube_support as support
 
 from pyvela._backends.kube.backend import KubeBackend
+from tests.chartrepo import CHARTS_DIR, ChartRepo
 
 kube, namespace = support.kube, support.namespace  # fixtures
-ChartRepo, CHARTS_DIR = support.ChartRepo, support.CHARTS_DIR
 ROOT = support.ROOT
 USER, PASSWORD = "chart-reader", f"pw-{uuid.uuid4().hex}"
 APP = """
