@@ -127,3 +127,12 @@ def check_shape(app: Any) -> None:
                     fix="omit workflow= to apply every component in order, or wrap it in its apply step",
                 )
             check_timeout(s.timeout, f"the timeout of step {s.name!r}", s.where, step=s.name)
+            if s.retries is not None and s.retries < 0:  # read as no retry: say so instead
+                raise AppError(
+                    f"the retries of step {s.name!r} must be 0 or more",
+                    where=s.where,
+                    step=s.name,
+                    expected="retries >= 0",
+                    got=repr(s.retries),
+                    fix="e.g. .with_retries(3), or leave it out for none",
+                )

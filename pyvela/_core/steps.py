@@ -120,7 +120,7 @@ class StepUse(Generic[ParamsT, OutT]):
     dependencies: tuple[str, ...] = ()
     condition: Condition = "on-success"
     timeout: float | None = None
-    retries: int = 0
+    retries: int | None = None  # None: the runner's default; 0 is no retry
 
     @property
     def outputs(self) -> OutT:

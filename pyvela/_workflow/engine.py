@@ -341,7 +341,7 @@ class Engine:
                 definition=use.definition.name,
                 journal=journal,
                 resumed=resumed,
-                retries=use.retries or self.retries,
+                retries=self.retries if use.retries is None else use.retries,
                 backoff=self.backoff,
                 on_journal=lambda j: self._journal(attempt, j),
             )

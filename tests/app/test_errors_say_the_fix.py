@@ -45,6 +45,12 @@ BASE = 'base_service("web", image="nginx:1.27", cluster="default")'
             "'s'",
             id="condition-names-unknown-step",
         ),
+        pytest.param(
+            f'app = Application("a", components=[{BASE}], workflow=['
+            'apply_base("s", component="web").with_retries(-1)])',
+            "with_retries(3)",
+            id="negative-retries",
+        ),
     ],
 )
 def test_the_error_says_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str, fix: str) -> None:
