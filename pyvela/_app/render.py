@@ -10,9 +10,11 @@ from typing import Any
 import attrs
 
 from pyvela._app.application import Application
+from pyvela._app.patched import check_patched
 from pyvela._core.definitions import ComponentContext, ComponentUse, Rendered, TraitContext, TraitResult
 from pyvela._core.merge import merge_into, pod_spec
 from pyvela._core.objects import (
+    AUXILIARY,
     LABEL_APP,
     LABEL_COMPONENT,
     LABEL_MANAGED_BY,
@@ -22,7 +24,6 @@ from pyvela._core.objects import (
     Obj,
     deep_copy,
 )
-from pyvela._core.selectors import AUXILIARY
 from pyvela.errors import Location, PyvelaError, RenderError
 
 #: Kinds without a namespace (pyvela never sets one on them).
@@ -177,7 +178,7 @@ def render_component(
             )
         if tres.patch:
             merge_into(workload, tres.patch)  # the renderer's own copy: merged in place
-            _check_shape(workload, where=t.where, component=use.name, trait=t.definition.name)
+            check_patched(workload, where=t.where, component=use.name, trait=t.definition.name)
         produced = dict(tres.outputs)
         del tres  # it holds the outputs too: see _claim
         for name in list(produced):
@@ -199,25 +200,6 @@ def render_component(
         _own(ro, app)
     warnings = _port_warnings(objects) + _twice(objects)
     return RenderedComponent(name=use.name, objects=tuple(objects), warnings=tuple(warnings))
-
-
-#: Where a workload must hold a mapping or a list of mappings (containers) for Kubernetes,
-#: and for later traits and readiness rules to read it: a patch that replaces one of these
-#: with another type is the trait's error, reported here rather than as a traceback later.
-_SHAPES: tuple[tuple[tuple[str, ...], type], ...] = (
-    (("metadata",), dict),
-    (("metadata", "labels"), dict),
-    (("spec",), dict),
-    (("spec", "template"), dict),
-    (("spec", "template", "metadata"), dict),
-    (("spec", "template", "spec"), dict),
-    (("spec", "template", "spec", "containers"), list),
-    (("spec", "template", "spec", "initContainers"), list),
-    (("spec", "containers"), list),
-    (("spec", "initContainers"), list),
-    (("spec", "jobTemplate"), dict),
-    (("spec", "jobTemplate", "spec"), dict),
-)
 
 
 # Called directly (not through a function of ours): one Python call less per adopted node.
@@ -276,28 +258,6 @@ def _adopt(node: Any) -> None:
                 _adopt(v)
             else:
                 node[i] = deep_copy(v)
-
-
-def _check_shape(workload: Obj, *, where: Location, **context: Any) -> None:
-    for path, tp in _SHAPES:
-        value: Any = workload
-        for key in path:
-            value = value.get(key) if type(value) is dict or isinstance(value, dict) else None
-            if value is None:
-                break
-        if value is None:
-            continue
-        items = value if isinstance(value, list) and path[-1].endswith("ontainers") else []
-        if not isinstance(value, tp) or not all(isinstance(i, dict) for i in items):
-            expected = "a list of mappings (containers)" if tp is list else "a mapping"
-            raise RenderError(
-                f"the trait's patch leaves {'.'.join(path)} of the workload as the wrong type",
-                where=where,
-                expected=expected,
-                got=f"{value!r}"[:80] + f" ({type(value).__name__})",
-                fix="patch the fields inside it (a mapping merges key by key) instead of replacing it",
-                **context,
-            )
 
 
 def _call(fn: Any, params: Any, ctx: Any, *, where: Location, **context: Any) -> Any:

@@ -15,6 +15,8 @@ LABEL_APP = "app.oam.dev/name"
 LABEL_COMPONENT = "app.oam.dev/component"
 LABEL_TRAIT = "trait.oam.dev/type"
 LABEL_RESOURCE = "trait.oam.dev/resource"
+#: The trait type KubeVela gives a component's extra outputs (not one of its traits' objects).
+AUXILIARY = "AuxiliaryWorkload"
 LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
 ANNOTATION_NAMESPACE = "app.oam.dev/namespace"
 MANAGER = "pyvela"

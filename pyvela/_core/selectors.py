@@ -16,12 +16,12 @@ from typing import Any, Literal, cast
 
 import attrs
 
+from pyvela._core.objects import AUXILIARY as AUXILIARY  # the renderer labels with it too
 from pyvela._core.params import check_value, type_name
 
 #: What produced an object: the component's workload, or a trait (or a component's extra outputs,
 #: which KubeVela labels as a trait of type ``AuxiliaryWorkload``).
 OamType = Literal["WORKLOAD", "TRAIT"]
-AUXILIARY = "AuxiliaryWorkload"
 
 
 @attrs.frozen(kw_only=True)
