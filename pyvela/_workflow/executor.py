@@ -300,7 +300,7 @@ class Executor:
                 Event(
                     kind="waiting",
                     step=step,
-                    message=f"{action.ref.name}: {r.message}",
+                    message=f"{action.ref.name}: {r.message or ('ready' if r.ready else 'not ready yet')}",
                     data={"object": action.ref.to_dict(), "ready": r.ready},
                 )
             )
