@@ -292,7 +292,25 @@ def resume_requested(body: Mapping[str, Any]) -> bool:
     ``workflowSuspending``."""
     status = body.get("status") or {}
     wf = status.get("workflow") or {}
-    return status.get("status") == "workflowSuspending" and wf.get("suspend") is False
+    # `vela workflow terminate` clears suspend too: that is not a resume.
+    return (
+        status.get("status") == "workflowSuspending"
+        and wf.get("suspend") is False
+        and not wf.get("terminated")
+    )
+
+
+def control_requested(body: Mapping[str, Any]) -> str | None:
+    """``terminate`` or ``suspend`` when ``vela workflow terminate|suspend`` asked for it: it
+    sets ``status.workflow.terminated`` (or ``suspend``) to true, which the controller writes
+    only beside ``workflowTerminated`` (``workflowSuspending``)."""
+    status = body.get("status") or {}
+    wf = status.get("workflow") or {}
+    if wf.get("terminated") is True and status.get("status") != "workflowTerminated":
+        return "terminate"
+    if wf.get("suspend") is True and status.get("status") != "workflowSuspending":
+        return "suspend"
+    return None
 
 
 def changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
@@ -322,5 +340,6 @@ KUBEVELA = Served(
     changed=changed,
     patch=patch,
     resume_requested=resume_requested,
+    control_requested=control_requested,
     deleting={"status": "deleting"},
 )

@@ -208,6 +208,15 @@ class Controller:
         self.metrics.phase(key, None)
         log.info("%s: deleted (%s)", key, result.message or result.phase)
 
+    def control(self, body: Mapping[str, Any], action: str) -> None:
+        """Suspend or terminate the app's workflow (a deploy running on a worker is signalled)."""
+        try:
+            result = self.reconciler.request(body, action)
+        except Exception as exc:  # the next request (an event of the resource) tries again
+            log.warning("%s: %s not requested: %s", key_of(body), action, exc)
+        else:
+            log.info("%s: %s", key_of(body), result.message or result.phase)
+
     def owned_changed(self, body: Any, event_type: str | None) -> None:
         meta = body.get("metadata") or {}
         uid = str(meta.get("uid"))
@@ -274,8 +283,14 @@ class Controller:
         # kopf's diffs leave the status out: a resume asked for in it is seen in the raw events.
         @kopf.on.event(served.group, served.version, served.plural, registry=registry, when=mine)
         async def status_changed(body: Any, **_: Any) -> None:
-            if served.resume_requested(body):
-                controller.wake(key_of(body), "resume")
+            action = served.control_requested(body)  # `vela workflow suspend|terminate`
+            if action is not None:
+                try:
+                    await controller._blocking(controller.control, dict(body), action, gated=True)
+                except NotLeading:
+                    return  # the shard's new leader sees the request
+            if action is not None or served.resume_requested(body):
+                controller.wake(key_of(body), "control")
 
         @kopf.on.delete(served.group, served.version, served.plural, registry=registry, backoff=5, when=mine)
         async def deleted(body: Any, retry: int, **_: Any) -> None:

@@ -155,6 +155,10 @@ class Reconciler:
         """``pyvela workflow resume`` of the app (its suspended steps continue)."""
         return self.ops(body).resume()
 
+    def request(self, body: Mapping[str, Any], action: str) -> RunResult:
+        """``pyvela workflow suspend|terminate`` of the app (a running deploy is signalled)."""
+        return self.ops(body).request(action)
+
     def finalize(self, body: Mapping[str, Any]) -> RunResult:
         """The finalizer: ``delete`` of the app (its garbage-collect policy honoured)."""
         try:

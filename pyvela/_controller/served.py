@@ -31,6 +31,10 @@ def _never(_body: Mapping[str, Any]) -> bool:
     return False
 
 
+def _no_control(_body: Mapping[str, Any]) -> str | None:
+    return None
+
+
 def pyvela_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     """Whether writing ``new`` changes the status (``lastReconciled`` aside)."""
     return any(old.get(k) != v for k, v in new.items() if k != "lastReconciled")
@@ -57,6 +61,8 @@ class Served:
     #: Whether the resource asks for its suspended workflow to be resumed (KubeVela's CLI
     #: writes that in the status; pyvela's resource has ``pyvela workflow resume``).
     resume_requested: Callable[[Mapping[str, Any]], bool] = _never
+    #: ``suspend`` or ``terminate`` when the resource asks for it (None: nothing asked).
+    control_requested: Callable[[Mapping[str, Any]], str | None] = _no_control
     #: The status written when the finalizer starts deleting the app (None: none).
     deleting: Mapping[str, Any] | None = None
 

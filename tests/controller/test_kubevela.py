@@ -458,3 +458,20 @@ def test_the_finalizer_shows_kubevelas_deleting_phase(tmp_path: Path) -> None:
     box.patches.clear()
     Controller(reconciler, workers=1).finalize({**app, "apiVersion": "pyvela.dev/v1alpha1"}, 0)
     assert box.patches == []  # pyvela's resource has no such phase
+
+
+def test_vela_workflow_suspend_and_terminate_are_read_from_the_status() -> None:
+    from pyvela._controller.kubevela import control_requested, resume_requested
+
+    running = shaped(view("running"))
+    assert control_requested({**BODY, "status": running}) is None
+    asked = {**running, "workflow": {**running["workflow"], "suspend": True}}
+    assert control_requested({**BODY, "status": asked}) == "suspend"
+    suspended = shaped(view("suspended"))
+    assert control_requested({**BODY, "status": suspended}) is None  # ours: beside workflowSuspending
+    # `vela workflow terminate`: terminated true and suspend false; not a resume.
+    stop = {**suspended, "workflow": {**suspended["workflow"], "terminated": True, "suspend": False}}
+    assert control_requested({**BODY, "status": stop}) == "terminate"
+    assert not resume_requested({**BODY, "status": stop})
+    assert control_requested({**BODY, "status": shaped(view("terminated"))}) is None
+    assert PYVELA.control_requested({**BODY, "status": stop}) is None

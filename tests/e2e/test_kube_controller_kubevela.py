@@ -4,12 +4,12 @@ ClusterRole `controller manifests --kubevela` prints, asks the TokenRequest API 
 and writes token/ca.crt/namespace to a directory the controller reads
 ($PYVELA_SERVICE_ACCOUNT_DIR) with KUBERNETES_SERVICE_HOST/PORT at the API server on
 127.0.0.1. A KubeVela `core.oam.dev/v1beta1` Application is created (suspended at a step,
-resumed as `vela workflow resume` does), drifted, updated and deleted through the finalizer; its status is in
-KubeVela's shape throughout, against vela-core's own CRD (KubeVela v1.10.1's, from its Go
-module at test time: its schema prunes any field KubeVela does not know), and no request of
-the controller is refused (least privilege).
-The same for pyvela's own Application (the default mode) with its manifests' ClusterRole.
-Every wait has a deadline; the controller is always stopped."""
+resumed as `vela workflow resume` does), drifted, updated, stopped as `vela workflow
+terminate` does, and deleted through the finalizer; its status is in KubeVela's shape
+throughout, against vela-core's own CRD (KubeVela v1.10.1's, from its Go module at test
+time: its schema prunes any field KubeVela does not know), and no request of the controller
+is refused (least privilege). The same for pyvela's own Application (the default mode) with
+its manifests' ClusterRole. Every wait has a deadline; the controller is always stopped."""
 
 from __future__ import annotations
 
@@ -368,6 +368,25 @@ def test_a_kubevela_application_in_cluster(world: dict[str, Any], seed: Seed, ku
         assert not refused, refused
         assert counts.get(("PATCH", "applications.core.oam.dev/status", "200"), 0) >= 3, counts
         assert counts.get(("POST", "events", "201"), 0) >= 1, counts
+
+        # Revision 3 stops at its approve step again; `vela workflow terminate` (terminated
+        # true, suspend false) ends it: workflowTerminated, the step failed with Terminate.
+        live = kube.get(_ref(ns, "shop")) or {}
+        live["spec"] = _app(ns, image="nginx:1.27")["spec"]
+        kube.replace(live)
+        third = wait_for(
+            "revision 3 to suspend", _phase(kube, ns, "shop", "workflowSuspending", 3), 240, proc
+        )
+        stop = {"status": {"workflow": {"terminated": True, "suspend": False}}}
+        kube.merge_patch(_ref(ns, "shop"), stop, status=True)
+        ended = wait_for(
+            "revision 3 to be terminated", _phase(kube, ns, "shop", "workflowTerminated", 3), 120, proc
+        )
+        wf = ended["workflow"]
+        assert wf["terminated"] is True and wf["finished"] is True and wf["suspend"] is False, wf
+        approve = next(s for s in wf["steps"] if s["name"] == "approve")
+        assert (approve["phase"], approve.get("reason")) == ("failed", "Terminate"), third["workflow"]
+        assert kube.get(ObjectRef("apps/v1", "Deployment", ns, "worker")) is not None  # left as it was
     finally:
         kube.delete(_ref(ns, "shop"), wait=False)
         kube.delete(_ref(ns, "poison"), wait=False)
