@@ -390,7 +390,7 @@ class Sandbox(SandboxPodIO, SandboxPatch):
         Store.save(conn, row)
         note_owners(conn, body)
         if existing is None or generation_changed or sim_changed:
-            reconcile(conn, row, lambda c, child: self._write(c, child, "apply"), new=existing is None)
+            reconcile(conn, row, lambda c, child, how: self._write(c, child, how), new=existing is None)
         if info.kind == CRD_KIND and info.group == CRD_GROUP:
             install_crd(conn, body)
         row.rv, row.status = answer

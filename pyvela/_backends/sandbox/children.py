@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import sqlite3
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pyvela._backends.sandbox.admission import Made
 from pyvela._backends.sandbox.cluster import remove
@@ -22,8 +22,10 @@ from pyvela._backends.sandbox.settings import ANNOTATION_FAIL, ANNOTATION_READY_
 from pyvela._backends.sandbox.simutil import count, m, replicas, short_hash
 from pyvela._backends.sandbox.store import Store
 from pyvela._core.objects import Obj, deep_copy
+from pyvela.errors import AlreadyExistsError
 
-Write = Callable[[sqlite3.Connection, Mapping[str, Any]], Obj]
+#: Writes a child: ``(conn, object, mode)``, mode "apply" or "create" (as ``Sandbox._write``).
+Write = Callable[[sqlite3.Connection, Mapping[str, Any], Literal["apply", "create"]], Obj]
 
 #: (group, kind) of the workloads whose Pods the sandbox creates.
 POD_OWNERS = frozenset(
@@ -69,17 +71,19 @@ def reconcile(conn: sqlite3.Connection, row: Row, write: Write, *, new: bool) ->
             if name not in have:
                 pod_labels = {**labels, "statefulset.kubernetes.io/pod-name": name}
                 pod_labels["apps.kubernetes.io/pod-index"] = str(i)
-                write(conn, _pod(row, template, pod_spec, name, pod_labels))
+                write(conn, _pod(row, template, pod_spec, name, pod_labels), "apply")
         return
     for extra in current[want:]:
         remove(conn, extra)
     prefix = f"{row.name}-{value}" if hash_label == "pod-template-hash" else row.name
     for _ in range(want - min(want, len(current))):
-        while True:
+        while True:  # a random name, created only if no Pod has it (the write reads it anyway)
             name = f"{prefix}-{''.join(random.choices(_SUFFIX, k=5))}"
-            if not Store.exists(conn, "", "Pod", row.ns, name):
+            try:
+                write(conn, _pod(row, template, pod_spec, name, labels), "create")
                 break
-        write(conn, _pod(row, template, pod_spec, name, labels))
+            except AlreadyExistsError:
+                continue
 
 
 def _owned_pods(conn: sqlite3.Connection, row: Row) -> list[Row]:
@@ -183,4 +187,5 @@ def _claims(conn: sqlite3.Connection, row: Row, spec: Mapping[str, Any], write: 
             write(
                 conn,
                 {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta, "spec": claim_spec},
+                "apply",
             )
