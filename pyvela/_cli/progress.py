@@ -27,6 +27,19 @@ STYLE = {
 
 #: Steps listed one per row in the live table; a larger app lists those running or failed.
 TABLE_ROWS = 40
+OUTPUT_WIDTH = 80  # a step output's text in the summary and status (-o json has it whole)
+
+
+def outputs_text(outputs: Mapping[str, Any]) -> str:
+    """``k=v, ...``, each value cut at OUTPUT_WIDTH: a deploy step's placements hold every
+    workload's status, a page of text in one table cell."""
+    parts = []
+    for k, v in outputs.items():
+        text = str(v)
+        if len(text) > OUTPUT_WIDTH:
+            text = f"{text[: OUTPUT_WIDTH - 3]}... ({len(text)} chars: -o json shows it whole)"
+        parts.append(f"{k}={text}")
+    return ", ".join(parts)
 
 
 class Progress:
@@ -150,7 +163,7 @@ def summary(console: Console, result: Mapping[str, Any]) -> None:
     plain = not console.is_terminal and console.color_system is None
     for name, st in result.get("steps", {}).items():
         outputs = st.get("outputs") or {}
-        out = "  " + ", ".join(f"{k}={v}" for k, v in outputs.items()) if outputs else ""
+        out = "  " + outputs_text(outputs) if outputs else ""
         line = Text(f"  {name}: ")
         line.append(st.get("phase") or "", style=STYLE.get(st.get("phase") or "", ""))
         if st.get("reason"):
@@ -183,7 +196,7 @@ def status_text(console: Console, data: Mapping[str, Any]) -> None:
         console.print(Text(line), highlight=False)
     steps = []
     for name, st in data["steps"].items():
-        outs = ", ".join(f"{k}={v}" for k, v in (st.get("outputs") or {}).items())
+        outs = outputs_text(st.get("outputs") or {})
         elapsed = f"{st['elapsed']:.1f}s" if isinstance(st.get("elapsed"), int | float) else ""
         steps.append((name, st["phase"], st.get("reason") or "", elapsed, outs))
     print_table(console, ("step", "phase", "reason", "time", "outputs"), steps)
