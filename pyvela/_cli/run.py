@@ -154,8 +154,9 @@ def _run_with_progress(
         events = Fanout(recorder)
         ops = _ops(args, backend, events)
         steps = [(n, ops.loaded.plan.steps[n].use.definition.name) for n in ops.loaded.plan.order]
+        towards = "from" if what == "deleting" else "to"  # "deleting shop to sandbox" read wrong
         console.print(
-            f"{what} [bold]{ops.app}[/bold] (revision {revision(ops)}) to {backend.description}, "
+            f"{what} [bold]{ops.app}[/bold] (revision {revision(ops)}) {towards} {backend.description}, "
             f"namespace {ops.namespace}"
         )
         progress = Progress(console, steps)
