@@ -59,7 +59,8 @@ def build_application(doc: Node, catalogue: Catalogue) -> tuple[Application, Cat
     """The Application of ``doc``, the catalogue it validates against (step definitions with
     computed outputs are wrapped there), and what the app's spec adds (those outputs)."""
     meta = doc.get("metadata")
-    name = string(meta.get("name") if meta else None, "metadata.name", doc.where)
+    name_node = meta.get("name") if meta else None
+    name = string(name_node, "metadata.name", doc.where)
     namespace = str((meta.value.get("namespace") if meta else None) or "default")
     spec = doc.get("spec")
     if spec is None or not spec.is_map:
@@ -97,7 +98,7 @@ def build_application(doc: Node, catalogue: Catalogue) -> tuple[Application, Cat
         workflow=workflow,
         policies=policies,
         namespace=namespace,
-        where=doc.where,
+        where=name_node.where if name_node is not None else doc.where,  # a bad name: its own line
     )
     return app, catalogue, extra
 
