@@ -98,7 +98,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_shard(args)
     check_kube_target(context=args.context, kubeconfig=args.kubeconfig, in_cluster=args.in_cluster)
     from pyvela._backends.kube.backend import KubeBackend
-    from pyvela._cli.centres import config_centre_for
+    from pyvela._cli.centres import centre_for, config_centre_for
     from pyvela._controller.manifests import owned_kinds
     from pyvela._controller.metrics import Metrics, serve
     from pyvela._controller.operator import Controller
@@ -130,7 +130,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     host, port = server.server_address[:2]
     print(f"pyvela controller: metrics on http://{host!s}:{port}/metrics", file=sys.stderr, flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="pyvela-controller-"))
-    reconciler = Reconciler(backend, centre_for=config_centre_for, workdir=workdir, defs=args.defs)
+    reconciler = Reconciler(
+        backend,
+        centre_for=config_centre_for,
+        named_centre=lambda b, app: centre_for(b, app=app),
+        workdir=workdir,
+        defs=args.defs,
+    )
     from pyvela._app.catalogue import Catalogue
     from pyvela._app.loader import definition_modules
     from pyvela._controller.sharded import Terms

@@ -22,6 +22,7 @@ from pyvela._core.objects import ObjectRef
 from pyvela._workflow.events import Event
 from pyvela._workflow.executor import ConfigSettings
 from pyvela._workflow.lifecycle import AppOps
+from pyvela._workflow.named import delete_named
 from pyvela._workflow.results import Options, RunResult
 from pyvela._workflow.state import StateStore
 from pyvela._workflow.state_events import event_object
@@ -32,6 +33,8 @@ log = logging.getLogger("pyvela.controller")
 COMPONENT = "pyvela-controller"
 #: How a reconcile finds the configuration centre of an app (the CLI's rule, handed down by it).
 CentreFor = Callable[[Backend, LoadedApp], tuple[Callable[[], ConfigCentre], ConfigSettings]]
+#: The same for an app known only by its name (its spec does not load): the environment's.
+NamedCentre = Callable[[Backend, str], tuple[Callable[[], ConfigCentre], ConfigSettings]]
 
 
 class LogSink:
@@ -93,9 +96,11 @@ class Reconciler:
         defs: Sequence[str] | None = None,
         wait_lock: float = 30.0,
         cache: WatchCache | None = None,
+        named_centre: NamedCentre | None = None,
     ) -> None:
         self.backend = backend
         self.centre_for = centre_for
+        self.named_centre = named_centre
         self.workdir = workdir
         self.defs = defs
         self.wait_lock = wait_lock
@@ -170,7 +175,13 @@ class Reconciler:
                 str((body.get("status") or {}).get("app") or meta.get("name")),
             )
             if StateStore(self.backend, app, ns).load(revisions="none") is not None:
-                raise  # deployed once: its objects are deleted when its spec loads again
+                if self.named_centre is None:
+                    raise  # deployed once: its objects are deleted when its spec loads again
+                # As KubeVela deletes through its ResourceTracker: the record says what the app
+                # owns and which garbage-collect rules keep what (``pyvela delete NAME``).
+                log.warning("%s: its spec does not load; deleting what its record holds", key_of(body))
+                centre, _config = self.named_centre(self.backend, app)
+                return delete_named(self.backend, app, ns, events=LogSink(key_of(body)), config_centre=centre)
             # Its spec never loaded, so nothing was deployed: the resource may go (a poison app
             # would otherwise hold its finalizer, and its namespace, forever).
             return RunResult(

@@ -340,7 +340,9 @@ def test_kubevela_manifests_grant_kubevelas_applications_and_ship_no_crd_unless_
 
 def test_the_finalizer_lets_a_never_deployed_poison_app_go(tmp_path: Path) -> None:
     """A resource whose spec never loaded deployed nothing: its delete must not fail forever
-    (it would keep its finalizer, and its namespace); one deployed once still fails loudly."""
+    (it would keep its finalizer, and its namespace); one deployed once, without a way to find
+    its configuration centre by name, still fails loudly (the controller gives one: see
+    test_reconciler)."""
     from pyvela._backends.sandbox import Sandbox
     from pyvela._cli.centres import config_centre_for
     from pyvela._controller.reconciler import Reconciler

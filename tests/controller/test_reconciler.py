@@ -154,3 +154,26 @@ def test_a_no_change_resync_writes_nothing(box: Sandbox, tmp_path: Path) -> None
     assert [c for _d, c in fixed.corrected] == [
         "configured"
     ] and counting.writes  # the Lease, the apply, the Event
+
+
+def test_the_finalizer_deletes_from_the_record_an_app_whose_spec_stopped_loading(
+    box: Sandbox, tmp_path: Path
+) -> None:
+    """As KubeVela deletes through its ResourceTracker: a spec broken after a deploy must not
+    hold the resource (and its namespace) until someone mends a spec they are deleting."""
+    from pyvela._cli.centres import centre_for
+
+    reconciler = Reconciler(
+        box,
+        centre_for=config_centre_for,
+        named_centre=lambda b, app: centre_for(b, app=app),
+        workdir=tmp_path / "work",
+        wait_lock=5,
+    )
+    assert reconciler.reconcile(body()).result.ok
+    broken = body()
+    broken["spec"]["components"][0]["type"] = "no-such-type"
+    gone = reconciler.finalize(broken)
+    assert gone.phase == "deleted" and str(DEPLOYMENT) in gone.pruned
+    assert box.get(DEPLOYMENT) is None and box.get(SERVICE) is None
+    assert not box.list("v1", "Secret", NS, {"pyvela.dev/state-of": "web"})  # the record went too
