@@ -135,6 +135,9 @@ def _render(args: argparse.Namespace) -> int:
             f"no component named {', '.join(sorted(unknown))} in {loaded.app.name!r}",
             expected="one of " + ", ".join(sorted(known)),
             got=", ".join(sorted(unknown)),
+            fix=f"--component {sorted(known)[0]}, or leave --component out for every component"
+            if known
+            else "leave --component out: the app has no components",
         )
     objects: list[Any] = []
     warnings: list[str] = list(loaded.warnings)
