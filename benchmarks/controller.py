@@ -379,7 +379,11 @@ def run(
         if ready == n:
             break
         if time.monotonic() > deadline:
-            raise SystemExit(f"timed out: {ready} of {n} ready")
+            cpu, rss, done = ctl.cpu() - cpu0, ctl.peak_rss_mib(), hist_summary(ctl.metrics())
+            raise SystemExit(
+                f"timed out: {ready} of {n} ready after {time.monotonic() - t0:.0f}s; controller CPU "
+                f"{cpu:.1f}s, peak RSS {rss:.0f} MiB, {done['n']} reconciles (mean {done['mean_ms']:.0f} ms)"
+            )
         if ctl.proc.poll() is not None:
             raise SystemExit(f"the controller exited ({ctl.proc.returncode}): see {ctl.log}")
         time.sleep(max(2.0, n / 100))  # a listing of 1,000 statuses is work for the API server too
