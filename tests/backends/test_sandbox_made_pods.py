@@ -4,6 +4,7 @@ be validated, stored whole, and independent of anything the caller does afterwar
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -109,10 +110,8 @@ def test_the_pods_of_one_template_share_their_spec_text(box: Sandbox) -> None:
 
 def test_a_pod_name_already_taken_is_drawn_again(box: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     # The write of a made Pod is a create: a random name some Pod has is refused, and drawn again.
-    from pyvela._backends.sandbox import children
-
     drawn = iter(["bbbbb", "bbbbb", "ccccc", "ddddd"])
-    monkeypatch.setattr(children.random, "choices", lambda *a, **k: list(next(drawn)))
+    monkeypatch.setattr(random, "choices", lambda *a, **k: list(next(drawn)))
     box.apply(deployment("web", replicas=2))
     names = sorted(p["metadata"]["name"].rsplit("-", 1)[1] for p in pods(box))
     assert names == ["bbbbb", "ccccc"]
