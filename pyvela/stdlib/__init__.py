@@ -67,6 +67,7 @@ if TYPE_CHECKING:
         container_ports,
         env,
     )
+    from .traits_deprecated import Ingress120Params, ingress_1_20
     from .traits_dev import (
         DevAmounts,
         DevCommand,
@@ -243,6 +244,7 @@ __all__ = [
     "HttpGetAction",
     "HttpHeader",
     "ImagePatch",
+    "Ingress120Params",
     "InitContainerParams",
     "JsonMergePatchParams",
     "JsonPatchParams",
@@ -333,6 +335,7 @@ __all__ = [
     "helmchart",
     "hostalias",
     "hpa",
+    "ingress_1_20",
     "init_container",
     "json_merge_patch",
     "json_patch",

@@ -54,7 +54,8 @@ def k8s_objects(p: K8sObjectsParams, ctx: ComponentContext) -> Obj | Rendered:
     """
     first: Obj
     first, *rest = (plain(o) for o in p.objects)
-    meta = first["metadata"] = first.get("metadata") or {}
+    meta: dict[str, Any] = first.get("metadata") or {}
+    first["metadata"] = meta
     if not meta.get("name"):
         meta["name"] = ctx.name  # KubeVela's renderer names a nameless workload after its component
     if not rest:

@@ -97,7 +97,6 @@ UNSUPPORTED_TRAITS: Mapping[str, str] = MappingProxyType(
             "it is KubeVela's deprecated service-binding trait; use env with valueFrom secretKeyRef"
         ),
         "ingress": "it is KubeVela's deprecated ingress trait (networking.k8s.io/v1beta1); use gateway",
-        "ingress-1-20": "it is KubeVela's deprecated ingress trait; use gateway",
         "pvc": "it is KubeVela's deprecated pvc trait; use storage",
         "volumes": "it is KubeVela's deprecated volumes trait; use storage",
         "configmap": "it is KubeVela's deprecated configmap trait; use storage",

@@ -53,3 +53,42 @@ def test_a_components_extra_outputs_are_labelled_auxiliary_workloads() -> None:
     )
     for workload in (objs.get("Deployment", "web"), objs.get("ConfigMap", "first")):
         assert "trait.oam.dev/type" not in workload["metadata"]["labels"]  # the workloads themselves: none
+
+
+def test_the_deprecated_ingress_1_20_renders_kubevelas_service_and_ingress() -> None:
+    # Follows KubeVela v1.10.1 vela-templates/definitions/deprecated/ingress-1-20.cue.
+    objs = render_components(
+        s.webservice("shop", image="shop:1", port=8080).with_traits(
+            s.ingress_1_20(domain="shop.example.com", http={"/": 8080, "/api": 8080})
+        )
+    )
+    assert [o["kind"] for o in objs] == ["Deployment", "Service", "Ingress"]
+    service, ingress = objs.get("Service", "shop"), objs.get("Ingress", "shop")
+    assert service["spec"] == {
+        "selector": {"app.oam.dev/component": "shop"},
+        "ports": [{"port": 8080, "targetPort": 8080}],
+    }
+    assert ingress["metadata"]["annotations"] == {"kubernetes.io/ingress.class": "nginx"}
+    backend = {"service": {"name": "shop", "port": {"number": 8080}}}
+    assert ingress["spec"] == {
+        "rules": [
+            {
+                "host": "shop.example.com",
+                "http": {
+                    "paths": [
+                        {"path": "/", "pathType": "ImplementationSpecific", "backend": backend},
+                        {"path": "/api", "pathType": "ImplementationSpecific", "backend": backend},
+                    ]
+                },
+            }
+        ]
+    }
+    assert ingress["metadata"]["labels"]["trait.oam.dev/type"] == "ingress-1-20"
+    two = render_components(
+        s.worker("w", image="i").with_traits(s.ingress_1_20(domain="d", http={"/": 80, "/b": 81}))
+    )
+    ports = two.get("Service", "w")["spec"]["ports"]
+    assert ports == [
+        {"name": "port-80", "port": 80, "targetPort": 80},
+        {"name": "port-81", "port": 81, "targetPort": 81},
+    ]

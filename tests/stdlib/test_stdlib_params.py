@@ -28,6 +28,7 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "annotations": {"annotations": {"a": "b"}},
     "container-image": {"image": "i"},
     "pure-ingress": {"domain": "d", "http": {"/": 80}},
+    "ingress-1-20": {"domain": "d", "http": {"/": 80}},
     "sidecar": {"name": "n", "image": "i"},
     "init-container": {"name": "n", "image": "i", "app_mount_path": "/a", "init_mount_path": "/b"},
     "hostalias": {"host_aliases": ()},
@@ -61,7 +62,7 @@ def call(definition: Any, **params: Any) -> Any:
 
 def test_every_definition_is_covered() -> None:
     names = sorted(d.name for d in DEFINITIONS)
-    assert len(names) == 38
+    assert len(names) == 39
     assert "webservice" in names and "gateway" in names
 
 
@@ -202,7 +203,7 @@ def test_every_parameter_is_documented() -> None:
         # v1.10.1's templates; statefulset and helmchart are from KubeVela's main branch, helm
         # from the FluxCD addon (kubevela/catalog): each docstring names its file.
         assert re.search(
-            r"Follows (KubeVela v1\.10\.1 vela-templates/definitions/internal/|vela-templates/definitions/"
-            r"internal/component/\S+ of KubeVela's main|kubevela/catalog addons/fluxcd/)",
+            r"Follows (KubeVela v1\.10\.1 vela-templates/definitions/(internal|deprecated)/|vela-templates/"
+            r"definitions/internal/component/\S+ of KubeVela's main|kubevela/catalog addons/fluxcd/)",
             " ".join(definition.description.split()),
         ), definition.name
