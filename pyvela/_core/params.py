@@ -249,7 +249,7 @@ def build_params(
                 parameter=name,
                 expected=type_name(tp),
                 got=describe_value(value),
-                fix=f"pass {name}= a {type_name(tp)}",
+                fix=f"pass {name}= a value of type {type_name(tp)}",
                 **context,
             )
     try:
