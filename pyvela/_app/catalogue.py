@@ -165,7 +165,7 @@ class Catalogue:
             definition=definition.name,
             expected=f"one of: {', '.join(self.names(kind)) or 'none'} (modules: {', '.join(self.modules)})",
             got=f"{definition.name!r} defined at {definition.where}",
-            fix="define it in a catalogue module, or add its module with --defs",
+            fix=_defs_hint(definition),
             **context,
         )
 
@@ -256,6 +256,15 @@ class _Layered(Mapping[tuple[str, str], AnyDefinition]):
 
     def __contains__(self, key: object) -> bool:
         return any(key in layer for layer in self._layers)
+
+
+def _defs_hint(definition: AnyDefinition) -> str:
+    """The --defs that would hold ``definition``: its top package, as `pyvela new platform` makes."""
+    fn = getattr(definition, "render", None) or getattr(definition, "run", None)
+    module = str(getattr(fn, "__module__", "") or "")
+    if not module or module.startswith(("pyvela", "__main__")):  # an app file's own, or pyvela's
+        return "define it in a catalogue module, or add its module with --defs"
+    return f"add its package to the catalogue: --defs {module.split('.')[0]} (or PYVELA_DEFS)"
 
 
 def _import(name: str) -> ModuleType:
