@@ -255,7 +255,9 @@ def build_params(
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
-        raise ParameterError(f"invalid parameters: {exc}", where=where, **context) from exc
+        shown = context.get("definition") or "NAME"
+        fix = f"give the value at that path its declared type (`pyvela defs {shown}` lists them)"
+        raise ParameterError(f"invalid parameters: {exc}", where=where, fix=fix, **context) from exc
 
 
 def refs_in(params: Any) -> list[tuple[str, Ref]]:

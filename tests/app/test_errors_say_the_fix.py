@@ -26,6 +26,12 @@ BASE = 'base_service("web", image="nginx:1.27", cluster="default")'
             id="wrong-parameter-type",
         ),
         pytest.param(f"web = {BASE}", "app = Application(", id="no-app"),
+        pytest.param(
+            "from pyvela.stdlib import EnvVar, webservice\n"
+            'app = Application("a", components=[webservice("w", image="x:1", env=(EnvVar(name=5),))])',
+            "pyvela defs webservice",
+            id="nested-wrong-type",
+        ),
         pytest.param('raise ValueError("no config")\n', "import", id="raises-at-import"),
         pytest.param("app = Application(\n", "syntax", id="syntax-error"),
         pytest.param(
