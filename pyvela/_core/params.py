@@ -10,11 +10,9 @@ to be checked when the upstream step has finished.
 from __future__ import annotations
 
 import difflib
-import operator
 import sys
 import typing
 from collections.abc import Mapping
-from itertools import compress
 from typing import Annotated, Any
 
 import attrs
@@ -283,16 +281,8 @@ def component_names_in(params: Any) -> list[tuple[str, str]]:
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
-_IS_PLAIN = _PLAIN.__contains__
-#: attrs class -> (its field names, a getter of their values as a tuple)
-_READERS: dict[type, tuple[tuple[str, ...], Any]] = {}
-
-
-def _reader(kind: type) -> tuple[tuple[str, ...], Any]:
-    names = tuple(f.name for f in attrs.fields(kind))
-    getter = operator.attrgetter(*names) if len(names) > 1 else lambda v: tuple(getattr(v, n) for n in names)
-    _READERS[kind] = found = (names, getter)
-    return found
+#: attrs class -> its field names (read once: not an Attribute's name per field and value)
+_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def params_to_data(params: Any) -> dict[str, Any]:
@@ -304,14 +294,14 @@ def params_to_data(params: Any) -> dict[str, Any]:
             return value
         if isinstance(value, Ref):
             return {"$ref": str(value)}
-        reader = _READERS.get(kind)
-        if reader is not None or attrs.has(kind):
-            # Every field read at C speed; only the few that are not plain values are converted.
-            names, getter = reader or _reader(kind)
-            values = getter(value)
-            out = dict(zip(names, values, strict=True))
-            for name in compress(names, map(operator.not_, map(_IS_PLAIN, map(type, values)))):
-                out[name] = convert(out[name])
+        names = _NAMES.get(kind)
+        if names is not None or attrs.has(kind):
+            if names is None:
+                names = _NAMES[kind] = tuple(f.name for f in attrs.fields(kind))
+            out = {}
+            for name in names:
+                item = getattr(value, name)
+                out[name] = item if type(item) in _PLAIN else convert(item)  # a call saved per field
             return out
         if kind is tuple or kind is list:
             return [v if type(v) in _PLAIN else convert(v) for v in value]
