@@ -160,9 +160,14 @@ class Controller:
                         log.warning("%s: reconcile failed (%d in a row): %s", key, failures, exc)
                     status = failed_status(str(exc), failures)
                 else:
-                    failures = 0
+                    # A run that failed is retried as a reconcile that raised: with the backoff
+                    # (its re-run resumes the failed steps), not at the next resync.
+                    failures = failures + 1 if outcome.result.phase == "failed" else 0
                     view = outcome.view
-                    status = outcome.status | {"failures": 0}
+                    status = outcome.status | {"failures": failures}
+                    if failures:
+                        said = status.get("message") or "failed"
+                        status["message"] = f"{said} (retry in {backoff(failures):.0f}s)"
                     corrected = sum(
                         1 for _d, change in outcome.corrected if change in ("created", "configured")
                     )

@@ -4,6 +4,7 @@ app, and a failing app woken early only by its own spec."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Any
 
@@ -74,3 +75,36 @@ def test_a_failing_app_sleeps_through_drift_but_not_a_spec_change() -> None:
 
     assert asyncio.run(run("spec")) < 1.0
     assert asyncio.run(run("drift")) >= 1.4  # the backoff holds: a poison app's objects cannot spin it
+
+
+def test_a_failed_run_is_retried_with_the_backoff_not_at_the_resync() -> None:
+    """A deploy that returns failed (a step's timeout, a refused apply) is a failure as much as
+    a reconcile that raises: retried after 5 s, 10 s... (its re-run resumes), a success resets."""
+    from pyvela._controller.reconciler import Outcome
+    from pyvela._workflow.results import RunResult
+
+    phases = ["failed", "failed", "succeeded"]
+    sleeps: list[tuple[float, bool]] = []
+    written: list[dict[str, Any]] = []
+
+    class Reconciler:
+        def reconcile(self, body: dict[str, Any]) -> Outcome:
+            phase = phases.pop(0)
+            result = RunResult(app="web", namespace="ns", target="t", revision=1, hash="h", phase=phase)
+            return Outcome(status={"phase": phase, "message": f"run {phase}"}, result=result)
+
+    c = Controller(Reconciler(), resync=300, debounce=0.01, workers=1)  # type: ignore[arg-type]
+    c.write_status = lambda body, status: written.append(status)  # type: ignore[method-assign]
+
+    async def sleep(key: str, delay: float, stopped: Any, *, failing: bool) -> None:
+        sleeps.append((delay, failing))
+        if len(sleeps) == 3:
+            raise asyncio.CancelledError
+
+    c._sleep = sleep  # type: ignore[method-assign]
+    body = {"metadata": {"namespace": "ns", "name": "web", "generation": 1}}
+    with contextlib.suppress(asyncio.CancelledError):
+        asyncio.run(c.app_loop(body, False))
+    assert sleeps == [(5.0, True), (10.0, True), (300, False)]
+    assert [s["failures"] for s in written] == [1, 2, 0]
+    assert written[0]["message"] == "run failed (retry in 5s)"
