@@ -5,10 +5,20 @@ from __future__ import annotations
 import contextvars
 import threading
 
+import pytest
+
 from pyvela._workflow import watchdog
 from pyvela._workflow.watchdog import Attempt, start
 
 VAR: contextvars.ContextVar[str] = contextvars.ContextVar("VAR", default="unset")
+
+
+@pytest.fixture(autouse=True)
+def no_idle_threads() -> None:
+    """Each test starts with no idle thread: one left by an earlier test (the blocked step's,
+    released) may become idle after this test's own and be handed the next body instead."""
+    with watchdog._IDLE_LOCK:
+        watchdog._IDLE.clear()  # those threads end by themselves after watchdog.IDLE
 
 
 def _run(name: str, body: object) -> tuple[threading.Thread, threading.Event]:
@@ -53,6 +63,7 @@ def test_a_blocked_step_keeps_its_thread_and_the_next_step_gets_another() -> Non
         assert blocked.is_alive() and blocked.name == "pyvela-step-blocked"
     finally:
         release.set()
+        _returned(blocked)  # idle before the next test clears the idle ones (it must not be handed theirs)
 
 
 def test_each_body_starts_with_an_empty_context_as_on_a_new_thread() -> None:
