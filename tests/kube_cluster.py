@@ -55,6 +55,19 @@ def load_launcher() -> Any:
     return _load("pyvela_testcluster_launcher", CLUSTER_DIR / "launcher.py")
 
 
+def find_helm() -> str | None:
+    """The helm binary: ``$PYVELA_HELM``, PATH, or the test control plane's build cache."""
+    found = os.environ.get("PYVELA_HELM") or shutil.which("helm")
+    if found:
+        return found
+    try:
+        build = load_launcher()._build
+        built = build.build_dir()
+        return str(built / "bin" / "helm") if build.is_built(built) else None
+    except Exception:
+        return None
+
+
 def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

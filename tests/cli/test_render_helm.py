@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ import yaml
 from pyvela._cli.main import main
 from pyvela._core.objects import ObjectRef
 from tests.chartrepo import CHARTS_DIR, ChartRepo
+from tests.kube_cluster import find_helm
 
 WriteApp = Callable[..., Path]
 DEFS = ["--defs", "pyvela.stdlib"]
@@ -37,21 +37,7 @@ CHART_OBJECTS = {
 }
 
 
-def _find_helm() -> str | None:
-    found = os.environ.get("PYVELA_HELM") or shutil.which("helm")
-    if found:
-        return found
-    try:
-        from tests.kube_cluster import load_launcher
-
-        build = load_launcher()._build
-        built = build.build_dir()
-        return str(built / "bin" / "helm") if build.is_built(built) else None
-    except Exception:
-        return None
-
-
-HELM = _find_helm()
+HELM = find_helm()
 needs_helm = pytest.mark.skipif(HELM is None, reason="no helm binary (build the test control plane)")
 
 

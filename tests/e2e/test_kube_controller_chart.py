@@ -4,7 +4,6 @@ rules and the Deployments are accepted as they are, in both modes and with shard
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ from test_kube_support import ROOT
 
 from pyvela._backends.kube.backend import KubeBackend
 from pyvela._core.objects import ObjectRef
+from tests.kube_cluster import find_helm
 
 kube = support.kube  # fixture
 
@@ -35,8 +35,8 @@ CHART = ROOT / "deploy" / "chart"
     ids=["pyvela", "kubevela-shards", "namespaces-bind"],
 )
 def test_the_charts_objects_are_accepted_by_the_api_server(kube: KubeBackend, values: list[str]) -> None:
-    helm = shutil.which("helm")
-    assert helm, 'no helm binary: eval "$(scripts/testcluster env)"'
+    helm = find_helm()
+    assert helm, "no helm binary (scripts/testcluster build)"
     ns = support.new_namespace(kube, "chart")
     try:
         rendered = subprocess.run(
