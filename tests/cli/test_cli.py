@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
+from tests.post_counter import counting_server
 
 WriteApp = Callable[..., Path]
 DEFS = ["--defs", "platform_defs", "--defs", "tests.sample_defs"]
@@ -96,31 +95,14 @@ def test_deploy_status_history_json(sandbox_dir: Path) -> None:
     assert [h["phase"] for h in history] == ["succeeded"]
 
 
-class _Counter(http.server.BaseHTTPRequestHandler):
-    posts: list[str] = []
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        _Counter.posts.append(self.rfile.read(length).decode())
-        body = f"post-{len(_Counter.posts)}".encode()
-        self.send_response(201)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+POSTS: list[str] = []  # what post_server received in the current test
 
 
 @pytest.fixture
 def post_server() -> Iterator[str]:
-    _Counter.posts = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Counter)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
-    server.shutdown()
-    server.server_close()
+    POSTS.clear()
+    with counting_server(POSTS) as url:
+        yield url
 
 
 def test_sigkill_then_rerun_resumes_without_repeating_the_post(
@@ -145,7 +127,7 @@ app = Application("killme", components=[], workflow=[noop("first"), post])
     for line in proc.stdout:
         if "waiting for ConfigMap" in line:
             break
-    assert _Counter.posts, "the step never posted"
+    assert POSTS, "the step never posted"
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
     from pyvela._backends.sandbox import Sandbox
@@ -162,7 +144,7 @@ app = Application("killme", components=[], workflow=[noop("first"), post])
     result = json.loads(rerun.stdout)
     assert result["steps"]["post"]["outputs"] == {"value": "post-1"}
     assert result["steps"]["first"]["phase"] == "succeeded"
-    assert len(_Counter.posts) == 1  # the POST was not repeated
+    assert len(POSTS) == 1  # the POST was not repeated
 
 
 def _seed_deploy_until(marker: str, *, delay: str) -> subprocess.Popen[str]:

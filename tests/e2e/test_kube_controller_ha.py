@@ -16,14 +16,12 @@ test's namespace (engineers share the cluster), and every controller is killed a
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -42,6 +40,7 @@ from pyvela._controller.crd import API_VERSION, CRD_NAME, KIND, crd
 from pyvela._controller.shard import shard_of
 from pyvela._core.objects import ObjectRef
 from pyvela._workflow.state import StateStore
+from tests.post_counter import counting_server
 
 kube = support.kube  # fixture
 LEASE_SECONDS = 4.0
@@ -189,30 +188,14 @@ def _configmap_app(namespace: str, name: str, value: str, **labels: str) -> dict
     }
 
 
-class _Hooks(http.server.BaseHTTPRequestHandler):
-    posts: list[str] = []
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        _Hooks.posts.append(self.rfile.read(length).decode())
-        body = f"post-{len(_Hooks.posts)}".encode()
-        self.send_response(201)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+POSTS: list[str] = []  # what hook_url received in the current test
 
 
 @pytest.fixture
 def hook_url() -> Iterator[str]:
-    _Hooks.posts = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hooks)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
-    server.shutdown()
-    server.server_close()
+    POSTS.clear()
+    with counting_server(POSTS) as url:
+        yield url
 
 
 def _journaled(kube: KubeBackend, app: str, namespace: str) -> bool:
@@ -265,7 +248,7 @@ def test_sigkill_of_the_leader_mid_run_is_taken_over_without_repeating_the_post(
                 "spec": {"module": module, "defs": ["platform_defs", "tests.sample_defs"]},
             }
         )
-        wait_for("the POST to be journaled", lambda: _Hooks.posts and _journaled(kube, app, ns), 120)
+        wait_for("the POST to be journaled", lambda: POSTS and _journaled(kube, app, ns), 120)
         assert _holder(kube, ns, lease).startswith("ha-a:")
         assert "run-started" not in b.text()  # the standby did nothing so far
         a.kill()  # mid-run: the step waits for ConfigMap "go" after its POST
@@ -284,7 +267,7 @@ def test_sigkill_of_the_leader_mid_run_is_taken_over_without_repeating_the_post(
             120,
         )
         assert status["revision"] == 1, status  # the same run resumed, not a new revision
-        assert len(_Hooks.posts) == 1, _Hooks.posts  # the journaled POST was not sent again
+        assert len(POSTS) == 1, POSTS  # the journaled POST was not sent again
         assert f"{ns}/killme" in b.text() and "taken over from ha-a:" in b.text()
         assert b.alive()
     finally:
