@@ -137,3 +137,65 @@ def test_the_cli_path_imports_no_metrics_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+class LogAnswer(Answer):
+    """A pod's log, read as a stream."""
+
+    def stream(self, _amt: Any, decode_content: bool = True) -> Any:
+        yield b"hello\n"
+
+
+class LogPool(Pool):
+    def request(self, method: str, url: str, **kw: Any) -> Answer:
+        if urlsplit(url).path.endswith("/pods/p/log"):
+            if self.refuse:
+                raise urllib3.exceptions.ProtocolError("Connection aborted.")
+            return LogAnswer(200, {})
+        return super().request(method, url, **kw)
+
+
+class FakeExec:
+    """The client's ws_client: an exec that exits 0 at once, or refused with ``refuse``."""
+
+    def __init__(self, refuse: int | None = None) -> None:
+        self.refuse = refuse
+
+    def get_websocket_url(self, url: str) -> str:
+        return url.replace("https://", "wss://")
+
+    def WSClient(self, *_a: Any, **_kw: Any) -> Any:
+        from websocket import WebSocketBadStatusException
+
+        if self.refuse is not None:
+            raise WebSocketBadStatusException("refused", self.refuse, resp_body=b'{"message": "no"}')
+        status = {3: "status: Success"}
+        return SimpleNamespace(
+            is_open=lambda: False, read_channel=lambda c: status.get(c, ""), close=lambda: None
+        )
+
+
+def test_a_pods_logs_and_exec_are_counted_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Day-2 requests (``pods/log`` read as a stream, ``pods/exec`` over a websocket) go by the
+    pool and the websocket client, not the JSON call: counted all the same."""
+    import pyvela._backends.kube.podio as podio
+
+    kube, _ = backend()
+    pool = LogPool()
+    kube._pool = pool
+    metrics = Metrics()
+    metrics.count_requests(kube)
+    assert [line.text for line in kube.pod_logs("ns", "p", "c")] == ["hello"]
+    pool.refuse = True
+    with pytest.raises(Exception):  # noqa: B017 - the transport's error; the count is the point
+        list(kube.pod_logs("ns", "p", "c"))
+    monkeypatch.setattr(podio, "_ws_client", lambda: FakeExec())
+    assert kube.pod_exec("ns", "p", "c", ["true"], out=lambda *_: None) == 0
+    monkeypatch.setattr(podio, "_ws_client", lambda: FakeExec(refuse=403))
+    with pytest.raises(Exception):  # noqa: B017
+        kube.pod_exec("ns", "p", "c", ["true"], out=lambda *_: None)
+    assert sample(metrics, "GET", "pods/log", "200") == 1
+    assert sample(metrics, "GET", "pods/log", "<error>") == 1
+    assert sample(metrics, "CONNECT", "pods/exec", "101") == 1
+    assert sample(metrics, "CONNECT", "pods/exec", "403") == 1
+    assert kube.requests["GET"] == 2 and kube.requests["CONNECT"] == 2

@@ -63,13 +63,20 @@ class KubePodIO(KubeTransport):
 
         url = _ws_client().get_websocket_url(self._host + path + "?" + urlencode(query))
         verb = path.rsplit("/", 1)[-1].upper()
+        code: int | None = None
         try:
-            return open_(self._client.configuration, url, self._headers("GET", path))
+            opened = open_(self._client.configuration, url, self._headers("GET", path))
+            code = 101  # switched to the websocket protocol
+            return opened
         except WebSocketBadStatusException as exc:
+            code = int(exc.status_code)
             body = getattr(exc, "resp_body", None) or str(exc).encode()
-            raise self.error(int(exc.status_code), body, what=what, verb=verb) from None
+            raise self.error(code, body, what=what, verb=verb) from None
         except (WebSocketException, OSError) as exc:
             raise transport_error(exc, what=what, verb=verb, server=self.server, redact=self.redact) from None
+        finally:
+            # The API server's own metrics call an upgraded exec or port-forward CONNECT.
+            self._counted("CONNECT", path, code)
 
     def pod_logs(
         self,
@@ -90,6 +97,7 @@ class KubePodIO(KubeTransport):
             query.append(("follow", "true"))
         if since_seconds is not None:
             query.append(("sinceSeconds", str(max(1, since_seconds))))
+        code: int | None = None
         try:
             response = self._pool.request(
                 "GET",
@@ -100,9 +108,12 @@ class KubePodIO(KubeTransport):
                 redirect=False,
                 preload_content=False,
             )
+            code = int(response.status)
         except urllib3.exceptions.HTTPError as exc:
             error = transport_error(exc, what=what, verb="GET", server=self.server, redact=self.redact)
             raise error from None
+        finally:
+            self._counted("GET", path, code)
         if response.status != 200:
             data = response.read()
             response.release_conn()

@@ -180,8 +180,6 @@ class KubeTransport:
             self.redact.add(credential.partition(" ")[2] or credential)
         url = self._host + path + ("?" + urlencode(query) if query else "")
         verb = "WATCH" if ("watch", "1") in query else method
-        with self._lock:
-            self.requests[verb] += 1
         code: int | None = None
         try:
             response = self._pool.request(
@@ -197,10 +195,17 @@ class KubeTransport:
             code = int(response.status)
             return response
         finally:
-            if self.observers:
-                resource = resource_of(path)
-                for observe in self.observers:
-                    observe(verb, resource, code)
+            self._counted(verb, path, code)
+
+    def _counted(self, verb: str, path: str, code: int | None) -> None:
+        """Every request, whoever sent it (here, or a pod's logs and websockets in ``podio``),
+        in ``requests`` and to the observers."""
+        with self._lock:
+            self.requests[verb] += 1
+        if self.observers:
+            resource = resource_of(path)
+            for observe in self.observers:
+                observe(verb, resource, code)
 
     def call(
         self,
