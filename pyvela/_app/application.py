@@ -11,6 +11,7 @@ import attrs
 
 from pyvela._app.catalogue import Catalogue
 from pyvela._app.checks import check_shape
+from pyvela._app.references import unknown_component, unknown_step
 from pyvela._core.builtin import apply_component
 from pyvela._core.definitions import ComponentUse, PolicyUse
 from pyvela._core.graph import find_cycle, topo_order
@@ -178,13 +179,7 @@ def validate(app: Application, catalogue: Catalogue) -> Plan:
     for c in app.components:
         for dep in c.dependencies:
             if dep not in seen:
-                raise DanglingReferenceError(
-                    f"component {c.name!r} depends on unknown component {dep!r}",
-                    where=c.where,
-                    component=c.name,
-                    expected="one of " + ", ".join(seen),
-                    got=repr(dep),
-                )
+                raise unknown_component(c, dep, seen)
     cycle = find_cycle(component_deps)
     if cycle:
         raise CycleError(
@@ -269,13 +264,7 @@ def _plan(app: Application, wf: Workflow, catalogue: Catalogue, components: set[
             elif dep in planned:
                 resolved.add(dep)
             else:
-                raise DanglingReferenceError(
-                    f"step {name!r} depends on unknown step {dep!r}",
-                    where=ps.use.where,
-                    step=name,
-                    expected="one of " + ", ".join(planned),
-                    got=repr(dep),
-                )
+                raise unknown_step(name, dep, ps.use, [*planned, *groups], wf.steps)
         for param, ref in _refs(ps.use):
             if ref.step not in planned:
                 raise DanglingReferenceError(

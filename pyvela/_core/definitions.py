@@ -15,7 +15,7 @@ import attrs
 
 from pyvela._core.health import HealthRule, Readiness, TraitHealthRule
 from pyvela._core.objects import Obj, deep_copy
-from pyvela._core.params import check_params_class
+from pyvela._core.params import caller_location, check_params_class
 from pyvela._core.schema import Schema, check_name, checked_call, describe, where_of
 from pyvela.errors import DefinitionError, Location
 
@@ -149,6 +149,8 @@ class ComponentUse(Generic[ParamsT]):
     dependencies: tuple[str, ...] = ()
     #: The key of this copy (``replication`` policy), given to its render as ``ctx.replica_key``.
     replica_key: str = ""
+    #: Where each ``.after()`` dependency was added: an unknown name is reported at that call.
+    after_at: Mapping[str, Location] = attrs.field(factory=dict)
 
     def with_traits(self, *traits: TraitUse[Any]) -> ComponentUse[ParamsT]:
         """A copy with ``traits`` attached (in order) after the existing ones."""
@@ -161,6 +163,7 @@ class ComponentUse(Generic[ParamsT]):
             traits=self.traits + traits,
             dependencies=self.dependencies,
             replica_key=self.replica_key,
+            after_at=self.after_at,
         )
 
     def with_params(self, params: ParamsT | None) -> ComponentUse[ParamsT]:
@@ -170,7 +173,8 @@ class ComponentUse(Generic[ParamsT]):
     def after(self, *components: ComponentUse[Any] | str) -> ComponentUse[ParamsT]:
         """A copy that deploys only after ``components`` (KubeVela's dependsOn)."""
         names = tuple(c if isinstance(c, str) else c.name for c in components)
-        return attrs.evolve(self, dependencies=self.dependencies + names)
+        at = {**self.after_at, **dict.fromkeys(names, caller_location())}
+        return attrs.evolve(self, dependencies=self.dependencies + names, after_at=at)
 
 
 def component(

@@ -121,6 +121,8 @@ class StepUse(Generic[ParamsT, OutT]):
     condition: Condition = "on-success"
     timeout: float | None = None
     retries: int | None = None  # None: the runner's default; 0 is no retry
+    #: Where each ``.after()`` dependency was added: an unknown name is reported at that call.
+    after_at: Mapping[str, Location] = attrs.field(factory=dict)
 
     @property
     def outputs(self) -> OutT:
@@ -130,7 +132,8 @@ class StepUse(Generic[ParamsT, OutT]):
     def after(self, *steps: StepUse[Any, Any] | StepGroup | str) -> StepUse[ParamsT, OutT]:
         """A copy that runs only after ``steps`` (KubeVela's dependsOn)."""
         names = tuple(s if isinstance(s, str) else s.name for s in steps)
-        return attrs.evolve(self, dependencies=self.dependencies + names)
+        at = {**self.after_at, **dict.fromkeys(names, caller_location())}
+        return attrs.evolve(self, dependencies=self.dependencies + names, after_at=at)
 
     def when(self, condition: Condition) -> StepUse[ParamsT, OutT]:
         """A copy with a run condition: ``"always"``, ``"on-success"`` or a predicate."""
@@ -191,10 +194,12 @@ class StepGroup:
     condition: Condition = "on-success"
     timeout: float | None = None
     where: Location = attrs.field(factory=lambda: caller_location(3))
+    after_at: Mapping[str, Location] = attrs.field(factory=dict)
 
     def after(self, *steps: StepUse[Any, Any] | StepGroup | str) -> StepGroup:
         names = tuple(s if isinstance(s, str) else s.name for s in steps)
-        return attrs.evolve(self, dependencies=self.dependencies + names)
+        at = {**self.after_at, **dict.fromkeys(names, caller_location())}
+        return attrs.evolve(self, dependencies=self.dependencies + names, after_at=at)
 
 
 def step(
