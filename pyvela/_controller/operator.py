@@ -28,6 +28,7 @@ from pyvela._controller.reconciler import Reconciler, key_of
 from pyvela._controller.served import PYVELA, Served
 from pyvela._controller.sharded import NotLeading, drop_stale_finalizers
 from pyvela._controller.status import backoff, failed_status
+from pyvela._controller.written import Written
 from pyvela._core.objects import LABEL_APP, LABEL_MANAGED_BY, MANAGER, ObjectRef
 
 log = logging.getLogger("pyvela.controller")
@@ -75,6 +76,8 @@ class Controller:
         # Status writes of their own: behind a queue of deploys, a finished app's status waited for them all.
         self.status_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="pyvela-status")
         self.metrics = metrics or Metrics()
+        #: Each app's status as last written (kopf's body shows our write a moment later).
+        self.written = Written()
         self._wakes: dict[str, asyncio.Event] = {}
         self._reasons: dict[str, str] = {}
         #: (namespace, pyvela app name) -> the Application resource's key (a module's app may
@@ -173,7 +176,8 @@ class Controller:
                     )
                     self.metrics.drift_corrections.inc(corrected)
                     status["driftCorrections"] = (
-                        int((body.get("status") or {}).get("driftCorrections") or 0) + corrected
+                        int(self.written.current(key, body.get("status") or {}).get("driftCorrections") or 0)
+                        + corrected
                     )
                     if status.get("app"):
                         self._owner[(str(body["metadata"]["namespace"]), str(status["app"]))] = key
@@ -182,24 +186,35 @@ class Controller:
                 self.metrics.phase(key, str(status.get("phase")))
                 status["observedGeneration"] = body.get("metadata", {}).get("generation")
                 status["lastReconciled"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-                status = self.served.shape(body, status, view)
-                if self.served.changed(body.get("status") or {}, status):  # a no-change resync: no write
+                seen = dict(body) | {"status": self.written.current(key, body.get("status") or {})}
+                status = self.served.shape(seen, status, view)
+                if self.served.changed(seen["status"], status):  # a no-change resync: no write
                     loop = asyncio.get_running_loop()
-                    await loop.run_in_executor(self.status_pool, self.write_status, dict(body), status)
+                    await loop.run_in_executor(
+                        self.status_pool, self.write_status, seen, status, body.get("status") or {}
+                    )
                 await self._sleep(
                     key, backoff(failures) if failures else self.resync, stopped, failing=failures > 0
                 )
         finally:
             self._wakes.pop(key, None)
+            self.written.forget(key)
 
-    def write_status(self, body: Mapping[str, Any], status: dict[str, Any]) -> None:
-        status = self.served.patch(dict(body.get("status") or {}), status)
+    def write_status(
+        self, body: Mapping[str, Any], status: dict[str, Any], in_body: Mapping[str, Any] | None = None
+    ) -> None:
+        """Patch ``body``'s status (``body`` with the status we know the server has) to
+        ``status``; ``in_body``: the status kopf's body showed, if not that one."""
+        old = dict(body.get("status") or {})
+        status = self.served.patch(old, status)
         meta = body["metadata"]
         ref = ObjectRef(self.served.api_version, self.served.kind, meta["namespace"], meta["name"])
         try:
-            merge_patcher(self.reconciler.backend).merge_patch(ref, {"status": status}, status=True)
+            answer = merge_patcher(self.reconciler.backend).merge_patch(ref, {"status": status}, status=True)
         except Exception as exc:  # gone meanwhile, or a conflict: the next reconcile writes it
             log.info("%s: status not written: %s", key_of(body), exc)
+            return
+        self.written.wrote(key_of(body), old if in_body is None else in_body, answer.get("status") or {})
 
     def finalize(self, body: Any, retry: int) -> None:
         key = key_of(body)

@@ -94,7 +94,7 @@ def test_a_failed_run_is_retried_with_the_backoff_not_at_the_resync() -> None:
             return Outcome(status={"phase": phase, "message": f"run {phase}"}, result=result)
 
     c = Controller(Reconciler(), resync=300, debounce=0.01, workers=1)  # type: ignore[arg-type]
-    c.write_status = lambda body, status: written.append(status)  # type: ignore[method-assign]
+    c.write_status = lambda body, status, *_: written.append(status)  # type: ignore[method-assign]
 
     async def sleep(key: str, delay: float, stopped: Any, *, failing: bool) -> None:
         sleeps.append((delay, failing))
