@@ -282,6 +282,7 @@ def child(parent: Any, cluster: str | None, loaded: Any, namespace: str, events:
         force_conflicts=parent.force_conflicts,
         policies=parent.policies,
         adopted=parent.adopted if cluster is None else frozenset(),
+        park=parent.park,
     )
 
 

@@ -29,6 +29,7 @@ from pyvela._core.steps import WorkflowView, where_of_condition
 from pyvela._workflow.driver import StepRun, Suspended, drive
 from pyvela._workflow.events import Event, EventSink
 from pyvela._workflow.executor import Executor
+from pyvela._workflow.parking import REASON, WAITING, Parked, park_state, parked_since
 from pyvela._workflow.ready import Ready
 from pyvela._workflow.state import now_iso
 from pyvela._workflow.stepio import outputs_of, resolve_inputs
@@ -73,6 +74,7 @@ class Outcome:
     message: str = ""
     outputs: dict[str, Any] = attrs.field(factory=dict)
     traceback: str | None = None
+    parked: dict[str, Any] | None = None  # a WAITING step's ``parking.park_state``
 
 
 class Engine:
@@ -239,7 +241,7 @@ class Engine:
             message=message,
             data=data,
         )
-        if phase in DONE or phase == SUSPENDING:
+        if phase in DONE or phase in (SUSPENDING, WAITING):
             with self.lock:
                 self._unsaved.add(name)
                 self._held.append(event)  # reported once saved: a success shown is a success kept
@@ -255,6 +257,7 @@ class Engine:
             st["attempts"] = int(st.get("attempts") or 0) + 1
             journal = list(st.get("journal") or [])
             resumed = bool(st.get("resumed"))
+            since = parked_since(st)
             self._flush_at = min(self._flush_at, time.monotonic() + STARTED_FLUSH)
         self._started[name] = time.monotonic()
         self.events.emit(
@@ -265,7 +268,7 @@ class Engine:
                 data={"type": planned.use.definition.name},
             )
         )
-        attempt = Attempt.begin(name, planned.timeout)
+        attempt = Attempt.begin(name, planned.timeout, since)
         start(attempt, lambda: self._worker(attempt, planned, journal, resumed))
         return attempt
 
@@ -274,6 +277,9 @@ class Engine:
             self._dirty.add(name)
             st = self.steps[name]
             st["outputs"] = outcome.outputs
+            st.pop("parked", None)
+            if outcome.parked is not None:
+                st["parked"] = outcome.parked
             if outcome.traceback:
                 st["traceback"] = outcome.traceback
         self._set(name, outcome.phase, outcome.reason, outcome.message)
@@ -284,6 +290,8 @@ class Engine:
             return "terminated"
         if SUSPENDING in phases or (self.suspend_requested.is_set() and PENDING in phases):
             return "suspended"
+        if WAITING in phases and FAILED not in phases:
+            return WAITING  # the controller's run parked: it goes on at its next reconcile
         if all(p in (SUCCEEDED, SKIPPED) for p in phases) and FAILED not in phases:
             return "succeeded"
         return "failed"
@@ -349,7 +357,7 @@ class Engine:
                 use.definition.run(params, ctx),
                 run,
                 lambda action: self.executor.perform(
-                    action, step=name, deadline=deadline, cancel=self.cancel
+                    action, step=name, deadline=deadline, cancel=self.cancel, since=attempt.since
                 ),
                 deadline=deadline,
                 cancel=self.cancel,
@@ -357,6 +365,9 @@ class Engine:
                 observe=attempt.observe,
             )
             return Outcome(SUCCEEDED, outputs=outputs_of(name, use, result))
+        except Parked as exc:
+            parked = park_state(exc, since=attempt.since, timeout=attempt.timeout)
+            return Outcome(WAITING, REASON, exc.message, parked=parked)
         except Suspended:
             return Outcome(SUSPENDING, "Suspend", "waiting for `pyvela workflow resume`")
         except StepTimeout as exc:
@@ -374,6 +385,8 @@ def reset_steps(steps: Mapping[str, dict[str, Any]], names: list[str], *, keep_j
         st = steps[n]
         journal = st.get("journal") if keep_journal else []
         resumed = st.get("resumed") if keep_journal else False
-        attempts = st.get("attempts") or 0
+        attempts, parked = st.get("attempts") or 0, st.get("parked") if keep_journal else None
         st.clear()
         st.update(new_step_state(), journal=journal or [], resumed=bool(resumed), attempts=attempts)
+        if parked:  # its deadline still counts from its first start
+            st["parked"] = parked

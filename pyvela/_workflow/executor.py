@@ -11,7 +11,7 @@ import attrs
 
 from pyvela._app.loader import LoadedApp
 from pyvela._app.render import CLUSTER_SCOPED, RenderedComponent, render_component
-from pyvela._backends.protocol import Backend, Readiness
+from pyvela._backends.protocol import Backend
 from pyvela._backends.readiness import rule_for
 from pyvela._configcentre.protocol import ConfigCentre, ConfigTarget
 from pyvela._core import actions as a
@@ -21,9 +21,9 @@ from pyvela._core.secret import Secret, reveal
 from pyvela._workflow.apps import wait_app
 from pyvela._workflow.deploying import perform_more
 from pyvela._workflow.events import Event, EventSink
-from pyvela._workflow.health import rule_of
 from pyvela._workflow.inventory import Inventory, in_batch
 from pyvela._workflow.mail import send_mail
+from pyvela._workflow.parking import wait_ready
 from pyvela._workflow.policies import ANNOTATION_SHARED_BY, REPLACE, ResourcePolicies, share, sharers, write
 from pyvela.errors import (
     ConfigCentreError,
@@ -59,6 +59,7 @@ class Executor:
         policies: ResourcePolicies | None = None,
         adopted: frozenset[ObjectRef] = frozenset(),
         renders: dict[str, RenderedComponent] | None = None,
+        park: bool = False,
     ) -> None:
         self.loaded = loaded
         self.backend = backend
@@ -69,6 +70,7 @@ class Executor:
         self.config = config
         self.namespace = namespace
         self.force_conflicts = force_conflicts
+        self.park = park  # the controller's runs: a wait for readiness parks the step (``parking``)
         # Objects adopted from KubeVela: its field manager still holds their fields, which
         # the first deploy takes over (server-side apply --force) to update them in place.
         self.adopted = adopted
@@ -82,8 +84,16 @@ class Executor:
 
     # ------------------------------------------------------------------ dispatch
 
-    def perform(self, action: a.Action[Any], *, step: str, deadline: float, cancel: threading.Event) -> Any:
-        """Perform ``action`` for ``step``; returns its result (JSON-friendly where journaled)."""
+    def perform(
+        self,
+        action: a.Action[Any],
+        *,
+        step: str,
+        deadline: float,
+        cancel: threading.Event,
+        since: float = 0.0,
+    ) -> Any:
+        """Perform ``action`` for ``step`` (started at ``since``); its result (JSON-friendly if journaled)."""
         remaining = max(0.0, deadline - time.monotonic())
         match action:
             case a.ApplyComponent():
@@ -98,7 +108,7 @@ class Executor:
                 return self.backend.delete(action.ref, wait=True, timeout=remaining)
             case a.WaitReady():
                 timeout = remaining if action.timeout is None else min(action.timeout, remaining)
-                return self.wait_ready(action, step=step, timeout=timeout, cancel=cancel)
+                return self.wait_ready(action, step=step, timeout=timeout, cancel=cancel, since=since or None)
             case a.HttpRequest():
                 return self.http(action, timeout=remaining)
             case a.SendMail():
@@ -284,44 +294,17 @@ class Executor:
         self.backend.delete(ref, wait=True, timeout=timeout)
         return self.apply_object(deep_copy(obj), step=step, component=component, trait=None)
 
-    def wait_ready(self, action: a.WaitReady, *, step: str, timeout: float, cancel: threading.Event) -> Obj:
-        rule = action.rule or rule_of(self.loaded.app, action.ref, self.inventory.get(action.ref))
-        self.events.emit(
-            Event(
-                kind="waiting",
-                step=step,
-                message=f"waiting for {action.ref}",
-                data={"object": action.ref.to_dict()},
-            )
-        )
-
-        def progress(r: Readiness) -> None:
-            self.events.emit(
-                Event(
-                    kind="waiting",
-                    step=step,
-                    message=f"{action.ref.name}: {r.message or ('ready' if r.ready else 'not ready yet')}",
-                    data={"object": action.ref.to_dict(), "ready": r.ready},
-                )
-            )
-
-        live = self.backend.wait(
-            action.ref,
-            rule,
-            timeout=timeout,
-            on_progress=progress,
-            cancel=cancel,
-            failure_grace=action.failure_grace,
-        )
-        self.events.emit(
-            Event(
-                kind="ready",
-                step=step,
-                message=f"{action.ref} is ready",
-                data={"object": action.ref.to_dict()},
-            )
-        )
-        return live
+    def wait_ready(
+        self,
+        action: a.WaitReady,
+        *,
+        step: str,
+        timeout: float,
+        cancel: threading.Event,
+        since: float | None = None,
+    ) -> Obj:
+        """Block until ready, or (``park``: the controller's runs) look once (see ``parking``)."""
+        return wait_ready(self, action, step=step, timeout=timeout, cancel=cancel, since=since)
 
     # ------------------------------------------------------------------ outside world
 

@@ -34,6 +34,7 @@ from pyvela._workflow.executor import ConfigSettings, Executor
 from pyvela._workflow.gc import prune
 from pyvela._workflow.inventory import Inventory
 from pyvela._workflow.named import delete_record
+from pyvela._workflow.parking import WAITING, waiting_message
 from pyvela._workflow.policies import ResourcePolicies
 from pyvela._workflow.registrations import restore
 from pyvela._workflow.results import Options, RunResult
@@ -159,6 +160,7 @@ class AppOps:
             ),
             adopted=adopted_refs(rec),
             renders=self.renders,
+            park=self.options.park,
         )
 
     def _load(self) -> dict[str, Any]:
@@ -192,7 +194,11 @@ class AppOps:
             redo = [n for n, s in latest["steps"].items() if s["phase"] not in ("succeeded",)]
             reset_keeping_logs(latest["steps"], redo)
             latest["phase"] = "running"
-            self.events.emit(Event(kind="resumed", message=f"resuming revision {latest['number']}"))
+            # A parked run going on is not news (no Event on the record each time it looks again).
+            data = {"waiting": True} if phase == WAITING else {}
+            self.events.emit(
+                Event(kind="resumed", message=f"resuming revision {latest['number']}", data=data)
+            )
             return self._run(record, latest)
         with reading(self.backend):  # the planned objects of ref-objects are read from it
             rev = new_revision(record, self.loaded, renders=self.renders)
@@ -287,7 +293,7 @@ class AppOps:
             rev["phase"] = phase
             rev["finished"] = now_iso() if phase in ("succeeded", "failed", "terminated") else None
             failed = [n for n, s in rev["steps"].items() if s["phase"] == FAILED]
-            rev["message"] = f"failed steps: {', '.join(failed)}" if failed else ""
+            rev["message"] = f"failed steps: {', '.join(failed)}" if failed else waiting_message(rev["steps"])
             save()
         if phase == "succeeded" or (phase == FAILED and self._gc().continue_on_failure):
             pruned = self._prune(record, rev, failed=phase == FAILED)

@@ -17,6 +17,8 @@ class Options:
     force_conflicts: bool = False
     retries: int = 5
     backoff: float = 0.2
+    #: A wait for readiness parks the run instead of blocking (the controller; ``parking``).
+    park: bool = False
 
 
 @attrs.frozen(kw_only=True)

@@ -75,10 +75,13 @@ class StateEvents:
         self.namespace = namespace
         self._revision: Any = None
         self._resumed = False
+        self._quiet = False  # a parked run going on: no Event until it ends
 
     def emit(self, event: Event) -> None:
         if event.kind == "resumed":
-            self._resumed = True
+            self._resumed, self._quiet = True, bool(event.data.get("waiting"))
+        elif event.kind == "run-started" and self._quiet:
+            self._revision, self._resumed = event.data.get("revision"), False
         elif event.kind == "run-started":
             self._revision = event.data.get("revision")
             what = str(event.data.get("kind") or "deploy")
@@ -86,7 +89,7 @@ class StateEvents:
             verb = "resumed" if self._resumed else "started"
             self.record(reason, "Normal", f"revision {self._revision} ({what}) {verb}: {event.message}")
             self._resumed = False
-        elif event.kind == "run-finished":
+        elif event.kind == "run-finished" and (event.data.get("phase") or event.message) != "waiting":
             phase = str(event.data.get("phase") or event.message)
             reason, kind = FINISHED.get(phase, (f"Revision{phase.title()}", "Normal"))
             revision = event.data.get("revision", self._revision)

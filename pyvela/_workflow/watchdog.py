@@ -46,14 +46,20 @@ class Attempt:
     name: str
     timeout: float
     deadline: float
+    #: When the step first started (epoch seconds): this attempt's, or before the parks it resumes.
+    since: float = 0.0
     last_action: str = ""
     _state: str = RUNNING
     _lock: threading.Lock = attrs.field(factory=threading.Lock)
 
     @classmethod
-    def begin(cls, name: str, timeout: float | None) -> Attempt:
-        seconds = step_timeout(timeout)
-        return cls(name=name, timeout=seconds, deadline=time.monotonic() + seconds)
+    def begin(cls, name: str, timeout: float | None, since: float | None = None) -> Attempt:
+        """``since``: when a step that parked first started; its deadline counts from there."""
+        seconds, now = step_timeout(timeout), time.time()
+        began = now if since is None else min(since, now)
+        return cls(
+            name=name, timeout=seconds, deadline=time.monotonic() + seconds - (now - began), since=began
+        )
 
     @property
     def expires(self) -> float:

@@ -1,0 +1,125 @@
+"""A run given ``park=True`` (the controller's) on the sandbox: a wait for an object not ready
+ends the run ``waiting`` at once, its record saved; the next run of the revision goes on
+without repeating a journaled POST; a step's timeout counts from its first start across
+parks; the record gets no Event per park; ``park=False`` (the CLI) still blocks."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from pyvela._backends.sandbox import Sandbox
+from pyvela._workflow.state import state_ref
+from tests.post_counter import counting_server
+from tests.runner_helpers import ops_for, sandbox
+
+WriteApp = Callable[..., Path]
+GO = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "go", "namespace": "default"}}
+
+
+@pytest.fixture
+def box(tmp_path: Path) -> Iterator[Sandbox]:
+    sb = sandbox(tmp_path / "sb")
+    yield sb
+    sb.close()
+
+
+@pytest.fixture
+def posts() -> Iterator[tuple[list[str], str]]:
+    got: list[str] = []
+    with counting_server(got) as url:
+        yield got, url
+
+
+def _app(write_app: WriteApp, url: str, timeout: float = 300) -> Path:
+    return write_app(f"""
+from tests.sample_defs import noop, post_then_wait
+from pyvela import Application
+post = post_then_wait("post", url="{url}", then_wait="go").with_timeout({timeout})
+app = Application("parks", components=[], workflow=[noop("first"), post, noop("last")])
+""")
+
+
+def _events(box: Sandbox) -> list[str]:
+    name = state_ref("parks", "default").name
+    return [str(e["reason"]) for e in box.list("v1", "Event", "default") if e["involvedObject"]["name"] == name]
+
+
+def test_a_wait_parks_the_run_and_the_next_run_goes_on_without_repeating_the_post(
+    write_app: WriteApp, box: Sandbox, posts: tuple[list[str], str]
+) -> None:
+    got, url = posts
+    path = _app(write_app, url)
+    first = ops_for(path, box, park=True).deploy()
+    assert first.phase == "waiting", first.to_dict()
+    step = first.steps["post"]
+    assert (step["phase"], step["reason"]) == ("waiting", "Wait")
+    assert "waiting for ConfigMap default/go" in step["message"]
+    assert first.steps["first"]["phase"] == "succeeded" and first.steps["last"]["phase"] == "pending"
+    assert len(got) == 1
+    # What others read: the record says waiting, with the step's message, not interrupted.
+    status = ops_for(path, box).status()
+    assert status["phase"] == "waiting" and "ConfigMap default/go" in status["message"]
+
+    again = ops_for(path, box, park=True).deploy()  # woken with nothing changed: parks again
+    assert again.phase == "waiting" and len(got) == 1  # the POST replayed from the journal
+
+    box.apply(GO)
+    done = ops_for(path, box, park=True).deploy()
+    assert done.phase == "succeeded", done.to_dict()
+    assert done.steps["post"]["outputs"] == {"value": "post-1"}  # the first POST's answer
+    assert len(got) == 1
+    assert "parked" not in done.steps["post"]
+    # One Event when it started, one when it ended: none per park or per look.
+    assert _events(box) == ["RevisionStarted", "RevisionSucceeded"]
+
+
+def test_a_step_timeout_counts_from_its_first_start_across_parks(
+    write_app: WriteApp, box: Sandbox, posts: tuple[list[str], str]
+) -> None:
+    _got, url = posts
+    path = _app(write_app, url, timeout=1.5)
+    assert ops_for(path, box, park=True).deploy().phase == "waiting"
+    time.sleep(0.9)
+    assert ops_for(path, box, park=True).deploy().phase == "waiting"  # within 1.5 s of its start
+    time.sleep(0.9)  # 1.8 s since it started, each run far shorter than 1.5 s
+    ended = ops_for(path, box, park=True).deploy()
+    assert ended.phase == "failed", ended.to_dict()
+    assert ended.steps["post"]["reason"] == "Timeout"
+    assert _events(box) == ["RevisionStarted", "RevisionFailed"]
+
+
+def test_a_restart_starts_the_step_timeout_afresh(
+    write_app: WriteApp, box: Sandbox, posts: tuple[list[str], str]
+) -> None:
+    _got, url = posts
+    path = _app(write_app, url, timeout=1.5)
+    assert ops_for(path, box, park=True).deploy().phase == "waiting"
+    time.sleep(1.6)
+    restarted = ops_for(path, box, park=True).restart()
+    assert restarted.phase == "waiting", restarted.to_dict()  # not timed out: a new start
+
+
+def test_without_park_the_wait_blocks_as_before(
+    write_app: WriteApp, box: Sandbox, posts: tuple[list[str], str]
+) -> None:
+    got, url = posts
+    path = _app(write_app, url)
+    threading.Timer(0.5, lambda: box.apply(GO)).start()
+    result = ops_for(path, box).deploy()
+    assert result.phase == "succeeded" and len(got) == 1
+
+
+def test_the_cli_resumes_a_parked_run_and_waits(
+    write_app: WriteApp, box: Sandbox, posts: tuple[list[str], str]
+) -> None:
+    got, url = posts
+    path = _app(write_app, url)
+    assert ops_for(path, box, park=True).deploy().phase == "waiting"
+    threading.Timer(0.5, lambda: box.apply(GO)).start()
+    result = ops_for(path, box).deploy()
+    assert result.phase == "succeeded" and len(got) == 1
