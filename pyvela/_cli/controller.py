@@ -136,6 +136,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         named_centre=lambda b, app: centre_for(b, app=app),
         workdir=workdir,
         defs=args.defs,
+        park=True,  # a reconcile never waits for readiness: it ends, and the next one goes on
     )
     from pyvela._app.catalogue import Catalogue
     from pyvela._app.loader import definition_modules

@@ -28,6 +28,7 @@ CRD_NAME = f"{PLURAL}.{GROUP}"
 APP_PHASES = {
     "running": "runningWorkflow",
     "interrupted": "runningWorkflow",  # the controller resumes it
+    "waiting": "runningWorkflow",  # a step waits for health: the next reconcile goes on
     "suspended": "workflowSuspending",
     "terminated": "workflowTerminated",
     "failed": "workflowFailed",
@@ -36,13 +37,14 @@ APP_PHASES = {
 WORKFLOW_PHASES = {
     "running": "executing",
     "interrupted": "executing",
+    "waiting": "executing",
     "suspended": "suspending",
     "terminated": "terminated",
     "failed": "failed",
     "succeeded": "succeeded",
 }
 #: pyvela's step phase -> KubeVela's (the others are spelt alike).
-STEP_PHASES = {"suspended": "suspending", "interrupted": "running"}
+STEP_PHASES = {"suspended": "suspending", "interrupted": "running", "waiting": "running"}  # reason Wait
 
 
 def _time(text: Any, plus: float = 0.0) -> str | None:

@@ -28,6 +28,7 @@ from pyvela._controller.reconciler import Reconciler, key_of
 from pyvela._controller.served import PYVELA, Served
 from pyvela._controller.sharded import NotLeading, drop_stale_finalizers
 from pyvela._controller.status import backoff, failed_status
+from pyvela._controller.waiting import requeue_after, waiting
 from pyvela._controller.written import Written
 from pyvela._core.objects import LABEL_APP, LABEL_MANAGED_BY, MANAGER, ObjectRef
 
@@ -84,6 +85,8 @@ class Controller:
         #: be named differently from its resource).
         self._owner: dict[tuple[str, str], str] = {}
         self._seen: dict[str, str] = {}
+        #: Apps whose run parked: their owned objects' status changes wake them too.
+        self._parked: set[str] = set()
         self._queued = 0
         #: Reconciles running on the pool now (a stop does not wait for them: they resume).
         self.running = 0
@@ -142,7 +145,8 @@ class Controller:
     async def app_loop(self, body: Any, stopped: Any) -> None:
         key = key_of(body)
         self._wakes[key] = asyncio.Event()
-        failures = 0
+        failures, parks = 0, 0
+        parked_steps: Mapping[str, Any] = {}
         try:
             while not stopped:
                 started = time.monotonic()
@@ -166,6 +170,9 @@ class Controller:
                     # A run that failed is retried as a reconcile that raised: with the backoff
                     # (its re-run resumes the failed steps), not at the next resync.
                     failures = failures + 1 if outcome.result.phase == "failed" else 0
+                    parked = waiting(outcome.result)  # a step waits for readiness: the reconcile ended
+                    parks, parked_steps = (parks + 1, outcome.result.steps) if parked else (0, {})
+                    (self._parked.add if parked else self._parked.discard)(key)
                     view = outcome.view
                     status = outcome.status | {"failures": failures}
                     if failures:
@@ -193,11 +200,13 @@ class Controller:
                     await loop.run_in_executor(
                         self.status_pool, self.write_status, seen, status, body.get("status") or {}
                     )
-                await self._sleep(
-                    key, backoff(failures) if failures else self.resync, stopped, failing=failures > 0
-                )
+                delay = backoff(failures) if failures else self.resync
+                if parks and not failures:  # woken by its objects' next change, else requeued soon
+                    delay = requeue_after(parks, parked_steps, self.resync)
+                await self._sleep(key, delay, stopped, failing=failures > 0)
         finally:
             self._wakes.pop(key, None)
+            self._parked.discard(key)
             self.written.forget(key)
 
     def write_status(
@@ -250,17 +259,22 @@ class Controller:
                 cache.put(body, listed=event_type is None)
             digest = essence(body)
             first = uid not in self._seen
-            if self._seen.get(uid) == digest:
-                return  # a status update, or the server's own bookkeeping
+            if self._seen.get(uid) == digest and self._owner_key(meta) not in self._parked:
+                return  # a status update, or the server's own bookkeeping (a parked app's objects excepted)
             self._seen[uid] = digest
             if first and event_type is None:
                 return  # the watch's initial listing: each app's loop starts with a reconcile anyway
+        key = self._owner_key(meta)
+        if key is not None:
+            self.wake(key, "drift")
+
+    def _owner_key(self, meta: Mapping[str, Any]) -> str | None:
+        """The Application resource's key of an owned object (by its app label)."""
         app = (meta.get("labels") or {}).get(LABEL_APP)
         namespace = meta.get("namespace")
         if not app or not namespace:
-            return
-        key = self._owner.get((namespace, app), f"{namespace}/{app}")
-        self.wake(key, "drift")
+            return None
+        return self._owner.get((namespace, app), f"{namespace}/{app}")
 
     # ------------------------------------------------------------------ kopf registration
 

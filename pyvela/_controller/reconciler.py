@@ -97,6 +97,7 @@ class Reconciler:
         wait_lock: float = 30.0,
         cache: WatchCache | None = None,
         named_centre: NamedCentre | None = None,
+        park: bool = False,
     ) -> None:
         self.backend = backend
         self.centre_for = centre_for
@@ -104,6 +105,9 @@ class Reconciler:
         self.workdir = workdir
         self.defs = defs
         self.wait_lock = wait_lock
+        #: A wait for readiness ends the reconcile (the run parks, the next one goes on) rather
+        #: than holding a worker (``pyvela._workflow.parking``); the controller sets it.
+        self.park = park
         #: Owned objects as the operator's watches saw them (empty: every object is read).
         self.cache = cache if cache is not None else WatchCache()
         self.apps = LoadedApps()
@@ -121,7 +125,7 @@ class Reconciler:
             namespace=(body.get("metadata") or {}).get("namespace"),
             # The resource is the truth, as for KubeVela's controller: fields someone else's
             # edit took are taken back by a new revision as by a drift correction.
-            options=Options(wait_lock=self.wait_lock, force_conflicts=True),
+            options=Options(wait_lock=self.wait_lock, force_conflicts=True, park=self.park),
         )
 
     def reconcile(self, body: Mapping[str, Any]) -> Outcome:
