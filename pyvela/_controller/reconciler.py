@@ -18,6 +18,7 @@ from pyvela._controller.cache import LoadedApps, Reads, RecordParts, WatchCache
 from pyvela._controller.crd import API_VERSION, KIND
 from pyvela._controller.drift import Drifted, correct_drift, up_to_date
 from pyvela._controller.status import app_status
+from pyvela._controller.waiting import still_waiting
 from pyvela._core.objects import ObjectRef
 from pyvela._workflow.events import Event
 from pyvela._workflow.executor import ConfigSettings
@@ -136,9 +137,14 @@ class Reconciler:
         reads = Reads(self.backend, self.cache, parts=self.parts, index=store.ref)
         store = StateStore(reads, ops.app, ops.namespace)
         latest = up_to_date(store, ops.loaded.revision)
+        # A parked run whose objects, as the watch shows them, are still not ready: not run again.
+        waits = self.park and not latest
+        parked = still_waiting(store, ops.loaded.revision, ops.loaded.app, self.cache) if waits else None
         # What `deploy` would answer, without its Lease (a write) when nothing is to be done.
         if latest:
             result = ops._result(latest, up_to_date=True, message="up to date")
+        elif parked is not None:
+            result = ops._result(parked)
         else:
             result = ops.deploy()
             reads = Reads(self.backend)  # what the deploy wrote is read back from the server
@@ -154,7 +160,8 @@ class Reconciler:
         if corrected:  # applied again: read back from the server
             reads = Reads(self.backend)
             store = StateStore(reads, ops.app, ops.namespace)
-        view = live_status(reads, store, ops)
+        # Still parked: judged on the watch's copies, so shown from them (not read again).
+        view = AppView(reads, store, ops.loaded.app).status() if parked else live_status(reads, store, ops)
         status = app_status(view)
         if not result.ok:
             status["message"] = result.message or status["message"]

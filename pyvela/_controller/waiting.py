@@ -14,7 +14,14 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from pyvela._app.application import Application
+from pyvela._backends.pods import grace_of
+from pyvela._controller.cache import WatchCache
+from pyvela._core.objects import ObjectRef
+from pyvela._workflow.health import rule_of
+from pyvela._workflow.inventory import Inventory
 from pyvela._workflow.parking import WAITING, next_deadline
+from pyvela._workflow.state import StateStore
 
 REQUEUE_BASE = 5.0
 REQUEUE_CAP = 60.0
@@ -32,3 +39,36 @@ def requeue_after(parks: int, steps: Mapping[str, Mapping[str, Any]], resync: fl
     if deadline is not None:  # just past it: the step then fails with its Timeout
         delay = min(delay, max(0.5, deadline - time.time() + 0.5))
     return float(delay)
+
+
+def still_waiting(
+    store: StateStore, revision: str, app: Application, cache: WatchCache
+) -> dict[str, Any] | None:
+    """The latest revision when its run parked and, by the watch's copies, nothing it waits
+    for can have changed its verdict: each waiting step's object still not ready by the rule
+    its wait used, its deadline and its Pods' grace not yet due. Then a reconcile need not run
+    it again (taking the Lease, applying its objects again, saving its record), and writes
+    nothing; None: run it (something may be ready, or it cannot be judged here)."""
+    record = store.load(revisions="latest")
+    rev = record["revisions"][-1] if record and record["revisions"] else None
+    if (
+        rev is None
+        or rev.get("phase") != WAITING
+        or rev.get("hash") != revision
+        or rev.get("kind") != "deploy"
+    ):
+        return None
+    inventory, now = Inventory(rev.get("inventory")), time.time()
+    waiting_steps = [st for st in (rev.get("steps") or {}).values() if st.get("phase") == WAITING]
+    for st in waiting_steps:
+        parked = st.get("parked")
+        if not isinstance(parked, Mapping) or not parked.get("judgeable") or now >= float(parked["deadline"]):
+            return None
+        ref = ObjectRef.from_dict(parked["object"])
+        live = cache.get(ref)
+        if live is None or now - float(parked["since"]) >= grace_of(live, None):
+            return None  # not seen (or its Pods are due to be looked at): the run looks itself
+        verdict = rule_of(app, ref, inventory.get(ref))(live)
+        if verdict.ready or verdict.failed:
+            return None
+    return dict(rev) if waiting_steps else None

@@ -43,6 +43,9 @@ class Parked(Suspended):
         super().__init__(f"waiting for {ref}: {message}")
         self.ref = ref
         self.message = f"waiting for {ref}: {message}"
+        #: Judged by its definition's or kind's rule (not one the step passed), on the control
+        #: cluster: a controller can judge a newer copy of the object the same way.
+        self.judgeable = False
 
 
 def look(
@@ -82,7 +85,13 @@ def look(
 def park_state(exc: Parked, *, since: float, timeout: float) -> dict[str, Any]:
     """What the step's record keeps while it waits: when it first started (its deadline
     counts from there), when that deadline is, what it waits for."""
-    return {"since": since, "deadline": since + timeout, "object": exc.ref.to_dict(), "message": exc.message}
+    return {
+        "since": since,
+        "deadline": since + timeout,
+        "object": exc.ref.to_dict(),
+        "message": exc.message,
+        "judgeable": exc.judgeable,
+    }
 
 
 def parked_since(step: Mapping[str, Any]) -> float | None:
@@ -122,14 +131,18 @@ def wait_ready(
         emit(Event(kind="waiting", step=step, message=message, data={**data, "ready": r.ready}))
 
     if getattr(executor, "park", False):
-        live = look(
-            executor.backend,
-            action.ref,
-            rule,
-            remaining=timeout,
-            since=since,
-            failure_grace=action.failure_grace,
-        )
+        try:
+            live = look(
+                executor.backend,
+                action.ref,
+                rule,
+                remaining=timeout,
+                since=since,
+                failure_grace=action.failure_grace,
+            )
+        except Parked as exc:
+            exc.judgeable = action.rule is None and executor.inventory.cluster is None
+            raise
     else:
         live = executor.backend.wait(
             action.ref,

@@ -108,3 +108,50 @@ def test_the_requeue_comes_no_later_than_a_waiting_steps_deadline() -> None:
     soon = {"deploy": {"phase": "waiting", "parked": {"since": time.time(), "deadline": time.time() + 3}}}
     assert 2.0 < requeue_after(6, soon, 300) <= 3.6
     assert requeue_after(6, {}, 300) == 60.0 and requeue_after(6, {}, 30) == 30.0
+
+
+def test_a_parked_run_whose_objects_the_watch_shows_unready_is_not_run_again(tmp_path: Path) -> None:
+    """Woken (by a requeue, or a change that does not make it ready), a parked app whose
+    waited-for objects are still not ready by the watch's copies is answered from the record:
+    no Lease, no apply, no save; a copy that is ready runs it again, to the end."""
+    box = Sandbox(tmp_path / "sandbox", settings=SandboxSettings(ready_delay=30.0))
+    reconciler = Reconciler(
+        box, centre_for=config_centre_for, workdir=tmp_path / "work", wait_lock=5, park=True
+    )
+    writes: list[str] = []
+    for name in ("apply", "create", "replace", "delete", "merge_patch"):
+        method = getattr(box, name)
+
+        def counted(*args: Any, _method: Any = method, _name: str = name, **kwargs: Any) -> Any:
+            writes.append(_name)
+            return _method(*args, **kwargs)
+
+        setattr(box, name, counted)
+    try:
+        assert reconciler.reconcile(body()).result.phase == "waiting"
+        live = box.get(DEPLOYMENT)
+        assert live is not None
+        reconciler.cache.put(live)  # what the watch delivered: not ready
+        writes.clear()
+        again = reconciler.reconcile(body())
+        assert again.result.phase == "waiting" and again.status["phase"] == "waiting"
+        assert "waiting for Deployment team/web" in again.status["steps"]["web"]["message"]
+        assert writes == []  # answered from the record: nothing taken, applied or saved
+
+        ready = dict(live) | {
+            "status": {
+                "observedGeneration": live["metadata"].get("generation", 1),
+                "replicas": 1,
+                "updatedReplicas": 1,
+                "readyReplicas": 1,
+                "availableReplicas": 1,
+                "conditions": [{"type": "Available", "status": "True"}],
+            }
+        }
+        reconciler.cache.put(ready)  # the watch shows it ready: the run goes on (and looks itself)
+        box.merge_patch(DEPLOYMENT, {"status": ready["status"]}, status=True)
+        done = reconciler.reconcile(body())
+        assert done.result.phase == "succeeded", done.result.to_dict()
+        assert writes  # it ran: Lease, record
+    finally:
+        box.close()
