@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pyvela._controller.kubevela_restart import restart_requested
 from pyvela._controller.served import Served
 from pyvela._controller.status import MAX_MESSAGE, MAX_OBJECTS
 
@@ -343,5 +344,6 @@ KUBEVELA = Served(
     patch=patch,
     resume_requested=resume_requested,
     control_requested=control_requested,
+    restart_requested=restart_requested,
     deleting={"status": "deleting"},
 )

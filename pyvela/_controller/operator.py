@@ -22,6 +22,7 @@ import kopf
 
 from pyvela._backends.patching import merge_patcher
 from pyvela._controller.crd import FINALIZER, GROUP
+from pyvela._controller.kubevela_restart import restart
 from pyvela._controller.manifests import plural
 from pyvela._controller.metrics import Metrics
 from pyvela._controller.reconciler import Reconciler, key_of
@@ -153,7 +154,10 @@ class Controller:
                 began: list[float] = []
                 view: Mapping[str, Any] | None = None
                 try:
-                    if self.served.resume_requested(body):  # `vela workflow resume`
+                    step = self.served.restart_requested(body)  # `vela workflow restart [--step]`
+                    if step is not None:
+                        await self._blocking(restart, self.reconciler, dict(body), step, gated=True)
+                    elif self.served.resume_requested(body):  # `vela workflow resume`
                         await self._blocking(self.reconciler.resume, dict(body), gated=True)
                     outcome = await self._blocking(
                         self.reconciler.reconcile, dict(body), gated=True, began=began
@@ -223,7 +227,8 @@ class Controller:
         except Exception as exc:  # gone meanwhile, or a conflict: the next reconcile writes it
             log.info("%s: status not written: %s", key_of(body), exc)
             return
-        self.written.wrote(key_of(body), old if in_body is None else in_body, answer.get("status") or {})
+        written = (answer or {}).get("status") if answer else status  # the server's answer, pruned
+        self.written.wrote(key_of(body), old if in_body is None else in_body, written or {})
 
     def finalize(self, body: Any, retry: int) -> None:
         key = key_of(body)
@@ -323,7 +328,11 @@ class Controller:
                     await controller._blocking(controller.control, dict(body), action, gated=True)
                 except NotLeading:
                     return  # the shard's new leader sees the request
-            if action is not None or served.resume_requested(body):
+            if (
+                action is not None
+                or served.resume_requested(body)
+                or served.restart_requested(body) is not None
+            ):
                 controller.wake(key_of(body), "control")
 
         @kopf.on.delete(served.group, served.version, served.plural, registry=registry, backoff=5, when=mine)

@@ -63,6 +63,8 @@ class Served:
     resume_requested: Callable[[Mapping[str, Any]], bool] = _never
     #: ``suspend`` or ``terminate`` when the resource asks for it (None: nothing asked).
     control_requested: Callable[[Mapping[str, Any]], str | None] = _no_control
+    #: A restart the resource asks for: ``""`` the whole workflow, else from that step (None: none).
+    restart_requested: Callable[[Mapping[str, Any]], str | None] = _no_control
     #: The status written when the finalizer starts deleting the app (None: none).
     deleting: Mapping[str, Any] | None = None
 
