@@ -5,7 +5,8 @@ and writes token/ca.crt/namespace to a directory the controller reads
 ($PYVELA_SERVICE_ACCOUNT_DIR) with KUBERNETES_SERVICE_HOST/PORT at the API server on
 127.0.0.1. A KubeVela `core.oam.dev/v1beta1` Application is created (suspended at a step,
 resumed as `vela workflow resume` does), drifted, updated, stopped as `vela workflow
-terminate` does, and deleted through the finalizer; its status is in KubeVela's shape
+terminate` does, restarted from a step and whole as `vela workflow restart [--step]` does,
+and deleted through the finalizer; its status is in KubeVela's shape
 throughout, against vela-core's own CRD (KubeVela v1.10.1's, from its Go module at test
 time: its schema prunes any field KubeVela does not know), and no request of the controller
 is refused (least privilege). The same for pyvela's own Application (the default mode) with
@@ -387,6 +388,37 @@ def test_a_kubevela_application_in_cluster(world: dict[str, Any], seed: Seed, ku
         approve = next(s for s in wf["steps"] if s["name"] == "approve")
         assert (approve["phase"], approve.get("reason")) == ("failed", "Terminate"), third["workflow"]
         assert kube.get(ObjectRef("apps/v1", "Deployment", ns, "worker")) is not None  # left as it was
+
+        # `vela workflow restart --step approve` (finished, suspend and terminated cleared, the
+        # statuses from approve on dropped): revision 3 runs again from approve, which suspends.
+        names = [s["name"] for s in wf["steps"]]
+        kept = wf["steps"][: names.index("approve")]
+        cleared = {"finished": False, "suspend": False, "terminated": False, "steps": kept}
+        kube.merge_patch(_ref(ns, "shop"), {"status": {"workflow": cleared}}, status=True)
+        again = wait_for(
+            "revision 3 to suspend at approve again",
+            _phase(kube, ns, "shop", "workflowSuspending", 3),
+            120,
+            proc,
+        )
+        web = {s["name"]: s for s in again["workflow"]["steps"]}["deploy-web"]
+        assert web == {s["name"]: s for s in wf["steps"]}["deploy-web"]  # not run again
+        assert again["workflow"]["suspend"] is True and again["workflow"]["terminated"] is False
+
+        # `vela workflow restart` (the status without its workflow): the whole workflow again.
+        time.sleep(1.1)  # the step times have seconds
+        kube.merge_patch(_ref(ns, "shop"), {"status": {"workflow": None}}, status=True)
+
+        def restarted() -> Any:
+            st = _status(kube, ns, "shop")
+            steps = {s["name"]: s for s in (st.get("workflow") or {}).get("steps") or []}
+            first = (steps.get("deploy-web") or {}).get("firstExecuteTime")
+            return (
+                st if first and first != web.get("firstExecuteTime") and st["workflow"]["suspend"] else None
+            )
+
+        whole = wait_for("the whole workflow of revision 3 to run again", restarted, 120, proc)
+        assert whole["status"] == "workflowSuspending" and whole["latestRevision"]["revision"] == 3
     finally:
         kube.delete(_ref(ns, "shop"), wait=False)
         kube.delete(_ref(ns, "poison"), wait=False)
