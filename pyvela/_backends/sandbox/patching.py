@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyvela._backends.sandbox.cluster import settle
 from pyvela._backends.sandbox.controllers import controller_for
+from pyvela._backends.sandbox.crdstatus import declares_status
 from pyvela._backends.sandbox.kinds import KindInfo
 from pyvela._backends.sandbox.store import Store
 from pyvela._backends.sandbox.workloads import OPERATOR
@@ -67,9 +68,11 @@ class SandboxPatch:
             settle(conn, row, now)
             asked = patch.get("status")
             asked = asked if isinstance(asked, Mapping) else {}
-            if controller_for(info.group, info.kind) is None:
-                # Only kinds a controller reports on have a status subresource (an API server
-                # answers 404 for the others' /status).
+            if controller_for(info.group, info.kind) is None and not declares_status(
+                conn, info.group, info.kind, ref.api_version
+            ):
+                # Only kinds a controller reports on, and custom resources whose CRD declares
+                # one, have a status subresource (an API server answers 404 for the others').
                 raise NotFoundError(
                     f"{ref} has no status subresource in {self.description}", object=f"{ref} status"
                 )
