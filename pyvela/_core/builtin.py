@@ -9,6 +9,7 @@ through :data:`INDEX` and imports a policy's module when the policy is first loo
 from __future__ import annotations
 
 import importlib
+import re
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -63,22 +64,59 @@ INDEX: dict[tuple[str, str], tuple[str, str]] = {
 }
 
 
+#: A namespace as the API server accepts it (RFC 1123 label).
+_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+
+
 @attrs.frozen(kw_only=True)
 class ApplyComponentParams:
-    """Parameters of the built-in ``apply-component`` step."""
+    """Parameters of the built-in ``apply-component`` step.
+
+    Attributes:
+        component: The component to apply, with its traits.
+        cluster: The cluster to apply it to, by name (``pyvela clusters``); empty or
+            ``local``: the app's own cluster.
+        namespace: The namespace to apply it in; empty: the app's namespace.
+    """
 
     component: ComponentName
+    cluster: str = ""
+    namespace: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        # A step output (a Ref) is checked when it is resolved, not here.
+        if isinstance(self.cluster, str) and (self.cluster != self.cluster.strip() or "/" in self.cluster):
+            raise ValueError(
+                f"cluster {self.cluster!r} is not a cluster's name (`pyvela clusters` lists them)"
+            )
+        if isinstance(self.namespace, str) and self.namespace and not _NAMESPACE.fullmatch(self.namespace):
+            raise ValueError(
+                f"namespace {self.namespace!r} is not a namespace's name: at most 63 of a-z, 0-9 and '-', "
+                "starting and ending with a letter or digit"
+            )
 
 
 @step(name="apply-component", params=ApplyComponentParams)
 async def apply_component(p: ApplyComponentParams, ctx: StepContext) -> None:
-    """Apply a component with its traits and wait until its workload is ready.
+    """Apply a component with its traits and wait until its workload is ready: on the app's
+    cluster in its namespace, or on ``cluster`` in ``namespace`` when given.
 
     This is the step of every component when an app lists no workflow (DAG mode,
     ordered by the components' dependencies), as in KubeVela.
     """
-    applied = await ctx.apply_component(p.component)
-    await ctx.wait_ready(applied)
+    if p.cluster in ("", "local") and not p.namespace:
+        applied = await ctx.apply_component(p.component)
+        await ctx.wait_ready(applied)
+        return
+    from pyvela._core.placement import DeployComponents, Placement
+
+    # One placement of the multi-cluster deploy: recorded, pruned and shown under its cluster.
+    where = Placement(p.cluster or "local", p.namespace or None)
+    # Not awaited: the request only says which parameters to render with (KubeVela's inputs
+    # set some: the YAML loader's context fills them in), and the placement uses the same.
+    request = ctx.apply_component(p.component)
+    params = getattr(request, "action", request).params
+    await DeployComponents(components=(p.component,), at=where, parallelism=1, params=params)
 
 
 def builtin(key: tuple[str, str]) -> Any:

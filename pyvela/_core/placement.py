@@ -303,6 +303,12 @@ def plan_deploy(
     return DeployPlan(placements=tuple(where), components=tuple(comps))
 
 
+def plan_at(components: Sequence[ComponentUse[Any]], at: Placement, clusters: KnownClusters) -> DeployPlan:
+    """The deploy of ``components`` at the one placement ``at`` (its cluster's name checked)."""
+    name = clusters.control if at.cluster == LOCAL else clusters.select(names=[at.cluster])[0]
+    return DeployPlan(placements=(Placement(name, at.namespace),), components=tuple(components))
+
+
 @attrs.frozen(kw_only=True)
 class DeployComponents(Action[dict[str, Any]]):
     """Apply components where the named policies place them and wait until they are healthy
@@ -320,8 +326,15 @@ class DeployComponents(Action[dict[str, Any]]):
     parallelism: int = 5
     #: The components to deploy (None: all of the app's).
     components: tuple[str, ...] | None = None
+    #: One placement instead of the policies' (KubeVela's apply-component ``cluster`` and
+    #: ``namespace``): the cluster's name (``local``: the app's own) and a namespace there.
+    at: Placement | None = None
+    #: With ``at``: the parameters the component is rendered with (None: its own).
+    params: Any = None
 
     def describe(self) -> str:
+        if self.at is not None:
+            return f"apply {', '.join(self.components or ())} to {self.at}"
         return "deploy with policies " + ", ".join(self.policies) if self.policies else "deploy"
 
 

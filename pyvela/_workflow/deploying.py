@@ -33,6 +33,7 @@ from pyvela._core.placement import (
     Placement,
     ReadObjectFrom,
     placements,
+    plan_at,
     plan_deploy,
 )
 from pyvela._core.policies_cluster import PLACEMENT_TYPES
@@ -83,8 +84,14 @@ def deploy(
     chosen = (
         list(app.components) if action.components is None else [app.component(n) for n in action.components]
     )
-    plan = plan_deploy(
-        chosen, _policies(executor, action.policies, step), clusters, executor.loaded.catalogue.get
+    if action.params is not None:  # an apply-component step's inputs (KubeVela YAML)
+        chosen = [c.with_params(action.params) for c in chosen]
+    plan = (
+        plan_at(chosen, action.at, clusters)
+        if action.at is not None
+        else plan_deploy(
+            chosen, _policies(executor, action.policies, step), clusters, executor.loaded.catalogue.get
+        )
     )
     if not plan.placements:
         executor.events.emit(

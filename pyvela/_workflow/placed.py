@@ -20,7 +20,8 @@ from pyvela._backends.fleet import clusters_of, on_cluster
 from pyvela._backends.protocol import Backend
 from pyvela._core.definitions import ComponentUse
 from pyvela._core.objects import ObjectRef
-from pyvela._core.placement import plan_deploy
+from pyvela._core.placement import DeployPlan, Placement, plan_at, plan_deploy
+from pyvela._core.policies_cluster import LOCAL
 from pyvela._core.reads import reading
 
 
@@ -34,28 +35,49 @@ class PlacedObject:
     rendered: RenderedObject
 
 
-def _steps_with_policies(loaded: LoadedApp) -> list[tuple[str, tuple[str, ...]]]:
+def _plans(loaded: LoadedApp, clusters: Any) -> list[tuple[DeployPlan, bool]]:
+    """What each placing step deploys where: a deploy step with policies (True: it deploys every
+    component, only there), or an apply-component step with a cluster or a namespace (known
+    when the app loads: not a step output)."""
+    app = loaded.app
+    known = {p.name: p for p in app.policies}
     out = []
     for name in loaded.plan.order:
         use = loaded.plan.steps[name].use
-        policies = getattr(use.params, "policies", None)
+        params = use.params
+        policies = getattr(params, "policies", None)
         if use.definition.name == "deploy" and isinstance(policies, tuple) and policies:
-            out.append((name, policies))
+            uses = [known[n] for n in policies if n in known]
+            out.append((plan_deploy(list(app.components), uses, clusters, loaded.catalogue.get), True))
+        elif use.definition.name == "apply-component" and _placed(params):
+            at = Placement(params.cluster or LOCAL, params.namespace or None)
+            out.append((plan_at([app.component(params.component)], at, clusters), False))
     return out
 
 
+def _placed(params: Any) -> bool:
+    cluster, namespace = getattr(params, "cluster", ""), getattr(params, "namespace", "")
+    return (
+        isinstance(cluster, str)
+        and isinstance(namespace, str)
+        and (cluster not in ("", LOCAL) or bool(namespace))
+    )
+
+
 def placed_objects(loaded: LoadedApp, backend: Backend) -> tuple[set[str], list[PlacedObject]]:
-    """The names of the components the app's deploy steps place, and what each placement renders."""
-    steps = _steps_with_policies(loaded)
-    if not steps:
-        return set(), []
+    """The names of the components the app's placing steps place, and what each placement renders."""
     app = loaded.app
+    if not app.policies and not any(
+        ps.use.definition.name == "apply-component" and _placed(ps.use.params)
+        for ps in loaded.plan.steps.values()
+    ):
+        return set(), []
     clusters = clusters_of(backend)
-    known = {p.name: p for p in app.policies}
+    plans = _plans(loaded, clusters)
+    if not plans:
+        return set(), []
     last: dict[tuple[str | None, ObjectRef], PlacedObject] = {}
-    for _step, names in steps:
-        uses = [known[n] for n in names if n in known]
-        plan = plan_deploy(list(app.components), uses, clusters, loaded.catalogue.get)
+    for plan, _every in plans:
         for placement in plan.placements:
             cluster = None if placement.cluster == clusters.control else placement.cluster
             target = on_cluster(backend, cluster)
@@ -73,7 +95,9 @@ def placed_objects(loaded: LoadedApp, backend: Backend) -> tuple[set[str], list[
                     last[(cluster, ref)] = PlacedObject(
                         cluster=cluster, backend=target, namespace=namespace, rendered=ro
                     )
-    return {c.name for c in app.components}, list(last.values())
+    # A deploy step with policies deploys every component only where they place it.
+    names = {c.name for c in app.components} if any(every for _plan, every in plans) else set()
+    return names | {c.name for plan, _every in plans for c in plan.components}, list(last.values())
 
 
 def _as_seen_by(components: Sequence[ComponentUse[Any]], replica_key: str) -> tuple[ComponentUse[Any], ...]:
