@@ -255,6 +255,8 @@ def build_params(
     except (TypeError, ValueError) as exc:
         shown = context.get("definition") or "NAME"
         fix = f"give the value at that path its declared type (`pyvela defs {shown}` lists them)"
+        if not isinstance(exc, TypeError):  # a rule of the class (a range, a name's shape), not a type
+            fix = f"change the value as the message says (`pyvela defs {shown}` describes the parameters)"
         raise ParameterError(f"invalid parameters: {exc}", where=where, fix=fix, **context) from exc
 
 

@@ -146,6 +146,8 @@ def test_a_bad_namespace_or_cluster_is_refused_at_its_line(
     with pytest.raises(ParameterError) as info:
         load_app(path)
     assert says in info.value.message and info.value.where is not None and info.value.where.line == 3
+    # A rule of the class, not a type: the fix does not ask for another type.
+    assert info.value.fix is not None and "declared type" not in info.value.fix
 
 
 def test_kubevela_inputs_reach_a_component_applied_in_another_namespace(
