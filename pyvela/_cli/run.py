@@ -93,25 +93,43 @@ class ReaderGone:
     """The stream of a run's progress: when its reader goes away (``deploy | head``), the
     rest is dropped and the run goes on, so a closed pipe never stops a deploy halfway."""
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: Any, *, buffered: bool = False) -> None:
+        from pyvela._cli.linebuffer import LineBuffer
+
         self.stream = stream
         self.gone = False
         self._tty: bool | None = None
+        # Not a terminal: lines go out in bursts (``linebuffer``), within 0.1 s.
+        self._lines = LineBuffer(self._write) if buffered else None
 
     def write(self, text: str) -> int:
+        if self._lines is not None:
+            self._lines.add(text)
+        else:
+            self._write(text)
+        return len(text)
+
+    def _write(self, text: str) -> None:
         if not self.gone:
             try:
                 self.stream.write(text)
             except BrokenPipeError:
                 self.gone = True
-        return len(text)
 
     def flush(self) -> None:
+        if self._lines is not None:
+            self._lines.flush()
         if not self.gone:
             try:
                 self.stream.flush()
             except BrokenPipeError:
                 self.gone = True
+
+    def close(self) -> None:
+        """Write what is pending (the stream itself stays open)."""
+        if self._lines is not None:
+            self._lines.close()
+        self.flush()
 
     def isatty(self) -> bool:
         # Asked by rich on every line: a system call each time, and a stream's answer never changes.
@@ -134,7 +152,8 @@ def _console(stderr: bool, *, run: bool = False) -> Any:
     # Logs (CI, pipes) get long lines rather than rich's 80-column wrapping.
     width = None if stream.isatty() else 200
     if run:
-        return Console(file=ReaderGone(stream), highlight=False, width=width)  # type: ignore[arg-type]
+        out = ReaderGone(stream, buffered=width is not None)
+        return Console(file=out, highlight=False, width=width)  # type: ignore[arg-type]
     return Console(stderr=stderr, highlight=False, width=width)
 
 
@@ -170,6 +189,8 @@ def _run_with_progress(
         else:
             summary(console, data)
     finally:
+        if isinstance(console.file, ReaderGone):
+            console.file.close()  # the lines still pending, before any error is printed
         backend.close()
     if result.phase == "suspended":
         return EXIT_SUSPENDED

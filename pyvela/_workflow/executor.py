@@ -159,9 +159,11 @@ class Executor:
         trait: str | None,
         patch: Mapping[str, Any] | None = None,
         output: str | None = None,
+        owned: bool = False,
     ) -> Obj:
         """Apply one object as the app's policies say (``output``: the name of a component's
-        extra output, which selectors see as a trait's); record it in the inventory."""
+        extra output, which selectors see as a trait's); record it in the inventory (``owned``:
+        ``obj`` is handed over, the inventory keeps it without a copy)."""
         ref = ObjectRef.of(obj)
         if ref.kind not in CLUSTER_SCOPED:
             obj.setdefault("metadata", {}).setdefault("namespace", self.namespace)
@@ -199,7 +201,9 @@ class Executor:
                 else "configured"
             )
         )
-        self.inventory.add(ref, component=component, trait=trait, manifest=obj, patch=patch, step=step)
+        self.inventory.add(
+            ref, component=component, trait=trait, manifest=obj, patch=patch, step=step, owned=owned
+        )
         self.events.emit(
             Event(
                 kind="applied",
@@ -255,6 +259,7 @@ class Executor:
                     trait=ro.trait,
                     patch=action.workload_patch if ro.output is None else None,
                     output=ro.output,
+                    owned=True,
                 )
             except ImmutableFieldError as exc:
                 if ro.output is not None or use.definition.update != "recreate":

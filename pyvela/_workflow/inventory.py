@@ -92,14 +92,18 @@ class Inventory:
         manifest: Obj,
         patch: Mapping[str, Any] | None = None,
         step: str | None = None,
+        owned: bool = False,
         **extra: Any,
     ) -> None:
+        """``owned``: the caller hands ``manifest`` over (a render applied once, nothing changes
+        it afterwards), so it is kept as it is; else the entry keeps its own copy."""
         # Replaced whole, never changed in place: the record re-encodes chunks with new entries.
         entry: dict[str, Any] = {
             "ref": ref.to_dict(),
             "component": component,
             "trait": trait,
-            "manifest": deep_copy(manifest),  # its own copy: the caller's object goes on to the cluster
+            # Its own copy unless handed over: the caller's object goes on to the cluster.
+            "manifest": manifest if owned else deep_copy(manifest),
         }
         if self.cluster is not None:
             entry["cluster"] = self.cluster
