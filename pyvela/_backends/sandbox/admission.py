@@ -299,7 +299,8 @@ def service(conn: sqlite3.Connection, out: Obj, old: Obj | None) -> None:
             kind,
             "supported values: ClusterIP, ExternalName, LoadBalancer, NodePort",
         )
-    release(conn, ns, name)
+    if old is not None:  # a new Service has nothing allocated (deleting one releases its own)
+        release(conn, ns, name)
     if kind == "ExternalName":
         spec.pop("clusterIP", None)
         spec.pop("clusterIPs", None)

@@ -52,6 +52,7 @@ from pyvela._backends.sandbox.kinds import (
 from pyvela._backends.sandbox.patching import SandboxPatch
 from pyvela._backends.sandbox.podio import SandboxPodIO
 from pyvela._backends.sandbox.rows import Row
+from pyvela._backends.sandbox.rowstore import ObjectExists
 from pyvela._backends.sandbox.settings import SandboxSettings, sim_for
 from pyvela._backends.sandbox.simutil import iso
 from pyvela._backends.sandbox.store import DB_FILE, Store
@@ -242,8 +243,7 @@ class Sandbox(SandboxPodIO, SandboxPatch):
         return out
 
     def batch(self) -> AbstractContextManager[None]:
-        """The calling thread's writes in one transaction until the block ends (``Store.batch``):
-        a component's objects cost one commit, and a run killed meanwhile keeps none of them."""
+        """The calling thread's writes in one transaction until the block ends (``Store.batch``)."""
         return self._store.batch()
 
     def apply(self, obj: Mapping[str, Any], *, force: bool = False, dry_run: bool = False) -> Obj:
@@ -329,12 +329,11 @@ class Sandbox(SandboxPodIO, SandboxPatch):
             )
         body = _admission.normalise(obj, info, key[2])
         name, now = key[3], time.time()
-        existing = Store.load(conn, *key)
+        # A create needs no read: the INSERT finds the name taken (``ObjectExists``).
+        existing = None if mode == "create" else Store.load(conn, *key)
         if existing is not None and existing.next_change is not None and existing.next_change <= now:
             settle(conn, existing, now)
         resource = f"{info.plural}.{info.group}" if info.group else info.plural
-        if mode == "create" and existing is not None:
-            raise AlreadyExistsError(f'{resource} "{name}" already exists', object=f"{info.kind} {name}")
         if mode == "replace" and existing is None:
             raise NotFoundError(f'{resource} "{name}" not found', object=f"{info.kind} {name}")
         wanted = metadata.get("resourceVersion")
@@ -384,10 +383,14 @@ class Sandbox(SandboxPodIO, SandboxPatch):
         row.rv = Store.next_rv(conn)
         answer = row.rv, row.status  # as the API server answers: before any controller saw it
         if row.next_change is not None and row.next_change <= time.time():
-            # Its controller acts at once, in this transaction, and the row is stored once: the
-            # wait that follows reads a settled status (a status change gets its own version).
+            # Its controller acts at once, in this transaction, the row stored once, settled.
             advance(conn, row, time.time())
-        Store.save(conn, row)
+        try:
+            Store.save(conn, row)
+        except ObjectExists:
+            raise AlreadyExistsError(
+                f'{resource} "{name}" already exists', object=f"{info.kind} {name}"
+            ) from None
         note_owners(conn, body)
         if existing is None or generation_changed or sim_changed:
             reconcile(conn, row, lambda c, child, how: self._write(c, child, how), new=existing is None)

@@ -147,7 +147,7 @@ def remove(conn: sqlite3.Connection, row: Row) -> None:
         conn.execute("DELETE FROM crd_kinds WHERE crd=?", (row.name,))
     if row.grp == "" and row.kind == "Service":
         _admission.release(conn, row.ns, row.name)
-    conn.execute("DELETE FROM objects WHERE id=?", (row.id,))
+    Store.delete(conn, row)
     if row.grp == "" and row.kind == "Pod" and not _pods_own_objects(conn):
         return  # finding dependents scans every object: skipped for the many Pods that own none
     for dependent in Store.select(conn, "owners LIKE ?", (f"% {row.uid} %",)):

@@ -16,25 +16,24 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from pyvela._backends.sandbox.dbfile import db_error, identity, not_writable
-from pyvela._backends.sandbox.rows import SCHEMA, TABLES, Row, dumps, dumps_body
+from pyvela._backends.sandbox.rows import SCHEMA
+from pyvela._backends.sandbox.rowstore import RowStore
 from pyvela.errors import StateError, TransientError
 
 SCHEMA_VERSION = 1
 DB_FILE = "sandbox.db"
-
-_COLUMNS = (
-    "id, grp, kind, ns, name, uid, rv, generation, owners, body, status, prior, sim, applied_at, next_change"
-)
+_EPOCH_AND_RV = "SELECT key, value FROM meta WHERE key IN ('epoch', 'rv')"
+_MAX_OPEN = 32  # savepoints a batch leaves open (each write's; see ``_savepoint``)
 
 
-class Store:
-    """The database and the in-process lock/condition guarding it."""
+class Store(RowStore):
+    """The database and the in-process lock/condition guarding it (rows: ``RowStore``)."""
 
     def __init__(
         self,
@@ -50,6 +49,8 @@ class Store:
         self._scratch: tuple[int, sqlite3.Connection] | None = None
         self._batch: int | None = None  # the thread whose batch is open (``batch``)
         self._batch_wrote = False
+        self._open = 0  # savepoints open in the batch
+        self._rv_read: int | None = None  # the version counter as the batch found it
         if read_only is None:
             read_only = not_writable(path)
         self.read_only = read_only
@@ -150,10 +151,11 @@ class Store:
         self.epoch = uuid.uuid4().hex
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('epoch', ?)", (self.epoch,))
 
-    def verify(self, conn: sqlite3.Connection | None = None) -> None:
+    def verify(self, conn: sqlite3.Connection | None = None, *, epoch: str | None = None) -> None:
         """StateError unless this is still the database this store opened: not removed, not
         replaced by another file, not reset by another process. Without this check a process
-        keeps writing to an unlinked file and reports success for a cluster that is gone."""
+        keeps writing to an unlinked file and reports success for a cluster that is gone.
+        ``epoch``: the stored one, when the caller read it already."""
         now = identity(self.path)
         if now is None:
             raise StateError(
@@ -170,11 +172,12 @@ class Store:
                 problem="replaced",
                 fix="run the command again against the new sandbox",
             )
-        with self.cond:
-            try:
-                epoch = self._epoch(conn if conn is not None else self._conn)
-            except sqlite3.Error as exc:
-                raise self._error(exc) from exc
+        if epoch is None:
+            with self.cond:
+                try:
+                    epoch = self._epoch(conn if conn is not None else self._conn)
+                except sqlite3.Error as exc:
+                    raise self._error(exc) from exc
         if epoch != self.epoch:
             raise StateError(
                 f"the sandbox {self.path.parent} was reset while this process used it: "
@@ -223,21 +226,34 @@ class Store:
                 self.cond.notify_all()
 
     def _savepoint(self, dry_run: bool) -> Iterator[sqlite3.Connection]:
-        """One write inside a batch: undone alone when it fails, as a request on its own would be."""
+        """One write inside a batch: undone alone when it fails, as a request on its own would be.
+
+        A write that succeeds leaves its savepoint open (the commit ends them all): a RELEASE
+        per write was a tenth of a component's statements. At most ``_MAX_OPEN`` stay open.
+        """
         conn = self._conn
         conn.execute("SAVEPOINT write")
+        self._open += 1
         try:
             yield conn
         except BaseException as exc:
-            conn.execute("ROLLBACK TO write")
-            conn.execute("RELEASE write")
+            self._undo(conn)
             if isinstance(exc, sqlite3.Error):
                 raise self._error(exc) from exc
             raise
         if dry_run:
-            conn.execute("ROLLBACK TO write")
-        conn.execute("RELEASE write")
+            self._undo(conn)
+        elif self._open > _MAX_OPEN:
+            conn.execute("RELEASE write")
+            self._open -= 1
         self._batch_wrote = self._batch_wrote or not dry_run
+
+    def _undo(self, conn: sqlite3.Connection) -> None:
+        """Roll back the innermost write of a batch (the rows the batch remembers with it)."""
+        conn.execute("ROLLBACK TO write")
+        conn.execute("RELEASE write")
+        self._open -= 1
+        Store.forget_rows(conn)
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -254,15 +270,19 @@ class Store:
         with self.cond:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
-                self.verify(self._conn)
+                # The epoch (is this still our cluster?) and the version counter: one statement.
+                found = dict(self._conn.execute(_EPOCH_AND_RV).fetchall())
+                self.verify(self._conn, epoch=str(found.get("epoch", "")))
             except BaseException as exc:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
                     raise self._error(exc) from exc
                 raise
-            self._batch, self._batch_wrote = threading.get_ident(), False
-            Store._counters[self._conn] = [None]
+            self._batch, self._batch_wrote, self._open = threading.get_ident(), False, 0
+            self._rv_read = None if found.get("rv") is None else int(found["rv"])
+            Store._counters[self._conn] = [self._rv_read]
+            Store._rows[self._conn] = {}
             try:
                 yield
             finally:
@@ -275,8 +295,9 @@ class Store:
                 return
             self._batch = None
             counter = Store._counters.pop(self._conn, [None])[0]
+            Store._rows.pop(self._conn, None)
             try:
-                if counter is not None:
+                if counter is not None and counter != self._rv_read:
                     self._conn.execute("UPDATE meta SET value = ? WHERE key = 'rv'", (counter,))
                 self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
@@ -330,68 +351,3 @@ class Store:
             if self._scratch is not None:
                 self._scratch[1].close()
                 self._scratch = None
-
-    # -------------------------------------------------------------------- objects
-    #: The resourceVersion counter of a connection inside a batch (``[value]``, ``[None]``
-    #: until first used): a batch holds the database's write lock, so no other writer can
-    #: move the stored counter, which is written back once, at the batch's commit.
-    _counters: dict[sqlite3.Connection, list[int | None]] = {}
-
-    @staticmethod
-    def next_rv(conn: sqlite3.Connection) -> int:
-        counter = Store._counters.get(conn)
-        if counter is None:
-            query = "UPDATE meta SET value = value + 1 WHERE key = 'rv' RETURNING value"
-            return int(conn.execute(query).fetchone()[0])
-        last = counter[0]
-        if last is None:
-            last = int(conn.execute("SELECT value FROM meta WHERE key = 'rv'").fetchone()[0])
-        # A write undone alone (a savepoint) leaves a gap: versions only ever grow, as on a real
-        # API server, where they are opaque and need not be consecutive.
-        counter[0] = last + 1
-        return last + 1
-
-    @staticmethod
-    def load(conn: sqlite3.Connection, grp: str, kind: str, ns: str, name: str) -> Row | None:
-        r = conn.execute(
-            f"SELECT {_COLUMNS} FROM objects WHERE grp=? AND kind=? AND ns=? AND name=?",
-            (grp, kind, ns, name),
-        ).fetchone()
-        return None if r is None else Row.from_db(r)
-
-    @staticmethod
-    def exists(conn: sqlite3.Connection, grp: str, kind: str, ns: str, name: str) -> bool:
-        query = "SELECT 1 FROM objects WHERE grp=? AND kind=? AND ns=? AND name=?"
-        return conn.execute(query, (grp, kind, ns, name)).fetchone() is not None
-
-    @staticmethod
-    def select(conn: sqlite3.Connection, where: str, args: Sequence[Any]) -> list[Row]:
-        return [Row.from_db(r) for r in conn.execute(f"SELECT {_COLUMNS} FROM objects WHERE {where}", args)]
-
-    @staticmethod
-    def save(conn: sqlite3.Connection, row: Row) -> None:
-        status = None if row.status is None else dumps(row.status)
-        values = (
-            row.grp, row.kind, row.ns, row.name, row.uid, row.rv, row.generation, row.owners,
-            dumps_body(row.body), status, *row.stored(), row.applied_at, row.next_change,
-        )  # fmt: skip
-        if row.id is None:
-            cur = conn.execute(f"INSERT INTO objects ({_COLUMNS[4:]}) VALUES ({','.join('?' * 14)})", values)
-            row.id = cur.lastrowid
-        else:
-            assignments = ", ".join(f"{column.strip()}=?" for column in _COLUMNS[4:].split(","))
-            conn.execute(f"UPDATE objects SET {assignments} WHERE id=?", (*values, row.id))
-
-    @staticmethod
-    def save_status(conn: sqlite3.Connection, row: Row) -> None:
-        status = None if row.status is None else dumps(row.status)
-        conn.execute(
-            "UPDATE objects SET rv=?, status=?, next_change=? WHERE id=?",
-            (row.rv, status, row.next_change, row.id),
-        )
-
-    @staticmethod
-    def wipe(conn: sqlite3.Connection) -> None:
-        for table in TABLES:
-            conn.execute(f"DELETE FROM {table}")
-        conn.execute("DELETE FROM meta WHERE key='next_ip'")
