@@ -12,7 +12,7 @@ import attrs
 
 from pyvela._app.application import Application
 from pyvela._app.catalogue import Catalogue
-from pyvela._app.kubevela import props
+from pyvela._app.kubevela import props, shadowed
 from pyvela._app.kubevela.fields import items, keys, lookup, string
 from pyvela._app.kubevela.flow import ComponentInfo
 from pyvela._app.kubevela.marked import Node
@@ -20,7 +20,7 @@ from pyvela._app.kubevela.overrides import override_params
 from pyvela._app.kubevela.workflow import build_workflow
 from pyvela._core.definitions import ComponentUse, PolicyUse, TraitUse
 from pyvela._core.policies_cluster import override
-from pyvela.errors import AppError
+from pyvela.errors import AppError, ParameterError
 
 _COMPONENT_KEYS = (
     "name",
@@ -124,16 +124,22 @@ def _component(node: Node, catalogue: Catalogue) -> ComponentUse[Any]:
     name = string(node.get("name"), "a component's name", node.where)
     context: dict[str, Any] = {"component": name}
     definition = lookup(catalogue, "component", node.get("type"), node.where, **context)
-    params = props.build(
-        definition.params, node.get("properties"), where=node.where, definition=definition.name, **context
-    )
+    try:
+        params = props.build(
+            definition.params, node.get("properties"), where=node.where, definition=definition.name, **context
+        )
+    except ParameterError as exc:
+        raise shadowed.explain(exc, "component", definition) from None
     traits = []
     for t in items(node.get("traits"), "traits", **context):
         keys(t, ("type", "properties"), "a trait", **context)
         trait = lookup(catalogue, "trait", t.get("type"), t.where, **context)
-        trait_params = props.build(
-            trait.params, t.get("properties"), where=t.where, trait=trait.name, **context
-        )
+        try:
+            trait_params = props.build(
+                trait.params, t.get("properties"), where=t.where, trait=trait.name, **context
+            )
+        except ParameterError as exc:
+            raise shadowed.explain(exc, "trait", trait) from None
         traits.append(TraitUse(definition=trait, params=trait_params, where=t.where))
     deps = tuple(
         string(d, "dependsOn item", d.where, **context)
