@@ -166,7 +166,8 @@ class RecordParts:
             self._apps.pop(index, None)
 
 
-def _is_state(obj: Mapping[str, Any]) -> bool:
+def is_state(obj: Mapping[str, Any]) -> bool:
+    """Whether ``obj`` is a Secret of a state record (its index or a part)."""
     return obj.get("type") in (STATE_TYPE, PART_TYPE)
 
 
@@ -207,21 +208,34 @@ class Reads:
             return self._read[ref]
         version = self._part_of_index(ref) if self.parts is not None else None
         if version is not None and self.parts is not None and self.index is not None:
-            part = self.parts.get(self.index, version, ref)
+            part = self.parts.get(self.index, version, ref) or self._watched_part(version, ref)
             if part is None:
                 part = self.fresh(ref)
-                if part is not None:
-                    self.parts.put(self.index, version, ref, part)
+            if part is not None:
+                self.parts.put(self.index, version, ref, part)
             self._read[ref] = part
             return part
         found = self.cache.get(ref) if self.cache is not None else None
-        if found is not None and _is_state(found):
+        if found is not None and is_state(found):
             found = None  # the record decides whether to deploy: always read from the server
         if found is not None:
             self.cached.add(ref)
             self._read[ref] = found
             return found
         return self.fresh(ref)
+
+    def _watched_part(self, version: str, ref: ObjectRef) -> Obj | None:
+        """A part of the index as the watch delivered it, when the watch has delivered the
+        index at ``version`` (the one just read): a save writes its parts before the index,
+        and a watch delivers one kind's changes in order, so what it holds of the parts is
+        then what that index was saved with (a controller's first reconcile after a restart
+        reads the index alone)."""
+        if self.cache is None or self.index is None:
+            return None
+        index = self.cache.get(self.index)
+        if index is None or str((index.get("metadata") or {}).get("resourceVersion") or "") != version:
+            return None
+        return self.cache.get(ref)
 
     def fresh(self, ref: ObjectRef) -> Obj | None:
         """``ref`` as the server has it now (and as this reconcile's later reads see it)."""

@@ -21,6 +21,7 @@ from typing import Any
 import kopf
 
 from pyvela._backends.patching import merge_patcher
+from pyvela._controller.cache import is_state
 from pyvela._controller.crd import FINALIZER, GROUP
 from pyvela._controller.kubevela_restart import restart
 from pyvela._controller.manifests import plural
@@ -255,6 +256,12 @@ class Controller:
         meta = body.get("metadata") or {}
         uid = str(meta.get("uid"))
         cache = getattr(self.reconciler, "cache", None)  # what a no-op reconcile reads
+        if is_state(body):  # a state record's save is no drift: kept for the reads, wakes nothing
+            if cache is not None and event_type == "DELETED":
+                cache.drop(body)
+            elif cache is not None:
+                cache.put(body, listed=event_type is None)
+            return
         if event_type == "DELETED":
             self._seen.pop(uid, None)
             if cache is not None:
@@ -342,7 +349,8 @@ class Controller:
             except NotLeading:
                 raise kopf.TemporaryError("not the shard's leader any more", delay=5) from None
 
-        for api, kind in kinds:
+        # Secrets always: the state records' parts come from the watch (see ``cache.Reads``).
+        for api, kind in sorted({*kinds, ("v1", "Secret")}):
             group, _, version = api.rpartition("/")
 
             def watch(body: Any, type: str | None, **_: Any) -> None:
