@@ -258,9 +258,16 @@ def _wrong(
         parameter=path,
         expected=_yaml_type(tp),
         got=describe_value(node.value),
-        fix=fix or f"give {path} a value of type {_yaml_type(tp)}",
+        fix=fix or _give(path, _yaml_type(tp)),
         **context,
     )
+
+
+def _give(path: str, shown: str) -> str:
+    # "a mapping of type, value" already reads as a value: not "a value of type a mapping..."
+    if shown.startswith(("a ", "an ")):
+        return f"give {path} {shown}"
+    return f"give {path} a value of type {shown}"
 
 
 def _yaml_type(tp: Any) -> str:

@@ -40,3 +40,23 @@ def test_a_property_no_definition_has_keeps_its_own_fix(write_app: WriteApp) -> 
     with pytest.raises(ParameterError) as info:
         load_app(path, defs=["platform_defs"])
     assert "standard library" not in (info.value.fix or "")
+
+
+def test_a_mapping_given_a_number_reads_as_english(write_app: WriteApp) -> None:
+    path = write_app(
+        """
+        apiVersion: core.oam.dev/v1beta1
+        kind: Application
+        metadata: {name: hpa}
+        spec:
+          components:
+            - name: web
+              type: webservice
+              properties: {image: "nginx:1.27"}
+              traits: [{type: hpa, properties: {cpu: 60}}]
+        """,
+        "hpa.yaml",
+    )
+    with pytest.raises(ParameterError) as info:
+        load_app(path)
+    assert info.value.fix == "give cpu a mapping of type, value"
