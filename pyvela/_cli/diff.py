@@ -159,8 +159,11 @@ def diff_app(
 
     placed_names, placed = placed_objects(loaded, backend)  # what deploy steps with policies place
     for rc in components:
-        for ro in rc.objects:
-            if ro.component not in placed_names:
+        # An object rendered twice (a webservice's exposed port and a gateway's Service): the
+        # deploy leaves the last one (render warns), so only that one is compared.
+        last = {ObjectRef.of(ro.object): i for i, ro in enumerate(rc.objects)}
+        for i, ro in enumerate(rc.objects):
+            if ro.component not in placed_names and last[ObjectRef.of(ro.object)] == i:
                 compare(ro, backend, ns, namespace_exists)
     exists: dict[tuple[str | None, str], bool] = {}
     for p in placed:
