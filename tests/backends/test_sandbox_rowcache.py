@@ -1,7 +1,7 @@
 """What a sandbox batch remembers of the rows it read and wrote (``RowStore._rows``): a read
 after a read or a write of the same object costs no SELECT, and nothing remembered outlives a
 write, a delete, a rolled-back write or the batch itself. Also what the batch's statements
-are (a create reads nothing first; savepoints of successful writes stay open)."""
+are (a create reads nothing first)."""
 
 from __future__ import annotations
 
@@ -180,7 +180,7 @@ def test_versions_grow_across_batches_with_refused_writes_in_them(tmp_path: Path
 def test_a_batch_of_many_writes_keeps_each_and_undoes_a_refused_one_alone(tmp_path: Path) -> None:
     box, other = Sandbox(tmp_path), Sandbox(tmp_path)
     try:
-        with box.batch():  # more writes than savepoints are left open
+        with box.batch():
             for i in range(80):
                 box.apply(cm(f"m{i}"))
                 if i % 20 == 7:
@@ -192,3 +192,37 @@ def test_a_batch_of_many_writes_keeps_each_and_undoes_a_refused_one_alone(tmp_pa
     finally:
         other.close()
         box.close()
+
+
+def test_an_object_of_two_owners_goes_with_the_last_of_them(box: Sandbox) -> None:
+    # The lookup of the other owners by uid scans (objects are no longer indexed by uid).
+    owners = [box.apply(cm(f"owner{i}")) for i in range(2)]
+    owned = cm("owned")
+    owned["metadata"]["ownerReferences"] = [
+        {"apiVersion": "v1", "kind": "ConfigMap", "name": o["metadata"]["name"], "uid": o["metadata"]["uid"]}
+        for o in owners
+    ]
+    box.apply(owned)
+    box.delete(ref("owner0"))
+    assert box.get(ref("owned")) is not None
+    box.delete(ref("owner1"))
+    assert box.get(ref("owned")) is None
+
+
+def test_a_database_with_the_old_indexes_loses_them_and_keeps_its_objects(tmp_path: Path) -> None:
+    box = Sandbox(tmp_path)
+    box.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}})
+    box.apply({**cm("kept"), "metadata": {"name": "kept", "namespace": "team"}})
+    box._store.conn.execute("CREATE INDEX objects_ns ON objects (ns)")
+    box._store.conn.execute("CREATE INDEX objects_uid ON objects (uid)")
+    box.close()
+    again = Sandbox(tmp_path)
+    try:
+        names = {r[0] for r in again._store.conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        assert not names & {"objects_ns", "objects_uid"}
+        kept = ObjectRef("v1", "ConfigMap", "team", "kept")
+        assert again.get(kept) is not None
+        again.delete(ObjectRef("v1", "Namespace", "", "team"))  # a namespace's objects: found by a scan
+        assert again.get(kept) is None
+    finally:
+        again.close()

@@ -22,8 +22,6 @@ CREATE TABLE objects (
     applied_at REAL NOT NULL, next_change REAL,
     UNIQUE (grp, kind, ns, name)
 );
-CREATE INDEX objects_ns ON objects (ns);
-CREATE INDEX objects_uid ON objects (uid);
 CREATE INDEX objects_due ON objects (next_change) WHERE next_change IS NOT NULL;
 CREATE TABLE crd_kinds (
     grp TEXT NOT NULL, kind TEXT NOT NULL, versions TEXT NOT NULL, namespaced INTEGER NOT NULL,
