@@ -22,7 +22,6 @@ from pyvela._workflow.apps import wait_app
 from pyvela._workflow.deploying import perform_more
 from pyvela._workflow.events import Event, EventSink
 from pyvela._workflow.inventory import Inventory, in_batch
-from pyvela._workflow.mail import send_mail
 from pyvela._workflow.parking import wait_ready
 from pyvela._workflow.policies import ANNOTATION_SHARED_BY, REPLACE, ResourcePolicies, share, sharers, write
 from pyvela.errors import (
@@ -112,6 +111,8 @@ class Executor:
             case a.HttpRequest():
                 return self.http(action, timeout=remaining)
             case a.SendMail():
+                from pyvela._workflow.mail import send_mail  # smtplib, ssl, email: imported when used
+
                 return send_mail(action, timeout=remaining)
             case a.RegisterConfig():
                 return self.register(action, step)

@@ -78,3 +78,13 @@ def test_each_component_is_recorded_as_applied(tmp_path: Path) -> None:
                 assert container["image"] == f"registry.example/svc:{ref.name.removeprefix('svc-')}"
     finally:
         box.close()
+
+
+def test_a_deploy_does_not_import_the_mail_client_until_a_step_sends_mail() -> None:
+    import subprocess
+    import sys
+
+    mail = "{'smtplib', 'ssl', 'email.message'}"
+    code = f"import sys, pyvela._cli.run; print(sorted({mail} & sys.modules.keys()))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
