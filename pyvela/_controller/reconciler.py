@@ -147,7 +147,10 @@ class Reconciler:
             result = ops._result(parked)
         else:
             result = ops.deploy()
-            reads = Reads(self.backend)  # what the deploy wrote is read back from the server
+            # The record the deploy wrote is read back from the server; its objects from the
+            # watch where it has them ready (one it shows unready or lacks is read from the
+            # server): a run ends only when its waits saw them ready there.
+            reads = Reads(self.backend, self.cache)
             store = StateStore(reads, ops.app, ops.namespace)
         corrected: list[tuple[Drifted, str]] = []
         if result.up_to_date:
