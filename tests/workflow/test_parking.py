@@ -46,7 +46,9 @@ app = Application("parks", components=[], workflow=[noop("first"), post, noop("l
 
 def _events(box: Sandbox) -> list[str]:
     name = state_ref("parks", "default").name
-    return [str(e["reason"]) for e in box.list("v1", "Event", "default") if e["involvedObject"]["name"] == name]
+    return [
+        str(e["reason"]) for e in box.list("v1", "Event", "default") if e["involvedObject"]["name"] == name
+    ]
 
 
 def test_a_wait_parks_the_run_and_the_next_run_goes_on_without_repeating_the_post(
