@@ -73,6 +73,21 @@ class Progress:
             self._live.__exit__(None, None, None)
 
     def emit(self, event: Event) -> None:
+        if self._terminal:  # the rows are the live table's (plain lines show each event instead)
+            self._note(event)
+        line = self._line(event)
+        if line is not None:
+            text, style = line
+            if self._plain:
+                # Plain logs: rich's layout per line cost more than the deploy of a component;
+                # control codes stripped as a Text strips them, without building one.
+                self.console.file.write(strip_control_codes(text) + "\n")
+            else:
+                self.console.print(Text(text, style=style), highlight=False)
+        # The live table refreshes itself 8 times a second: redrawing it for every event made
+        # the cost of a run grow with the square of its steps.
+
+    def _note(self, event: Event) -> None:
         with self._lock:
             row = self.rows.get(event.step or "")
             if row is not None:
@@ -86,17 +101,6 @@ class Progress:
                     ]
                 elif event.kind in ("waiting", "ready", "log", "applied"):
                     row["detail"] = event.message
-            line = self._line(event)
-        if line is not None:
-            text, style = line
-            if self._plain:
-                # Plain logs: rich's layout per line cost more than the deploy of a component;
-                # control codes stripped as a Text strips them, without building one.
-                self.console.file.write(strip_control_codes(text) + "\n")
-            else:
-                self.console.print(Text(text, style=style), highlight=False)
-        # The live table refreshes itself 8 times a second: redrawing it for every event made
-        # the cost of a run grow with the square of its steps.
 
     def _line(self, event: Event) -> tuple[str, str] | None:
         stamp = f"{time.monotonic() - self._t0:6.2f}s"

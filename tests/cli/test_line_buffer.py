@@ -75,3 +75,20 @@ def test_an_unbuffered_stream_writes_each_line_at_once() -> None:
     out = ReaderGone(stream)
     out.write("x\n")
     assert stream.getvalue() == "x\n"
+
+
+def test_the_live_table_follows_the_steps_and_plain_lines_need_no_table() -> None:
+    from rich.console import Console
+
+    from pyvela._cli.progress import Progress
+    from pyvela._workflow.events import Event
+
+    started = Event(kind="step-started", step="web", message="apply-component")
+    terminal = Progress(Console(file=io.StringIO(), force_terminal=True), [("web", "apply-component")])
+    terminal.emit(started)
+    assert terminal.rows["web"]["phase"] == "running"
+    stream = io.StringIO()
+    plain = Progress(Console(file=stream, color_system=None, width=200), [("web", "apply-component")])
+    plain.emit(started)
+    assert stream.getvalue().endswith("web: running (apply-component)\n")
+    assert plain.rows["web"]["phase"] == "pending"  # kept for a table that is never drawn
