@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from pyvela._backends.pods import POD_OWNERS, grace_of, problems_of, selector_of, stuck
@@ -72,14 +73,26 @@ def look(
         raise StepTimeout(
             f"timed out waiting for {ref}: {verdict.message}", object=str(ref), reason="Timeout"
         )
-    waited = time.time() - since if since is not None else 0.0
-    if live is not None and ref.kind in POD_OWNERS and waited >= grace_of(live, failure_grace):
+    now = time.time()
+    grace = grace_of(live, failure_grace)
+    if live is not None and ref.kind in POD_OWNERS and since is not None and now - since >= grace:
         selector = selector_of(live)  # looked at only when a problem would fail the step
         pods = backend.list("v1", "Pod", ref.namespace, selector) if selector else []
-        problems = [p for pod in pods for p in problems_of(pod)]
+        # A Pod's problem has lasted no longer than the Pod (one look cannot tell since when).
+        old = [pod for pod in pods if now - _created(pod) >= grace]
+        problems = [p for pod in old for p in problems_of(pod)]
         if problems:
-            raise stuck(ref, problems[0], grace_of(live, failure_grace))
+            raise stuck(ref, problems[0], grace)
     raise Parked(ref, verdict.message or "not ready yet")
+
+
+def _created(obj: Mapping[str, Any]) -> float:
+    """An object's creationTimestamp in epoch seconds (now when it has none)."""
+    stamp = str((obj.get("metadata") or {}).get("creationTimestamp") or "")
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return time.time()
 
 
 def park_state(exc: Parked, *, since: float, timeout: float) -> dict[str, Any]:

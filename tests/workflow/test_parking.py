@@ -14,6 +14,7 @@ import pytest
 
 from pyvela._backends.sandbox import Sandbox
 from pyvela._workflow.state import state_ref
+from pyvela.errors import StepTimeout
 from tests.post_counter import counting_server
 from tests.runner_helpers import ops_for, sandbox
 
@@ -125,3 +126,48 @@ def test_the_cli_resumes_a_parked_run_and_waits(
     threading.Timer(0.5, lambda: box.apply(GO)).start()
     result = ops_for(path, box).deploy()
     assert result.phase == "succeeded" and len(got) == 1
+
+
+def _stuck_deployment(box: Sandbox, grace: str) -> None:
+    labels = {"app": "stuck"}
+    box.apply(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {
+                "name": "stuck",
+                "namespace": "default",
+                "annotations": {"pyvela.dev/failure-grace": grace},
+            },
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {"containers": [{"name": "c", "image": "example/does-not-exist:1"}]},
+                },
+            },
+        }
+    )
+
+
+def test_a_look_fails_on_pods_stuck_for_the_grace_since_the_step_began_and_the_pod_exists(
+    box: Sandbox,
+) -> None:
+    from pyvela._backends.readiness import rule_for
+    from pyvela._core.objects import ObjectRef
+    from pyvela._workflow.parking import Parked, look
+    from pyvela.errors import NotReadyError
+
+    _stuck_deployment(box, "4")
+    ref = ObjectRef("apps/v1", "Deployment", "default", "stuck")
+    rule = rule_for("apps/v1", "Deployment")
+    with pytest.raises(Parked):  # the step began just now: its Pods are not looked at yet
+        look(box, ref, rule, remaining=60, since=time.time())
+    with pytest.raises(Parked):  # waiting for long, but the Pod is younger than the grace
+        look(box, ref, rule, remaining=60, since=time.time() - 30, failure_grace=None)
+    time.sleep(4.5)
+    with pytest.raises(NotReadyError, match="will not become ready"):
+        look(box, ref, rule, remaining=60, since=time.time() - 30)
+    with pytest.raises(StepTimeout):
+        look(box, ref, rule, remaining=0, since=time.time())
