@@ -13,7 +13,7 @@ from typing import Any
 
 from pyvela._core.definitions import ComponentUse
 from pyvela._core.steps import StepGroup, StepUse
-from pyvela.errors import DanglingReferenceError, Location
+from pyvela.errors import DanglingReferenceError, Location, WorkflowError
 
 
 def closest(name: str, known: Iterable[str]) -> str | None:
@@ -92,4 +92,16 @@ def unknown_component(c: ComponentUse[Any], dep: str, known: Iterable[str]) -> D
         expected=expected,
         got=repr(dep),
         fix=_fix(c, dep, others, guess, "component", "app"),
+    )
+
+
+def no_such_step(step: str, known: Iterable[str], *, option: str = "--step") -> WorkflowError:
+    """``option`` names a step the app's workflow does not have (``workflow restart --step``)."""
+    names = list(known)
+    guess = closest(step, names)
+    return WorkflowError(
+        f"the workflow has no step named {step!r}: nothing was run",
+        expected="one of " + _listing(names) + (f" (did you mean {guess!r}?)" if guess else ""),
+        got=repr(step),
+        fix=f"{option} {guess}" if guess else f"{option} with a step `pyvela status APP` lists",
     )

@@ -26,7 +26,15 @@ def cmd_graph(args: argparse.Namespace) -> int:
         graph = graph.with_phases(last_phases(args, loaded))
     data = render(graph, args.output)
     if args.file:
-        Path(args.file).write_bytes(data)
+        try:
+            Path(args.file).write_bytes(data)
+        except OSError as exc:
+            raise PyvelaError(
+                f"cannot write the graph to {args.file}: {exc.strerror or exc}",
+                expected="a file path in a directory that exists and is writable",
+                got=args.file,
+                fix="create the directory first, or give another -f FILE (or leave -f out for stdout)",
+            ) from None
         return 0
     if args.output == "png" and sys.stdout.isatty():
         raise PyvelaError(

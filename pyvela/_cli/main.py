@@ -34,12 +34,26 @@ def _chart_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+class _Version(argparse.Action):
+    # The version is read only when asked for: --help and every command stay as cheap.
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kwargs: object) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("pyvela")
+        except PackageNotFoundError:
+            found = "(not installed: run from a checkout)"
+        print(f"pyvela {found}")
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pyvela",
         description="Application delivery for Kubernetes with typed Python definitions.",
         epilog="Without --context/--kubeconfig every command targets the embedded sandbox (.pyvela/).",
     )
+    parser.add_argument("--version", action=_Version, nargs=0, help="print pyvela's version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def app_command(name: str, help: str, *, target: bool = True) -> argparse.ArgumentParser:

@@ -14,6 +14,7 @@ import attrs
 
 from pyvela._app.guardrails import record_lines
 from pyvela._app.loader import LoadedApp
+from pyvela._app.references import no_such_step
 from pyvela._app.render import RenderedComponent
 from pyvela._backends.protocol import Backend
 from pyvela._configcentre.protocol import ConfigCentre
@@ -227,6 +228,8 @@ class AppOps:
         """Run the current revision again from the start, or from ``step`` and its dependants."""
 
         def go() -> RunResult:
+            if step is not None and step not in self.loaded.plan.steps:  # before a new revision runs
+                raise no_such_step(step, self.loaded.plan.steps)
             record = self._load()
             if not record["revisions"] or record["revisions"][-1]["hash"] != self.loaded.revision:
                 with reading(self.backend):
