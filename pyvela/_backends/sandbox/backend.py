@@ -30,7 +30,6 @@ from pyvela._backends.sandbox.cluster import (
     remove_orphaning,
     settle,
     spec_of,
-    view,
 )
 from pyvela._backends.sandbox.configcentre import SandboxConfigCentre
 from pyvela._backends.sandbox.controllers import controller_for
@@ -51,6 +50,7 @@ from pyvela._backends.sandbox.kinds import (
 )
 from pyvela._backends.sandbox.patching import SandboxPatch
 from pyvela._backends.sandbox.podio import SandboxPodIO
+from pyvela._backends.sandbox.reads import listed, observe
 from pyvela._backends.sandbox.rows import Row
 from pyvela._backends.sandbox.rowstore import ObjectExists
 from pyvela._backends.sandbox.settings import SandboxSettings, sim_for
@@ -187,24 +187,10 @@ class Sandbox(SandboxPodIO, SandboxPatch):
     def _key(info: KindInfo, namespace: str | None, name: str) -> tuple[str, str, str, str]:
         return info.group, info.kind, (namespace or "default") if info.namespaced else "", name
 
-    def _observe(self, info: KindInfo, key: tuple[str, str, str, str]) -> tuple[Row | None, float | None]:
-        store = self._store
-        with store.reading():
-            row = Store.load(store.conn, *key)
-            if row is not None and row.next_change is not None and row.next_change <= time.time():
-                if store.read_only:
-                    view(row, time.time())
-                    return row, row.next_change
-                with store.write() as conn:
-                    row = Store.load(conn, *key)
-                    if row is not None:
-                        settle(conn, row, time.time())
-        return row, (row.next_change if row is not None else None)
-
     # -------------------------------------------------------------------- Backend
     def get(self, ref: ObjectRef) -> Obj | None:
         info = self._kind(ref.api_version, ref.kind)
-        row, _ = self._observe(info, self._key(info, ref.namespace, ref.name))
+        row, _ = observe(self._store, self._key(info, ref.namespace, ref.name))
         return None if row is None else row.to_obj()
 
     def list(
@@ -215,26 +201,8 @@ class Sandbox(SandboxPodIO, SandboxPatch):
         labels: Mapping[str, str] | None = None,
     ) -> list[Obj]:
         info = self._kind(api_version, kind)
-        where, args = "grp=? AND kind=?", [info.group, info.kind]
-        if namespace is not None and info.namespaced:
-            where, args = where + " AND ns=?", [*args, namespace]
-        store = self._store
-        with store.reading():
-            rows = Store.select(store.conn, where, args)
-            now = time.time()
-            if store.read_only:
-                for row in rows:
-                    if row.next_change is not None and row.next_change <= now:
-                        view(row, now)
-            elif any(r.next_change is not None and r.next_change <= now for r in rows):
-                with store.write() as conn:
-                    rows = Store.select(conn, where, args)
-                    now = time.time()
-                    for row in rows:
-                        if row.next_change is not None and row.next_change <= now:
-                            settle(conn, row, now)
         out = []
-        for row in sorted(rows, key=lambda r: (r.ns, r.name)):
+        for row in listed(self._store, info, namespace, labels):
             have = row.body["metadata"].get("labels") or {}
             if all(have.get(k) == v for k, v in (labels or {}).items()):
                 out.append(row.to_obj())
@@ -293,7 +261,7 @@ class Sandbox(SandboxPodIO, SandboxPatch):
 
         return wait_for(
             self._store,
-            lambda: self._observe(info, key),
+            lambda: observe(self._store, key),
             ref,
             rule,
             timeout=timeout,

@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from pyvela._backends.sandbox import podindex
 from pyvela._backends.sandbox.rows import TABLES, Row, dumps, dumps_body
 
 _COLUMNS = (
@@ -106,6 +107,8 @@ class RowStore:
                 raise ObjectExists(row.name) from exc
         else:
             conn.execute(_UPDATE, (*values, row.id))
+        if row.kind == "Pod" and row.grp == "":
+            podindex.noted(conn, row.ns, row.name, row.body)
         rows = RowStore._rows.get(conn)
         if rows is not None:
             rows[row.grp, row.kind, row.ns, row.name] = (row.id, *values)
@@ -136,3 +139,4 @@ class RowStore:
             conn.execute(f"DELETE FROM {table}")
         conn.execute("DELETE FROM meta WHERE key='next_ip'")
         RowStore.forget_rows(conn)
+        podindex.forget(conn)

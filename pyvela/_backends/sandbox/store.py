@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pyvela._backends.sandbox import podindex
 from pyvela._backends.sandbox.dbfile import db_error, identity, not_writable
 from pyvela._backends.sandbox.rows import SCHEMA
 from pyvela._backends.sandbox.rowstore import RowStore
@@ -342,6 +343,7 @@ class Store(RowStore):
 
     def close(self) -> None:
         with self.cond:
+            podindex.forget(self._conn)
             self._conn.close()
             if self._scratch is not None:
                 self._scratch[1].close()
