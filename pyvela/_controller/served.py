@@ -41,10 +41,13 @@ def pyvela_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
 
 
 def pyvela_patch(old: Mapping[str, Any], status: dict[str, Any]) -> dict[str, Any]:
-    # A merge patch merges maps: the steps of an earlier revision are removed explicitly.
+    # A merge patch merges maps: the steps of an earlier revision are removed explicitly, and
+    # so is a step's field it no longer has (a waiting step's message, once it succeeded).
     if isinstance(status.get("steps"), dict):
-        for name in old.get("steps") or {}:
-            status["steps"].setdefault(name, None)
+        for name, was in (old.get("steps") or {}).items():
+            now = status["steps"].setdefault(name, None)
+            if isinstance(now, dict) and isinstance(was, Mapping):
+                status["steps"][name] = {**{k: None for k in was if k not in now}, **now}
     return status
 
 

@@ -155,3 +155,16 @@ def test_a_parked_run_whose_objects_the_watch_shows_unready_is_not_run_again(tmp
         assert writes  # it ran: Lease, record
     finally:
         box.close()
+
+
+def test_a_step_message_gone_once_it_succeeded_is_removed_by_the_status_patch() -> None:
+    """A merge patch keeps what it does not name: the waiting step's message would stay beside
+    ``succeeded``, and every resync would find the status changed and write it again."""
+    from pyvela._controller.served import pyvela_changed, pyvela_patch
+
+    old = {"phase": "waiting", "steps": {"web": {"phase": "waiting", "message": "waiting for Deployment"}}}
+    new = {"phase": "succeeded", "steps": {"web": {"phase": "succeeded"}}}
+    patch = pyvela_patch(old, {k: dict(v) if isinstance(v, dict) else v for k, v in new.items()})
+    assert patch["steps"] == {"web": {"message": None, "phase": "succeeded"}}
+    server = {"phase": "succeeded", "steps": {"web": {"phase": "succeeded"}}}  # nulls removed
+    assert not pyvela_changed(server, new)
