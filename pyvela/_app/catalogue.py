@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeGuard
 
 import attrs
 
+from pyvela._app import sourcefiles
 from pyvela._core import builtin as builtin_module
 from pyvela._core.definitions import ComponentDefinition, PolicyDefinition, TraitDefinition
 from pyvela._core.steps import StepDefinition, StepGroup
@@ -171,16 +172,21 @@ class Catalogue:
 
     def fingerprint(self) -> str:
         """A hash of the definitions and their modules' files: part of the app revision."""
-        digest = hashlib.sha256()
-        for key in sorted(self.definitions):
-            digest.update(repr(key).encode())
-        for label, file in sorted(set(self.files)):
-            digest.update(label.encode())
-            try:
-                digest.update(Path(file).read_bytes())
-            except OSError:
-                continue
-        return digest.hexdigest()
+        keys, files = sorted(self.definitions), sorted(set(self.files))
+
+        def compute() -> str:
+            digest = hashlib.sha256()
+            for key in keys:
+                digest.update(repr(key).encode())
+            for label, file in files:
+                digest.update(label.encode())
+                try:
+                    digest.update(Path(file).read_bytes())
+                except OSError:
+                    continue
+            return digest.hexdigest()
+
+        return sourcefiles.fingerprint(keys, files, compute)
 
 
 class _Builtin(Mapping[tuple[str, str], AnyDefinition]):
@@ -359,11 +365,15 @@ def _files_of(module: ModuleType) -> list[tuple[str, str]]:
     labelled by its module and its path inside the module, never by where the checkout is."""
     path = getattr(module, "__path__", None)
     if path is not None:
-        return sorted(
-            (f"{module.__name__}:{f.relative_to(root).as_posix()}", str(f))
-            for root in path
-            for f in Path(root).rglob("*")
-            if f.is_file() and "__pycache__" not in f.parts and f.suffix not in {".pyc", ".pyo"}
+        return sourcefiles.package_files(
+            module.__name__,
+            list(path),
+            lambda: sorted(
+                (f"{module.__name__}:{f.relative_to(root).as_posix()}", str(f))
+                for root in path
+                for f in Path(root).rglob("*")
+                if f.is_file() and "__pycache__" not in f.parts and f.suffix not in {".pyc", ".pyo"}
+            ),
         )
     file = getattr(module, "__file__", None)
     return [(f"{module.__name__}:{Path(file).name}", file)] if file else []
