@@ -18,6 +18,7 @@ from pyvela._workflow.events import Event
 STYLE = {
     "pending": "dim",
     "running": "cyan",
+    "waiting": "cyan",  # parked by the controller until its object is ready
     "succeeded": "green",
     "failed": "bold red",
     "skipped": "yellow",
