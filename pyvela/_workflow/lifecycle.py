@@ -35,7 +35,7 @@ from pyvela._workflow.executor import ConfigSettings, Executor
 from pyvela._workflow.gc import prune
 from pyvela._workflow.inventory import Inventory
 from pyvela._workflow.named import delete_record
-from pyvela._workflow.parking import WAITING, waiting_message
+from pyvela._workflow.parking import WAITING, supersede, waiting_message
 from pyvela._workflow.policies import ResourcePolicies
 from pyvela._workflow.registrations import restore
 from pyvela._workflow.results import Options, RunResult
@@ -201,6 +201,7 @@ class AppOps:
                 Event(kind="resumed", message=f"resuming revision {latest['number']}", data=data)
             )
             return self._run(record, latest)
+        supersede(latest)  # a parked run of the old spec never goes on: history says so
         with reading(self.backend):  # the planned objects of ref-objects are read from it
             rev = new_revision(record, self.loaded, renders=self.renders)
         return self._run(record, rev)

@@ -28,6 +28,7 @@ from pyvela._core.objects import Obj, ObjectRef
 from pyvela._workflow.driver import Suspended
 from pyvela._workflow.events import Event
 from pyvela._workflow.health import rule_of
+from pyvela._workflow.state import now_iso
 from pyvela.errors import NotReadyError, StepTimeout
 
 #: The step phase (and revision phase) of a run that parked: not finished, not failed.
@@ -173,3 +174,16 @@ def waiting_message(steps: Mapping[str, Mapping[str, Any]]) -> str:
     """The revision's message while steps wait (empty when none does)."""
     waiting = [f"{n}: {st.get('message')}" for n, st in steps.items() if st.get("phase") == WAITING]
     return "; ".join(waiting)
+
+
+def supersede(rev: dict[str, Any] | None) -> None:
+    """End a revision still waiting when a new one starts: ``terminated``, its waiting steps
+    too (it was parked, so no process runs it: the record is the whole of it)."""
+    if rev is None or rev.get("phase") != WAITING:
+        return
+    for st in (rev.get("steps") or {}).values():
+        if st.get("phase") in (WAITING, "pending", "running"):
+            st.update(
+                phase="skipped", reason="Superseded", message="a new revision started before it finished"
+            )
+    rev.update(phase="terminated", message="superseded by a new revision while it waited", finished=now_iso())

@@ -171,3 +171,15 @@ def test_a_look_fails_on_pods_stuck_for_the_grace_since_the_step_began_and_the_p
         look(box, ref, rule, remaining=60, since=time.time() - 30)
     with pytest.raises(StepTimeout):
         look(box, ref, rule, remaining=0, since=time.time())
+
+
+def test_a_new_revision_ends_a_parked_one_in_the_record(
+    write_app: WriteApp, box: Sandbox, posts: tuple[list[str], str]
+) -> None:
+    _got, url = posts
+    path = _app(write_app, url)
+    assert ops_for(path, box, park=True).deploy().phase == "waiting"
+    changed = _app(write_app, url + "?v=2")  # a new spec: a new revision
+    assert ops_for(changed, box, park=True).deploy().revision == 2
+    first = ops_for(changed, box).history()[0]
+    assert (first["number"], first["phase"]) == (1, "terminated"), first
