@@ -16,7 +16,7 @@ from pyvela._backends.sandbox import Sandbox
 from pyvela._backends.sandbox.rows import Row
 from pyvela._backends.sandbox.store import Store
 from pyvela._core.objects import ObjectRef
-from pyvela.errors import AlreadyExistsError, ClusterError
+from pyvela.errors import AlreadyExistsError, ClusterError, NotFoundError
 
 
 def cm(name: str, **data: str) -> dict[str, Any]:
@@ -226,3 +226,25 @@ def test_a_database_with_the_old_indexes_loses_them_and_keeps_its_objects(tmp_pa
         assert again.get(kept) is None
     finally:
         again.close()
+
+
+@pytest.mark.parametrize("deleter", ["this process", "another connection"])
+def test_a_namespace_known_from_batch_to_batch_is_forgotten_when_deleted(
+    tmp_path: Path, deleter: str
+) -> None:
+    box, other = Sandbox(tmp_path), Sandbox(tmp_path)
+    team = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}}
+    in_team = {**cm("x"), "metadata": {"name": "x", "namespace": "team"}}
+    try:
+        box.apply(team)
+        for _ in range(2):
+            with statements(box) as seen, box.batch():
+                box.apply(in_team)
+        asked = [s for s in seen if "kind='Namespace'" in s]
+        assert asked == []  # the second batch knew it from the first
+        (box if deleter == "this process" else other).delete(ObjectRef("v1", "Namespace", "", "team"))
+        with box.batch(), pytest.raises(NotFoundError, match='namespaces "team" not found'):
+            box.apply(in_team)
+    finally:
+        other.close()
+        box.close()

@@ -56,25 +56,9 @@ def advance(conn: sqlite3.Connection, row: Row, now: float) -> bool:
     return False
 
 
-#: Per connection inside a batch (``Store._counters`` holds its list then): the namespaces
-#: found to exist in it. A batch holds the database's write lock, so only this connection
-#: can remove one (``remove`` forgets them all); a component's objects ask once, not each.
-_NAMESPACES: dict[sqlite3.Connection, tuple[list[int | None], set[str]]] = {}
-
-
 def namespace_exists(conn: sqlite3.Connection, name: str) -> bool:
-    batch = Store._counters.get(conn)
-    if batch is None:
-        return Store.exists(conn, "", "Namespace", "", name)
-    known = _NAMESPACES.get(conn)
-    if known is None or known[0] is not batch:  # a new batch: nothing known
-        known = _NAMESPACES[conn] = (batch, set())
-    if name in known[1]:
-        return True
-    found = Store.exists(conn, "", "Namespace", "", name)
-    if found:
-        known[1].add(name)
-    return found
+    """Asked once per batch, not per object (``Store.namespace_exists``)."""
+    return Store.namespace_exists(conn, name)
 
 
 def view(row: Row, now: float) -> None:
@@ -132,7 +116,7 @@ def remove_orphaning(conn: sqlite3.Connection, row: Row) -> None:
 
 def remove(conn: sqlite3.Connection, row: Row) -> None:
     if row.grp == "" and row.kind == "Namespace":
-        _NAMESPACES.pop(conn, None)
+        Store.forget_rows(conn)  # the namespaces known to exist, with the rows remembered
         if row.name in SYSTEM_NAMESPACES:
             raise ClusterError(
                 f'namespaces "{row.name}" is forbidden: this namespace may not be deleted',

@@ -54,12 +54,35 @@ class RowStore:
         counter[0] = last + 1
         return last + 1
 
+    #: The namespaces a connection's batches found to exist, and the ``data_version`` then:
+    #: kept from batch to batch while no other connection commits (this one's ``remove`` of a
+    #: Namespace, a rollback and a failed commit forget them).
+    _namespaces: dict[sqlite3.Connection, tuple[int, set[str]]] = {}
+
+    @staticmethod
+    def since(conn: sqlite3.Connection, version: int) -> None:
+        """A batch starts on ``conn`` at ``version``: what earlier ones knew holds if it is theirs."""
+        known = RowStore._namespaces.get(conn)
+        if known is None or known[0] != version:
+            RowStore._namespaces[conn] = (version, set())
+
+    @staticmethod
+    def namespace_exists(conn: sqlite3.Connection, name: str) -> bool:
+        known = RowStore._namespaces.get(conn) if conn in RowStore._rows else None  # in a batch
+        if known is not None and name in known[1]:
+            return True
+        found = RowStore.exists(conn, "", "Namespace", "", name)
+        if found and known is not None:
+            known[1].add(name)
+        return found
+
     @staticmethod
     def forget_rows(conn: sqlite3.Connection) -> None:
-        """After a rollback inside a batch: what it remembered may be undone."""
+        """After a rollback: what a batch remembered may be undone."""
         rows = RowStore._rows.get(conn)
         if rows is not None:
             rows.clear()
+        RowStore._namespaces.pop(conn, None)
 
     @staticmethod
     def _columns(conn: sqlite3.Connection, key: _Key) -> tuple[Any, ...] | None:

@@ -29,7 +29,10 @@ from pyvela.errors import StateError, TransientError
 
 SCHEMA_VERSION = 1
 DB_FILE = "sandbox.db"
-_EPOCH_AND_RV = "SELECT key, value FROM meta WHERE key IN ('epoch', 'rv')"
+_BATCH_START = (
+    "SELECT key, value FROM meta WHERE key IN ('epoch', 'rv')"
+    " UNION ALL SELECT 'data_version', data_version FROM pragma_data_version"
+)
 
 
 class Store(RowStore):
@@ -50,6 +53,7 @@ class Store(RowStore):
         self._batch: int | None = None  # the thread whose batch is open (``batch``)
         self._batch_wrote = False
         self._rv_read: int | None = None  # the version counter as the batch found it
+        self._epoch_version: int | None = None  # data_version when the epoch was last read
         if read_only is None:
             read_only = not_writable(path)
         self.read_only = read_only
@@ -160,6 +164,35 @@ class Store(RowStore):
         replaced by another file, not reset by another process. Without this check a process
         keeps writing to an unlinked file and reports success for a cluster that is gone.
         ``epoch``: the stored one, when the caller read it already."""
+        self._check_file()
+        if epoch is None:
+            with self.cond:
+                try:
+                    epoch = self._epoch(conn if conn is not None else self._conn)
+                except sqlite3.Error as exc:
+                    raise self._error(exc) from exc
+        if epoch != self.epoch:
+            raise StateError(
+                f"the sandbox {self.path.parent} was reset while this process used it: "
+                "the objects it applied are gone",
+                file=str(self.path),
+                problem="reset",
+                fix="run the command again (it applies everything to the fresh sandbox)",
+            )
+
+    def verify_version(self) -> int:
+        """``verify``, and ``data_version``: the stored epoch is read again only when another
+        connection has committed since it was last read (a wait checks both on every pass)."""
+        with self.cond:
+            version = self.data_version()
+            if version != self._epoch_version:
+                self.verify()
+                self._epoch_version = version
+            else:
+                self._check_file()
+            return version
+
+    def _check_file(self) -> None:
         now = identity(self.path)
         if now is None:
             raise StateError(
@@ -175,20 +208,6 @@ class Store(RowStore):
                 file=str(self.path),
                 problem="replaced",
                 fix="run the command again against the new sandbox",
-            )
-        if epoch is None:
-            with self.cond:
-                try:
-                    epoch = self._epoch(conn if conn is not None else self._conn)
-                except sqlite3.Error as exc:
-                    raise self._error(exc) from exc
-        if epoch != self.epoch:
-            raise StateError(
-                f"the sandbox {self.path.parent} was reset while this process used it: "
-                "the objects it applied are gone",
-                file=str(self.path),
-                problem="reset",
-                fix="run the command again (it applies everything to the fresh sandbox)",
             )
 
     # -------------------------------------------------------------------- transactions
@@ -266,8 +285,10 @@ class Store(RowStore):
         with self.cond:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
-                # The epoch (is this still our cluster?) and the version counter: one statement.
-                found = dict(self._conn.execute(_EPOCH_AND_RV).fetchall())
+                # The epoch (is this still our cluster?), the version counter, and whether
+                # another connection committed since (``known``): one statement.
+                found = dict(self._conn.execute(_BATCH_START).fetchall())
+                Store.since(self._conn, int(found["data_version"]))
                 self.verify(self._conn, epoch=str(found.get("epoch", "")))
             except BaseException as exc:
                 if self._conn.in_transaction:
@@ -297,6 +318,7 @@ class Store(RowStore):
                     self._conn.execute("UPDATE meta SET value = ? WHERE key = 'rv'", (counter,))
                 self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
+                Store.forget_rows(self._conn)
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
                 raise self._error(exc) from exc

@@ -44,8 +44,8 @@ def wait_for(
     while True:
         if cancel is not None and cancel.is_set():
             raise WorkflowError(f"cancelled while waiting for {ref}", object=str(ref))
-        store.verify()
-        writes, version = store.writes, store.data_version()
+        writes = store.writes
+        version = store.verify_version()
         row, next_change = observe()
         obj = None if row is None else row.to_obj()
         verdict = rule(obj)
