@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any
 
-from pyvela._core.definitions import ComponentUse, PolicyUse
+from pyvela._core.definitions import ComponentUse, PolicyUse, TraitUse
 from pyvela._core.steps import StepGroup, StepUse
 from pyvela.errors import AppError, Location
 
@@ -95,6 +95,17 @@ def check_shape(app: Any) -> None:
                 fix="call the definition with the component's name and parameters",
             )
         check_dns_label(c.name, "component name", c.where, component=c.name)
+        for t in c.traits:
+            if not isinstance(t, TraitUse):
+                raise AppError(
+                    "traits must be made by calling a trait definition",
+                    where=c.where,
+                    component=c.name,
+                    expected="a trait use, e.g. .with_traits(scaler(replicas=2))",
+                    got=f"{t!r:.80} ({type(t).__name__})",
+                    fix="call the trait definition with its parameters",
+                )
+        _check_order(c, "component", component=c.name)
     for p in app.policies:
         if not isinstance(p, PolicyUse):
             raise AppError(
@@ -107,11 +118,24 @@ def check_shape(app: Any) -> None:
     if wf is None:
         return
     check_timeout(wf.step_timeout, "the workflow's step_timeout", where, app=app.name)
+    _check_mode(wf.mode, "the workflow's mode", where, app=app.name)
     for node in wf.steps:
         if isinstance(node, StepGroup):
             check_timeout(
                 node.timeout, f"the timeout of step group {node.name!r}", node.where, step=node.name
             )
+            _check_mode(node.mode, f"the mode of step group {node.name!r}", node.where, step=node.name)
+            _check_condition(node.condition, f"step group {node.name!r}", node.where, step=node.name)
+            _check_order(node, "step", step=node.name)
+            if not node.steps:
+                raise AppError(
+                    f"step group {node.name!r} has no steps",
+                    where=node.where,
+                    step=node.name,
+                    expected="at least one step",
+                    got="steps=[]",
+                    fix="give it its steps, or leave the group out of the workflow",
+                )
             inner = node.steps
         else:
             inner = (node,)
@@ -127,6 +151,8 @@ def check_shape(app: Any) -> None:
                     fix="omit workflow= to apply every component in order, or wrap it in its apply step",
                 )
             check_timeout(s.timeout, f"the timeout of step {s.name!r}", s.where, step=s.name)
+            _check_condition(s.condition, f"step {s.name!r}", s.where, step=s.name)
+            _check_order(s, "step", step=s.name)
             if s.retries is not None and s.retries < 0:  # read as no retry: say so instead
                 raise AppError(
                     f"the retries of step {s.name!r} must be 0 or more",
@@ -136,3 +162,42 @@ def check_shape(app: Any) -> None:
                     got=repr(s.retries),
                     fix="e.g. .with_retries(3), or leave it out for none",
                 )
+
+
+def _check_mode(mode: object, what: str, where: Location, **context: Any) -> None:
+    if mode not in ("StepByStep", "DAG"):
+        raise AppError(
+            f"{what} is not a mode",
+            where=where,
+            expected="'StepByStep' or 'DAG'",
+            got=repr(mode),
+            fix='mode="DAG" (only dependencies order the steps) or mode="StepByStep" (one after the other)',
+            **context,
+        )
+
+
+def _check_condition(condition: object, what: str, where: Location, **context: Any) -> None:
+    if callable(condition) or condition in ("always", "on-success"):
+        return
+    raise AppError(
+        f"the .when() condition of {what} is not a condition",
+        where=where,
+        expected="'always', 'on-success', or a predicate (lambda wf: wf.phase(step) == 'failed')",
+        got=f"{condition!r:.80}",
+        fix='.when("always") to run it whatever its dependencies did, or a predicate over the workflow',
+        **context,
+    )
+
+
+def _check_order(use: Any, kind: str, **context: Any) -> None:
+    for dep in use.dependencies:
+        if not isinstance(dep, str):
+            raise AppError(
+                f"{kind} {use.name!r} is ordered after {dep!r:.80} ({type(dep).__name__}), "
+                f"which names no {kind}",
+                where=use.where,
+                expected=f"a {kind} or its name: .after(other) or .after('other-name')",
+                got=f"{dep!r:.80}",
+                fix=f"pass the {kind} object or its name to .after()",
+                **context,
+            )

@@ -10,7 +10,7 @@ from typing import Any
 
 from pyvela._app.catalogue import Catalogue
 from pyvela._core.policies_cluster import PLACEMENT_TYPES, check_cluster_policies, override, topology
-from pyvela._core.steps import StepDefinition, StepUse
+from pyvela._core.steps import StepDefinition, StepGroup, StepUse
 from pyvela.errors import DanglingReferenceError, UnknownDefinitionError
 
 
@@ -57,7 +57,7 @@ def _check_deploy_steps(app: Any) -> None:
     kinds = {p.name: p.definition.name for p in app.policies}
     fit = sorted(n for n, k in kinds.items() if k in PLACEMENT_TYPES)
     for node in app.workflow.steps:
-        for use in getattr(node, "steps", None) or (node,):
+        for use in node.steps if isinstance(node, StepGroup) else (node,):
             names = getattr(use.params, "policies", None)
             if use.definition.name != "deploy" or not isinstance(names, tuple):
                 continue

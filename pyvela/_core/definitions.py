@@ -9,7 +9,7 @@ check it; at run time :func:`~pyvela._core.params.build_params` checks it again.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, Literal, ParamSpec, TypeVar
+from typing import Any, Generic, Literal, ParamSpec, TypeVar, cast
 
 import attrs
 
@@ -172,8 +172,10 @@ class ComponentUse(Generic[ParamsT]):
 
     def after(self, *components: ComponentUse[Any] | str) -> ComponentUse[ParamsT]:
         """A copy that deploys only after ``components`` (KubeVela's dependsOn)."""
-        names = tuple(c if isinstance(c, str) else c.name for c in components)
-        at = {**self.after_at, **dict.fromkeys(names, caller_location())}
+        # Anything else is kept as it is: check_shape reports it at load, at the app's line.
+        names = tuple(c if isinstance(c, str) else cast(str, getattr(c, "name", c)) for c in components)
+        here = caller_location()
+        at = {**self.after_at, **{n: here for n in names if isinstance(n, str)}}
         return attrs.evolve(self, dependencies=self.dependencies + names, after_at=at)
 
 

@@ -131,8 +131,10 @@ class StepUse(Generic[ParamsT, OutT]):
 
     def after(self, *steps: StepUse[Any, Any] | StepGroup | str) -> StepUse[ParamsT, OutT]:
         """A copy that runs only after ``steps`` (KubeVela's dependsOn)."""
-        names = tuple(s if isinstance(s, str) else s.name for s in steps)
-        at = {**self.after_at, **dict.fromkeys(names, caller_location())}
+        # Anything else is kept as it is: check_shape reports it at load, at the app's line.
+        names = tuple(s if isinstance(s, str) else typing.cast(str, getattr(s, "name", s)) for s in steps)
+        here = caller_location()
+        at = {**self.after_at, **{n: here for n in names if isinstance(n, str)}}
         return attrs.evolve(self, dependencies=self.dependencies + names, after_at=at)
 
     def when(self, condition: Condition) -> StepUse[ParamsT, OutT]:
@@ -197,8 +199,10 @@ class StepGroup:
     after_at: Mapping[str, Location] = attrs.field(factory=dict)
 
     def after(self, *steps: StepUse[Any, Any] | StepGroup | str) -> StepGroup:
-        names = tuple(s if isinstance(s, str) else s.name for s in steps)
-        at = {**self.after_at, **dict.fromkeys(names, caller_location())}
+        # Anything else is kept as it is: check_shape reports it at load, at the app's line.
+        names = tuple(s if isinstance(s, str) else typing.cast(str, getattr(s, "name", s)) for s in steps)
+        here = caller_location()
+        at = {**self.after_at, **{n: here for n in names if isinstance(n, str)}}
         return attrs.evolve(self, dependencies=self.dependencies + names, after_at=at)
 
 
