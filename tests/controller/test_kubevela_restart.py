@@ -89,28 +89,6 @@ def test_the_restarts_are_read_and_nothing_else_is() -> None:
     assert PYVELA.restart_requested(_app() | {"status": _vela_restart(done)}) is None  # pyvela's: its CLI
 
 
-class Statuses:
-    """The sandbox, keeping the status patches of the Application (the sandbox serves no
-    /status of a custom resource)."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.status: dict[str, Any] = {}
-
-    def merge_patch(self, ref: Any, patch: Any, *, status: bool = False) -> Any:
-        if not status:
-            return self.inner.merge_patch(ref, patch)
-        for k, v in patch["status"].items():
-            if v is None:
-                self.status.pop(k, None)
-            else:
-                self.status[k] = v
-        return {"status": copy.deepcopy(self.status)}
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-
 def _turn(controller: Any, body: dict[str, Any]) -> None:
     async def sleep(*_a: Any, **_kw: Any) -> None:
         raise asyncio.CancelledError
@@ -121,32 +99,57 @@ def _turn(controller: Any, body: dict[str, Any]) -> None:
 
 
 def test_vela_workflow_restart_runs_the_workflow_again_on_the_sandbox(tmp_path: Path) -> None:
-    from pyvela._backends.sandbox import Sandbox
+    """The KubeVela Application in the sandbox (with pyvela's minimal CRD and its status
+    subresource): the controller's status writes and the vela CLI's are stored as a server would."""
+    from pyvela._backends.patching import merge_patcher
+    from pyvela._backends.sandbox import Sandbox, SandboxSettings
     from pyvela._cli.centres import config_centre_for
+    from pyvela._controller.kubevela_crd import crd
     from pyvela._controller.operator import Controller
     from pyvela._controller.reconciler import Reconciler
+    from pyvela._core.objects import ObjectRef
 
-    box = Statuses(Sandbox(tmp_path / "sandbox"))
+    box = Sandbox(tmp_path / "sandbox", settings=SandboxSettings(ready_delay=0.1))
+    box.apply(crd())
+    box.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}})
+    ref = ObjectRef("core.oam.dev/v1beta1", "Application", "team", "shop")
+    app = _app()
+    box.create({**app, "metadata": {"name": "shop", "namespace": "team"}})
     reconciler = Reconciler(box, centre_for=config_centre_for, workdir=tmp_path / "work", wait_lock=5)
     controller = Controller(reconciler, workers=1, served=KUBEVELA)
 
-    def started() -> dict[str, str]:
+    def live() -> dict[str, Any]:
+        found = box.get(ref)
+        assert found is not None
+        return found
+
+    def status() -> dict[str, Any]:
+        return dict(live().get("status") or {})
+
+    def settled() -> dict[str, str]:
+        for _ in range(50):  # the controller does not wait for readiness: its loop goes on
+            _turn(controller, live())
+            if status().get("status") == "running":
+                break
         steps = reconciler.ops(_app()).status()["steps"]
         return {name: str(s.get("started")) for name, s in steps.items()}
 
-    _turn(controller, _app())
-    first = started()
-    assert box.status["status"] == "running" and box.status["workflow"]["finished"] is True
-    _turn(controller, _app() | {"status": copy.deepcopy(box.status)})
-    assert started() == first  # a resync: nothing run again
+    first = settled()
+    assert status()["workflow"]["finished"] is True
+    _turn(controller, live())
+    assert settled() == first  # a resync: nothing run again
 
-    _turn(controller, _app() | {"status": _vela_restart(box.status, "deploy-w2")})
-    second = started()
+    patcher = merge_patcher(box)
+    restarted = _vela_restart(status(), "deploy-w2")
+    patcher.merge_patch(ref, {"status": {"workflow": restarted["workflow"]}}, status=True)
+    assert restart_requested(live()) == "deploy-w2"
+    second = settled()
     assert second["deploy-w1"] == first["deploy-w1"] and second["deploy-w2"] != first["deploy-w2"]
-    assert box.status["workflow"]["finished"] is True and len(box.status["workflow"]["steps"]) == 2
+    assert status()["workflow"]["finished"] is True and len(status()["workflow"]["steps"]) == 2
 
-    _turn(controller, _app() | {"status": _vela_restart(box.status)})
-    third = started()
+    patcher.merge_patch(ref, {"status": {"workflow": None}}, status=True)  # `vela workflow restart`
+    assert restart_requested(live()) == WHOLE
+    third = settled()
     assert all(third[name] != second[name] for name in third)  # every step ran again
-    assert box.status["workflow"]["status"] == "succeeded"
-    assert box.status["latestRevision"]["revision"] == 1  # a restart is no new revision
+    assert status()["workflow"]["status"] == "succeeded"
+    assert status()["latestRevision"]["revision"] == 1  # a restart is no new revision
