@@ -271,8 +271,18 @@ def _give(path: str, shown: str) -> str:
 
 
 def _yaml_type(tp: Any) -> str:
+    """``tp`` as a YAML author reads it: ``a list of str``, not ``tuple[str, ...] | None``."""
     if isinstance(tp, type) and attrs.has(tp):
         return "a mapping of " + ", ".join(camel(n) for n in param_fields(tp))
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is Annotated:
+        return _yaml_type(args[0])
+    if origin in _UNIONS:
+        shown = [_yaml_type(a) for a in args if a is not type(None)]
+        return " or ".join(shown) if shown else type_name(tp)
+    if origin in (tuple, list) and args and (origin is list or (len(args) == 2 and args[1] is Ellipsis)):
+        item = _yaml_type(args[0])
+        return f"a list of {item[2:] if item.startswith('a ') else item}"
     return type_name(tp)
 
 

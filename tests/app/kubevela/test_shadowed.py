@@ -60,3 +60,20 @@ def test_a_mapping_given_a_number_reads_as_english(write_app: WriteApp) -> None:
     with pytest.raises(ParameterError) as info:
         load_app(path)
     assert info.value.fix == "give cpu a mapping of type, value"
+
+
+def test_a_list_property_given_a_string_says_a_list(write_app: WriteApp) -> None:
+    path = write_app(
+        """
+        apiVersion: core.oam.dev/v1beta1
+        kind: Application
+        metadata: {name: topo}
+        spec:
+          components: [{name: web, type: webservice, properties: {image: "nginx:1.27"}}]
+          policies: [{name: p, type: topology, properties: {clusters: local}}]
+        """,
+        "topo.yaml",
+    )
+    with pytest.raises(ParameterError) as info:
+        load_app(path)
+    assert info.value.expected == "a list of str" and info.value.fix == "give clusters a list of str"
