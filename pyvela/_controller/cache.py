@@ -30,8 +30,8 @@ from pyvela._app.loader import LoadedApp
 from pyvela._backends.protocol import Backend
 from pyvela._controller.source import load_resource, module_file
 from pyvela._core.objects import Obj, ObjectRef
-from pyvela._workflow.record import PART_TYPE
-from pyvela._workflow.state import STATE_TYPE
+from pyvela._workflow.record import LABEL_STATE_OF, PART_TYPE
+from pyvela._workflow.state import STATE_TYPE, state_ref
 
 #: Fields of an object no reader of the cache needs (the largest part of a live object).
 _DROPPED_META = ("managedFields",)
@@ -105,6 +105,8 @@ class WatchCache:
     def __init__(self, clock: Any = time.monotonic) -> None:
         self._objects: dict[ObjectRef, tuple[float, Obj]] = {}
         self._relisted: dict[tuple[str, str], float] = {}
+        #: (namespace, app) -> the newest revision of its record seen, and the parts kept of it.
+        self._records: dict[tuple[str, str], tuple[int, set[ObjectRef]]] = {}
         self._clock = clock
         self._lock = threading.Lock()
 
@@ -120,6 +122,29 @@ class WatchCache:
             if listed and ref in self._objects and now - self._relisted.get(kind, -1e18) > self.RELIST_WINDOW:
                 self._relisted[kind] = now
             self._objects[ref] = (now, obj)
+
+    def put_state(self, body: Mapping[str, Any], *, listed: bool = False) -> None:
+        """A state record's Secret; of its parts only the newest revision's are kept (a
+        reconcile reads no other, and a record holds up to ten revisions)."""
+        meta = body.get("metadata") or {}
+        app = str((meta.get("labels") or {}).get(LABEL_STATE_OF) or "")
+        namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
+        prefix = f"{state_ref(app, namespace).name}."
+        number = name.removeprefix(prefix).split(".", 1)[0]
+        if body.get("type") != PART_TYPE or not app or not name.startswith(prefix) or not number.isdigit():
+            self.put(body, listed=listed)
+            return
+        with self._lock:
+            newest, kept = self._records.get((namespace, app), (-1, set()))
+            if int(number) < newest:
+                return  # an older revision's: never read by a reconcile
+            if int(number) > newest:
+                for ref in kept:
+                    self._objects.pop(ref, None)
+                newest, kept = int(number), set()
+                self._records[(namespace, app)] = (newest, kept)
+            kept.add(_ref(body))
+        self.put(body, listed=listed)
 
     def drop(self, body: Mapping[str, Any]) -> None:
         self.forget(_ref(body))

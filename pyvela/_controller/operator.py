@@ -260,7 +260,7 @@ class Controller:
             if cache is not None and event_type == "DELETED":
                 cache.drop(body)
             elif cache is not None:
-                cache.put(body, listed=event_type is None)
+                cache.put_state(body, listed=event_type is None)
             return
         if event_type == "DELETED":
             self._seen.pop(uid, None)

@@ -16,7 +16,7 @@ from pyvela._cli.centres import config_centre_for
 from pyvela._controller.cache import WatchCache
 from pyvela._controller.operator import Controller
 from pyvela._controller.reconciler import Reconciler
-from pyvela._core.objects import LABEL_MANAGED_BY, MANAGER
+from pyvela._core.objects import LABEL_MANAGED_BY, MANAGER, ObjectRef
 from pyvela._workflow.state import state_ref
 
 from .test_cache import NS, Counting, body
@@ -27,9 +27,11 @@ INDEX = state_ref("shop", NS)
 def listed(box: Sandbox) -> WatchCache:
     """What the controller's label watches list at its start: the owned objects and Secrets."""
     cache = WatchCache()
-    for api, kind in (("apps/v1", "Deployment"), ("v1", "Service"), ("v1", "Secret")):
+    for api, kind in (("apps/v1", "Deployment"), ("v1", "Service")):
         for obj in box.list(api, kind, NS, {LABEL_MANAGED_BY: MANAGER}):
             cache.put(obj, listed=True)
+    for obj in box.list("v1", "Secret", NS, {LABEL_MANAGED_BY: MANAGER}):
+        cache.put_state(obj, listed=True)  # as the operator does with a state record's
     return cache
 
 
@@ -96,3 +98,24 @@ def test_a_state_records_save_wakes_no_app_but_feeds_the_watch_cache(box: Sandbo
         return c._wakes[f"{NS}/shop"].is_set()
 
     assert asyncio.run(run()) is False
+
+
+def test_the_watch_cache_keeps_the_newest_revisions_parts_alone(box: Sandbox, tmp_path: Path) -> None:
+    second = Reconciler(box, centre_for=config_centre_for, workdir=tmp_path / "w", wait_lock=5)
+    assert second.reconcile(body(image="nginx:1.15")).result.revision == 2
+    parts = [o for o in box.list("v1", "Secret", NS, {LABEL_MANAGED_BY: MANAGER}) if o["type"] != "Opaque"]
+    older = [o for o in parts if o["metadata"]["name"].startswith(f"{INDEX.name}.1.")]
+    newer = [o for o in parts if o["metadata"]["name"].startswith(f"{INDEX.name}.2.")]
+    assert older and newer
+    cache = WatchCache()
+    for obj in [*newer, *older]:  # a listing's order is not the revisions'
+        cache.put_state(obj, listed=True)
+    assert all(cache.get(ObjectRef.of(o)) is None for o in older)
+    assert all(cache.get(ObjectRef.of(o)) is not None for o in newer)
+    for obj in older:
+        cache.put_state(obj)
+    cache.put_state(box.get(INDEX) or {})
+    assert all(cache.get(ObjectRef.of(o)) is None for o in older) and cache.get(INDEX) is not None
+    reconciler, counting = _restarted(box, listed(box), tmp_path)
+    assert reconciler.reconcile(body(image="nginx:1.15")).result.up_to_date
+    assert counting.got == [f"Secret/{INDEX.name}"]
