@@ -15,7 +15,13 @@ from pyvela.errors import AppError, Location, UnknownDefinitionError
 def keys(node: Node, allowed: tuple[str, ...], what: str, **context: Any) -> None:
     """Refuse a field ``node`` does not have in KubeVela (a typo would otherwise be ignored)."""
     if not node.is_map:
-        raise AppError(f"{what} must be a mapping", where=node.where, got=repr(node.value)[:60], **context)
+        raise AppError(
+            f"{what} must be a mapping",
+            where=node.where,
+            got=repr(node.value)[:60],
+            fix=f"write {what} as `key: value` lines (or {{key: value}})",
+            **context,
+        )
     for key in node.keys():  # noqa: SIM118 (a Node, not a dict)
         if key not in allowed:
             close = difflib.get_close_matches(str(key), allowed, n=1)
@@ -35,6 +41,9 @@ def string(node: Node | None, what: str, where: Location, **context: Any) -> str
             f"{what} must be a non-empty string",
             where=node.where if node is not None else where,
             got=repr(node.value) if node is not None else "nothing",
+            fix=f'write {what} as a string (quoted where YAML reads another type: "123")'
+            if node is not None and node.value not in (None, "")
+            else f"add {what}",
             **context,
         )
     return node.value
@@ -44,7 +53,13 @@ def items(node: Node | None, what: str, **context: Any) -> list[Node]:
     if node is None or node.value is None:
         return []
     if not node.is_list:
-        raise AppError(f"{what} must be a list", where=node.where, got=describe_value(node.value), **context)
+        raise AppError(
+            f"{what} must be a list",
+            where=node.where,
+            got=describe_value(node.value),
+            fix=f"write {what} as a list: one `- ` item per entry (or [a, b])",
+            **context,
+        )
     return node.items()
 
 

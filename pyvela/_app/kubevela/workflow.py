@@ -56,6 +56,7 @@ def _mode(node: Node | None, default: str, what: str) -> Any:
             where=node.where,
             expected=" or ".join(_MODES),
             got=repr(node.value),
+            fix="DAG (only dependsOn orders the steps) or StepByStep (one after the other)",
         )
     return node.value
 
