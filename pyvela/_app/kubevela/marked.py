@@ -140,7 +140,12 @@ def load_documents(path: Path) -> list[Node]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise AppLoadError(f"cannot read {file}: {exc}", where=Location(file, 1)) from exc
+        fix = (
+            "save the file as UTF-8 text (a YAML document), or name the right file"
+            if isinstance(exc, UnicodeDecodeError)
+            else "check the path and that the file is readable"
+        )
+        raise AppLoadError(f"cannot read {file}: {exc}", where=Location(file, 1), fix=fix) from exc
     loader = _Loader(text)
     docs: list[Node] = []
     try:

@@ -39,3 +39,11 @@ def test_a_wrong_shape_says_the_fix(write_app: WriteApp, spec: str, fix: str) ->
     with pytest.raises(AppError) as info:
         load_app(path)
     assert info.value.fix is not None and fix in info.value.fix, info.value
+
+
+def test_a_file_that_is_not_utf8_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "bin.yaml"
+    path.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(AppError) as info:
+        load_app(path)
+    assert info.value.fix is not None and "UTF-8" in info.value.fix
