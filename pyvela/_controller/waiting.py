@@ -49,6 +49,9 @@ def still_waiting(
     its wait used, its deadline and its Pods' grace not yet due. Then a reconcile need not run
     it again (taking the Lease, applying its objects again, saving its record), and writes
     nothing; None: run it (something may be ready, or it cannot be judged here)."""
+    index = store.load(revisions="none")  # read already (up_to_date): a part only if waiting
+    if not index or not index["revisions"] or index["revisions"][-1].get("phase") != WAITING:
+        return None
     record = store.load(revisions="latest")
     rev = record["revisions"][-1] if record and record["revisions"] else None
     if (
