@@ -184,7 +184,20 @@ def rollback_target(record: Mapping[str, Any], number: int | None) -> dict[str, 
     current = revisions[-1] if revisions else None
     candidates = [r for r in revisions if r["phase"] == "succeeded" and r is not current]
     if number is not None:
-        candidates = [r for r in revisions if int(r["number"]) == number]
+        named = [r for r in revisions if int(r["number"]) == number]
+        if named and named[-1]["phase"] != "succeeded":
+            # Its record is what it applied before it stopped: re-applying that and calling the
+            # result a success would report a state the app never reached.
+            ok = ", ".join(
+                str(r["number"]) for r in revisions if r["phase"] == "succeeded" and r is not current
+            )
+            raise StateError(
+                f"revision {number} did not succeed ({named[-1]['phase']}): nothing whole to roll back to",
+                expected="a succeeded revision: " + (ok or "none yet"),
+                got=f"revision {number} ({named[-1]['phase']})",
+                fix=f"pyvela rollback APP {ok.split(', ')[-1]}" if ok else "fix the app and deploy it again",
+            )
+        candidates = named
     if not candidates:
         known = ", ".join(f"{r['number']} ({r['phase']})" for r in revisions)
         raise StateError(
