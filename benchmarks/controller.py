@@ -141,8 +141,17 @@ def create_all(cp: Any, n: int) -> None:
 
 
 def apps_status(cp: Any) -> list[dict[str, Any]]:
-    items = cp.api("GET", f"/apis/{API_VERSION}/namespaces/{NS}/applications")["items"]
-    return [dict(a.get("status") or {}) for a in items]
+    """The Applications' statuses; asked again when the loaded API server times out the list."""
+    for attempt in range(10):
+        try:
+            items = cp.api("GET", f"/apis/{API_VERSION}/namespaces/{NS}/applications")["items"]
+        except (TimeoutError, OSError):
+            if attempt == 9:
+                raise
+            time.sleep(2.0)
+            continue
+        return [dict(a.get("status") or {}) for a in items]
+    raise AssertionError("unreachable")
 
 
 def app_versions(cp: Any) -> dict[str, str]:
