@@ -306,6 +306,9 @@ class Controller:
                 prefix=GROUP, key="last-handled-configuration"
             )
             settings.posting.enabled = False  # the controller's own Events say what happened
+            # Filtered by the API server: a cluster's other Secrets (tokens, helm's releases)
+            # are never sent to the controller (the handlers' labels filter after receipt).
+            settings.watching.label_selectors["v1", "secrets"] = f"{LABEL_MANAGED_BY}={MANAGER}"
             settings.watching.server_timeout = 270
             settings.watching.client_timeout = 300
             controller.metrics.healthy.set()
