@@ -15,7 +15,7 @@ from pyvela._app.references import unknown_component, unknown_step
 from pyvela._core.builtin import apply_component
 from pyvela._core.definitions import ComponentUse, PolicyUse
 from pyvela._core.graph import find_cycle, topo_order
-from pyvela._core.params import Ref, caller_location, component_names_in, params_to_data
+from pyvela._core.params import Ref, caller_location, component_names_in, field_names, params_to_data
 from pyvela._core.steps import (
     Condition,
     Mode,
@@ -288,7 +288,12 @@ def _plan(app: Application, wf: Workflow, catalogue: Catalogue, components: set[
                     fix=f"name a component of the app: {', '.join(map(repr, sorted(components)))}",
                 )
         catalogue.require(ps.use.definition, where=ps.use.where, step=name)
-        final[name] = _planned(ps.use, resolved, ps.condition, ps.timeout, ps.group)  # not evolve: faster
+        # Not evolve (faster); and most steps' dependencies are already resolved.
+        final[name] = (
+            ps
+            if ps.dependencies == resolved
+            else _planned(ps.use, resolved, ps.condition, ps.timeout, ps.group)
+        )
     _probe_conditions(final)
     edges = {n: sorted(ps.dependencies) for n, ps in final.items()}
     cycle = find_cycle(edges)
@@ -335,10 +340,9 @@ def _planned(
 
 
 def _refs(use: StepUse[Any, Any]) -> list[tuple[str, Ref]]:
+    params = use.params
     return [
-        (f.name, value)
-        for f in attrs.fields(type(use.params))
-        if isinstance(value := getattr(use.params, f.name), Ref)
+        (name, value) for name in field_names(type(params)) if isinstance(value := getattr(params, name), Ref)
     ]
 
 

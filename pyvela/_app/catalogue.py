@@ -70,6 +70,8 @@ class Catalogue:
     #: ``(label, path)``: the label (module name and path inside it) is what the revision
     #: hashes, so moving the checkout does not change the revision.
     files: tuple[tuple[str, str], ...] = ()
+    #: Definitions :meth:`require` has found here (by id: an app uses each one many times).
+    _found: dict[int, AnyDefinition] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     @classmethod
     def from_modules(
@@ -156,8 +158,11 @@ class Catalogue:
 
     def require(self, definition: AnyDefinition, **context: Any) -> None:
         """Raise UnknownDefinitionError when ``definition`` is not this catalogue's."""
+        if self._found.get(id(definition)) is definition:
+            return
         kind = kind_of(definition)
         if self.definitions.get((kind, definition.name)) is definition:
+            self._found[id(definition)] = definition
             return
         where = context.pop("where", None)
         raise UnknownDefinitionError(

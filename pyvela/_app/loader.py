@@ -19,19 +19,69 @@ from pyvela._core.steps import StepGroup
 from pyvela.errors import AppLoadError, Location, PyvelaError
 
 
+class _Identity:
+    """An app's spec and revision, computed when first read: hashing a large app's spec costs
+    a seventh of rendering it, and ``render`` needs them only for a definition that reads
+    ``ctx.app_revision``. Copies of a LoadedApp (``attrs.evolve``) share it, so a copy with
+    another namespace or fewer components keeps the revision of the app as loaded."""
+
+    __slots__ = ("_app", "_catalogue", "_extra", "_plan", "_revision", "_spec")
+
+    def __init__(self, app: Application, plan: Plan, catalogue: Catalogue, extra: dict[str, Any]) -> None:
+        self._app, self._plan, self._catalogue, self._extra = app, plan, catalogue, extra
+        self._spec: dict[str, Any] | None = None
+        self._revision: str | None = None
+
+    def spec(self) -> dict[str, Any]:
+        if self._spec is None:
+            self._spec = {**app_spec(self._app, self._plan), **self._extra}
+        return self._spec
+
+    def revision(self) -> str:
+        if self._revision is None:
+            self._revision = revision_hash(self.spec(), self._catalogue)
+        return self._revision
+
+
 @attrs.frozen(kw_only=True)
 class LoadedApp:
-    """A validated app with everything the renderer and runner need."""
+    """A validated app with everything the renderer and runner need.
+
+    ``spec`` and ``revision`` are given, or computed from ``identity`` when first read.
+    """
 
     path: Path
     app: Application
     catalogue: Catalogue
     plan: Plan
-    spec: dict[str, Any]
-    revision: str
+    _spec: dict[str, Any] | None = attrs.field(default=None, alias="spec", eq=False, repr=False)
+    _revision: str | None = attrs.field(default=None, alias="revision", eq=False, repr=False)
     module: Any = attrs.field(repr=False, default=None)
     #: Load-time warnings (a KubeVela kube schematic's env var written by position).
     warnings: tuple[str, ...] = ()
+    _identity: _Identity | None = attrs.field(default=None, alias="identity", eq=False, repr=False)
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """The app as JSON-like data: what the revision hashes and ``status`` describes."""
+        if self._spec is None:
+            spec = self._identity.spec() if self._identity is not None else {}
+            object.__setattr__(self, "_spec", spec)
+            return spec
+        return self._spec
+
+    @property
+    def revision(self) -> str:
+        """The app's revision: changes when the app or any definition changes."""
+        if self._revision is None:
+            found = (
+                self._identity.revision()
+                if self._identity is not None
+                else revision_hash(self.spec, self.catalogue)
+            )
+            object.__setattr__(self, "_revision", found)
+            return found
+        return self._revision
 
 
 def definition_modules(explicit: Sequence[str] | None = None) -> tuple[str, ...]:
@@ -102,14 +152,12 @@ def load_app(path: str | Path, *, defs: Sequence[str] | None = None, attribute: 
             modules, warnings = kubevela.definition_files(names)
         catalogue = Catalogue.from_modules(modules, stdlib=uses_stdlib(app))
     plan = validate(app, catalogue)
-    spec = {**app_spec(app, plan), **extra}
     return LoadedApp(
         path=file,
         app=app,
         catalogue=catalogue,
         plan=plan,
-        spec=spec,
-        revision=revision_hash(spec, catalogue),
+        identity=_Identity(app, plan, catalogue, extra),
         module=module,
         warnings=tuple(warnings),
     )
@@ -196,13 +244,11 @@ def load_application(app: Application, *, defs: Sequence[str] | None = None) -> 
     as its file would be, with the revision its file would have."""
     catalogue = Catalogue.from_modules(definition_modules(defs), stdlib=uses_stdlib(app))
     plan = validate(app, catalogue)
-    spec = app_spec(app, plan)
     first = app.components[0].where if app.components else None
     return LoadedApp(
         path=Path(first.file) if first is not None else Path("."),
         app=app,
         catalogue=catalogue,
         plan=plan,
-        spec=spec,
-        revision=revision_hash(spec, catalogue),
+        identity=_Identity(app, plan, catalogue, {}),
     )

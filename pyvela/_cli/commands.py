@@ -147,7 +147,8 @@ def _render(args: argparse.Namespace) -> int:
     for use in loaded.app.components:
         if wanted and use.name not in wanted and not checking:
             continue
-        rendered = render_component(loaded.app, use, revision=loaded.revision)
+        # The revision is computed only if a definition reads it (ctx.app_revision).
+        rendered = render_component(loaded.app, use, revision=lambda: loaded.revision)
         checked.append(rendered)
         if wanted and use.name not in wanted:
             continue

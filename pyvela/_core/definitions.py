@@ -45,6 +45,10 @@ class WorkloadType:
         return "any kind" if self.any else f"{self.api_version} {self.kind}"
 
 
+def _revision_text(value: str | Callable[[], str]) -> str:
+    return value if isinstance(value, str) else value()
+
+
 @attrs.frozen(kw_only=True)
 class ComponentContext:
     """What a component's render function may read besides its parameters.
@@ -54,6 +58,7 @@ class ComponentContext:
         namespace: The namespace the app deploys to.
         app_name: The application's name.
         app_revision: ``<app>-<hash>``: changes whenever the app or a definition changes.
+            May be given as a function that returns it: it is called when first read.
         replica_key: The key of this copy of the component (``replication`` policy); empty
             for a component that is not replicated. Put it in the names of what you render.
     """
@@ -61,8 +66,20 @@ class ComponentContext:
     name: str
     namespace: str
     app_name: str
-    app_revision: str
+    # The revision hashes the whole app (its spec as JSON: a seventh of rendering a large app)
+    # and few definitions read it: the renderer gives a function, called on first read.
+    _app_revision: str | Callable[[], str] = attrs.field(
+        alias="app_revision", eq=_revision_text, repr=lambda v: repr(_revision_text(v))
+    )
     replica_key: str = ""
+
+    @property
+    def app_revision(self) -> str:
+        value = self._app_revision
+        if type(value) is not str:
+            value = _revision_text(value)
+            object.__setattr__(self, "_app_revision", value)
+        return value
 
 
 @attrs.frozen(kw_only=True)

@@ -10,6 +10,7 @@ to be checked when the upstream step has finished.
 from __future__ import annotations
 
 import difflib
+import functools
 import sys
 import typing
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ from typing import Annotated, Any
 import attrs
 
 from pyvela._core.assignable import may_assign
-from pyvela._core.typecheck import accepts
+from pyvela._core.typecheck import Check, accepts, checker
 from pyvela.errors import Location, ParameterError
 
 
@@ -192,6 +193,20 @@ def build_params(
         ParameterError: naming ``where``, the context (component/trait/step), the parameter,
             what was expected and what was given.
     """
+    fast = _FAST.get(cls)
+    if fast is None:
+        fast = _FAST[cls] = _fast_checks(cls)
+    checks, needed = fast
+    if not args and needed <= kwargs.keys():
+        # The usual call: every value accepted by its compiled check. Anything else (an unknown
+        # name, a Ref, a value the check leaves to typeguard) takes the full path below, which
+        # raises the same errors in the same order as it always has.
+        for name, value in kwargs.items():
+            check = checks.get(name)
+            if check is None or not check(value):
+                break
+        else:
+            return _construct(cls, kwargs, where, context)
     fields = param_fields(cls)
     if args:
         raise ParameterError(
@@ -250,6 +265,10 @@ def build_params(
                 fix=f"pass {name}= a value of type {type_name(tp)}",
                 **context,
             )
+    return _construct(cls, kwargs, where, context)
+
+
+def _construct(cls: type[Any], kwargs: Mapping[str, Any], where: Location, context: dict[str, Any]) -> Any:
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
@@ -258,6 +277,24 @@ def build_params(
         if not isinstance(exc, TypeError):  # a rule of the class (a range, a name's shape), not a type
             fix = f"change the value as the message says (`pyvela defs {shown}` describes the parameters)"
         raise ParameterError(f"invalid parameters: {exc}", where=where, fix=fix, **context) from exc
+
+
+#: parameter class -> ({name: compiled check}, required names), for build_params' usual path
+_FAST: dict[type[Any], tuple[dict[str, Check], frozenset[str]]] = {}
+_SAMPLE_REF = Ref("step", "field")
+
+
+def _fast_checks(cls: type[Any]) -> tuple[dict[str, Check], frozenset[str]]:
+    checks: dict[str, Check] = {}
+    for name, (tp, _required) in param_fields(cls).items():
+        check = checker(tp)
+        # Any, object: a Ref must still reach may_assign on the full path.
+        checks[name] = functools.partial(_not_ref, check) if check(_SAMPLE_REF) else check
+    return checks, frozenset(n for n, (_tp, required) in param_fields(cls).items() if required)
+
+
+def _not_ref(check: Check, value: Any) -> bool:
+    return not isinstance(value, Ref) and check(value)
 
 
 def refs_in(params: Any) -> list[tuple[str, Ref]]:
@@ -271,15 +308,33 @@ def refs_in(params: Any) -> list[tuple[str, Ref]]:
 
 def component_names_in(params: Any) -> list[tuple[str, str]]:
     """The (parameter name, value) pairs of ``ComponentName`` parameters."""
+    cls = type(params)
+    names = _COMPONENT_NAMES.get(cls)
+    if names is None:
+        names = _COMPONENT_NAMES[cls] = tuple(
+            name
+            for name, (tp, _required) in param_fields(cls).items()
+            if typing.get_origin(tp) is Annotated
+            and any(isinstance(m, _ComponentRefMarker) for m in typing.get_args(tp)[1:])
+        )
     out = []
-    for name, (tp, _required) in param_fields(type(params)).items():
-        if typing.get_origin(tp) is Annotated and any(
-            isinstance(m, _ComponentRefMarker) for m in typing.get_args(tp)[1:]
-        ):
-            value = getattr(params, name)
-            if isinstance(value, str):
-                out.append((name, value))
+    for name in names:
+        value = getattr(params, name)
+        if isinstance(value, str):
+            out.append((name, value))
     return out
+
+
+#: parameter class -> its ComponentName parameters (a workflow of a thousand steps asks per step)
+_COMPONENT_NAMES: dict[type[Any], tuple[str, ...]] = {}
+
+
+def field_names(cls: type[Any]) -> tuple[str, ...]:
+    """An attrs class's field names, read once per class."""
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple(f.name for f in attrs.fields(cls))
+    return names
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})

@@ -103,10 +103,10 @@ def _compile(tp: Any) -> Check:
         if not all(a is None or type(a) in (str, int, bool, bytes) for a in args):
             return _never  # enums and the like: typeguard's rules
         allowed = frozenset((type(a), a) for a in args)
-        return lambda v: (type(v), v) in allowed if _hashable(v) else False
+        kinds = frozenset(type(a) for a in args)  # exact types: only they can be in allowed
+        return lambda v: type(v) in kinds and (type(v), v) in allowed
     if origin in _UNIONS:
-        parts = tuple(_compile(a) for a in args)
-        return lambda v: any(part(v) for part in parts)
+        return _union(args)
     if type(tp).__name__ == "NewType":
         return _compile(tp.__supertype__)
     if origin is None and isinstance(tp, type):
@@ -122,26 +122,62 @@ def _compile(tp: Any) -> Check:
     return _never
 
 
-def _hashable(value: Any) -> bool:
-    return isinstance(value, str | int | bytes) or value is None
+def _union(args: tuple[Any, ...]) -> Check:
+    # Members whose check is an instance check are one isinstance call (``int | None``).
+    classes: list[type] = []
+    others: list[Check] = []
+    for a in args:
+        plain = _instance_of(a)
+        if plain is None:
+            others.append(_compile(a))
+        else:
+            classes.extend(plain)
+    kinds = tuple(classes)
+    if not others:
+        return lambda v: isinstance(v, kinds)
+    if len(others) == 1:
+        [other] = others
+        return lambda v: isinstance(v, kinds) or other(v)
+    rest = tuple(others)
+    return lambda v: isinstance(v, kinds) or any(part(v) for part in rest)
 
 
-def _class(tp: type) -> Check:
+def _instance_of(tp: Any) -> tuple[type, ...] | None:
+    """The classes whose instance check is ``tp``'s whole check, or None for any other check."""
+    if tp is None or tp is type(None):
+        return (type(None),)
+    if typing.get_origin(tp) is Annotated:
+        return _instance_of(typing.get_args(tp)[0])
+    if type(tp).__name__ == "NewType":
+        return _instance_of(tp.__supertype__)
+    if typing.get_origin(tp) is None and isinstance(tp, type) and tp is not object and tp is not Any:
+        return _class_bases(tp)
+    return None
+
+
+def _class_bases(tp: type) -> tuple[type, ...] | None:
+    """What an instance of ``tp`` is checked against, or None where typeguard's rules apply."""
     numbers = _NUMBERS.get(tp)
     if numbers is not None:
-        return lambda v: isinstance(v, numbers)
+        return numbers
     if (
         getattr(tp, "_is_protocol", False)
         or typing.is_typeddict(tp)
         or (issubclass(tp, tuple) and tp is not tuple)  # NamedTuple: typeguard checks fields
         or tp in (bytes, type, abc.Callable)  # checked by rules of typeguard's own
     ):
-        return _never
+        return None
     if tp in _MAPPINGS or tp in _SEQUENCES or tp in _SETS or tp is tuple:
         # Bare collections: an instance check, as typeguard's for unparametrised ones.
-        base = _MAPPINGS.get(tp) or _SEQUENCES.get(tp) or _SETS.get(tp) or tuple
-        return lambda v: isinstance(v, base)
-    return lambda v: isinstance(v, tp)
+        return (_MAPPINGS.get(tp) or _SEQUENCES.get(tp) or _SETS.get(tp) or tuple,)
+    return (tp,)
+
+
+def _class(tp: type) -> Check:
+    bases = _class_bases(tp)
+    if bases is None:
+        return _never
+    return lambda v: isinstance(v, bases)
 
 
 def _mapping(base: Any, args: tuple[Any, ...]) -> Check:

@@ -8,15 +8,14 @@ the call site, not a broken manifest at apply time.
 
 from __future__ import annotations
 
-import types
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Literal, cast
 
 import attrs
 
-from pyvela._core.typecheck import accepts
+from pyvela._core.typecheck import Check, accepts, checker
 
 Protocol = Literal["TCP", "UDP", "SCTP"]
 PullPolicy = Literal["Always", "Never", "IfNotPresent"]
@@ -37,38 +36,17 @@ def as_list(value: Any) -> list[Any]:
     return list(cast(Sequence[Any], value)) if isinstance(value, list) else []
 
 
-Check = Callable[[Any], bool]
 _FIELDS: dict[type[Any], list[tuple[str, Any, Check, bool]]] = {}
 
 
-def _typeguard(tp: Any) -> Check:
-    # typeguard's verdict through the core's compiled checks: typeguard itself (with asyncio
-    # and unittest.mock) is imported only for a value they do not accept.
-    return lambda value: accepts(value, tp)
-
-
-def _checker(tp: Any) -> Check:
-    """A fast check for the simple annotations of parameter classes; typeguard for the rest."""
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if tp is type(None):
-        return lambda v: v is None
-    if tp in (str, int, bool) or (isinstance(tp, type) and attrs.has(tp)):
-        return lambda v: isinstance(v, tp)
-    if origin is Literal:
-        return lambda v: any(v == a and type(v) is type(a) for a in args)
-    if origin in (typing.Union, types.UnionType):
-        parts = [_checker(a) for a in args]
-        return lambda v: any(part(v) for part in parts)
-    return _typeguard(tp)
-
-
 def _fields(cls: type[Any]) -> list[tuple[str, Any, Check, bool]]:
-    """Each field's name, annotation, check, and whether its value may hold a nested object."""
+    """Each field's name, annotation, compiled check (True: accepted; False: typeguard decides),
+    and whether its value may hold a nested object."""
     found = _FIELDS.get(cls)
     if found is None:
         hints = typing.get_type_hints(cls)
         found = _FIELDS[cls] = [
-            (f.name, tp, _checker(tp), _may_nest(tp)) for f in attrs.fields(cls) for tp in [hints[f.name]]
+            (f.name, tp, checker(tp), _may_nest(tp)) for f in attrs.fields(cls) for tp in [hints[f.name]]
         ]
     return found
 
@@ -98,7 +76,7 @@ def _walk(value: Any, path: str) -> None:
     if hasattr(cls, "__attrs_attrs__"):
         for name, tp, check, nests in _fields(cls):
             item = getattr(value, name)
-            if check(item):
+            if check(item) or accepts(item, tp):
                 if nests and type(item) not in _SCALARS:
                     _walk(item, f"{path}.{name}")
                 continue
