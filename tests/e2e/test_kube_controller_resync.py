@@ -1,4 +1,5 @@
-"""`pyvela controller` on the real control plane: a no-change resync writes nothing.
+"""`pyvela controller` on the real control plane: a no-change resync writes nothing, nor
+does the first reconcile after a restart, which reads the record's index alone.
 
 One Application of three webservices is created and becomes ready; then, over several
 resyncs (``--resync 3s``), the controller makes no write request: its own request counter
@@ -71,6 +72,7 @@ def controller(kube_cluster: Any, kube: KubeBackend, tmp_path: Path) -> Iterator
     argv += ["--debounce", "1s", "--bind", "127.0.0.1:0"]
     with log.open("w") as out:
         proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    running: dict[str, Any] = {"namespace": namespace, "log": log, "proc": proc, "argv": argv, "env": env}
     try:
         found = wait_for(
             "the metrics address",
@@ -78,18 +80,23 @@ def controller(kube_cluster: Any, kube: KubeBackend, tmp_path: Path) -> Iterator
             60,
             log,
         )
-        yield {"namespace": namespace, "url": found.group(1), "log": log, "proc": proc}
+        running["url"] = found.group(1)
+        yield running
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        _stop(running["proc"])  # the test may have restarted it
         for app in kube.list(API_VERSION, KIND, namespace):  # the controller is gone: drop its finalizer
             ref = ObjectRef(API_VERSION, KIND, namespace, app["metadata"]["name"])
             kube.merge_patch(ref, {"metadata": {"finalizers": None}})
         kube.delete(ObjectRef("v1", "Namespace", "", namespace), wait=False)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
 
 
 def _established(kube: KubeBackend) -> bool:
@@ -172,3 +179,26 @@ def test_a_no_change_resync_makes_no_write_request(controller: dict[str, Any], k
     )
     resyncs = after[count] - before[count]
     assert gets <= 2 * resyncs  # the record's index (its parts are kept; objects come from the watch)
+
+    # A restart: every app's first reconcile has nothing in memory but what the watches
+    # listed. It reads the record's index alone (its parts come from the Secret watch) and
+    # writes nothing.
+    _stop(controller["proc"])
+    log2 = log.with_name("controller-2.log")
+    with log2.open("w") as out:
+        controller["proc"] = subprocess.Popen(
+            controller["argv"], env=controller["env"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+        )
+    found = wait_for(
+        "the restarted controller's metrics",
+        lambda: re.search(r"metrics on (http://\S+)/metrics", log2.read_text()),
+        60,
+        log2,
+    )
+    url2 = found.group(1)
+    wait_for("its first reconciles", lambda: _metrics(url2).get(count, 0.0) >= 2, 90, log2)
+    cold = _metrics(url2)
+    assert not _writes(cold), f"the restarted controller wrote: {_writes(cold)}"
+    secrets = sum(v for k, v in cold.items() if 'verb="GET"' in k and 'resource="secrets"' in k)
+    assert 1 <= secrets <= cold[count], cold  # the index, once per reconcile: no part read
+    assert _versions(kube, namespace) == versions
