@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -88,10 +88,16 @@ def render_component(
     app: Application,
     use: ComponentUse[Any],
     *,
-    revision: str | Callable[[], str] = "",
+    revision: str = "",
     workload_patch: Mapping[str, Any] | None = None,
+    private: bool = True,
 ) -> RenderedComponent:
     """Render one component: its definition, then each trait in order (patches merged by key).
+
+    ``private=False`` is for a caller that only reads the objects (``render`` prints them): they
+    may then share nodes with what definitions hold (a module constant, a parameter's dict),
+    which spares walking each one; the renderer's own changes (labels, namespace, patches) still
+    never reach a shared node.
 
     Raises:
         RenderError: naming the component, the trait and the definition's source line,
@@ -101,7 +107,7 @@ def render_component(
         name=use.name,
         namespace=app.namespace,
         app_name=app.name,
-        app_revision=_app_revision(app.name, revision),
+        app_revision=f"{app.name}-{revision[:10]}",
         replica_key=use.replica_key,
     )
     result = _call(
@@ -126,7 +132,9 @@ def render_component(
         )
     box = [workload]
     del workload, result  # only the box holds them now: see _claim
-    workload = _claim(box)
+    lazy = not private and _ALONE is not None
+    shared = lazy  # whether the workload's nodes may be shared
+    workload = _top(box) if lazy else _claim(box)
     expected = use.definition.workload
     if not expected.accepts(workload.get("apiVersion"), workload.get("kind")):
         raise RenderError(
@@ -154,7 +162,7 @@ def render_component(
             name=ctx.name,
             namespace=ctx.namespace,
             app_name=ctx.app_name,
-            app_revision=ctx._app_revision,  # as given: still not computed unless read
+            app_revision=ctx.app_revision,
             replica_key=ctx.replica_key,
             workload=workload,
             outputs={k: o for _, k, o in items if k is not None},
@@ -177,6 +185,9 @@ def render_component(
                 got=type(tres).__name__,
             )
         if tres.patch:
+            if shared:  # merged in place: every node it may reach must be ours
+                _adopt(workload)
+                shared = False
             merge_into(workload, tres.patch)  # the renderer's own copy: merged in place
             check_patched(workload, where=t.where, component=use.name, trait=t.definition.name)
         produced = dict(tres.outputs)
@@ -191,13 +202,15 @@ def render_component(
                     fix="give each trait output a distinct name",
                 )
             box = [produced.pop(name)]
-            items.append((t.definition.name, name, _claim(box)))
+            items.append((t.definition.name, name, _top(box) if lazy else _claim(box)))
     if workload_patch:
+        if shared:
+            _adopt(workload)
         merge_into(workload, workload_patch)
     objects = [RenderedObject(component=use.name, trait=None, output=None, object=workload)]
     objects += [RenderedObject(component=use.name, trait=tr, output=k, object=o) for tr, k, o in items]
     for ro in objects:
-        _own(ro, app)
+        _own(ro, app, lazy)
     warnings = _port_warnings(objects) + _twice(objects)
     return RenderedComponent(name=use.name, objects=tuple(objects), warnings=tuple(warnings))
 
@@ -237,6 +250,16 @@ def _claim(box: list[Any]) -> Any:
     return own
 
 
+def _top(box: list[Any]) -> Any:
+    """_claim's top node alone: its children stay as they are, shared or not."""
+    obj = box.pop()
+    if type(obj) is not dict:
+        return deep_copy(obj)
+    own = dict(obj)
+    del obj
+    return own
+
+
 def _adopt(node: Any) -> None:
     if type(node) is dict:
         for k in node:  # values are replaced in place: the keys do not change
@@ -260,13 +283,6 @@ def _adopt(node: Any) -> None:
                 node[i] = deep_copy(v)
 
 
-def _app_revision(app: str, revision: str | Callable[[], str]) -> str | Callable[[], str]:
-    """``<app>-<hash>``, or a function that gives it: ``ctx.app_revision`` calls it when read."""
-    if isinstance(revision, str):
-        return f"{app}-{revision[:10]}"
-    return lambda: f"{app}-{revision()[:10]}"
-
-
 def _call(fn: Any, params: Any, ctx: Any, *, where: Location, **context: Any) -> Any:
     try:
         return fn(params, ctx)
@@ -285,10 +301,14 @@ def _call(fn: Any, params: Any, ctx: Any, *, where: Location, **context: Any) ->
         ) from exc
 
 
-def _own(ro: RenderedObject, app: Application) -> None:
+def _own(ro: RenderedObject, app: Application, shared: bool) -> None:
     obj = ro.object
     meta = obj.setdefault("metadata", {})
+    if shared and (type(meta) is not dict or _count(meta) > _ALONE):  # type: ignore[operator]
+        meta = obj["metadata"] = deep_copy(meta)
     labels = meta.setdefault("labels", {})
+    if shared and (type(labels) is not dict or _count(labels) > _ALONE):  # type: ignore[operator]
+        labels = meta["labels"] = deep_copy(labels)
     labels[LABEL_APP] = app.name
     labels[LABEL_COMPONENT] = ro.component
     labels[LABEL_MANAGED_BY] = MANAGER

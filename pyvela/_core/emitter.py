@@ -9,6 +9,8 @@ strings, which YAML reads back verbatim. A property test checks ``safe_load(dump
 from __future__ import annotations
 
 import functools
+import json
+import marshal
 import re
 from typing import Any
 
@@ -113,6 +115,9 @@ def _mapping(value: Any, indent: str, out: list[str], lead: str) -> None:
     append = out.append
     decided = _DECIDED
     lines = _LINES
+    slots = _SLOTS.get(indent)
+    if slots is None:
+        slots = _SLOTS[indent] = {}
     for key, item in value.items():
         kind = type(item)
         if kind is str and type(key) is str:
@@ -128,18 +133,18 @@ def _mapping(value: Any, indent: str, out: list[str], lead: str) -> None:
             k = _text(key if type(key) is str else str(key))
         if kind is str:
             append(f"{lead}{k}: {_text(item)}\n")
-        elif kind is dict:
+        elif kind is dict or kind is list:
             if item:
                 append(f"{lead}{k}:\n")
-                _mapping(item, indent + "  ", out, indent + "  ")
+                score = slots.get(k)
+                if score is None or score > 0:
+                    _remembered(item, indent, out, slots, k)
+                elif kind is dict:
+                    _mapping(item, indent + "  ", out, indent + "  ")
+                else:
+                    _sequence(item, indent, out, indent)
             else:
-                append(f"{lead}{k}: {{}}\n")
-        elif kind is list:
-            if item:
-                append(f"{lead}{k}:\n")
-                _sequence(item, indent, out, indent)
-            else:
-                append(f"{lead}{k}: []\n")
+                append(f"{lead}{k}: {{}}\n" if kind is dict else f"{lead}{k}: []\n")
         elif kind is int:
             append(f"{lead}{k}: {int.__repr__(item)}\n")
         elif isinstance(item, dict | list):
@@ -151,6 +156,61 @@ def _mapping(value: Any, indent: str, out: list[str], lead: str) -> None:
         else:
             append(f"{lead}{k}: {scalar(item)}\n")
         lead = indent
+
+
+# Whole blocks under a key repeat too (a template's env list, volumes, init containers: half of
+# a templated app's lines), so a block's text is remembered by its content: marshal's bytes,
+# computed in C, which hold the exact type of every node and the order of every key (marshal
+# refuses subclasses), so equal bytes are equal data and print the same text. Blocks holding
+# what JSON cannot write (code objects, whose text names an address) are not remembered. Each
+# slot (a key's text at an indent) keeps a score, up on a hit and down on a miss: one whose
+# blocks do not repeat (metadata, with the object's name) is no longer tried once it reaches
+# 0, so its bytes are not computed again (repeating in a quarter of its blocks keeps it).
+_SLOTS: dict[str, dict[str, int]] = {}
+_BLOCKS: dict[tuple[str, bytes], str] = {}
+_BLOCKS_MAX = 1 << 12
+_LEARN, _HIT, _TOP = 8, 3, 64
+
+
+def _remembered(item: Any, indent: str, out: list[str], slots: dict[str, int], k: str) -> None:
+    score = slots.get(k)
+    if score is None:
+        if len(slots) >= _BLOCKS_MAX:  # bounded for a long-lived process, as the blocks are
+            slots.clear()
+        score = _LEARN
+    key: tuple[str, bytes] | None = None
+    try:
+        data = marshal.dumps(item)
+    except ValueError:  # a subclass, a node marshal cannot write
+        pass
+    else:
+        key = (indent, data)
+        text = _BLOCKS.get(key)
+        if text is not None:
+            if score < _TOP:
+                slots[k] = score + _HIT
+            out.append(text)
+            return
+    slots[k] = score - 1
+    block: list[str] = []
+    if type(item) is dict:
+        _mapping(item, indent + "  ", block, indent + "  ")
+    else:
+        _sequence(item, indent, block, indent)
+    text = "".join(block)
+    out.append(text)
+    if key is not None and _json(item):
+        if len(_BLOCKS) >= _BLOCKS_MAX:
+            _BLOCKS.clear()
+        _BLOCKS[key] = text
+
+
+def _json(item: Any) -> bool:
+    try:
+        json.dumps(item)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _sequence(value: Any, indent: str, out: list[str], lead: str) -> None:
