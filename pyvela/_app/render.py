@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -88,7 +88,7 @@ def render_component(
     app: Application,
     use: ComponentUse[Any],
     *,
-    revision: str = "",
+    revision: str | Callable[[], str] = "",
     workload_patch: Mapping[str, Any] | None = None,
     private: bool = True,
 ) -> RenderedComponent:
@@ -107,7 +107,7 @@ def render_component(
         name=use.name,
         namespace=app.namespace,
         app_name=app.name,
-        app_revision=f"{app.name}-{revision[:10]}",
+        app_revision=_app_revision(app.name, revision),
         replica_key=use.replica_key,
     )
     result = _call(
@@ -162,7 +162,7 @@ def render_component(
             name=ctx.name,
             namespace=ctx.namespace,
             app_name=ctx.app_name,
-            app_revision=ctx.app_revision,
+            app_revision=ctx._app_revision,  # as given: still not computed unless read
             replica_key=ctx.replica_key,
             workload=workload,
             outputs={k: o for _, k, o in items if k is not None},
@@ -281,6 +281,13 @@ def _adopt(node: Any) -> None:
                 _adopt(v)
             else:
                 node[i] = deep_copy(v)
+
+
+def _app_revision(app: str, revision: str | Callable[[], str]) -> str | Callable[[], str]:
+    """``<app>-<hash>``, or a function that gives it: ``ctx.app_revision`` calls it when read."""
+    if isinstance(revision, str):
+        return f"{app}-{revision[:10]}"
+    return lambda: f"{app}-{revision()[:10]}"
 
 
 def _call(fn: Any, params: Any, ctx: Any, *, where: Location, **context: Any) -> Any:

@@ -147,9 +147,10 @@ def _render(args: argparse.Namespace) -> int:
     for use in loaded.app.components:
         if wanted and use.name not in wanted and not checking:
             continue
+        # The revision is computed only if a definition reads it (ctx.app_revision).
         # Printed, never changed: the objects may share nodes with the definitions' data
         # (guardrail checks, user code, see them whole and private).
-        rendered = render_component(loaded.app, use, revision=loaded.revision, private=checking)
+        rendered = render_component(loaded.app, use, revision=lambda: loaded.revision, private=checking)
         checked.append(rendered)
         if wanted and use.name not in wanted:
             continue
