@@ -19,11 +19,21 @@ REF = ObjectRef("v1", "ConfigMap", "default", "c")
 
 def test_an_owned_manifest_is_kept_as_it_is_and_any_other_copied() -> None:
     inventory = Inventory()
-    handed = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": "1"}}
+    handed: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "c"},
+        "data": {"a": "1"},
+    }
     inventory.add(REF, component="x", trait=None, manifest=handed, owned=True)
     entry = inventory.get(REF)
     assert entry is not None and entry["manifest"] is handed
-    lent = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": "1"}}
+    lent: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "c"},
+        "data": {"a": "1"},
+    }
     inventory.add(REF, component="x", trait=None, manifest=lent)
     lent["data"]["a"] = "changed by the caller afterwards"
     entry = inventory.get(REF)
