@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pyvela._backends.protocol import refuses_update
+from pyvela._backends.sandbox import podports as _podports
 from pyvela._backends.sandbox.kinds import CRD_KIND, KindInfo, kind_from_crd
 from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, Obj, deep_copy
 from pyvela.errors import ClusterError, ImmutableFieldError
@@ -132,6 +133,10 @@ def normalise(obj: Mapping[str, Any], info: KindInfo, namespace: str) -> Obj:
     name = metadata.get("name")
     _check_name(info, name)
     _check_metadata(info, str(name), metadata)
+    if type(obj) is not Made:  # a made Pod's template was checked with its workload
+        port = _podports.problem(info.group, info.kind, out)
+        if port is not None:
+            raise invalid(info.kind, str(name), *port)
     if info.group == "" and info.kind == "Secret":
         _secret(out, str(name))
     elif info.group == "" and info.kind == "ConfigMap":
