@@ -295,11 +295,16 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from pyvela._backends.sandbox import Sandbox
+    from pyvela._backends.sandbox import Sandbox, default_root
+    from pyvela._backends.sandbox.store import DB_FILE
 
-    sandbox, moved = Sandbox.reset_root(
-        Path(args.sandbox) if args.sandbox else None, force=getattr(args, "force", False)
-    )
+    root = Path(args.sandbox) if args.sandbox else None
+    where = (root if root is not None else default_root()).absolute()
+    if not (where / DB_FILE).exists():
+        # Say what happened: nothing was there, and nothing is created (a mistyped path).
+        print(f"nothing to reset: no sandbox at {where}")
+        return 0
+    sandbox, moved = Sandbox.reset_root(root, force=getattr(args, "force", False))
     try:
         if moved is not None:
             print(f"the sandbox database was corrupt: moved it aside to {moved}")

@@ -218,3 +218,12 @@ def test_sandbox_reset_wipes_everything(sandbox_dir: Path) -> None:
     assert reset.returncode == 0 and str(sandbox_dir) in reset.stdout
     status = pyvela("status", "apps/lixiang.py")
     assert status.returncode == 1 and "was never deployed" in status.stderr
+
+
+def test_sandbox_reset_of_no_sandbox_says_so_and_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "mistyped" / "dir"
+    reset = pyvela("sandbox", "reset", "--sandbox", str(missing))
+    assert reset.returncode == 0
+    assert f"nothing to reset: no sandbox at {missing}" in reset.stdout
+    assert "reset sandbox" not in reset.stdout
+    assert not (tmp_path / "mistyped").exists()
