@@ -126,15 +126,13 @@ def default_workflow(app: Application) -> Workflow:
     return Workflow(steps=steps, mode="DAG")
 
 
-def _builtin_step(name: str, where: Location, dependencies: tuple[str, ...] = ()) -> StepUse[Any, None]:
+def _builtin_step(name: str, where: Location, deps: tuple[str, ...] = ()) -> StepUse[Any, None]:
     params = apply_component.params(component=name)
-    return StepUse(
-        name=name, definition=apply_component, params=params, where=where, dependencies=dependencies
-    )
+    return StepUse(name=name, definition=apply_component, params=params, where=where, dependencies=deps)
 
 
-def validate(app: Application, catalogue: Catalogue) -> Plan:
-    """Check the whole app and return its step plan.
+def validate(app: Application, catalogue: Catalogue) -> Plan | None:
+    """Check the whole app; return its step plan, or None for the default one (:func:`default_plan`).
 
     Raises:
         UnknownDefinitionError, DuplicateNameError, DanglingReferenceError, CycleError,
@@ -193,8 +191,16 @@ def validate(app: Application, catalogue: Catalogue) -> Plan:
         from pyvela._app.deploysteps import cluster_steps
 
         steps = cluster_steps(app, catalogue, components=seen)  # checks the multi-cluster policies too
-    wf = app.workflow or (Workflow(steps=steps, mode="DAG") if steps else default_workflow(app))
-    return _plan(app, wf, catalogue, set(seen))
+    if app.workflow is None and not steps:  # the default steps' names, links, cycles: checked above
+        for c in app.components[:1]:  # but a team's own `apply-component` step refuses them
+            catalogue.require(apply_component, where=c.where, step=c.name)
+        return None
+    return _plan(app, app.workflow or Workflow(steps=steps, mode="DAG"), catalogue, set(seen))
+
+
+def default_plan(app: Application, catalogue: Catalogue) -> Plan:
+    """The plan of :func:`default_workflow`: a step object per component, costly to build."""
+    return _plan(app, default_workflow(app), catalogue, {c.name for c in app.components})
 
 
 def _refuse_component_order(app: Application) -> None:

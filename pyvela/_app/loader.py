@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from pyvela._app.application import Application, Plan, app_spec, revision_hash, validate
+from pyvela._app.application import Application, Plan, app_spec, default_plan, revision_hash, validate
 from pyvela._app.catalogue import DEFAULT_MODULES, Catalogue, is_standard
 from pyvela._app.checks import check_shape
 from pyvela._core.steps import StepGroup
@@ -23,18 +23,26 @@ class _Identity:
     """An app's spec and revision, computed when first read: hashing a large app's spec costs
     a seventh of rendering it, and ``render`` needs them only for a definition that reads
     ``ctx.app_revision``. Copies of a LoadedApp (``attrs.evolve``) share it, so a copy with
-    another namespace or fewer components keeps the revision of the app as loaded."""
+    another namespace or fewer components keeps the revision of the app as loaded. So with the
+    default workflow's plan: a step object per component, which ``render`` never reads."""
 
     __slots__ = ("_app", "_catalogue", "_extra", "_plan", "_revision", "_spec")
 
-    def __init__(self, app: Application, plan: Plan, catalogue: Catalogue, extra: dict[str, Any]) -> None:
+    def __init__(
+        self, app: Application, plan: Plan | None, catalogue: Catalogue, extra: dict[str, Any]
+    ) -> None:
         self._app, self._plan, self._catalogue, self._extra = app, plan, catalogue, extra
         self._spec: dict[str, Any] | None = None
         self._revision: str | None = None
 
+    def plan(self) -> Plan:
+        if self._plan is None:
+            self._plan = default_plan(self._app, self._catalogue)
+        return self._plan
+
     def spec(self) -> dict[str, Any]:
         if self._spec is None:
-            self._spec = {**app_spec(self._app, self._plan), **self._extra}
+            self._spec = {**app_spec(self._app, self.plan()), **self._extra}
         return self._spec
 
     def revision(self) -> str:
@@ -47,19 +55,30 @@ class _Identity:
 class LoadedApp:
     """A validated app with everything the renderer and runner need.
 
-    ``spec`` and ``revision`` are given, or computed from ``identity`` when first read.
+    ``plan``, ``spec`` and ``revision`` are given, or computed from ``identity`` when first read.
     """
 
     path: Path
     app: Application
     catalogue: Catalogue
-    plan: Plan
+    _plan: Plan | None = attrs.field(default=None, alias="plan", eq=False, repr=False)
     _spec: dict[str, Any] | None = attrs.field(default=None, alias="spec", eq=False, repr=False)
     _revision: str | None = attrs.field(default=None, alias="revision", eq=False, repr=False)
     module: Any = attrs.field(repr=False, default=None)
     #: Load-time warnings (a KubeVela kube schematic's env var written by position).
     warnings: tuple[str, ...] = ()
     _identity: _Identity | None = attrs.field(default=None, alias="identity", eq=False, repr=False)
+
+    @property
+    def plan(self) -> Plan:
+        """The app's step plan (validated at load; the default workflow's built when first read)."""
+        if self._plan is None:
+            if self._identity is None:
+                raise AttributeError("a LoadedApp needs a plan or an identity")
+            found = self._identity.plan()
+            object.__setattr__(self, "_plan", found)
+            return found
+        return self._plan
 
     @property
     def spec(self) -> dict[str, Any]:
