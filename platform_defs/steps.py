@@ -7,9 +7,14 @@ reads the registration back and merges its environment by name.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
 
-from pyvela import ComponentName, StepContext, env_patch, step
+from pyvela import ComponentName, env_patch, step
+
+if TYPE_CHECKING:  # the steps' annotation only: importing it creates every action class
+    from pyvela import StepContext
 
 
 @attrs.frozen(kw_only=True)

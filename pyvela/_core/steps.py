@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import traceback
+import types
 import typing
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import Any, Generic, Literal, ParamSpec, TypeVar
@@ -206,6 +207,16 @@ class StepGroup:
         return attrs.evolve(self, dependencies=self.dependencies + names, after_at=at)
 
 
+def _return_hint(fn: Callable[..., object], raw: object) -> Any:
+    # Only the return annotation is resolved: a step defined in a function (tests) may have
+    # parameter annotations that module globals cannot resolve, and a module may import
+    # StepContext for type checkers alone (it pulls in every action class). A scratch function
+    # with fn's globals keeps get_type_hints' rules (strings, None, Annotated stripped).
+    scratch = types.FunctionType((lambda: None).__code__, inspect.unwrap(fn).__globals__)
+    scratch.__annotations__ = {"return": raw}
+    return typing.get_type_hints(scratch).get("return")
+
+
 def step(
     *, name: str, params: Callable[P, ParamsT]
 ) -> Callable[[StepFn[ParamsT, OutT]], StepDefinition[P, ParamsT, OutT]]:
@@ -229,9 +240,7 @@ def step(
         check_params_class(params, definition=name, where=where)
         raw = fn.__annotations__.get("return")
         try:
-            # Only the return annotation matters here; a step defined in a function (tests)
-            # may have parameter annotations that cannot be resolved from module globals.
-            out = None if raw in (None, "None") else typing.get_type_hints(fn).get("return")
+            out = None if raw in (None, "None") else _return_hint(fn, raw)
         except Exception as exc:
             raise DefinitionError(f"cannot resolve the return annotation: {exc}", where=where) from exc
         out = None if out is type(None) else out
