@@ -62,6 +62,8 @@ def test_render_imports_nothing_it_does_not_need(app: str) -> None:
     # The standard library is read by name: an app of three definitions imports their modules.
     assert not loaded & UNUSED_STDLIB
     assert not loaded & POLICIES
+    # The seed's steps name StepContext for type checkers only: no action class is created.
+    assert "pyvela._core.actions" not in loaded
 
 
 def test_a_second_render_of_the_seed_app_does_not_import_pyyaml(tmp_path: Path) -> None:
