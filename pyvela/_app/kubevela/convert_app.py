@@ -10,6 +10,7 @@ computed from, and the TODO says what the YAML computed from it.
 
 from __future__ import annotations
 
+import builtins
 import importlib
 import keyword
 import re
@@ -51,7 +52,8 @@ class _Names:
     """Python names for definitions (imported) and uses (module variables), never clashing."""
 
     def __init__(self) -> None:
-        self.taken: set[str] = {"app", "Application", "annotations"}
+        # Builtins too: a component named ``list`` must not shadow ``list`` in the module.
+        self.taken: set[str] = {"app", "Application", "annotations", *dir(builtins)}
         self.imports: dict[str, list[str]] = {}
 
     def variable(self, name: str, suffix: str) -> str:
