@@ -42,9 +42,9 @@ class Parked(Suspended):
     the driver lets it through, as a suspend, rather than throw it into the step)."""
 
     def __init__(self, ref: ObjectRef, message: str) -> None:
-        super().__init__(f"waiting for {ref}: {message}")
-        self.ref = ref
         self.message = f"waiting for {ref}: {message}"
+        super().__init__(self.message)
+        self.ref = ref
         #: Judged by its definition's or kind's rule (not one the step passed), on the control
         #: cluster: a controller can judge a newer copy of the object the same way.
         self.judgeable = False
