@@ -25,7 +25,7 @@ ports, with an etcd of its own (never the team's shared one), and stopped at the
 controller-manager and scheduler get ``--kube-api-qps 200`` (their default 20 would make
 the 3,000 ReplicaSets and Pods, not pyvela, the measure of "all ready").
 
-    python benchmarks/controller.py [--apps 1000] [--workers 16] [--resync 60]
+    python benchmarks/controller.py [--apps 1000] [--workers 16] [--resync 60] [--creation-only]
 
 Results go to docs/performance.md by hand (with the machine's load average, printed).
 """
@@ -340,6 +340,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=16, help="the controller's --workers")
     parser.add_argument("--resync", type=int, default=60, help="the controller's --resync, seconds")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds for all apps to be ready")
+    parser.add_argument(
+        "--creation-only", action="store_true", help="stop after creation (for a --workers sweep)"
+    )
     args = parser.parse_args()
     n = args.apps
     print(f"load average before: {os.getloadavg()}", flush=True)
@@ -413,6 +416,11 @@ def run(
         "requests_per_reconcile": round(sum(verbs.values()) / max(1, creation["n"]), 1),
     }
     line("creation", creation, f" (all ready {all_ready:.1f}s)")
+    if args.creation_only:
+        sampling.set()
+        results["load_average_1m"] = {"min": min((x[0] for x in loads), default=None),
+                                      "max": max((x[0] for x in loads), default=None)}
+        return results
 
     # ---------------------------------------------------------------- resync after a restart (cold)
     versions = app_versions(cp)
