@@ -14,17 +14,19 @@ from typing import Any
 import yaml
 
 from pyvela._app.loader import LoadedApp
-from pyvela._app.render import CLUSTER_SCOPED, RenderedObject, render_app
+from pyvela._app.render import CLUSTER_SCOPED, RenderedObject, render_component
 from pyvela._backends.protocol import Backend
 from pyvela._core.masking import mask_secrets
 from pyvela._core.merge import merge
 from pyvela._core.objects import LABEL_MANAGED_BY, MANAGER, Obj, ObjectRef, deep_copy, is_helm_release
 from pyvela._core.reads import reading
+from pyvela._core.steps import StepGroup
 from pyvela._workflow.gc import History, gc_params
 from pyvela._workflow.placed import placed_item, placed_objects, placed_stale
 from pyvela._workflow.policies import ResourcePolicies
 from pyvela._workflow.revisions import stale_objects
 from pyvela._workflow.state import StateStore
+from pyvela.errors import ParameterError
 
 _VOLATILE = ("managedFields", "resourceVersion", "uid", "generation", "creationTimestamp")
 
@@ -58,6 +60,47 @@ def _live_patches(record: Mapping[str, Any] | None) -> dict[ObjectRef, Any]:
             if e.get("patch"):
                 patches[ObjectRef.from_dict(e["ref"])] = e["patch"]
     return patches
+
+
+def _live_outputs(record: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
+    """The steps' outputs the live revision recorded (for a rollback, the restored revision's
+    where the rollback's own run has none)."""
+    if not record or not record["revisions"]:
+        return {}
+    live = record["revisions"][-1]
+    sources = [live]
+    if live.get("kind") == "rollback":
+        sources += [r for r in record["revisions"] if r["number"] == live.get("rollback_of")]
+    outputs: dict[str, Mapping[str, Any]] = {}
+    for rev in reversed(sources):
+        for name, st in (rev.get("steps") or {}).items():
+            if st.get("outputs"):
+                outputs[name] = st["outputs"]
+    return outputs
+
+
+def _replayed(loaded: LoadedApp, record: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Components' parameters as the steps that apply them set them from other steps' outputs
+    (a KubeVela step's ``inputs`` with a property's ``parameterKey``), those outputs replayed
+    from the live revision, as its workload patches are: a deploy that produces the same
+    outputs applies these, not the properties as written."""
+    outputs = _live_outputs(record)
+    workflow = loaded.app.workflow
+    if not outputs or workflow is None:
+        return {}
+    uses = [u for s in workflow.steps for u in (s.steps if isinstance(s, StepGroup) else (s,))]
+    out: dict[str, Any] = {}
+    for use in uses:
+        replay = getattr(use.definition.run, "component_params", None)
+        if replay is None:
+            continue
+        try:
+            found = replay(use.name, use.params, outputs)
+        except ParameterError:
+            continue  # the recorded value no longer fits the property: the deploy will say so
+        if found is not None:
+            out[found[0]] = found[1]
+    return out
 
 
 def _gc_keeps(loaded: LoadedApp, record: Mapping[str, Any]) -> Callable[[ObjectRef], bool]:
@@ -96,7 +139,8 @@ def diff_app(
 
     The server computes the result (a dry-run apply), so defaulted and server-set fields
     do not show up as changes. Values that steps inject at run time (such as
-    ``BackendIP``) come from the step: the live revision's patch is replayed. Before the
+    ``BackendIP``) come from the step: the live revision's patch is replayed, and so are
+    its recorded outputs where a KubeVela step's inputs set its component's properties. Before the
     app's namespace exists nothing can be dry-run, and everything is to be created.
     """
     ns = namespace or loaded.app.namespace
@@ -110,8 +154,12 @@ def diff_app(
         ((p.definition.name, p.params) for p in loaded.app.policies),
         component_types={c.name: c.definition.name for c in loaded.app.components},
     )
+    replayed = _replayed(loaded, record)
     with reading(backend):  # ref-objects: the objects it reads from the cluster diffed
-        components = render_app(loaded.app, revision=loaded.revision)
+        components = [
+            render_component(loaded.app, c.with_params(replayed.get(c.name)), revision=loaded.revision)
+            for c in loaded.app.components
+        ]
     from pyvela._cli.check import guard_render
 
     guard_render(loaded, components, what="nothing was compared")
@@ -145,6 +193,8 @@ def diff_app(
         item = _item(ref, ro.component, live, after, show_secrets=show_secrets)
         if patched:
             item["note"] = "with the step's workload patch from the live revision"
+        elif cluster is None and ro.component in replayed:
+            item["note"] = "with the properties the step's inputs set, from the live revision's outputs"
         if note:
             item["note"] = note
         out.append(placed_item(item, cluster))

@@ -7,7 +7,8 @@ to them like any output), and inputs that set properties of the component the st
 its YAML properties with those values, and every ``apply_component`` of that component the
 step awaits applies them). For a step that returns nothing, ``output`` is the workload of the
 component it applied and ``outputs`` that component's other objects by name, as KubeVela's
-``apply-component`` exposes them.
+``apply-component`` exposes them. The wrapped function keeps its plans (:class:`WrappedRun`):
+``diff`` asks it which parameters a step's inputs give its component, from recorded outputs.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import attrs
 from pyvela._app.kubevela import expressions as ex
 from pyvela._app.kubevela.dataflow import ComputedOutput, PropertyInput
 from pyvela._core.actions import Action, AppliedComponent, StepContext
+from pyvela._core.params import Ref
 from pyvela._core.steps import StepDefinition
 from pyvela.errors import StepError
 
@@ -133,8 +135,42 @@ def wrap(
         return own(**{k: values.get(k) for k in [*base_fields, *(c.field for c in plan.outputs)]})
 
     return StepDefinition(
-        definition.name, params_cls, run, outputs_cls, definition.description, definition.where
+        definition.name,
+        params_cls,
+        WrappedRun(run, plans),
+        outputs_cls,
+        definition.description,
+        definition.where,
     )
+
+
+@attrs.frozen(eq=False)
+class WrappedRun:
+    """The wrapped step's function, and what its uses' inputs set: so ``diff`` can render a
+    component with the properties a deploy gives it (see :meth:`component_params`)."""
+
+    run: Callable[[Any, StepContext], Any]
+    plans: Mapping[str, StepPlan]
+
+    def __call__(self, params: Any, ctx: StepContext) -> Any:
+        return self.run(params, ctx)
+
+    def component_params(
+        self, step: str, params: Any, outputs: Mapping[str, Mapping[str, Any]]
+    ) -> tuple[str, Any] | None:
+        """The component step ``step`` applies and its parameters with the inputs' values taken
+        from ``outputs`` (steps' recorded outputs by step name); None when the step's inputs
+        set no property, or an output they read is not in ``outputs``."""
+        plan = self.plans.get(step)
+        if plan is None or not plan.properties or plan.rebuild is None or plan.component is None:
+            return None
+        values: list[tuple[PropertyInput, Any]] = []
+        for i in plan.properties:
+            ref = getattr(params, i.field, None)
+            if not isinstance(ref, Ref) or ref.field not in (outputs.get(ref.step) or {}):
+                return None
+            values.append((i, outputs[ref.step][ref.field]))
+        return plan.component, plan.rebuild(values)
 
 
 def extended_params(params: Any, fields: list[str]) -> Any:
