@@ -30,7 +30,8 @@ from pyvela._controller.reconciler import Reconciler, key_of
 from pyvela._controller.served import PYVELA, Served
 from pyvela._controller.sharded import NotLeading, drop_stale_finalizers
 from pyvela._controller.status import backoff, failed_status
-from pyvela._controller.waiting import requeue_after, waiting
+from pyvela._controller.waiting import Waiters, requeue_after, waiting
+from pyvela._controller.workqueue import NORMAL, RESUME, PriorityPool
 from pyvela._controller.written import Written
 from pyvela._core.objects import LABEL_APP, LABEL_MANAGED_BY, MANAGER, ObjectRef
 
@@ -75,7 +76,8 @@ class Controller:
         self.finalizer = finalizer
         self.resync = resync
         self.debounce = debounce
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pyvela-reconcile")
+        # Resumes of parked runs first: behind a queue of first deploys they started minutes late.
+        self.pool = PriorityPool(max_workers=workers, thread_name_prefix="pyvela-reconcile")
         # Status writes of their own: behind a queue of deploys, a finished app's status waited for them all.
         self.status_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="pyvela-status")
         self.metrics = metrics or Metrics()
@@ -89,6 +91,8 @@ class Controller:
         self._seen: dict[str, str] = {}
         #: Apps whose run parked: their owned objects' status changes wake them too.
         self._parked: set[str] = set()
+        #: Parked apps by the object they wait for (another app's record, an object to go).
+        self.waiters = Waiters()
         self._queued = 0
         #: Reconciles running on the pool now (a stop does not wait for them: they resume).
         self.running = 0
@@ -102,9 +106,15 @@ class Controller:
             event.set()
 
     async def _blocking(
-        self, fn: Callable[..., Any], *args: Any, gated: bool = False, began: list[float] | None = None
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        gated: bool = False,
+        began: list[float] | None = None,
+        resume: bool = False,
     ) -> Any:
-        """``fn`` on a worker; ``began`` gets the moment it left the queue."""
+        """``fn`` on a worker (``resume``: ahead of the others queued); ``began`` gets the
+        moment it left the queue."""
         self._queued += 1
         self.metrics.queue_depth.set(self._queued)
 
@@ -121,7 +131,7 @@ class Controller:
             finally:
                 self.running -= 1
 
-        return await asyncio.get_running_loop().run_in_executor(self.pool, run)
+        return await asyncio.wrap_future(self.pool.submit_at(RESUME if resume else NORMAL, run))
 
     async def _sleep(self, key: str, delay: float, stopped: Any, *, failing: bool) -> None:
         """Until the resync (or the backoff) is due, a wake-up, or the daemon is stopped; a
@@ -160,8 +170,9 @@ class Controller:
                         await self._blocking(restart, self.reconciler, dict(body), step, gated=True)
                     elif self.served.resume_requested(body):  # `vela workflow resume`
                         await self._blocking(self.reconciler.resume, dict(body), gated=True)
+                    resume = key in self._parked  # a parked run going on: ahead of first deploys
                     outcome = await self._blocking(
-                        self.reconciler.reconcile, dict(body), gated=True, began=began
+                        self.reconciler.reconcile, dict(body), gated=True, began=began, resume=resume
                     )
                 except NotLeading:
                     return  # kopf is being stopped: the new leader reconciles it
@@ -178,6 +189,7 @@ class Controller:
                     parked = waiting(outcome.result)  # a step waits for readiness: the reconcile ended
                     parks, parked_steps = (parks + 1, outcome.result.steps) if parked else (0, {})
                     (self._parked.add if parked else self._parked.discard)(key)
+                    self.waiters.parked(key, parked_steps)
                     view = outcome.view
                     status = outcome.status | {"failures": failures}
                     if failures:
@@ -212,6 +224,7 @@ class Controller:
         finally:
             self._wakes.pop(key, None)
             self._parked.discard(key)
+            self.waiters.parked(key, {})
             self.written.forget(key)
 
     def write_status(
@@ -256,6 +269,8 @@ class Controller:
         meta = body.get("metadata") or {}
         uid = str(meta.get("uid"))
         cache = getattr(self.reconciler, "cache", None)  # what a no-op reconcile reads
+        for waiter in self.waiters.of(body):  # what a parked run waits for changed (or went)
+            self.wake(waiter, "awaited")
         if is_state(body):  # a state record's save is no drift: kept for the reads, wakes nothing
             if cache is not None and event_type == "DELETED":
                 cache.drop(body)

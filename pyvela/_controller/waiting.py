@@ -10,6 +10,7 @@ earliest waiting step's deadline, so its timeout is reported when it falls due.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -18,10 +19,13 @@ from pyvela._app.application import Application
 from pyvela._backends.pods import grace_of
 from pyvela._controller.cache import WatchCache
 from pyvela._core.objects import ObjectRef
+from pyvela._workflow.apps import verdict as app_verdict
 from pyvela._workflow.health import rule_of
 from pyvela._workflow.inventory import Inventory
-from pyvela._workflow.parking import WAITING, next_deadline
+from pyvela._workflow.parking import APP, GONE, READY, TIME, WAITING, next_deadline
+from pyvela._workflow.record import LABEL_STATE_OF
 from pyvela._workflow.state import StateStore
+from pyvela.errors import PyvelaError
 
 REQUEUE_BASE = 5.0
 REQUEUE_CAP = 60.0
@@ -67,11 +71,68 @@ def still_waiting(
         parked = st.get("parked")
         if not isinstance(parked, Mapping) or not parked.get("judgeable") or now >= float(parked["deadline"]):
             return None
-        ref = ObjectRef.from_dict(parked["object"])
-        live = cache.get(ref)
-        if live is None or now - float(parked["since"]) >= grace_of(live, None):
-            return None  # not seen (or its Pods are due to be looked at): the run looks itself
-        verdict = rule_of(app, ref, inventory.get(ref))(live)
-        if verdict.ready or verdict.failed:
+        if not _unchanged(parked, app, inventory, cache, now):
             return None
     return dict(rev) if waiting_steps else None
+
+
+def _unchanged(
+    parked: Mapping[str, Any], app: Application, inventory: Inventory, cache: WatchCache, now: float
+) -> bool:
+    """Whether what one parked step waits for is, by the watch's copies, not there yet."""
+    until = parked.get("until") or READY
+    if until == TIME:  # a timed suspend: until its end
+        return now < float(parked.get("wake_at") or 0)
+    ref = ObjectRef.from_dict(parked["object"])
+    live = cache.get(ref)
+    if until == GONE:  # the watch shows it until its DELETED event
+        return live is not None
+    if live is None:
+        return False  # not seen: the run looks itself
+    if until == APP:  # another app's record: its latest revision not succeeded, failed or gone
+        other = str(((live.get("metadata") or {}).get("labels") or {}).get(LABEL_STATE_OF) or "")
+        try:
+            verdict = app_verdict(live, other, ref.namespace) if other else None
+        except PyvelaError:  # not a record (any more): the run reads it and says so
+            return False
+        return verdict is not None and not (verdict.ready or verdict.failed)
+    if now - float(parked["since"]) >= grace_of(live, None):
+        return False  # its Pods are due to be looked at: the run looks itself
+    verdict = rule_of(app, ref, inventory.get(ref))(live)
+    return not (verdict.ready or verdict.failed)
+
+
+class Waiters:
+    """Which parked apps wait for which object (another app's record, an object to go, a CRD),
+    so that object's watch event wakes them, whatever its labels say (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._by_ref: dict[tuple[str, str, str], set[str]] = {}
+        self._of: dict[str, set[tuple[str, str, str]]] = {}
+        self._lock = threading.Lock()
+
+    def parked(self, key: str, steps: Mapping[str, Mapping[str, Any]]) -> None:
+        """``key``'s run parked with ``steps`` (an empty mapping: it no longer waits)."""
+        refs: set[tuple[str, str, str]] = set()
+        for st in steps.values():
+            parked = st.get("parked")
+            if st.get("phase") == WAITING and isinstance(parked, Mapping) and parked.get("object"):
+                ref = ObjectRef.from_dict(parked["object"])
+                refs.add((ref.kind, ref.namespace, ref.name))
+        with self._lock:
+            for old in self._of.pop(key, set()):
+                left = self._by_ref.get(old, set())
+                left.discard(key)
+                if not left:
+                    self._by_ref.pop(old, None)
+            for new in refs:
+                self._by_ref.setdefault(new, set()).add(key)
+            if refs:
+                self._of[key] = refs
+
+    def of(self, body: Mapping[str, Any]) -> list[str]:
+        """The apps waiting for ``body`` (an object a watch delivered)."""
+        meta = body.get("metadata") or {}
+        ref = (str(body.get("kind") or ""), str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+        with self._lock:
+            return sorted(self._by_ref.get(ref, ()))

@@ -55,6 +55,8 @@ class StepRun:
     retries: int = 5
     backoff: float = 0.2
     on_journal: Callable[[list[dict[str, Any]]], None] = lambda _journal: None
+    #: The controller's runs: a timed suspend parks until its end (``waits.suspend_until``).
+    timed: Callable[[a.Suspend, int, StepRun], None] | None = None
 
 
 def drive(
@@ -137,7 +139,7 @@ def _one(
     if isinstance(action, a.Fail):
         raise StepError(action.message, step=run.name, reason="Failed")
     if isinstance(action, a.Suspend):
-        return _suspend(action, run, deadline, cancel)
+        return _suspend(action, index, run, deadline, cancel)
     if action.journaled:
         fp = fingerprint(action)
         # Entries are matched by the action's position in the step, not in the journal: only
@@ -205,11 +207,13 @@ def _with_retries(
                 raise WorkflowError("the workflow was terminated", step=run.name, reason="Terminate") from exc
 
 
-def _suspend(action: a.Suspend, run: StepRun, deadline: float, cancel: threading.Event) -> None:
+def _suspend(action: a.Suspend, index: int, run: StepRun, deadline: float, cancel: threading.Event) -> None:
     if run.resumed:
         return None
     if action.duration is None:
         raise Suspended(run.name)
+    if run.timed is not None:
+        return run.timed(action, index, run)
     end = min(time.monotonic() + action.duration, deadline)
     if cancel.wait(max(0.0, end - time.monotonic())):
         raise WorkflowError("the workflow was terminated", step=run.name, reason="Terminate")

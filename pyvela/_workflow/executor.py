@@ -24,6 +24,7 @@ from pyvela._workflow.events import Event, EventSink
 from pyvela._workflow.inventory import Inventory, in_batch
 from pyvela._workflow.parking import wait_ready
 from pyvela._workflow.policies import ANNOTATION_SHARED_BY, REPLACE, ResourcePolicies, share, sharers, write
+from pyvela._workflow.waits import crd_established, delete_parked
 from pyvela.errors import (
     ConfigCentreError,
     ImmutableFieldError,
@@ -103,6 +104,8 @@ class Executor:
                 return self.backend.get(action.ref)
             case a.ListObjects():
                 return self.backend.list(action.api_version, action.kind, action.namespace, action.labels)
+            case a.DeleteObject() if self.park:  # the controller's: parked until it is gone
+                return delete_parked(self.backend, action.ref, judgeable=self.inventory.cluster is None)
             case a.DeleteObject():
                 return self.backend.delete(action.ref, wait=True, timeout=remaining)
             case a.WaitReady():
@@ -119,9 +122,8 @@ class Executor:
             case a.ReadConfig():
                 return dict(self.centre().read(self.target(action.cluster, action.namespace)))
             case a.WaitApp():
-                return wait_app(
-                    self.backend, action, step=step, events=self.events, timeout=remaining, cancel=cancel
-                )
+                how: dict[str, Any] = {"events": self.events, "cancel": cancel, "park": self.park}
+                return wait_app(self.backend, action, step=step, timeout=remaining, **how)
             case a.Log():
                 self.events.emit(Event(kind="log", step=step, message=action.message))
                 return None
@@ -270,7 +272,9 @@ class Executor:
                     )
                     raise
                 live = self._recreate(obj, exc, step=step, component=use.name, timeout=timeout)
-            if ro.object.get("kind") == "CustomResourceDefinition":
+            if ro.object.get("kind") == "CustomResourceDefinition" and self.park:
+                crd_established(self.backend, live, remaining=timeout)  # or parks until it is
+            elif ro.object.get("kind") == "CustomResourceDefinition":
                 self.backend.wait(
                     ObjectRef.of(live),
                     rule_for("apiextensions.k8s.io/v1", "CustomResourceDefinition"),

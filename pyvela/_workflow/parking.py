@@ -37,17 +37,35 @@ WAITING = "waiting"
 REASON = "Wait"
 
 
-class Parked(Suspended):
-    """A step's wait found its object not ready, and the runner does not block (a Suspended:
-    the driver lets it through, as a suspend, rather than throw it into the step)."""
+#: What a parked step waits for (``Parked.until``): an object ready (``wait_ready``, a CRD's
+#: Established condition), an object gone (a delete), another app's success
+#: (``depends-on-app``: its state record), or a moment (a timed ``suspend``).
+READY, GONE, APP, TIME = "ready", "gone", "app", "time"
 
-    def __init__(self, ref: ObjectRef, message: str) -> None:
-        self.message = f"waiting for {ref}: {message}"
+
+class Parked(Suspended):
+    """A step's wait found what it waits for not there yet, and the runner does not block (a
+    Suspended: the driver lets it through, as a suspend, rather than throw it into the step)."""
+
+    def __init__(
+        self,
+        ref: ObjectRef | None,
+        message: str,
+        *,
+        what: str | None = None,
+        until: str = READY,
+        wake_at: float | None = None,
+    ) -> None:
+        self.message = f"waiting for {what or ref}: {message}"
         super().__init__(self.message)
+        #: The object whose change may end the wait (None: only time ends it).
         self.ref = ref
+        self.until = until
+        #: When the wait ends by itself (epoch seconds; a timed suspend's end).
+        self.wake_at = wake_at
         #: Judged by its definition's or kind's rule (not one the step passed), on the control
         #: cluster: a controller can judge a newer copy of the object the same way.
-        self.judgeable = False
+        self.judgeable = until == TIME
 
 
 def look(
@@ -99,13 +117,17 @@ def _created(obj: Mapping[str, Any]) -> float:
 def park_state(exc: Parked, *, since: float, timeout: float) -> dict[str, Any]:
     """What the step's record keeps while it waits: when it first started (its deadline
     counts from there), when that deadline is, what it waits for."""
-    return {
+    state: dict[str, Any] = {
         "since": since,
         "deadline": since + timeout,
-        "object": exc.ref.to_dict(),
+        "object": None if exc.ref is None else exc.ref.to_dict(),
         "message": exc.message,
         "judgeable": exc.judgeable,
+        "until": exc.until,
     }
+    if exc.wake_at is not None:
+        state["wake_at"] = exc.wake_at
+    return state
 
 
 def parked_since(step: Mapping[str, Any]) -> float | None:
@@ -115,13 +137,14 @@ def parked_since(step: Mapping[str, Any]) -> float | None:
 
 
 def next_deadline(steps: Mapping[str, Mapping[str, Any]]) -> float | None:
-    """The earliest deadline (epoch seconds) of the steps waiting, for a requeue no later."""
-    deadlines = [
-        float(st["parked"]["deadline"])
+    """The earliest moment (epoch seconds) a waiting step is due: its deadline, or the end of
+    its timer (a timed suspend), for a requeue no later."""
+    due = [
+        min(float(p["deadline"]), float(p.get("wake_at") or p["deadline"]))
         for st in steps.values()
-        if st.get("phase") == WAITING and isinstance(st.get("parked"), Mapping)
+        if st.get("phase") == WAITING and isinstance(p := st.get("parked"), Mapping)
     ]
-    return min(deadlines, default=None)
+    return min(due, default=None)
 
 
 def wait_ready(
