@@ -16,6 +16,7 @@ from pyvela._backends.protocol import Backend
 from pyvela._configcentre.protocol import ConfigCentre
 from pyvela._controller.cache import LoadedApps, Reads, RecordParts, WatchCache
 from pyvela._controller.crd import API_VERSION, KIND
+from pyvela._controller.deploys import DeployBackend, Namespaces
 from pyvela._controller.drift import Drifted, correct_drift, up_to_date
 from pyvela._controller.status import app_status
 from pyvela._controller.waiting import still_waiting
@@ -113,12 +114,14 @@ class Reconciler:
         self.cache = cache if cache is not None else WatchCache()
         self.apps = LoadedApps()
         self.parts = RecordParts()
+        #: The Applications' namespaces, read once (a deploy checks that its namespace exists).
+        self.namespaces = Namespaces()
 
-    def ops(self, body: Mapping[str, Any]) -> AppOps:
+    def ops(self, body: Mapping[str, Any], backend: Backend | None = None) -> AppOps:
         loaded = self.apps.load(body, self.workdir, self.defs)
         centre, config = self.centre_for(self.backend, loaded)
         return AppOps(
-            self.backend,
+            backend or self.backend,
             loaded,
             events=LogSink(key_of(body)),
             config_centre=centre,
@@ -131,7 +134,9 @@ class Reconciler:
 
     def reconcile(self, body: Mapping[str, Any]) -> Outcome:
         """Deploy (a no-op when up to date), then correct drift; the status to write."""
-        ops = self.ops(body)
+        namespace = str((body.get("metadata") or {}).get("namespace") or "")
+        run = DeployBackend(self.backend, namespace=namespace, cache=self.cache, namespaces=self.namespaces)
+        ops = self.ops(body, run)
         # The record, the objects: each read once, the owned ones from the watch cache.
         store = StateStore(self.backend, ops.app, ops.namespace)
         reads = Reads(self.backend, self.cache, parts=self.parts, index=store.ref)
@@ -147,10 +152,10 @@ class Reconciler:
             result = ops._result(parked)
         else:
             result = ops.deploy()
-            # The record the deploy wrote is read back from the server; its objects from the
-            # watch where it has them ready (one it shows unready or lacks is read from the
-            # server): a run ends only when its waits saw them ready there.
-            reads = Reads(self.backend, self.cache)
+            # The record as the deploy wrote it (what it did not write, from the server); its
+            # objects from the watch where it has them ready (one it shows unready or lacks is
+            # read from the server): a run ends only when its waits saw them ready there.
+            reads = Reads(run, self.cache)
             store = StateStore(reads, ops.app, ops.namespace)
         corrected: list[tuple[Drifted, str]] = []
         if result.up_to_date:
