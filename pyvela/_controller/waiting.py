@@ -23,8 +23,7 @@ from pyvela._workflow.apps import verdict as app_verdict
 from pyvela._workflow.health import rule_of
 from pyvela._workflow.inventory import Inventory
 from pyvela._workflow.parking import APP, GONE, READY, TIME, WAITING, next_deadline
-from pyvela._workflow.record import LABEL_STATE_OF
-from pyvela._workflow.state import StateStore
+from pyvela._workflow.state import StateStore, state_ref
 from pyvela.errors import PyvelaError
 
 REQUEUE_BASE = 5.0
@@ -90,7 +89,7 @@ def _unchanged(
     if live is None:
         return False  # not seen: the run looks itself
     if until == APP:  # another app's record: its latest revision not succeeded, failed or gone
-        other = str(((live.get("metadata") or {}).get("labels") or {}).get(LABEL_STATE_OF) or "")
+        other = ref.name.removeprefix(state_ref("", ref.namespace).name)  # ``state_ref``'s name
         try:
             verdict = app_verdict(live, other, ref.namespace) if other else None
         except PyvelaError:  # not a record (any more): the run reads it and says so
