@@ -55,8 +55,9 @@ class StepRun:
     retries: int = 5
     backoff: float = 0.2
     on_journal: Callable[[list[dict[str, Any]]], None] = lambda _journal: None
-    #: The controller's runs: a timed suspend parks until its end (``waits.suspend_until``).
-    timed: Callable[[a.Suspend, int, StepRun], None] | None = None
+    #: The controller's runs: how a timed suspend or a delete is performed so that it parks
+    #: rather than blocks (``waits.parked_action``: action, its index, this, its performer).
+    park: Callable[[a.Action[Any], int, StepRun, Callable[[], Any]], Any] | None = None
 
 
 def drive(
@@ -140,6 +141,8 @@ def _one(
         raise StepError(action.message, step=run.name, reason="Failed")
     if isinstance(action, a.Suspend):
         return _suspend(action, index, run, deadline, cancel)
+    if run.park is not None and isinstance(action, a.DeleteObject):
+        return run.park(action, index, run, lambda: _with_retries(action, run, perform, deadline, cancel))
     if action.journaled:
         fp = fingerprint(action)
         # Entries are matched by the action's position in the step, not in the journal: only
@@ -212,8 +215,9 @@ def _suspend(action: a.Suspend, index: int, run: StepRun, deadline: float, cance
         return None
     if action.duration is None:
         raise Suspended(run.name)
-    if run.timed is not None:
-        return run.timed(action, index, run)
+    if run.park is not None:
+        run.park(action, index, run, lambda: None)
+        return None
     end = min(time.monotonic() + action.duration, deadline)
     if cancel.wait(max(0.0, end - time.monotonic())):
         raise WorkflowError("the workflow was terminated", step=run.name, reason="Terminate")

@@ -33,7 +33,7 @@ from pyvela._workflow.parking import REASON, WAITING, Parked, park_state, parked
 from pyvela._workflow.ready import Ready
 from pyvela._workflow.state import now_iso
 from pyvela._workflow.stepio import outputs_of, resolve_inputs
-from pyvela._workflow.waits import suspend_until
+from pyvela._workflow.waits import parked_action
 from pyvela._workflow.watchdog import GRACE, Attempt, start
 from pyvela.errors import PyvelaError, StepTimeout
 
@@ -353,7 +353,7 @@ class Engine:
                 retries=self.retries if use.retries is None else use.retries,
                 backoff=self.backoff,
                 on_journal=lambda j: self._journal(attempt, j),
-                timed=suspend_until if getattr(self.executor, "park", False) else None,
+                park=parked_action if getattr(self.executor, "park", False) else None,
             )
             result = drive(
                 use.definition.run(params, ctx),

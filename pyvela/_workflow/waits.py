@@ -13,7 +13,8 @@ before:
   index Secret's next change (a save of that app's run) wakes the run;
 - a delete that waits for its object to go: the delete is sent, the object read once; its
   watch's DELETED event wakes the run, whose next try sends the delete again (a delete of a
-  terminating object changes nothing) and finds it gone;
+  terminating object changes nothing) and finds it gone, answering as the first try did
+  (it existed: kept in the journal when it parked);
 - a CustomResourceDefinition applied by a component: its Established condition read once;
   the next try applies the component again (unchanged objects: no-op applies) and goes on.
 """
@@ -21,7 +22,9 @@ before:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from pyvela._backends.protocol import Backend
 from pyvela._backends.readiness import rule_for
@@ -36,23 +39,48 @@ def _clock(at: float) -> str:
 
 
 def suspend_until(action: a.Suspend, index: int, run: StepRun) -> None:
-    """A timed suspend in a run that parks (``StepRun.timed``): over when its end, journaled when
+    """A timed suspend in a run that parks: over when its end, journaled when
     first reached, has come; else Parked until then."""
     assert action.duration is not None
     fp = fingerprint(action)
     entry = next((e for e in run.journal if e.get("index") == index and e.get("fingerprint") == fp), None)
     if entry is None:
         until = time.time() + float(action.duration)
-        run.journal[:] = [e for e in run.journal if int(e.get("index", -1)) < index]
-        run.journal.append(
-            {"index": index, "action": action.describe(), "fingerprint": fp, "result": {"until": until}}
-        )
-        run.on_journal(list(run.journal))  # saved before it parks: the next run waits for this end
+        _remember(run, index, action, {"until": until})  # the next run waits for this end
     else:
         until = float(entry["result"]["until"])
     if time.time() >= until:
         return None
     raise Parked(None, f"it ends at {_clock(until)}", what=action.describe(), until=TIME, wake_at=until)
+
+
+def parked_action(action: a.Action[Any], index: int, run: StepRun, perform: Callable[[], Any]) -> Any:
+    """A timed suspend or a delete in a run that parks (``StepRun.park``)."""
+    if isinstance(action, a.Suspend):
+        return suspend_until(action, index, run)
+    # A delete: its answer (whether the object existed) is the first try's, kept in the journal
+    # when it parks, so the try that finds it gone answers what a blocking delete would have.
+    fp = fingerprint(action)
+    entry = next((e for e in run.journal if e.get("index") == index and e.get("fingerprint") == fp), None)
+    try:
+        existed = perform()  # the executor's ``delete_parked``
+    except Parked:
+        if entry is None:
+            _remember(run, index, action, {"existed": True})
+        raise
+    return bool(entry["result"]["existed"]) if entry is not None else existed
+
+
+def _remember(run: StepRun, index: int, action: a.Action[Any], result: dict[str, Any]) -> None:
+    run.journal[:] = [e for e in run.journal if int(e.get("index", -1)) < index]
+    entry = {
+        "index": index,
+        "action": action.describe(),
+        "fingerprint": fingerprint(action),
+        "result": result,
+    }
+    run.journal.append(entry)
+    run.on_journal(list(run.journal))  # saved before it parks: the next run finds it
 
 
 def delete_parked(backend: Backend, ref: ObjectRef, *, judgeable: bool) -> bool:
@@ -78,4 +106,3 @@ def app_parked(where: str, ref: ObjectRef, message: str) -> Parked:
     exc = Parked(ref, message.removeprefix(f"app {where} "), what=f"app {where}", until=APP)
     exc.judgeable = True  # its record is a Secret of the control cluster, which the controller watches
     return exc
-

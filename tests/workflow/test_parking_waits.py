@@ -235,3 +235,29 @@ app = Application("crds", namespace="flow", components=[k8s_objects("defs", obje
     )
     result = ops_for(path, box, park=True).deploy()
     assert result.phase == "succeeded", result.to_dict()
+
+
+def test_a_parked_delete_answers_as_its_first_try_once_the_object_is_gone() -> None:
+    """The journal keeps the first try's answer (it existed) when the delete parks: the try that
+    finds the object gone answers True, as a blocking delete would have."""
+    from pyvela._core.actions import DeleteObject
+    from pyvela._workflow.driver import StepRun
+    from pyvela._workflow.parking import GONE, Parked
+    from pyvela._workflow.waits import parked_action
+
+    saved: list[list[dict[str, Any]]] = []
+    run = StepRun(name="clean", definition="d", journal=[], on_journal=saved.append)
+    action = DeleteObject(ref=ObjectRef("v1", "ConfigMap", "flow", "old"))
+
+    def still_there() -> bool:
+        raise Parked(action.ref, "it is being deleted", until=GONE)
+
+    with pytest.raises(Parked):
+        parked_action(action, 2, run, still_there)
+    assert saved and saved[-1][0]["result"] == {"existed": True} and saved[-1][0]["index"] == 2
+    with pytest.raises(Parked):  # parked again: the entry is not written twice
+        parked_action(action, 2, run, still_there)
+    assert len(saved) == 1
+    assert parked_action(action, 2, run, lambda: False) is True  # gone now: the first try's answer
+    fresh = StepRun(name="clean", definition="d", journal=[])
+    assert parked_action(action, 2, fresh, lambda: False) is False  # it never existed
