@@ -412,7 +412,7 @@ def run(
         "cpu_s": round(ctl.cpu() - cpu0, 1),
         "peak_rss_mib": round(ctl.peak_rss_mib(), 1),
         "requests": by_verb(verbs),
-        "requests_by_resource": dict(verbs.most_common(12)),
+        "requests_by_resource": dict(verbs.most_common(24)),
         "requests_per_reconcile": round(sum(verbs.values()) / max(1, creation["n"]), 1),
     }
     line("creation", creation, f" (all ready {all_ready:.1f}s)")
@@ -438,7 +438,7 @@ def run(
         **cold,
         "cpu_s": round(ctl2.cpu() - cpu2, 1),
         "requests": by_verb(verbs),
-        "requests_by_resource": dict(verbs.most_common(12)),
+        "requests_by_resource": dict(verbs.most_common(24)),
         "requests_per_reconcile": round(sum(verbs.values()) / max(1, cold["n"]), 1),
         "writes": writes_of(cp.audit_log, epoch2, epoch3)[:20],
         "applications_changed": changed(versions, versions := app_versions(cp)),
@@ -456,7 +456,7 @@ def run(
         **warm,
         "cpu_s": round(ctl2.cpu() - cpu4, 1),
         "requests": by_verb(verbs),
-        "requests_by_resource": dict(verbs.most_common(12)),
+        "requests_by_resource": dict(verbs.most_common(24)),
         "requests_per_reconcile": round(sum(verbs.values()) / max(1, warm["n"]), 1),
         "writes": writes_of(cp.audit_log, epoch4, epoch5)[:20],
         "applications_changed": changed(versions, app_versions(cp)),
