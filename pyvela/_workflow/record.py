@@ -17,21 +17,18 @@ before its save returns.
 
 from __future__ import annotations
 
-import base64
-import gzip
-import hashlib
 import json
 import operator
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
-from pyvela._core.objects import LABEL_MANAGED_BY, MANAGER, Obj, ObjectRef
 from pyvela._workflow.inventory import TrackedList
-from pyvela.errors import StateError
+from pyvela._workflow.recordparts import LABEL_STATE_OF as LABEL_STATE_OF
+from pyvela._workflow.recordparts import PART_TYPE as PART_TYPE
+from pyvela._workflow.recordparts import digest_of, dumps
 
-PART_TYPE = "pyvela.dev/app-state-part"
-LABEL_STATE_OF = "pyvela.dev/state-of"
 #: A revision's values that are stored as parts; every other field stays in the index.
 BIG = ("steps", "inventory", "planned", "spec")
 #: Items per part: small enough that a save re-encodes little, large enough to keep the
@@ -39,68 +36,8 @@ BIG = ("steps", "inventory", "planned", "spec")
 CHUNK = 100
 #: Serialized JSON per part for values stored as text (the app spec).
 TEXT_CHUNK = 256 * 1024
-#: The API server refuses objects over 1 MiB; stay well below it.
-PART_LIMIT = 900 * 1024
 #: The index-only field of each revision that ``pyvela ls`` reads (see ``summary_of``).
 SUMMARY = "summary"
-
-
-def dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), default=str).encode()
-
-
-def digest_of(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()[:24]
-
-
-def part_ref(index: ObjectRef, name: str) -> ObjectRef:
-    return ObjectRef("v1", "Secret", index.namespace, f"{index.name}.{name}")
-
-
-def part_object(index: ObjectRef, app: str, name: str, raw: bytes) -> Obj:
-    data = gzip.compress(raw, compresslevel=1)
-    if len(data) > PART_LIMIT:
-        raise StateError(
-            "a part of the state record is too large for one Kubernetes object",
-            object=str(index),
-            expected=f"at most {PART_LIMIT} bytes gzipped",
-            got=f"{len(data)} bytes",
-            fix="keep single manifests (ConfigMap data, CRDs) well under 1 MiB",
-        )
-    ref = part_ref(index, name)
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "type": PART_TYPE,
-        "metadata": {
-            "name": ref.name,
-            "namespace": ref.namespace,
-            "labels": {LABEL_MANAGED_BY: MANAGER, LABEL_STATE_OF: app},
-        },
-        "data": {"part": base64.b64encode(data).decode()},
-    }
-
-
-def read_part(index: ObjectRef, name: str, live: Mapping[str, Any] | None) -> tuple[Any, str]:
-    """The JSON value of one part, and the digest of what it holds."""
-    fix = f"the record is damaged: delete the Secret {index.namespace}/{index.name} to start over"
-    if live is None:
-        raise StateError(
-            "a part of the state record is missing; refusing to overwrite the record",
-            object=str(part_ref(index, name)),
-            fix=fix,
-        )
-    try:
-        raw = gzip.decompress(base64.b64decode((live.get("data") or {})["part"]))
-        value = json.loads(raw)
-    except Exception as exc:
-        raise StateError(
-            "a part of the state record is corrupt; refusing to overwrite the record",
-            object=str(part_ref(index, name)),
-            got=f"{type(exc).__name__}: {exc}",
-            fix=fix,
-        ) from exc
-    return value, digest_of(raw)
 
 
 class _Split:
@@ -267,6 +204,8 @@ class Layout:
             # so a chunk whose items are the same objects is the same part.
             if old is not None and i < len(old.members) and _same(old.members[i], m):
                 digests.append(old.digests[i])
+            elif old is None:  # split once (the plan, older revisions): the chunk in one call
+                digests.append(self._store(_name(rev, key, i), list(m)))
             else:
                 raw = b"[" + b",".join(self._item(x) for x in m) + b"]"  # what dumps(list(m)) gives
                 digests.append(self._store(_name(rev, key, i), None, raw))
@@ -374,8 +313,6 @@ def summary_of(rev: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _now() -> str:
-    from datetime import UTC, datetime
-
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 

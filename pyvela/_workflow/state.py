@@ -27,7 +27,8 @@ from pyvela._backends.protocol import Backend
 from pyvela._core.leases import held_by
 from pyvela._core.objects import LABEL_APP, LABEL_MANAGED_BY, MANAGER, Obj, ObjectRef
 from pyvela._workflow.inventory import in_batch
-from pyvela._workflow.record import LABEL_STATE_OF, PART_TYPE, Layout, dumps, part_object, part_ref, read_part
+from pyvela._workflow.record import Layout
+from pyvela._workflow.recordparts import LABEL_STATE_OF, PART_TYPE, dumps, part_object, part_ref, read_part
 from pyvela.errors import AlreadyExistsError, ConflictError, LockedError, StateError
 
 #: 2: an index and content-addressed parts (``record``); 1 (read, never written): one Secret.

@@ -12,7 +12,8 @@ import pytest
 
 from pyvela._backends.sandbox import Sandbox
 from pyvela._core.objects import ObjectRef
-from pyvela._workflow.record import CHUNK, Layout, part_object
+from pyvela._workflow.record import CHUNK, Layout
+from pyvela._workflow.recordparts import part_object
 from pyvela._workflow.state import StateStore, encode, new_record, state_ref
 from pyvela.errors import StateError
 from tests.runner_helpers import ops_for, sandbox
