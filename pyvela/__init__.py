@@ -14,6 +14,7 @@ from . import errors
 if TYPE_CHECKING:
     from pyvela._app.application import Application, Workflow
     from pyvela._app.catalogue import Catalogue
+    from pyvela._app.kubevela.pystep import kubevela_step
     from pyvela._app.loader import LoadedApp, load_app
     from pyvela._core.actions import (
         Action,
@@ -167,6 +168,7 @@ _LAZY = {
     "component": "._core.definitions",
     "env_patch": "._core.merge",
     "find_container": "._core.merge",
+    "kubevela_step": "._app.kubevela.pystep",
     "load_app": "._app.loader",
     "merge": "._core.merge",
     "policy": "._core.definitions",
@@ -272,6 +274,7 @@ __all__ = [
     "errors",
     "find_container",
     "garbage_collect",
+    "kubevela_step",
     "load_app",
     "merge",
     "override",

@@ -161,7 +161,9 @@ class Catalogue:
         if self._found.get(id(definition)) is definition:
             return
         kind = kind_of(definition)
-        if self.definitions.get((kind, definition.name)) is definition:
+        # A step wrapped for KubeVela's data flow (``kubevela_step``) is its base's use.
+        base = getattr(getattr(definition, "run", None), "base", definition)
+        if self.definitions.get((kind, definition.name)) in (definition, base):
             self._found[id(definition)] = definition
             return
         where = context.pop("where", None)

@@ -87,6 +87,7 @@ EXPECTED = {
     "errors",
     "find_container",
     "garbage_collect",
+    "kubevela_step",
     "load_app",
     "merge",
     "policy",

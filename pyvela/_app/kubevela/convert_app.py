@@ -1,11 +1,11 @@
 """The app module ``pyvela convert`` writes, from the loaded Application.
 
 Each use calls the definition object the catalogue resolved (imported from the module that
-holds it), a step's input is the upstream step's ``outputs.<field>``. KubeVela's data flow
-with no Python spelling (outputs computed by ``valueFrom``, inputs into a component's
-properties, ``if`` conditions) is kept as a TODO(convert) comment at the step and listed in
-the result: a computed output a later step reads is passed as the plain output field it is
-computed from, and the TODO says what the YAML computed from it.
+holds it), a step's input is the upstream step's ``outputs.<field>``. A step whose YAML
+computes outputs (``valueFrom``) or whose inputs set properties is a ``kubevela_step`` (see
+``pystep``), which runs that data flow as the YAML loader does. What has no Python spelling
+(an ``if`` calling a function) is kept as a TODO(convert) comment at the step and listed in
+the result.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pyvela._app.application import DEFAULT_STEP_TIMEOUT, Application
 from pyvela._app.catalogue import STDLIB, Catalogue
 from pyvela._app.kubevela.convert_flow import predicate, resolve
 from pyvela._app.kubevela.props import snake
+from pyvela._app.kubevela.stepwrap import WrappedRun
 from pyvela._core.params import Ref
 from pyvela._core.steps import StepGroup, StepUse
 from pyvela.errors import AppLoadError
@@ -191,13 +192,15 @@ def app_source(
         if c.dependencies:
             call += ".after(" + ", ".join(map(repr, c.dependencies)) + ")"
         components.append({"var": names.variable(c.name, "component"), "call": call})
+    component_vars = {c.name: entry["var"] for c, entry in zip(app.components, components, strict=True)}
     steps: list[dict[str, Any]] = []
     #: step name -> (its variable, the output fields its Python definition has)
     variables: dict[str, tuple[str, set[str]]] = {}
     workflow = None
     if app.workflow is not None:
         top = [
-            _step(s, names, catalogue, generated, steps, variables, flow, todos) for s in app.workflow.steps
+            _step(s, names, catalogue, generated, steps, variables, component_vars, todos)
+            for s in app.workflow.steps
         ]
         options = "" if app.workflow.mode == "StepByStep" else f", mode={app.workflow.mode!r}"
         if app.workflow.step_timeout != DEFAULT_STEP_TIMEOUT:
@@ -239,14 +242,16 @@ def _step(
     generated: Mapping[tuple[str, str], str],
     steps: list[dict[str, Any]],
     variables: dict[str, tuple[str, set[str]]],
-    flow: Mapping[str, Any],
+    component_vars: Mapping[str, str],
     todos: list[str],
 ) -> str:
     var = names.variable(s.name, "step")
     variables[s.name] = (var, set())
     notes: list[str] = []
     if isinstance(s, StepGroup):
-        inner = [_step(x, names, catalogue, generated, steps, variables, flow, todos) for x in s.steps]
+        inner = [
+            _step(x, names, catalogue, generated, steps, variables, component_vars, todos) for x in s.steps
+        ]
         names.imports.setdefault("pyvela", []).append("StepGroup")
         call = f"StepGroup(name={s.name!r}, steps=[{', '.join(inner)}], mode={s.mode!r})"
     else:
@@ -254,20 +259,27 @@ def _step(
         original = _original(s.definition, catalogue, generated, func)
         known = {f.name for f in attrs.fields(original.params)} if original is not s.definition else None
         kwargs = _kwargs(s.params, names, known)
-        if original.outputs_type is not None:
-            variables[s.name] = (var, {f.name for f in attrs.fields(original.outputs_type)})
-        plan = flow.get(s.name) or {}
-        for output, text in (plan.get("outputs") or {}).items():
-            notes.append(
-                f"step {s.name!r}: output {output!r} is computed in KubeVela as `{text}`; "
-                f"compute it in {s.definition.name!r} (a field of its outputs class) and read it from there"
-            )
-        for key, field in (plan.get("properties") or {}).items():
-            notes.append(
-                f"step {s.name!r}: an input sets property {key!r} (parameter {field!r} of the YAML "
-                "loader); pass it as a parameter of the component's step definition by hand"
-            )
-        call = _call(func, s.name, kwargs)
+        fields = {f.name for f in attrs.fields(original.outputs_type)} if original.outputs_type else set()
+        run = s.definition.run
+        plan = run.plans.get(s.name) if isinstance(run, WrappedRun) else None
+        if plan is not None and (plan.outputs or plan.properties or plan.own):
+            # KubeVela's data flow, run by the YAML loader's own code (pyvela.kubevela_step).
+            names.imports.setdefault("pyvela", []).append("kubevela_step")
+            fields |= {c.field for c in plan.outputs}
+            if plan.outputs:
+                kwargs.append("outputs={" + ", ".join(f"{c.name!r}: {c.text!r}" for c in plan.outputs) + "}")
+            if plan.properties or plan.own:
+                refs = [
+                    f"{i.key!r}: {_literal(getattr(s.params, i.field), names)}"
+                    for i in (*plan.properties, *plan.own)
+                ]
+                kwargs.append("inputs={" + ", ".join(refs) + "}")
+            if plan.component is not None and plan.properties:
+                kwargs.append(f"applies={component_vars[plan.component]}")
+            call = f"kubevela_step({s.name!r}, {func}, {', '.join(kwargs)})"
+        else:
+            call = _call(func, s.name, kwargs)
+        variables[s.name] = (var, fields)
         if s.retries:
             call += f".with_retries({s.retries})"
     if s.dependencies:

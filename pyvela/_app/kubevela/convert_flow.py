@@ -1,5 +1,6 @@
 """KubeVela's data flow in the app module ``pyvela convert`` writes: references to step
-outputs (a computed one passed as the plain field it is made from, with a TODO), and ``if``
+outputs (a computed one is a field of its ``kubevela_step``'s outputs; one no step holds is
+passed as the plain field it is made from, with a TODO), and ``if``
 conditions as ``.when`` predicates over the :class:`~pyvela.WorkflowView`."""
 
 from __future__ import annotations

@@ -89,7 +89,7 @@ def wrap(
     per_step = {
         step: attrs.make_class(
             label + "WithKubeVelaOutputs",
-            {c.field: attrs.field(default=None) for c in p.outputs},
+            {c.field: attrs.field(default=None, type=Any) for c in p.outputs},
             bases=(outputs_cls,),
             frozen=True,
             kw_only=True,
@@ -137,7 +137,7 @@ def wrap(
     return StepDefinition(
         definition.name,
         params_cls,
-        WrappedRun(run, plans),
+        WrappedRun(run, plans, per_step, definition),
         outputs_cls,
         definition.description,
         definition.where,
@@ -151,6 +151,10 @@ class WrappedRun:
 
     run: Callable[[Any, StepContext], Any]
     plans: Mapping[str, StepPlan]
+    #: Each step's outputs class (the type's outputs and the step's computed ones).
+    outputs: Mapping[str, type[Any]]
+    #: The definition it wraps (the catalogue's).
+    base: StepDefinition[Any, Any, Any]
 
     def __call__(self, params: Any, ctx: StepContext) -> Any:
         return self.run(params, ctx)

@@ -162,7 +162,7 @@ def test_the_generated_modules_pass_mypy_strict(importable: Path, capsys: pytest
         _mypy(folder)
 
 
-def test_data_flow_without_a_python_spelling_is_a_todo_at_the_step(
+def test_computed_outputs_become_kubevela_steps_that_compute_them(
     importable: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (importable / "computed.yaml").write_text(COMPUTED_APP)
@@ -171,17 +171,22 @@ def test_data_flow_without_a_python_spelling_is_a_todo_at_the_step(
         str(importable / "computed.yaml"), "-o", str(out_dir), "--defs", "platform_defs", capsys=capsys
     )
     assert code == 0, err
-    assert "left to do by hand (2; marked TODO(convert) in the modules)" in out
+    assert "left to do" not in out
     text = (out_dir / "computed.py").read_text()
-    assert text.count("# TODO(convert):") == 2
-    assert "output 'addr' is computed in KubeVela as `outputs.clusterIP + \":80\"`" in text
-    assert "step 'proxy' reads output 'addr' of step 'base'" in text
+    assert "TODO" not in text
+    assert """outputs={"addr": 'outputs.clusterIP + ":80"'}""" in text
+    assert "backend_ip=base.outputs.kv_addr" in text
     assert '.when(lambda view: view.succeeded("base"))' in text
-    # The plain field the computed output is made from, so the module stays typed and importable.
-    assert "backend_ip=base.outputs.cluster_ip" in text
     assert ".with_timeout(300.0)" in text
     loaded = load_app(out_dir / "computed.py")
     assert [s.name for s in loaded.app.workflow.steps] == ["base", "proxy"]  # type: ignore[union-attr]
+    # The same data flow as the YAML's: the output computed from the plain field, then passed on.
+    proxy = loaded.plan.steps["proxy"]
+    assert str(proxy.use.params.backend_ip) == "base.outputs.kv_addr"
+    assert proxy.dependencies == {"base"}
+    assert loaded.spec["workflow"]["steps"][0]["properties"]["kv_dataflow"] == {
+        "outputs": {"addr": 'outputs.clusterIP + ":80"'}
+    }
     _mypy(out_dir)
 
 
@@ -408,8 +413,11 @@ def test_standard_types_nested_parameters_and_component_io(
     text = (importable / "io.py").read_text()
     assert "from pyvela.stdlib import Port, apply_component, webservice, worker" in text
     assert "ports=(Port(port=80, expose=True),)" in text
-    assert "an input sets property 'properties.image'" in out
-    assert "output 'img' is computed in KubeVela as" in out
+    assert (
+        'inputs={"properties.image": web_step.outputs.kv_img}' in text and "applies=worker_component" in text
+    )
+    assert 'outputs={"img": "output.spec.template.spec.containers[0].image"}' in text
+    assert "left to do" not in out
     from_python, from_yaml = load_app(importable / "io.py"), load_app(src)
     assert from_python.spec["components"] == from_yaml.spec["components"]
     _mypy(importable)
