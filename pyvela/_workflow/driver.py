@@ -218,7 +218,12 @@ def _suspend(action: a.Suspend, index: int, run: StepRun, deadline: float, cance
     if run.park is not None:
         run.park(action, index, run, lambda: None)
         return None
-    end = min(time.monotonic() + action.duration, deadline)
+    seconds = action.duration
+    fp = fingerprint(action)
+    for e in run.journal:  # a controller's run parked at it: its end was set then (``waits``)
+        if e.get("index") == index and e.get("fingerprint") == fp and "until" in (e.get("result") or {}):
+            seconds = float(e["result"]["until"]) - time.time()
+    end = min(time.monotonic() + seconds, deadline)
     if cancel.wait(max(0.0, end - time.monotonic())):
         raise WorkflowError("the workflow was terminated", step=run.name, reason="Terminate")
     return None

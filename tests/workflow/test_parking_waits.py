@@ -130,6 +130,23 @@ def test_without_park_a_timed_suspend_blocks_as_before(
     assert len(got) == 1 and not result.steps["nap"]["journal"][1:]  # no suspend entry: as before
 
 
+def test_the_cli_resuming_a_parked_suspend_waits_for_the_same_end(
+    write_app: WriteApp, box: Sandbox, posts: tuple[list[str], str]
+) -> None:
+    got, url = posts
+    path = _app(write_app, "handover", f'post_then_nap("nap", url="{url}", seconds=8.0)')
+    parked = ops_for(path, box, park=True).deploy()
+    assert parked.phase == "waiting"
+    end = float(parked.steps["nap"]["parked"]["wake_at"])
+    time.sleep(4)
+    began = time.time()
+    done = ops_for(path, box).deploy()  # the CLI: blocks, until the end the controller's run set
+    assert done.phase == "succeeded", done.to_dict()
+    assert time.time() >= end
+    assert time.time() - began < 7.5  # at most 4 s were left: not a new 8 s from the CLI's start
+    assert len(got) == 1
+
+
 # --------------------------------------------------------------------------- another app
 
 
