@@ -115,3 +115,95 @@ def test_a_pod_name_already_taken_is_drawn_again(box: Sandbox, monkeypatch: pyte
     box.apply(deployment("web", replicas=2))
     names = sorted(p["metadata"]["name"].rsplit("-", 1)[1] for p in pods(box))
     assert names == ["bbbbb", "ccccc"]
+
+
+def _server_set(pod: dict[str, Any]) -> dict[str, Any]:
+    """A Pod without what the API server generates for each one (and the status it gives it)."""
+    meta = {
+        k: v
+        for k, v in pod["metadata"].items()
+        if k not in ("name", "uid", "resourceVersion", "creationTimestamp")
+    }
+    return {**{k: v for k, v in pod.items() if k != "status"}, "metadata": meta}
+
+
+@pytest.mark.parametrize(
+    "workload",
+    [
+        deployment("web", replicas=4),
+        {
+            **deployment("web", replicas=3),
+            "metadata": {
+                "name": "web",
+                "namespace": "default",
+                "annotations": {"sandbox.pyvela.dev/ready-after": "30", "other": "x"},
+            },
+        },
+        {**deployment("web", replicas=3), "kind": "ReplicaSet"},
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {"name": "web", "namespace": "default"},
+            "spec": {
+                "parallelism": 3,
+                "completions": 3,
+                "template": {
+                    "metadata": {"labels": {"app": "web"}, "annotations": {"note": "n"}},
+                    "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]},
+                },
+            },
+        },
+    ],
+    ids=["deployment", "delayed", "replicaset", "job"],
+)
+def test_the_replicas_of_a_template_are_stored_as_the_whole_write_path_stores_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workload: dict[str, Any]
+) -> None:
+    # The first Pod of a template is admitted by the whole write path, the others are stored
+    # from its row: every Pod must be what the whole path gives (bar the generated fields), with
+    # its own name, uid and Pod IP, and a status of its own controller's.
+    from pyvela._backends.sandbox import children, replicas
+
+    def made(root: Path) -> list[dict[str, Any]]:
+        box = Sandbox(root, settings=SandboxSettings(ready_delay=0.0))
+        owner = box.apply(workload)["metadata"]["uid"]  # the same in both, for comparing them
+        return [json.loads(json.dumps(p).replace(owner, "owner")) for p in pods(box)]
+
+    calls: list[str] = []
+    real = replicas.replicate
+
+    def counted(conn: Any, first: Any, name: str, spec: SharedPart) -> bool:
+        calls.append(name)
+        return real(conn, first, name, spec)
+
+    monkeypatch.setattr(children, "replicate", counted)
+    fast = made(tmp_path / "fast")
+    assert len(calls) == len(fast) - 1  # the first through the whole path, the others replicated
+    monkeypatch.setattr(children, "first_of", lambda *_: None)  # every Pod through the whole path
+    whole = made(tmp_path / "whole")
+    assert len(fast) == len(whole) >= 3
+    assert [_server_set(p) for p in fast] == [_server_set(p) for p in whole]
+    assert len({p["metadata"]["uid"] for p in fast}) == len(fast)
+    assert len({p["metadata"]["name"] for p in fast}) == len(fast)
+    assert all(len(p["metadata"]["creationTimestamp"]) == 20 for p in fast)
+    for pod, reference in zip(fast, whole, strict=True):
+        ip = pod["status"]["podIP"]
+        assert pod["status"]["podIPs"] == [{"ip": ip}]
+        other = {**reference["status"], "podIP": ip, "podIPs": [{"ip": ip}]}
+        assert {**pod["status"], "startTime": 0, "conditions": 0} == {
+            **other,
+            "startTime": 0,
+            "conditions": 0,
+        }
+    assert len({p["metadata"]["resourceVersion"] for p in fast}) == len(fast)
+
+
+def test_a_replica_name_is_still_validated(box: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyvela._backends.sandbox import replicas
+
+    first = replicas.first_of
+    box.apply(deployment("web", replicas=1))
+    row = first(box._store.conn, "default", pods(box)[0]["metadata"]["name"])
+    assert row is not None
+    with box._store.write() as conn, pytest.raises(ClusterError, match=r"metadata\.name"):
+        replicas.replicate(conn, row, "Not_A_Name", SharedPart(row.body["spec"]))

@@ -46,7 +46,7 @@ def invalid(kind: str, name: str, field: str, value: Any, why: str) -> ClusterEr
     )
 
 
-def _check_name(info: KindInfo, name: Any) -> None:
+def check_name(info: KindInfo, name: Any) -> None:
     if not isinstance(name, str) or not name:
         raise ClusterError(f"{info.kind}: metadata.name: Required value: name or generateName is required")
     if info.group == "rbac.authorization.k8s.io":
@@ -131,7 +131,7 @@ def normalise(obj: Mapping[str, Any], info: KindInfo, namespace: str) -> Obj:
     else:
         metadata.pop("namespace", None)
     name = metadata.get("name")
-    _check_name(info, name)
+    check_name(info, name)
     _check_metadata(info, str(name), metadata)
     if type(obj) is not Made:  # a made Pod's template was checked with its workload
         port = _podports.problem(info.group, info.kind, out)

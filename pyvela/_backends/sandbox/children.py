@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pyvela._backends.sandbox.admission import Made
 from pyvela._backends.sandbox.cluster import remove
+from pyvela._backends.sandbox.replicas import first_of, replicate
 from pyvela._backends.sandbox.rows import Row, SharedPart
 from pyvela._backends.sandbox.settings import ANNOTATION_FAIL, ANNOTATION_READY_AFTER
 from pyvela._backends.sandbox.simutil import count, m, replicas, short_hash
@@ -76,14 +77,20 @@ def reconcile(conn: sqlite3.Connection, row: Row, write: Write, *, new: bool) ->
     for extra in current[want:]:
         remove(conn, extra)
     prefix = f"{row.name}-{value}" if hash_label == "pod-template-hash" else row.name
+    first: Row | None = None
     for _ in range(want - min(want, len(current))):
         while True:  # a random name, created only if no Pod has it (the write reads it anyway)
             name = f"{prefix}-{''.join(random.choices(_SUFFIX, k=5))}"
+            if first is not None:  # admitted once: the others are its replicas
+                if replicate(conn, first, name, pod_spec):
+                    break
+                continue
             try:
                 write(conn, _pod(row, template, pod_spec, name, labels), "create")
-                break
             except AlreadyExistsError:
                 continue
+            first = first_of(conn, row.ns, name)
+            break
 
 
 def _owned_pods(conn: sqlite3.Connection, row: Row) -> list[Row]:
