@@ -301,7 +301,10 @@ class Executor:
                 data={"object": ref.to_dict(), "component": component},
             )
         )
-        self.backend.delete(ref, wait=True, timeout=timeout)
+        if self.park:  # the controller's: parked until it is gone, then applied by the next try
+            delete_parked(self.backend, ref, judgeable=self.inventory.cluster is None)
+        else:
+            self.backend.delete(ref, wait=True, timeout=timeout)
         return self.apply_object(deep_copy(obj), step=step, component=component, trait=None)
 
     def wait_ready(

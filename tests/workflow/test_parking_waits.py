@@ -278,3 +278,21 @@ def test_a_parked_delete_answers_as_its_first_try_once_the_object_is_gone() -> N
     assert parked_action(action, 2, run, lambda: False) is True  # gone now: the first try's answer
     fresh = StepRun(name="clean", definition="d", journal=[])
     assert parked_action(action, 2, fresh, lambda: False) is False  # it never existed
+
+
+def test_a_recreated_workload_in_a_parked_run_is_replaced(write_app: WriteApp, box: Sandbox) -> None:
+    """``update="recreate"``: the delete parks like any other until the object is gone (the
+    sandbox deletes at once), then the apply creates it again."""
+    source = """
+from pyvela import Application
+from tests.job_defs import recreated_job, apply_only
+app = Application("jobs", components=[recreated_job("migrate", image="{image}")],
+                  workflow=[apply_only("apply", component="migrate")])
+"""
+    ref = ObjectRef("batch/v1", "Job", "default", "migrate")
+    for image in ("migrate:1", "migrate:2"):
+        path = write_app(source.format(image=image), "jobs.py")
+        result = _ops_for(path, box, defs=["tests.job_defs"], park=True).deploy()
+        assert result.ok, result.to_dict()
+    live = box.get(ref)
+    assert live is not None and live["spec"]["template"]["spec"]["containers"][0]["image"] == "migrate:2"
