@@ -10,7 +10,8 @@ same revision (the controller's reconcile on the object's next change, or its re
 the waiting step again. That repeats nothing a person would see: journaled side effects
 replay from the journal, an apply of unchanged objects is a no-op, and the step's deadline
 counts from its first start (kept in the step's ``parked`` entry), so a step timeout holds
-across parks as in one blocking wait.
+across parks as in one blocking wait. The other waits (a timed suspend, another app, a
+delete, a CRD) park the same way, each naming what ends it (``waits``).
 """
 
 from __future__ import annotations

@@ -39,8 +39,8 @@ def _clock(at: float) -> str:
 
 
 def suspend_until(action: a.Suspend, index: int, run: StepRun) -> None:
-    """A timed suspend in a run that parks: over when its end, journaled when
-    first reached, has come; else Parked until then."""
+    """A timed suspend in a run that parks: over once its end (journaled when the suspend is
+    first reached) has come; else Parked until then."""
     assert action.duration is not None
     fp = fingerprint(action)
     entry = next((e for e in run.journal if e.get("index") == index and e.get("fingerprint") == fp), None)
