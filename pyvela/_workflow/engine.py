@@ -4,10 +4,10 @@ Steps become runnable when their dependencies are done; their ``if`` condition d
 between running and skipping. A step's outcome is persisted before anything acts on it:
 before a step that depends on it (or a condition that reads it) starts, and before it is
 reported finished; a journaled side effect is saved at once. Outcomes nothing waits for
-are saved together, at most ``FLUSH`` seconds after the first of them: one write for
-many steps, so a wide app does not rewrite its record per step. A run killed at any
-point resumes where it stopped; a step whose outcome was not yet saved (nor reported)
-runs again.
+are saved together, a little after the first of them (``FLUSH``, longer where saves are
+slow): one write for many steps, so a wide app does not rewrite its record per step. A
+run killed at any point resumes where it stopped; a step whose outcome was not yet saved
+(nor reported) runs again.
 """
 
 from __future__ import annotations
@@ -25,12 +25,11 @@ import attrs
 from pyvela._app.application import PlannedStep
 from pyvela._app.loader import LoadedApp
 from pyvela._core.actions import StepContext
-from pyvela._core.steps import WorkflowView, where_of_condition
 from pyvela._workflow.driver import StepRun, Suspended, drive
 from pyvela._workflow.events import Event, EventSink
 from pyvela._workflow.executor import Executor
 from pyvela._workflow.parking import REASON, WAITING, Parked, park_state, parked_since
-from pyvela._workflow.ready import Ready
+from pyvela._workflow.ready import Ready, decide
 from pyvela._workflow.state import now_iso
 from pyvela._workflow.stepio import outputs_of, resolve_inputs
 from pyvela._workflow.waits import parked_action
@@ -46,11 +45,21 @@ PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED, SUSPENDING = (
     "suspending",
 )
 DONE = frozenset({SUCCEEDED, FAILED, SKIPPED})
-#: Seconds an outcome that no step waits for may stay unsaved (and unreported).
-FLUSH = 0.2
+#: Seconds an outcome that no step waits for may stay unsaved (and unreported), at least;
+#: where saves take longer (a real API server, a loaded machine) up to ``FLUSH_MAX``, so
+#: that saving takes about ``1 / SAVE_SHARE`` of a run, whatever a save costs.
+FLUSH, FLUSH_MAX, SAVE_SHARE = 0.2, 2.0, 20
 #: Seconds a step may run before its start is saved: a slow step shows as running to
 #: readers in other processes (``status``, the dashboard); a quick one costs no extra write.
 STARTED_FLUSH = 1.0
+#: Seconds an applied object may stay off the record (``status`` lists what a step applied,
+#: one that then blocks too): it goes with the next save, or makes one of its own.
+APPLIED_FLUSH = 1.0
+
+
+def flush_delay(delay: float, took: float) -> float:
+    """How long outcomes wait to be saved after a save that took ``took`` seconds (smoothed)."""
+    return min(FLUSH_MAX, max(FLUSH, (delay + SAVE_SHARE * took) / 2))
 
 
 def new_step_state() -> dict[str, Any]:
@@ -116,6 +125,8 @@ class Engine:
         self._unsaved: set[str] = set()  # finished steps whose outcome is not saved yet
         self._held: list[Event] = []  # their step-finished events, emitted once saved
         self._flush_at = math.inf  # when the oldest unsaved outcome must be saved
+        self._delay = FLUSH  # how long after it (see ``FLUSH``)
+        self._applied_at = math.inf  # when objects applied since the last save must be (``applied``)
 
     def run(self) -> str:
         """Run until nothing can run; returns the revision phase (succeeded/failed/suspended/terminated)."""
@@ -133,9 +144,19 @@ class Engine:
             for name, outcome in self._next(running):
                 del running[name]
                 self._finish(name, outcome)
-            if time.monotonic() >= self._flush_at:
+            if time.monotonic() >= min(self._flush_at, self._applied_at):
                 self._save()
         return self._phase()
+
+    def applied(self) -> None:
+        """A step applied an object: it is on record within ``APPLIED_FLUSH`` seconds.
+
+        Called on step threads, which may hold the sandbox's batch that a save (made under
+        ``lock``) waits for: so no lock; ``_save`` clears the time before it encodes the record,
+        and an object applied before that is in the record it saves.
+        """
+        if self._applied_at == math.inf:
+            self._applied_at = time.monotonic() + APPLIED_FLUSH
 
     def _next(self, running: Mapping[str, Attempt]) -> list[tuple[str, Outcome]]:
         """The outcomes that came in; a step still running past its deadline is abandoned.
@@ -148,7 +169,8 @@ class Engine:
                 self._cancelled = time.monotonic()
             # A terminate ends even a blocked step: it gets the same grace as a deadline.
             stop = math.inf if self._cancelled is None else self._cancelled + GRACE
-            expires = min(min(at.expires for at in running.values()), stop, self._flush_at)
+            due = min(self._flush_at, self._applied_at)
+            expires = min(min(at.expires for at in running.values()), stop, due)
             wait = min(max(0.0, expires - time.monotonic()), 1.0)  # 1 s: notice a terminate
             try:
                 batch.append(self._done.get(timeout=wait))
@@ -163,7 +185,7 @@ class Engine:
                         batch.append((name, Outcome(FAILED, "Timeout", attempt.message())))
                     else:
                         batch.append((name, Outcome(FAILED, "Terminate", attempt.terminated())))
-            if now >= self._flush_at:
+            if now >= due:
                 break
         return batch
 
@@ -185,7 +207,7 @@ class Engine:
             planned = self.plan.steps[name]
             if self._unsaved and (callable(planned.condition) or planned.dependencies & self._unsaved):
                 self._save()  # what it builds on (or its condition reads) is on record first
-            run_it, reason = self._decide(planned)
+            run_it, reason = decide(planned, self.steps, self.lock)
             changed = True
             if reason.startswith("ConditionError"):
                 self._set(name, FAILED, "ConditionError", reason.removeprefix("ConditionError: "))
@@ -194,33 +216,6 @@ class Engine:
             else:
                 running[name] = self._start(name, planned)
         return changed
-
-    def _decide(self, planned: PlannedStep) -> tuple[bool, str]:
-        phases = {d: self.steps[d]["phase"] for d in planned.dependencies}
-        cond = planned.condition
-        if cond == "always":
-            return True, ""
-        if cond == "on-success":
-            bad = [d for d, p in phases.items() if p != SUCCEEDED]
-            return (not bad), (f"DependencyNotSucceeded ({', '.join(sorted(bad))})" if bad else "")
-        if callable(cond):
-            with self.lock:
-                view = WorkflowView(
-                    phases={n: s["phase"] for n, s in self.steps.items()},
-                    outputs={n: dict(s.get("outputs") or {}) for n, s in self.steps.items()},
-                    reasons={n: str(s.get("reason") or "") for n, s in self.steps.items()},
-                )
-            try:
-                ok = bool(cond(view))
-            except Exception as exc:
-                # A condition that cannot be decided fails its step: skipping it would let the
-                # run succeed without the step, and nobody asked for that.
-                at = where_of_condition(cond, exc)
-                return False, f"ConditionError: its .when() condition raised {type(exc).__name__}: {exc}" + (
-                    f" at {at}" if at else ""
-                )
-            return ok, "" if ok else "ConditionNotMet"
-        return False, f"UnknownCondition ({cond!r})"
 
     def _set(self, name: str, phase: str, reason: str = "", message: str = "") -> None:
         with self.lock:
@@ -246,7 +241,7 @@ class Engine:
             with self.lock:
                 self._unsaved.add(name)
                 self._held.append(event)  # reported once saved: a success shown is a success kept
-                self._flush_at = min(self._flush_at, time.monotonic() + FLUSH)
+                self._flush_at = min(self._flush_at, time.monotonic() + self._delay)
         else:
             self.events.emit(event)
 
@@ -300,9 +295,13 @@ class Engine:
     def _save(self) -> None:
         """Save every change since the last save, then report the outcomes it made durable."""
         with self.lock:
-            if not self._dirty:
+            if not self._dirty and self._applied_at == math.inf:
                 return
+            self._applied_at = math.inf
+            began = time.monotonic()
             self.save(self._dirty)
+            took = time.monotonic() - began
+            self._delay = flush_delay(self._delay, took)
             self._dirty = set()
             held, self._held = self._held, []
             self._unsaved = set()

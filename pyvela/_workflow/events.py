@@ -105,7 +105,7 @@ class StepLogs:
                 st["logged"] = seen + 1
                 self.save((step,))
         elif event.kind == "applied" and step in self.steps and event.data.get("object"):
-            self.applied(step, event.data["object"])  # takes ``lock`` itself, only when it saves
+            self.applied(step, event.data["object"])  # never takes ``lock``: the engine saves it
         self.inner.emit(event)
 
 

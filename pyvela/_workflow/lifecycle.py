@@ -47,7 +47,7 @@ from pyvela._workflow.revisions import (
     rollback_revision,
     rollback_target,
 )
-from pyvela._workflow.state import AppLock, PeriodicSave, StateStore, new_record, now_iso
+from pyvela._workflow.state import AppLock, StateStore, new_record, now_iso
 from pyvela._workflow.state_events import StateEvents
 from pyvela._workflow.view import AppView
 from pyvela.errors import PyvelaError, WorkflowError
@@ -259,9 +259,11 @@ class AppOps:
             rev["inventory"] = inventory.to_data()
             self.store.save(record, changed)
 
-        # Inventory entries name their step (`status` lists what an interrupted step applied).
-        applied = PeriodicSave(self._state_lock, lambda: save(()))
-        logs = StepLogs(self.events, rev["steps"], lock=self._state_lock, save=save, applied=applied)
+        # Inventory entries name their step (`status` lists what an interrupted step applied):
+        # the engine saves what was applied within a second, with its other saves if it can.
+        logs = StepLogs(
+            self.events, rev["steps"], lock=self._state_lock, save=save, applied=lambda *_: engine.applied()
+        )
         executor = self._executor(inventory, logs, record)
         engine = Engine(
             self.loaded,

@@ -8,10 +8,12 @@ in plan order starts first.
 from __future__ import annotations
 
 import heapq
+import threading
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from pyvela._app.application import Plan
+from pyvela._app.application import Plan, PlannedStep
+from pyvela._core.steps import WorkflowView, where_of_condition
 
 
 class Ready:
@@ -57,3 +59,34 @@ class Ready:
         self._pending.clear()
         self._heap.clear()
         return out
+
+
+def decide(
+    planned: PlannedStep, steps: Mapping[str, Mapping[str, Any]], lock: threading.RLock
+) -> tuple[bool, str]:
+    """Whether a step whose dependencies are done runs, by its condition; else why not."""
+    phases = {d: steps[d]["phase"] for d in planned.dependencies}
+    cond = planned.condition
+    if cond == "always":
+        return True, ""
+    if cond == "on-success":
+        bad = [d for d, p in phases.items() if p != "succeeded"]
+        return (not bad), (f"DependencyNotSucceeded ({', '.join(sorted(bad))})" if bad else "")
+    if callable(cond):
+        with lock:
+            view = WorkflowView(
+                phases={n: s["phase"] for n, s in steps.items()},
+                outputs={n: dict(s.get("outputs") or {}) for n, s in steps.items()},
+                reasons={n: str(s.get("reason") or "") for n, s in steps.items()},
+            )
+        try:
+            ok = bool(cond(view))
+        except Exception as exc:
+            # A condition that cannot be decided fails its step: skipping it would let the
+            # run succeed without the step, and nobody asked for that.
+            at = where_of_condition(cond, exc)
+            return False, f"ConditionError: its .when() condition raised {type(exc).__name__}: {exc}" + (
+                f" at {at}" if at else ""
+            )
+        return ok, "" if ok else "ConditionNotMet"
+    return False, f"UnknownCondition ({cond!r})"

@@ -19,7 +19,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -263,31 +263,6 @@ def decode(live: Mapping[str, Any], app: str, ref: ObjectRef) -> dict[str, Any]:
             fix=fix,
         )
     return record
-
-
-class PeriodicSave:
-    """A save made at most once per ``every`` seconds, as objects are applied (so ``status``
-    lists what an interrupted step applied): a bounded cost for apps with many objects.
-
-    It never waits for ``lock``: the step applying objects may hold the sandbox's batch,
-    which a save already under the lock waits for (and that save records the entry anyway).
-    """
-
-    def __init__(self, lock: threading.RLock, save: Callable[[], None], every: float = 1.0) -> None:
-        self.lock = lock
-        self.save = save
-        self.every = every
-        self._last = 0.0
-
-    def __call__(self, step: str, ref: Mapping[str, Any]) -> None:
-        if time.monotonic() - self._last <= self.every or not self.lock.acquire(blocking=False):
-            return
-        try:
-            if time.monotonic() - self._last > self.every:
-                self._last = time.monotonic()
-                self.save()
-        finally:
-            self.lock.release()
 
 
 class AppLock:
