@@ -170,7 +170,7 @@ class Executor:
         ref = ObjectRef.of(obj)
         if ref.kind not in CLUSTER_SCOPED:
             obj.setdefault("metadata", {}).setdefault("namespace", self.namespace)
-            ref = ObjectRef.of(obj)
+            ref = ref if ref.namespace else ObjectRef.of(obj)  # the same ref when it named one
             self.ensure_namespace()
         labels = obj.setdefault("metadata", {}).setdefault("labels", {})
         labels.setdefault(LABEL_APP, self.loaded.app.name)

@@ -71,3 +71,16 @@ def test_outcomes_wait_longer_to_be_saved_where_saves_are_slow() -> None:
     for _ in range(10):
         delay = flush_delay(delay, 0.001)
     assert delay < 0.21  # back as saves get quick again
+
+
+def test_now_iso_is_the_utc_time_to_the_microsecond(monkeypatch: Any) -> None:
+    import time as clock
+    from datetime import UTC, datetime, timedelta
+
+    from pyvela._workflow import state
+
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    for ns in (0, 999, 1_764_637_323_000_001_999, 1_764_637_323_999_999_999, 1_764_637_324_000_000_000):
+        monkeypatch.setattr(clock, "time_ns", lambda ns=ns: ns)
+        expected = (epoch + timedelta(microseconds=ns // 1000)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        assert state.now_iso() == expected
