@@ -296,3 +296,20 @@ app = Application("jobs", components=[recreated_job("migrate", image="{image}")]
         assert result.ok, result.to_dict()
     live = box.get(ref)
     assert live is not None and live["spec"]["template"]["spec"]["containers"][0]["image"] == "migrate:2"
+
+
+def test_a_crd_not_established_yet_parks_and_past_the_deadline_times_out(box: Sandbox) -> None:
+    """The look a parked apply makes at its CRD (the sandbox establishes a CRD it stores at
+    once, so this one is not stored: no condition yet, as just after an API server took it)."""
+    from pyvela._workflow.parking import Parked
+    from pyvela._workflow.waits import crd_established
+    from pyvela.errors import StepTimeout
+
+    ref = ObjectRef("apiextensions.k8s.io/v1", "CustomResourceDefinition", "", "gadgets.example.com")
+    live = {"apiVersion": ref.api_version, "kind": ref.kind, "metadata": {"name": ref.name}}
+    with pytest.raises(Parked) as parked:
+        crd_established(box, live, remaining=30)
+    assert "waiting for CustomResourceDefinition gadgets.example.com" in parked.value.message
+    assert parked.value.until == "ready" and not parked.value.judgeable  # CRDs are not watched
+    with pytest.raises(StepTimeout):
+        crd_established(box, live, remaining=0)
