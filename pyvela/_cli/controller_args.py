@@ -66,7 +66,7 @@ def add_controller(sub: Any) -> None:
         metavar="DURATION",
         help="wait this long after an owned object changes before reconciling (default 2s)",
     )
-    p.add_argument("--workers", type=int, default=8, metavar="N", help="reconciles run at once (default 8)")
+    p.add_argument("--workers", type=int, default=4, metavar="N", help="reconciles run at once (default 4)")
     p.add_argument(
         "--bind",
         type=_bind,
