@@ -87,9 +87,11 @@ def test_deploy_then_no_op_then_drift_corrected(reconciler: Reconciler, box: San
     assert len(_events(box, "DriftCorrected")) == 2
 
 
-def test_apply_once_leaves_an_edit_alone_but_recreates_a_deleted_object(
+def test_apply_once_leaves_an_edit_alone_and_a_deleted_object_deleted_until_the_next_revision(
     reconciler: Reconciler, box: Sandbox
 ) -> None:
+    """Enabled without rules, as KubeVela: no state is kept, so a reconcile neither reverts an
+    edit nor recreates a deleted object; the next revision's deploy creates it again."""
     once = {"name": "once", "type": "apply-once", "properties": {"enable": True}}
     reconciler.reconcile(body(once))
     _edit(box, "nginx:9.9")
@@ -98,12 +100,49 @@ def test_apply_once_leaves_an_edit_alone_but_recreates_a_deleted_object(
     assert _image(box) == "nginx:9.9"
     assert not _events(box, "DriftCorrected")
     box.delete(SERVICE)
+    left = reconciler.reconcile(body(once))
+    assert sorted((str(d.ref), change) for d, change in left.corrected) == [
+        (str(DEPLOYMENT), "unchanged (apply-once)"),  # still as someone left it
+        (str(SERVICE), "not recreated (apply-once)"),
+    ]
+    assert box.get(SERVICE) is None and not _events(box, "DriftCorrected")
+    updated = reconciler.reconcile(body(once, image="nginx:1.15.0"))
+    assert updated.result.revision == 2 and box.get(SERVICE) is not None
+    assert _image(box) == "nginx:1.15.0"  # the app renders it differently: written, as in KubeVela
+
+
+def test_apply_once_rules_keep_their_paths_but_recreate_a_deleted_object(
+    reconciler: Reconciler, box: Sandbox
+) -> None:
+    """With rules, KubeVela's state keep runs, the rules' paths taken from the live object: one
+    that no longer exists is applied as recorded."""
+    once = {
+        "name": "once",
+        "type": "apply-once",
+        "properties": {
+            "enable": True,
+            "rules": [
+                {
+                    "selector": {"resourceTypes": ["Deployment"]},
+                    "strategy": {"path": ["spec.template.spec.containers[0].image"]},
+                }
+            ],
+        },
+    }
+    reconciler.reconcile(body(once))
+    live = box.get(DEPLOYMENT)
+    assert live is not None
+    containers = live["spec"]["template"]["spec"]["containers"]
+    containers[0]["image"] = "nginx:9.9"  # the image alone: a merge patch replaces the whole list
+    box.merge_patch(DEPLOYMENT, {"spec": {"template": {"spec": {"containers": containers}}}})
+    box.delete(SERVICE)
     back = reconciler.reconcile(body(once))
     assert sorted((str(d.ref), change) for d, change in back.corrected) == [
-        (str(DEPLOYMENT), "unchanged (apply-once)"),  # still as someone left it
+        (str(DEPLOYMENT), "unchanged (apply-once)"),  # its kept path alone drifted: not written
         (str(SERVICE), "created"),
     ]
-    assert _image(box) == "nginx:9.9" and len(_events(box, "DriftCorrected")) == 1
+    assert _image(box) == "nginx:9.9" and box.get(SERVICE) is not None
+    assert _events(box, "DriftCorrected") == ["Service team/web created (missing drifted)"]
 
 
 def test_a_spec_change_is_a_new_revision_and_the_finalizer_deletes(
