@@ -30,6 +30,7 @@ Per-object annotations: ``sandbox.pyvela.dev/ready-after: "2.5"`` and
 
 from pyvela._backends.sandbox.backend import ENV_ROOT, Sandbox, default_root
 from pyvela._backends.sandbox.configcentre import SandboxConfigCentre
+from pyvela._backends.sandbox.opened import SCHEMA_VERSION
 from pyvela._backends.sandbox.settings import (
     ANNOTATION_FAIL,
     ANNOTATION_READY_AFTER,
@@ -37,7 +38,6 @@ from pyvela._backends.sandbox.settings import (
     FAIL_MODES,
     SandboxSettings,
 )
-from pyvela._backends.sandbox.store import SCHEMA_VERSION
 
 __all__ = [
     "ANNOTATION_FAIL",

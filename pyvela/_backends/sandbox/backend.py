@@ -210,9 +210,10 @@ class Sandbox(SandboxPodIO, SandboxPatch):
             out += simevents.listed(self.list, namespace, rolloutevents.listed(self._store, namespace))
         return out
 
-    def batch(self) -> AbstractContextManager[None]:
-        """The calling thread's writes in one transaction until the block ends (``Store.batch``)."""
-        return self._store.batch()
+    def batch(self, *, durable: bool = True) -> AbstractContextManager[None]:
+        """The calling thread's writes in one transaction until the block ends (``Store.batch``;
+        not ``durable``: committed within ``COMMIT_AFTER`` s, or with a later durable write)."""
+        return self._store.batch(durable=durable)
 
     def apply(self, obj: Mapping[str, Any], *, force: bool = False, dry_run: bool = False) -> Obj:
         with self._store.write(dry_run=dry_run) as conn:

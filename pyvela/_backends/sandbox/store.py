@@ -12,30 +12,31 @@ refused with a :class:`~pyvela.errors.StateError` rather than misread.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from pyvela._backends.sandbox import podindex
-from pyvela._backends.sandbox.dbfile import db_error, identity, not_writable
+from pyvela._backends.sandbox.dbfile import identity, not_writable
+from pyvela._backends.sandbox.opened import SCHEMA_VERSION, Identity
 from pyvela._backends.sandbox.rows import SCHEMA
 from pyvela._backends.sandbox.rowstore import RowStore
 from pyvela.errors import StateError, TransientError
 
-SCHEMA_VERSION = 1
 DB_FILE = "sandbox.db"
+#: At most this long (seconds) between a deferred batch's end and its commit.
+COMMIT_AFTER = 0.1
 _BATCH_START = (
     "SELECT key, value FROM meta WHERE key IN ('epoch', 'rv')"
     " UNION ALL SELECT 'data_version', data_version FROM pragma_data_version"
 )
 
 
-class Store(RowStore):
+class Store(Identity, RowStore):
     """The database and the in-process lock/condition guarding it (rows: ``RowStore``)."""
 
     def __init__(
@@ -52,6 +53,12 @@ class Store(RowStore):
         self._scratch: tuple[int, sqlite3.Connection] | None = None
         self._batch: int | None = None  # the thread whose batch is open (``batch``)
         self._batch_wrote = False
+        self._durable = True  # whether the open batch commits when it ends (``batch``)
+        #: A deferred batch's transaction, open with no batch in it: the next batch or write
+        #: goes on in it; a durable one, ``commit``, ``close`` or the timer commit it.
+        self._pending = False
+        self._timer: threading.Timer | None = None
+        self._broken: StateError | TransientError | None = None  # a deferred commit that failed
         self._rv_read: int | None = None  # the version counter as the batch found it
         self._epoch_version: int | None = None  # data_version when the epoch was last read
         if read_only is None:
@@ -83,29 +90,6 @@ class Store(RowStore):
         except BaseException:
             self._conn.close()
             raise
-
-    def _check_readable(self) -> None:
-        try:
-            self._quick_check()
-            row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise self._error(exc, "cannot read it") from exc
-        self._check_version(row)
-
-    def _quick_check(self) -> None:
-        """A truncated file can open fine and fail on some later page: find out now, once."""
-        problem = self._conn.execute("PRAGMA quick_check(1)").fetchone()[0]
-        if problem != "ok":
-            raise sqlite3.DatabaseError(f"database disk image is malformed: {problem}")
-
-    def _check_version(self, row: tuple[Any, ...] | None) -> None:
-        if row is None or row[0] != SCHEMA_VERSION:
-            raise StateError(
-                f"the sandbox database {self.path} has schema version {row[0] if row else 'none'}, "
-                f"this pyvela knows version {SCHEMA_VERSION}",
-                file=str(self.path),
-                fix="use the pyvela version that wrote it, or wipe it with `pyvela sandbox reset`",
-            )
 
     def _setup(self, seed: Callable[[Store, sqlite3.Connection], None]) -> None:
         try:
@@ -149,68 +133,6 @@ class Store(RowStore):
         except sqlite3.DatabaseError as exc:
             raise self._error(exc, "cannot read it") from exc
 
-    @staticmethod
-    def _epoch(conn: sqlite3.Connection) -> str:
-        row = conn.execute("SELECT value FROM meta WHERE key='epoch'").fetchone()
-        return "" if row is None else str(row[0])
-
-    def new_epoch(self, conn: sqlite3.Connection) -> None:
-        """Mark the cluster as a new one (on creation and reset): other processes notice it."""
-        self.epoch = uuid.uuid4().hex
-        conn.execute("INSERT OR REPLACE INTO meta VALUES ('epoch', ?)", (self.epoch,))
-
-    def verify(self, conn: sqlite3.Connection | None = None, *, epoch: str | None = None) -> None:
-        """StateError unless this is still the database this store opened: not removed, not
-        replaced by another file, not reset by another process. Without this check a process
-        keeps writing to an unlinked file and reports success for a cluster that is gone.
-        ``epoch``: the stored one, when the caller read it already."""
-        self._check_file()
-        if epoch is None:
-            with self.cond:
-                try:
-                    epoch = self._epoch(conn if conn is not None else self._conn)
-                except sqlite3.Error as exc:
-                    raise self._error(exc) from exc
-        if epoch != self.epoch:
-            raise StateError(
-                f"the sandbox {self.path.parent} was reset while this process used it: "
-                "the objects it applied are gone",
-                file=str(self.path),
-                problem="reset",
-                fix="run the command again (it applies everything to the fresh sandbox)",
-            )
-
-    def verify_version(self) -> int:
-        """``verify``, and ``data_version``: the stored epoch is read again only when another
-        connection has committed since it was last read (a wait checks both on every pass)."""
-        with self.cond:
-            version = self.data_version()
-            if version != self._epoch_version:
-                self.verify()
-                self._epoch_version = version
-            else:
-                self._check_file()
-            return version
-
-    def _check_file(self) -> None:
-        now = identity(self.path)
-        if now is None:
-            raise StateError(
-                f"the sandbox database {self.path} is missing: it was removed while this process used it, "
-                "so nothing this process did since is kept",
-                file=str(self.path),
-                problem="missing",
-                fix="run the command again (it starts a fresh sandbox)",
-            )
-        if now != self._identity:
-            raise StateError(
-                f"the sandbox database {self.path} was replaced by another file while this process used it",
-                file=str(self.path),
-                problem="replaced",
-                fix="run the command again against the new sandbox",
-            )
-
-    # -------------------------------------------------------------------- transactions
     @contextmanager
     def write(self, *, dry_run: bool = False, verify: bool = True) -> Iterator[sqlite3.Connection]:
         """A write transaction (``BEGIN IMMEDIATE``); rolled back on error or when ``dry_run``.
@@ -227,6 +149,18 @@ class Store(RowStore):
         with self.cond:
             if self._batch == threading.get_ident():
                 yield from self._savepoint(dry_run)
+                return
+            self._check_broken()
+            if self._pending:  # a write on its own is kept once answered: it commits what is open
+                self._batch, self._durable = threading.get_ident(), True
+                try:
+                    yield from self._savepoint(dry_run)
+                finally:
+                    self._batch = None
+                if not dry_run:
+                    self._commit()
+                    self.writes += 1
+                    self.cond.notify_all()
                 return
             conn = self._scratch_copy() if self.read_only else self._conn
             try:
@@ -271,18 +205,35 @@ class Store(RowStore):
         self._batch_wrote = self._batch_wrote or not dry_run
 
     @contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self, *, durable: bool = True) -> Iterator[None]:
         """This thread's writes until the block ends in one transaction: one commit for many.
 
         Other threads wait for the block to end (the connection is shared). A write that
         fails is undone alone, and the block commits what the others wrote whatever way it
         ends, as a real API server keeps every request it answered; a process killed inside
         the block keeps none of them. ``flush`` ends the batch early (before a wait).
+
+        Not ``durable``: the transaction stays open when the block ends, and the batches and
+        writes after it go on in it, until a durable batch or a write outside any batch ends,
+        ``commit`` or ``close`` is called, or ``COMMIT_AFTER`` seconds have passed (this
+        process sees everything at once; other processes see it then). A kill loses what is
+        not committed yet, never part of a batch, and never what a durable batch after it
+        wrote: what is kept is everything up to some point, in order.
         """
         if self.read_only or self._batch == threading.get_ident():
+            self._durable = self._durable or durable
             yield
             return
         with self.cond:
+            self._check_broken()
+            if self._pending:  # a deferred batch's transaction: nothing else can have written
+                self._pending = False
+                self._batch, self._batch_wrote, self._durable = threading.get_ident(), False, durable
+                try:
+                    yield
+                finally:
+                    self.flush()
+                return
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 # The epoch (is this still our cluster?), the version counter, and whether
@@ -296,7 +247,7 @@ class Store(RowStore):
                 if isinstance(exc, sqlite3.Error):
                     raise self._error(exc) from exc
                 raise
-            self._batch, self._batch_wrote = threading.get_ident(), False
+            self._batch, self._batch_wrote, self._durable = threading.get_ident(), False, durable
             self._rv_read = None if found.get("rv") is None else int(found["rv"])
             Store._counters[self._conn] = [self._rv_read]
             Store._rows[self._conn] = {}
@@ -306,28 +257,55 @@ class Store(RowStore):
                 self.flush()
 
     def flush(self) -> None:
-        """Commit this thread's batch now, if it has one; its later writes commit one by one."""
+        """End this thread's batch now, if it has one (committed if durable); its later
+        writes commit one by one."""
         with self.cond:
             if self._batch != threading.get_ident():
                 return
             self._batch = None
-            counter = Store._counters.pop(self._conn, [None])[0]
-            Store._rows.pop(self._conn, None)
-            try:
-                if counter is not None and counter != self._rv_read:
-                    self._conn.execute("UPDATE meta SET value = ? WHERE key = 'rv'", (counter,))
-                self._conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                Store.forget_rows(self._conn)
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise self._error(exc) from exc
+            if self._durable:
+                self._commit()
+            else:
+                self._pending = True
+                if self._timer is None:
+                    self._timer = threading.Timer(COMMIT_AFTER, self._commit_deferred)
+                    self._timer.daemon = True
+                    self._timer.start()
             if self._batch_wrote:
                 self.writes += 1
                 self.cond.notify_all()
 
-    def _error(self, exc: sqlite3.Error, doing: str = "failed") -> StateError | TransientError:
-        return db_error(self.path, exc, doing)
+    def commit(self) -> None:
+        """Commit what deferred batches left open (nothing when none did)."""
+        with self.cond:
+            if self._pending and self._batch is None:
+                self._commit()
+
+    def _commit(self) -> None:
+        self._pending = False
+        counter = Store._counters.pop(self._conn, [None])[0]
+        Store._rows.pop(self._conn, None)
+        try:
+            if counter is not None and counter != self._rv_read:
+                self._conn.execute("UPDATE meta SET value = ? WHERE key = 'rv'", (counter,))
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            Store.forget_rows(self._conn)
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            # Deferred batches' writes were answered and are lost: nothing after may look kept.
+            self._broken = self._error(exc)
+            raise self._broken from exc
+
+    def _commit_deferred(self) -> None:
+        with self.cond:
+            self._timer = None
+            with contextlib.suppress(StateError, TransientError):
+                self.commit()  # a failure is kept in ``_broken``: the next write or batch raises it
+
+    def _check_broken(self) -> None:
+        if self._broken is not None:
+            raise self._broken
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
@@ -342,11 +320,6 @@ class Store(RowStore):
     def conn(self) -> sqlite3.Connection:
         """The connection, for single-statement reads under ``cond``."""
         return self._conn
-
-    def data_version(self) -> int:
-        """Changes when another connection (another process) commits."""
-        with self.cond:
-            return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
 
     def _scratch_copy(self) -> sqlite3.Connection:
         """An in-memory copy of the database (taken again after another process writes)."""
@@ -364,6 +337,16 @@ class Store(RowStore):
         return self._scratch[1]
 
     def close(self) -> None:
+        with self.cond:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            try:
+                self.commit()
+            finally:
+                self._close()
+
+    def _close(self) -> None:
         with self.cond:
             podindex.forget(self._conn)
             self._conn.close()
