@@ -85,8 +85,15 @@ def test_a_creation_reconcile_asks_nothing_it_already_knows(
     # Each Deployment read before its apply, and looked at once unless the watch showed it
     # ready at the applied generation.
     assert seen.get(("GET", "deployments.apps"), 0.0) <= 6 * runs, seen
-    # The whole creation run, its status write included (discovery and watches aside).
+    # The whole creation run, its status write included (discovery, watches and the Lease's
+    # renewals, which a slow server makes more of, aside): 36, and the controller's start-up
+    # reads of its CRD and the Namespace; 47 before.
     status_writes = seen.get(("PATCH", "applications.pyvela.dev/status"), 0.0)
-    total = sum(v for (verb, resource), v in seen.items() if verb != "WATCH" and resource != "discovery")
+    renewals = ("PUT", "leases.coordination.k8s.io")
+    total = sum(
+        v
+        for (verb, resource), v in seen.items()
+        if verb != "WATCH" and resource != "discovery" and (verb, resource) != renewals
+    )
     if runs == 1:
-        assert total <= 40 + noops + (status_writes - 1), seen
+        assert total <= 42 + noops + (status_writes - 1), seen
