@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 # Readiness is core data (definitions' health rules return it); the contract re-exports it.
@@ -90,6 +91,21 @@ class Backend(Protocol):
     def close(self) -> None:
         """Release connections, threads and files."""
         ...
+
+
+class Batching(Protocol):
+    """Optional: a backend whose writes can share one transaction (the sandbox; a real API
+    server answers each request on its own, so the kube backend has no ``batch``).
+
+    ``batch()``: the calling thread's writes until the block ends commit together (a kill keeps
+    all or none). ``batch(durable=False)``: as well, but the commit may wait for a later one
+    (at most ``COMMIT_AFTER`` seconds; a durable batch or a write outside any batch commits it
+    first): for writes whose outcome a durable write records later (a component's objects,
+    then the state record that says they were applied), so a kill keeps everything up to
+    some point and a re-run finishes. Callers look it up with ``getattr(backend, "batch")``.
+    """
+
+    def batch(self, *, durable: bool = True) -> AbstractContextManager[None]: ...
 
 
 #: How the API server words a refused in-place update: "field is immutable" (Jobs, selectors,
