@@ -4,8 +4,8 @@ Each use calls the definition object the catalogue resolved (imported from the m
 holds it), a step's input is the upstream step's ``outputs.<field>``. A step whose YAML
 computes outputs (``valueFrom``) or whose inputs set properties is a ``kubevela_step`` (see
 ``pystep``), which runs that data flow as the YAML loader does. What has no Python spelling
-(an ``if`` calling a function) is kept as a TODO(convert) comment at the step and listed in
-the result.
+(an ``if`` calling ``strconv.FormatInt`` with a base other than 10) is kept as a TODO(convert)
+comment at the step and listed in the result.
 """
 
 from __future__ import annotations

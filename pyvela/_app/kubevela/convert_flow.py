@@ -116,6 +116,8 @@ def predicate(condition: Any) -> str | None:
             and e.segments[1] in _STATUS
         ):
             return _STATUS[str(e.segments[1])].format(step=str(e.segments[0]))
+        if isinstance(e, ex.Call):
+            return _call(e, show)
         inputs = getattr(condition, "inputs", {})
         if isinstance(e, ex.Path) and e.root == "inputs" and e.segments and e.segments[0] in inputs:
             producer, field = inputs[e.segments[0]]
@@ -128,3 +130,16 @@ def predicate(condition: Any) -> str | None:
     if text is None:
         return None
     return text[1:-1] if text.startswith("(") and text.endswith(")") and isinstance(expr, ex.Bin) else text
+
+
+def _call(e: ex.Call, show: Any) -> str | None:
+    """``strconv``'s functions as Python's: ``Itoa`` and ``FormatInt(x, 10)`` are ``str``,
+    ``Atoi`` is ``int`` (another base has no builtin spelling: None)."""
+    args = [show(a) for a in e.args]
+    if any(a is None for a in args):
+        return None
+    if e.func == "strconv.Itoa" or (e.func == "strconv.FormatInt" and e.args[1] == ex.Lit(10)):
+        return f"str({args[0]})"
+    if e.func == "strconv.Atoi":
+        return f"int({args[0]})"
+    return None

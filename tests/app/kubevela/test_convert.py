@@ -436,3 +436,51 @@ def test_an_app_module_never_shadows_what_it_imports(
     code, _, err = _convert(str(twice), str(SEED_DEFS), "-o", str(importable / "out2"), capsys=capsys)
     assert code == 1 and "two Applications would both be written to kube_only.py" in err
     assert "twice.yaml:" in err
+
+
+CALLS_APP = """\
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: calls
+spec:
+  components:
+    - {name: base-service, type: base-service, properties: {image: "nginx:1", cluster: default}}
+    - {name: redis, type: helm, properties: {chart: c, version: "1", repoUrl: "https://x"}}
+  workflow:
+    steps:
+      - name: base
+        type: apply-base
+        properties: {component: base-service}
+        outputs: [{name: ip, valueFrom: outputs.clusterIP}]
+      - name: redis
+        type: apply-helm
+        inputs: [{from: ip}]
+        if: |
+          import "strconv"
+          strconv.Itoa(strconv.Atoi("4") + 1) == "5" && strconv.FormatInt(2, 10) + inputs.ip != "2x"
+        properties: {component: redis}
+"""
+
+
+def test_an_if_calling_strconv_becomes_a_predicate_that_decides_the_same(
+    importable: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pyvela import WorkflowView
+
+    src = importable / "calls.yaml"
+    src.write_text(CALLS_APP)
+    code, out, err = _convert(str(src), "-o", str(importable), "--defs", "platform_defs", capsys=capsys)
+    assert code == 0, err
+    text = (importable / "calls.py").read_text()
+    assert "TODO" not in text and "left to do" not in out
+    assert '(str((int("4") + 1)) == "5")' in text and "str(2) + view.output(base.outputs.cluster_ip)" in text
+    predicate = load_app(importable / "calls.py").plan.steps["redis"].use.condition
+    condition = load_app(src).plan.steps["redis"].use.condition
+    assert callable(predicate) and callable(condition)
+    for ip in ("x", "y"):
+        view = WorkflowView(
+            phases={"base": "succeeded", "redis": "pending"}, outputs={"base": {"cluster_ip": ip}}, reasons={}
+        )
+        assert predicate(view) == condition(view), ip
+        assert predicate(view) is (ip != "x")
