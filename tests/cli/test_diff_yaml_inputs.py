@@ -108,3 +108,35 @@ def test_before_any_deploy_the_properties_are_those_written(
     assert code == 1
     worker = next(i for i in items if i["object"] == "Deployment default/worker")
     assert worker["change"] == "create" and "note" not in worker
+
+
+#: COMPONENT_IO as a Python module (what `pyvela convert` writes): the same replay.
+PYTHON_IO = """\
+from pyvela import Application, Workflow, kubevela_step
+from pyvela.stdlib import Port, apply_component, webservice, worker
+
+web = webservice("web", image="nginx:1", ports=(Port(port=80, expose=True),))
+worker_component = worker("worker", image="busybox")
+web_step = kubevela_step(
+    "web", apply_component, component="web", outputs={"img": "output.spec.template.spec.containers[0].image"}
+)
+worker_step = kubevela_step(
+    "worker",
+    apply_component,
+    component="worker",
+    inputs={"properties.image": web_step.outputs.kv_img},
+    applies=worker_component,
+).after("web")
+app = Application("io", components=[web, worker_component], workflow=Workflow(steps=[web_step, worker_step]))
+"""
+
+
+def test_a_python_apps_kubevela_step_inputs_are_replayed_too(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, sandbox_dir: Path
+) -> None:
+    path = tmp_path / "io_app.py"
+    path.write_text(PYTHON_IO)
+    assert main(["deploy", str(path)]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    code, items, text = _diff(capsys, path)
+    assert code == 0 and {i["change"] for i in items} == {"unchanged"}, text
