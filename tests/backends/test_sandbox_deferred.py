@@ -186,3 +186,16 @@ class _FailingCommit:
 
     def __eq__(self, other: object) -> bool:
         return other is self._conn or other is self
+
+
+def test_a_database_removed_under_a_deferred_batch_fails_the_next_write(
+    tmp_path: Path, slow_timer: None
+) -> None:
+    box = Sandbox(tmp_path)
+    with box.batch(durable=False):
+        box.apply(cm("a"))
+    (tmp_path / "sandbox.db").unlink()
+    with pytest.raises(StateError, match="missing"), box.batch(durable=False):
+        box.apply(cm("b"))
+    with pytest.raises(StateError, match="missing"):
+        box.apply(cm("c"))

@@ -152,6 +152,7 @@ class Store(Identity, RowStore):
                 return
             self._check_broken()
             if self._pending:  # a write on its own is kept once answered: it commits what is open
+                self._check_file()  # the epoch cannot change: the transaction holds the write lock
                 self._batch, self._durable = threading.get_ident(), True
                 try:
                     yield from self._savepoint(dry_run)
@@ -227,6 +228,7 @@ class Store(Identity, RowStore):
         with self.cond:
             self._check_broken()
             if self._pending:  # a deferred batch's transaction: nothing else can have written
+                self._check_file()
                 self._pending = False
                 self._batch, self._batch_wrote, self._durable = threading.get_ident(), False, durable
                 try:
