@@ -76,7 +76,7 @@ def convert(
             "WorkflowStepDefinition",
             fix="give the KubeVela YAML files of the app and its definitions",
         )
-    out.mkdir(parents=True, exist_ok=True)
+    _make_output_dir(out)
     files: list[Path] = []
     todos: list[str] = []
     previous = sys.modules.get(DEFS_MODULE)
@@ -154,8 +154,35 @@ def _with_generated(catalogue: Catalogue, file: Path) -> Catalogue:
     return attrs.evolve(catalogue, modules=(*catalogue.modules, DEFS_MODULE), definitions=definitions)
 
 
+def _make_output_dir(out: Path) -> None:
+    """Create ``-o DIR`` before anything is converted: an existing file there (or a directory
+    that cannot be made) is one message, not an OSError traceback after the work is done."""
+    if out.exists() and not out.is_dir():
+        raise AppLoadError(
+            f"the output directory {str(out)!r} is an existing file",
+            expected="a directory (created when missing)",
+            got="a file",
+            fix=f"give another -o DIR, e.g. -o {out.with_suffix('')}-converted/",
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AppLoadError(
+            f"cannot create the output directory {str(out)!r}: {exc.strerror or exc}",
+            expected="a directory pyvela may create and write",
+            fix="give -o a writable directory",
+        ) from None
+
+
 def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise AppLoadError(
+            f"cannot write {str(path)!r}: {exc.strerror or exc}",
+            expected="a writable output directory",
+            fix="give -o a writable directory",
+        ) from None
     return path
 
 
