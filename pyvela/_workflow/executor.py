@@ -21,7 +21,7 @@ from pyvela._core.secret import Secret, reveal
 from pyvela._workflow.apps import wait_app
 from pyvela._workflow.deploying import perform_more
 from pyvela._workflow.events import Event, EventSink
-from pyvela._workflow.inventory import Inventory, in_batch
+from pyvela._workflow.inventory import Inventory, in_open_batch
 from pyvela._workflow.parking import wait_ready
 from pyvela._workflow.policies import ANNOTATION_SHARED_BY, REPLACE, ResourcePolicies, share, sharers, write
 from pyvela._workflow.waits import crd_established, delete_parked
@@ -97,7 +97,7 @@ class Executor:
         remaining = max(0.0, deadline - time.monotonic())
         match action:
             case a.ApplyComponent():
-                return in_batch(self.backend, self.apply_component, action, step, timeout=remaining)
+                return in_open_batch(self.backend, self.apply_component, action, step, timeout=remaining)
             case a.ApplyObject():
                 return self.apply_object(dict(action.object), step=step, component=None, trait=None)
             case a.ReadObject():

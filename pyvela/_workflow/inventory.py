@@ -22,6 +22,18 @@ def in_batch(backend: Any, apply: Callable[P, T], *args: P.args, **kwargs: P.kwa
         return apply(*args, **kwargs)
 
 
+def in_open_batch(backend: Any, apply: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``in_batch``, its commit left to a later one (``protocol.Batching``, ``durable=False``): for
+    a component's objects, which the state record's save after them commits, before it says
+    they were applied. A kill keeps a prefix of the writes: the step, its outcome unsaved,
+    runs again."""
+    batch = getattr(backend, "batch", None)
+    if batch is None:
+        return apply(*args, **kwargs)
+    with batch(durable=False):
+        return apply(*args, **kwargs)
+
+
 class TrackedList(list[Any]):
     """A list that notes which positions were set since the state record last took them.
 
