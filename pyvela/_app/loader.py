@@ -138,10 +138,16 @@ def load_app(path: str | Path, *, defs: Sequence[str] | None = None, attribute: 
             fix=f"name the app's file, e.g. {file / (apps[0] if apps else 'app.py')}",
         )
     if not file.is_file():
+        bare = "/" not in str(path) and not file.suffix  # what day-2 commands take as an app's name
         raise AppLoadError(
             f"app file {str(path)!r} does not exist",
-            expected="a Python file defining `app`",
-            fix="check the path (apps live in apps/, e.g. apps/lixiang.py)",
+            expected="a Python file defining `app` (or a KubeVela Application .yaml)",
+            fix=(
+                f"if {str(path)!r} is a deployed app's name: this command runs the app's code, so it "
+                "needs the app's file (status, history, rollback and delete take the name)"
+                if bare
+                else "check the path (apps live in apps/, e.g. apps/lixiang.py)"
+            ),
         )
     _ensure_import_path(file)
     warnings: list[str] = []
