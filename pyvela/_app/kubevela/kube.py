@@ -10,6 +10,7 @@ it really hits, since positions silently drift when the template changes.
 
 from __future__ import annotations
 
+import difflib
 import re
 import types
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ from pyvela._core.objects import Obj, deep_copy
 from pyvela.errors import DefinitionError, Location, RenderError
 
 _TYPES: dict[str, Any] = {"string": str, "number": int | float, "boolean": bool}
+_PARAMETER_FIELDS = ("name", "type", "required", "fieldPaths", "description")  # KubeVela's KubeParameter
 _SEGMENT = re.compile(r"\.?([^.\[\]]+)|\[([^\]]*)\]")
 
 
@@ -140,17 +142,37 @@ def _workload(spec: Node, obj: Obj) -> WorkloadType:
 
 def _parameter(node: Node, definition: str, obj: Obj, warnings: list[str]) -> KubeParameter:
     data = node.value if node.is_map else {}
+    for key in data:  # a typo (`requried: true`) would otherwise leave the parameter optional
+        if key not in _PARAMETER_FIELDS:
+            close = difflib.get_close_matches(str(key), _PARAMETER_FIELDS, n=1)
+            raise DefinitionError(
+                f"a kube parameter has an unknown field {key!r}",
+                where=node.key_where(key),
+                definition=definition,
+                expected="one of " + ", ".join(_PARAMETER_FIELDS),
+                got=repr(key),
+                fix=f"did you mean {close[0]!r}?" if close else "remove it",
+            )
     name = data.get("name")
     if not isinstance(name, str) or not name:
-        raise DefinitionError("a kube parameter needs a name", where=node.where, definition=definition)
+        raise DefinitionError(
+            "a kube parameter needs a name",
+            where=node.where,
+            definition=definition,
+            expected="a non-empty string (the property apps set)",
+            got=repr(name) if name is not None else "nothing",
+            fix="add `name: <property>` to the parameter",
+        )
     value_type = data.get("type", "string")
     if value_type not in _TYPES:
+        close = difflib.get_close_matches(str(value_type), tuple(_TYPES), n=1)
         raise DefinitionError(
             f"kube parameter {name!r} has an unknown type",
             where=node.key_where("type"),
             definition=definition,
             expected="string, number or boolean",
             got=repr(value_type),
+            fix=f"did you mean {close[0]!r}?" if close else "use type: string, number or boolean",
         )
     paths_node = node.get("fieldPaths")
     if paths_node is None or not paths_node.is_list or not paths_node.value:
