@@ -13,6 +13,28 @@ from typing import Any
 from pyvela.errors import PyvelaError
 
 
+def start(args: argparse.Namespace) -> None:
+    """What every command does first: attrs' generated methods through the cache (before the
+    first attrs class is created), then the project's ``[tool.pyvela]`` catalogue unless
+    ``--defs`` gave one. The cyclic collector is paused meanwhile: start-up creates modules and
+    classes that live as long as the process, so its passes (a tenth of importing attrs) find
+    nothing to free."""
+    import gc
+
+    from pyvela._core.codecache import install
+
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        install()
+        from pyvela._cli.projectconf import apply_project_config
+
+        apply_project_config(args)
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def report_error(exc: PyvelaError, args: argparse.Namespace) -> None:
     """Print one clear message (or JSON with ``-o json``) on stderr."""
     if getattr(args, "output", None) == "json":

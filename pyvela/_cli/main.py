@@ -357,9 +357,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from pyvela._cli import commands as _commands
 
     try:
-        from pyvela._cli.projectconf import apply_project_config
-
-        apply_project_config(args)  # [tool.pyvela] defs of the app's project, unless --defs
+        _commands.start(args)  # attrs' code cache; [tool.pyvela] defs of the app's project, unless --defs
         if args.command == "new":  # scaffolding: no app, no cluster
             from pyvela._cli.scaffold import cmd_new
 

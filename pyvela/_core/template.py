@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pyvela._core.codecache import cache_root
 from pyvela._core.emitter import printable, scalar
 from pyvela._core.objects import Obj, deep_copy
 from pyvela.errors import DefinitionError
@@ -226,11 +227,8 @@ _CACHE_FORMAT = "pyvela-template-skeleton-1"
 
 
 def _cache_file(text: str) -> Path | None:
-    root = os.environ.get("PYVELA_CACHE_DIR")
-    if root is None:
-        xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        root = os.path.join(xdg, "pyvela") if os.path.isabs(xdg) else ""
-    if not root:  # PYVELA_CACHE_DIR="" turns the cache off
+    root = cache_root()
+    if root is None:  # PYVELA_CACHE_DIR="" turns the cache off
         return None
     import hashlib
 
