@@ -7,7 +7,6 @@ messages is what an app's author reads when a name is mistyped.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -18,6 +17,8 @@ from pyvela.errors import DanglingReferenceError, Location, WorkflowError
 
 def closest(name: str, known: Iterable[str]) -> str | None:
     """The known name ``name`` was most likely meant to be (a typo), or None."""
+    import difflib  # only for an error: not imported by every load
+
     matches = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
     return matches[0] if matches else None
 

@@ -9,7 +9,6 @@ to be checked when the upstream step has finished.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import sys
 import typing
@@ -219,6 +218,8 @@ def build_params(
         )
     for name in kwargs:
         if name not in fields:
+            import difflib  # only for an error: not imported by every load
+
             close = difflib.get_close_matches(name, list(fields), n=1)
             raise ParameterError(
                 f"unknown parameter {name!r}",
