@@ -55,11 +55,22 @@ def _split(docs: Iterable[Node], file: str) -> tuple[list[Node], list[Node]]:
                 f"{file} holds a {kind or 'document without a kind'}, which pyvela does not run from YAML",
                 where=doc.where,
                 expected=f"{API_VERSION} Application, or ComponentDefinition with a kube schematic",
-                got=f"{api} {kind}",
-                fix="Trait and WorkflowStep definitions (CUE) are written in Python: "
-                "give their module with --defs",
+                got=f"{api} {kind}" if kind else "no kind" + (f" (apiVersion {api})" if api else ""),
+                fix=_not_run_fix(kind),
             )
     return apps, defs
+
+
+def _not_run_fix(kind: object) -> str:
+    """What to do with a document pyvela does not run: its fix depends on what it is."""
+    if not kind:
+        return "add `kind: Application` (apiVersion core.oam.dev/v1beta1) at the document's top"
+    if kind in ("TraitDefinition", "WorkflowStepDefinition", "PolicyDefinition"):
+        return "Trait and WorkflowStep definitions (CUE) are written in Python: give their module with --defs"
+    return (
+        "keep only the Application (and kube ComponentDefinitions) in the file; "
+        "a raw object goes in a k8s-objects component"
+    )
 
 
 def definition_files(names: Sequence[str]) -> tuple[list[str | ModuleType], list[str]]:
