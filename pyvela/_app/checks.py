@@ -72,6 +72,15 @@ def check_timeout(value: object, what: str, where: Location, **context: Any) -> 
         )
 
 
+def _shown(value: object) -> str:
+    """What was given instead of a use: a definition left uncalled by its name (its repr holds
+    its whole docstring), anything else by a short repr."""
+    name = getattr(value, "name", None)
+    if type(value).__name__.endswith("Definition") and isinstance(name, str):
+        return f"the {type(value).__name__} {name!r} itself, not called"
+    return f"{value!r:.80} ({type(value).__name__})"
+
+
 def check_shape(app: Any) -> None:
     """Raise AppError (at the app's line, or the offending use's) for a malformed app."""
     where: Location = app.where
@@ -91,7 +100,7 @@ def check_shape(app: Any) -> None:
                 where=where,
                 app=app.name,
                 expected='a component use, e.g. base_service("web", image=...)',
-                got=f"{c!r} ({type(c).__name__})",
+                got=_shown(c),
                 fix="call the definition with the component's name and parameters",
             )
         check_dns_label(c.name, "component name", c.where, component=c.name)
@@ -102,7 +111,7 @@ def check_shape(app: Any) -> None:
                     where=c.where,
                     component=c.name,
                     expected="a trait use, e.g. .with_traits(scaler(replicas=2))",
-                    got=f"{t!r:.80} ({type(t).__name__})",
+                    got=_shown(t),
                     fix="call the trait definition with its parameters",
                 )
         _check_order(c, "component", component=c.name)
@@ -112,7 +121,9 @@ def check_shape(app: Any) -> None:
                 "policies must be made by calling a policy definition",
                 where=where,
                 app=app.name,
-                got=f"{p!r} ({type(p).__name__})",
+                expected="a policy use, e.g. topology(clusters=[...])",
+                got=_shown(p),
+                fix="call the policy definition with its parameters",
             )
     wf = app.workflow
     if wf is None:
