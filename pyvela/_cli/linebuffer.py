@@ -36,13 +36,14 @@ class LineBuffer:
 
     def add(self, text: str) -> None:
         with self._lock:
-            self._pending.append(text)
-            first = len(self._pending) == 1
+            pending = self._pending
+            pending.append(text)
+            if len(pending) > 1:
+                return  # the writer was woken by the first of them (and started, if not closed)
             if self._thread is None and not self._closed:
                 self._thread = threading.Thread(target=self._loop, name="pyvela-lines", daemon=True)
                 self._thread.start()
-        if first:
-            self._wake.set()
+        self._wake.set()
 
     def flush(self) -> None:
         with self._out:

@@ -26,6 +26,11 @@ STYLE = {
 }
 
 
+#: Events shown as their message on every console (the others: plain lines or the table's rows).
+SHOWN = frozenset(
+    ("applied", "pruned", "deleted", "log", "ready", "resumed", "up-to-date", "run-started", "guardrail")
+)
+
 #: Steps listed one per row in the live table; a larger app lists those running or failed.
 TABLE_ROWS = 40
 OUTPUT_WIDTH = 80  # a step output's text in the summary and status (-o json has it whole)
@@ -58,6 +63,9 @@ class Progress:
         # Asked once: rich answers both from the environment on every call (a cost per event).
         self._terminal = console.is_terminal
         self._plain = not self._terminal and console.color_system is None
+        # A run's stream (``run.ReaderGone``) hands over its line buffer's ``add``: one call a line.
+        writer = getattr(console.file, "writer", None)
+        self._write = writer() if self._plain and writer is not None else None
 
     def __enter__(self) -> Progress:
         if self._terminal:
@@ -81,8 +89,11 @@ class Progress:
             text, style = line
             if self._plain:
                 # Plain logs: rich's layout per line cost more than the deploy of a component;
-                # control codes stripped as a Text strips them, without building one.
-                self.console.file.write(strip_control_codes(text) + "\n")
+                # control codes stripped as a Text strips them, without building one (a printable
+                # line has none: its dict-driven ``translate`` was a third of a line's cost).
+                if not text.isprintable():
+                    text = strip_control_codes(text)
+                (self._write or self.console.file.write)(text + "\n")
             else:
                 self.console.print(Text(text, style=style), highlight=False)
         # The live table refreshes itself 8 times a second: redrawing it for every event made
@@ -106,17 +117,7 @@ class Progress:
     def _line(self, event: Event) -> tuple[str, str] | None:
         stamp = f"{time.monotonic() - self._t0:6.2f}s"
         who = f"{event.step}: " if event.step else ""
-        if event.kind in (
-            "applied",
-            "pruned",
-            "deleted",
-            "log",
-            "ready",
-            "resumed",
-            "up-to-date",
-            "run-started",
-            "guardrail",
-        ):
+        if event.kind in SHOWN:
             return f"{stamp} {who}{event.message}", "dim" if event.kind == "applied" else ""
         if event.kind == "waiting" and not self._terminal:
             return f"{stamp} {who}{event.message}", ""
