@@ -343,9 +343,8 @@ def _port_warnings(objects: list[RenderedObject]) -> list[str]:
         spec = pod_spec(workload)
     except RenderError:
         return []
-    exposed = {p.get("containerPort") for c in spec.get("containers") or [] for p in c.get("ports") or []} | {
-        p.get("name") for c in spec.get("containers") or [] for p in c.get("ports") or [] if p.get("name")
-    }
+    ports = [p for c in spec.get("containers") or [] for p in c.get("ports") or []]
+    exposed = {p.get("containerPort") for p in ports} | {p.get("name") for p in ports if p.get("name")}
     warnings = []
     for ro in objects[1:]:
         if ro.object.get("kind") != "Service":
@@ -364,6 +363,9 @@ def _port_warnings(objects: list[RenderedObject]) -> list[str]:
 def _twice(objects: list[RenderedObject]) -> list[str]:
     """Objects a component renders twice (a webservice's exposed Service and a gateway's): the
     later apply replaces the first, which is rarely what the author meant."""
+    kinds = [ro.object.get("kind") for ro in objects]
+    if len(set(kinds)) == len(kinds):
+        return []  # the usual case: objects of one kind each, so none can be another's twin
     seen: dict[tuple[Any, ...], RenderedObject] = {}
     out = []
     for ro in objects:

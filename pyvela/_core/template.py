@@ -197,13 +197,16 @@ class _NotLiteral(Exception):
 
 
 @functools.lru_cache(maxsize=256)
-def _builder(path: str, mtime: float, names: frozenset[str]) -> Builder | None:
+def _builder(path: str, mtime: float, names: frozenset[str], copy: bool = True) -> Builder | None:
+    """``copy=False``: for values that are all strings, numbers, booleans or None, which the
+    object may share as they are (nothing changes them in place), so no copy is made per use."""
     plain = _plain_text(path, mtime)
     if plain is not None:
-        source = _plain_source(path, mtime, plain[0])
+        source = _plain_source(path, mtime, plain[0], copy)
     else:
         template, _ = _compiled(path, mtime)
-        source = _source_of(_load(path, _render(path, template, {n: _MARK + n for n in names})), _MARK)
+        marked = _load(path, _render(path, template, {n: _MARK + n for n in names}))
+        source = _source_of(marked, _MARK, copy)
     if source is None:
         return None  # a marker inside a longer string, a timestamp...: render each time
     # Only repr() of plain literals and subscripts of the values go into the code.
@@ -211,9 +214,9 @@ def _builder(path: str, mtime: float, names: frozenset[str]) -> Builder | None:
     return built
 
 
-def _source_of(skeleton: Obj, mark: str) -> str | None:
+def _source_of(skeleton: Obj, mark: str, copy: bool = True) -> str | None:
     try:
-        return _source(skeleton, mark)
+        return _source(skeleton, mark, copy)
     except _NotLiteral:
         return None
 
@@ -236,7 +239,7 @@ def _cache_file(text: str) -> Path | None:
     return Path(root) / "templates" / f"{digest}.json"
 
 
-def _plain_source(path: str, mtime: float, marked: str) -> str | None:
+def _plain_source(path: str, mtime: float, marked: str, copy: bool = True) -> str | None:
     text = _text(path, mtime)
     file = _cache_file(text)
     if file is not None:
@@ -245,9 +248,9 @@ def _plain_source(path: str, mtime: float, marked: str) -> str | None:
         except (OSError, ValueError):
             cached = None
         if type(cached) is dict and type(cached.get("mark")) is str and type(cached.get("skeleton")) is dict:
-            return _source_of(cached["skeleton"], cached["mark"])
+            return _source_of(cached["skeleton"], cached["mark"], copy)
     skeleton = _load(path, marked)
-    source = _source_of(skeleton, _MARK)
+    source = _source_of(skeleton, _MARK, copy)
     if file is not None and source is not None and _json_exact(skeleton):
         _write(file, json.dumps({"mark": _MARK, "skeleton": skeleton}))
     return source
@@ -274,10 +277,11 @@ def _write(file: Path, content: str) -> None:
         pass
 
 
-def _source(node: Any, mark: str) -> str:
+def _source(node: Any, mark: str, copy: bool = True) -> str:
     if isinstance(node, str):
         if node.startswith(mark):
-            return f"_c(_v[{node[len(mark) :]!r}])"  # a copy per use: no two nodes shared
+            value = f"_v[{node[len(mark) :]!r}]"
+            return f"_c({value})" if copy else value  # a copy per use: no two nodes shared
         if mark in node:
             raise _NotLiteral(node)
         return repr(node)
@@ -286,9 +290,9 @@ def _source(node: Any, mark: str) -> str:
     if isinstance(node, float) and math.isfinite(node):
         return repr(node)
     if isinstance(node, dict):
-        return "{" + ", ".join(f"{_source(k, mark)}: {_source(v, mark)}" for k, v in node.items()) + "}"
+        return "{" + ", ".join(f"{_source(k, mark)}: {_source(v, mark, copy)}" for k, v in node.items()) + "}"
     if isinstance(node, list):
-        return "[" + ", ".join(_source(v, mark) for v in node) + "]"
+        return "[" + ", ".join(_source(v, mark, copy) for v in node) + "]"
     raise _NotLiteral(node)
 
 
@@ -311,7 +315,8 @@ def yaml_template(path: str | Path, /, **variables: Any) -> Obj:
         raise DefinitionError(f"template {p} does not exist") from exc
     names = _names(p, mtime)
     if names is not None and names <= variables.keys():
-        build = _builder(p, mtime, names)
+        # Only values of these types are used as they are: no copy needed (see _builder).
+        build = _builder(p, mtime, names, not all(type(variables[n]) in _READ_BACK for n in names))
         if build is not None:
             # As the YAML would carry them: tuples become lists, other objects strings.
             return build({n: _as_data(variables[n]) for n in names})
