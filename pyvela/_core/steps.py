@@ -177,8 +177,20 @@ class _OutputsProxy:
                 step=self._step,
                 expected="one of " + ", ".join(hints),
                 got=repr(field),
+                fix=_closest_output(field, tuple(hints), self._type),
             )
         return Ref(self._step, field, hints[field], where)
+
+
+def _closest_output(field: str, names: tuple[str, ...], outputs_type: Any) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(field, names, n=1)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    if not names:
+        return "remove the reference"
+    return f"reference a field of {outputs_type.__name__} (.outputs.{names[0]})"
 
 
 def _group_steps(value: Iterable[StepUse[Any, Any]]) -> tuple[StepUse[Any, Any], ...]:
