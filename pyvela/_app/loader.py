@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import os
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -249,12 +251,47 @@ def import_error(file: Path, exc: BaseException) -> AppLoadError:
         fix = "the app module must import cleanly: fix what raised there (`python FILE` shows the traceback)"
         if isinstance(exc, TypeError) and "Application.__init__()" in str(exc):
             fix = "Application(name, components=[...], workflow=[...], policies=[...], namespace=...)"
+        elif isinstance(exc, TypeError):
+            fix = _keyword_fix(exc) or fix
     return AppLoadError(
         message,
         where=Location(str(file), line),
         got=f"raised at {origin}" if origin is not None else None,
         fix=fix,
     )
+
+
+_UNEXPECTED = re.compile(r"(\w+)\.__init__\(\) got an unexpected keyword argument '(\w+)'")
+_MISSING = re.compile(r"(\w+)\.__init__\(\) missing \d+ required keyword-only arguments?: (.+)")
+
+
+def _keyword_fix(exc: TypeError) -> str | None:
+    """The fix for a parameter class built with a wrong keyword (``Port(containerPort=80)``,
+    KubeVela's camelCase) or without a required one: the field meant, by the class's fields."""
+    text = str(exc)
+    if re.search(r"Definition\.__call__\(\) missing \d+ required positional argument: 'name'", text):
+        return 'give the component or step its name first, e.g. webservice("web", image=...)'
+    missing = _MISSING.search(text)
+    if missing is not None:
+        names = [n.strip(" '") for n in re.split(r",| and ", missing.group(2)) if n.strip(" '")]
+        return f"add {', '.join(n + '=...' for n in names)} to {missing.group(1)}(...)"
+    unexpected = _UNEXPECTED.search(text)
+    if unexpected is None:
+        return None
+    cls_name, given = unexpected.groups()
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    scope = {**tb.tb_frame.f_globals, **tb.tb_frame.f_locals} if tb is not None else {}
+    cls = scope.get(cls_name)
+    fields = list(attrs.fields_dict(cls)) if isinstance(cls, type) and attrs.has(cls) else []
+    snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", given).lower()
+    close = difflib.get_close_matches(snake, fields, n=1) if fields else ([snake] if snake != given else [])
+    if not close:
+        return f"{cls_name} takes {', '.join(fields)}" if fields else None
+    notes = ["parameters are snake_case"] if snake != given else []
+    notes += [f"{cls_name} takes {', '.join(fields)}"] if fields else []
+    return f"did you mean {close[0]!r}?" + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def _same_file(name: str, target: Path) -> bool:
