@@ -83,30 +83,22 @@ def _quote(text: str) -> str:
     return "".join(out)
 
 
-# Decisions per distinct string, in a plain dict (a lookup is cheaper than a call): keys and
-# most values repeat across thousands of manifests. Bounded so a long-lived process does not
-# grow without limit.
-_DECIDED: dict[str, str] = {}
+# Decisions per distinct string, in a dict whose ``__missing__`` decides a new one, so a lookup
+# is one subscript, never a call: keys and most values repeat across thousands of manifests.
+# Only exact ``str`` is looked up. Bounded so a long-lived process does not grow without limit.
 _DECIDED_MAX = 1 << 16
 
 
-def _text(value: str) -> str:
-    found = _DECIDED.get(value)
-    if found is None:
-        if len(_DECIDED) >= _DECIDED_MAX:
-            _DECIDED.clear()
-        found = _DECIDED[value] = _string(value)
-    return found
+class _Decided(dict[str, str]):
+    def __missing__(self, text: str) -> str:
+        if len(self) >= _DECIDED_MAX:
+            self.clear()
+        found = self[text] = _string(text)
+        return found
 
 
+_DECIDED = _Decided()
 _LINES: dict[tuple[str, str, str], str] = {}
-
-
-def _line(lead: str, key: str, item: str) -> str:
-    if len(_LINES) >= _DECIDED_MAX:
-        _LINES.clear()
-    line = _LINES[(lead, key, item)] = f"{lead}{_text(key)}: {_text(item)}\n"
-    return line
 
 
 def _mapping(value: Any, indent: str, out: list[str], lead: str) -> None:
@@ -124,15 +116,15 @@ def _mapping(value: Any, indent: str, out: list[str], lead: str) -> None:
             # Whole lines repeat too (``- name: x`` at one depth, labels): one lookup each.
             line = lines.get((lead, key, item))
             if line is None:
-                line = _line(lead, key, item)
+                if len(lines) >= _DECIDED_MAX:
+                    lines.clear()
+                line = lines[(lead, key, item)] = f"{lead}{decided[key]}: {decided[item]}\n"
             append(line)
             lead = indent
             continue
-        k = decided.get(key) if type(key) is str else None
-        if k is None:
-            k = _text(key if type(key) is str else str(key))
+        k = decided[key] if type(key) is str else _string(str(key))
         if kind is str:
-            append(f"{lead}{k}: {_text(item)}\n")
+            append(f"{lead}{k}: {decided[item]}\n")
         elif kind is dict or kind is list:
             if item:
                 append(f"{lead}{k}:\n")
@@ -216,14 +208,14 @@ def _json(item: Any) -> bool:
 def _sequence(value: Any, indent: str, out: list[str], lead: str) -> None:
     """Append the items of a non-empty list, each ``- `` at ``indent`` (``lead`` for the first)."""
     append = out.append
+    decided = _DECIDED
     inner = indent + "  "
     for item in value:
         kind = type(item)
         if kind is dict and item:
             _mapping(item, inner, out, lead + "- ")
         elif kind is str:
-            v = _DECIDED.get(item)
-            append(f"{lead}- {v if v is not None else _text(item)}\n")
+            append(f"{lead}- {decided[item]}\n")
         elif isinstance(item, dict | list) and item:
             _block(item, inner, out, lead + "- ")
         else:

@@ -93,3 +93,18 @@ def test_same_text_as_the_reference_emitter(doc: object) -> None:
     # recursive emitter printed, byte for byte: golden files and `kubectl apply` see this text.
     assert dump(doc) == yaml_reference.dump(doc)
     assert dump(doc) == yaml_reference.dump(doc)  # again, from the decisions remembered
+
+
+@given(manifests)
+@settings(max_examples=200, deadline=None)
+def test_bounded_decisions_cleared_mid_document_print_the_same_text(doc: object) -> None:
+    # The decisions dict clears itself when full, possibly in the middle of a document (a long-
+    # lived process); a bound of 2 clears it on nearly every new string.
+    from pyvela._core import emitter
+
+    bound = emitter._DECIDED_MAX
+    emitter._DECIDED_MAX = 2
+    try:
+        assert dump(doc) == yaml_reference.dump(doc)
+    finally:
+        emitter._DECIDED_MAX = bound
