@@ -66,7 +66,10 @@ def unknown_step(
     others = [n for n in known if n != step]
     where = use.after_at.get(dep) or _group_after_at(workflow_steps, step).get(dep) or use.where
     guess = closest(dep, others)
-    expected = "one of the workflow's steps or groups: " + _listing(others)
+    if others:
+        expected = "one of the workflow's other steps or groups: " + _listing(others)
+    else:
+        expected = f"the name of another step, but the workflow has no other step than {step!r}"
     if guess is not None:
         expected += f" (did you mean {guess!r}?)"
     return DanglingReferenceError(
@@ -83,7 +86,11 @@ def unknown_component(c: ComponentUse[Any], dep: str, known: Iterable[str]) -> D
     """Component ``c`` is ordered after ``dep``, which is not a component of the app."""
     others = [n for n in known if n != c.name]
     guess = closest(dep, others)
-    expected = "one of the app's components: " + _listing(others)
+    # The component itself is left out (it cannot follow itself): say so rather than list "(none)".
+    if others:
+        expected = "one of the app's other components: " + _listing(others)
+    else:
+        expected = f"the name of another component, but the app has no other component than {c.name!r}"
     if guess is not None:
         expected += f" (did you mean {guess!r}?)"
     return DanglingReferenceError(

@@ -115,3 +115,70 @@ def test_kubevela_depends_on_a_ghost_says_depends_on(write_app: WriteApp) -> Non
 def test_closest_only_suggests_a_likely_typo() -> None:
     assert closest("apply-bsae", ["apply-base", "apply-proxy"]) == "apply-base"
     assert closest("ghost", ["apply-base", "apply-proxy"]) is None
+
+
+def test_a_one_component_app_says_it_has_no_other_component(write_app: WriteApp) -> None:
+    # The listing leaves the component itself out (it cannot follow itself), so a
+    # one-component app used to be told to pick "one of the app's components: (none)".
+    path = write_app(
+        """
+        apiVersion: core.oam.dev/v1beta1
+        kind: Application
+        metadata: {name: lonely}
+        spec:
+          components:
+            - name: express-server
+              type: webservice
+              properties: {image: "nginx:1.27"}
+              dependsOn: [nothere]
+        """,
+        name="app.yaml",
+    )
+    with pytest.raises(DanglingReferenceError) as info:
+        load_app(path)
+    err = info.value
+    expected = err.expected or ""
+    assert "(none)" not in expected
+    assert "no other component than 'express-server'" in expected
+    assert err.fix is not None and "remove the order on 'nothere'" in err.fix
+
+
+def test_a_ghost_with_a_far_name_still_lists_the_other_components(write_app: WriteApp) -> None:
+    path = write_app(
+        """
+        apiVersion: core.oam.dev/v1beta1
+        kind: Application
+        metadata: {name: pair}
+        spec:
+          components:
+            - name: express-server
+              type: webservice
+              properties: {image: "nginx:1.27"}
+              dependsOn: [express-servre]
+            - name: database
+              type: webservice
+              properties: {image: "nginx:1.27"}
+        """,
+        name="app.yaml",
+    )
+    with pytest.raises(DanglingReferenceError) as info:
+        load_app(path)
+    expected = info.value.expected or ""
+    assert "one of the app's other components: 'database'" in expected
+    assert "'express-server'" not in expected.split("(")[0]  # a component cannot follow itself
+
+
+def test_a_one_step_workflow_says_it_has_no_other_step(write_app: WriteApp) -> None:
+    path = write_app(
+        """
+        from pyvela import Application
+        from tests.sample_defs import noop
+
+        only = noop("only").after("ghost")
+        app = Application("a", components=[], workflow=[only])
+        """
+    )
+    with pytest.raises(DanglingReferenceError) as info:
+        load_app(path, defs=DEFS)
+    expected = info.value.expected or ""
+    assert "(none)" not in expected and "no other step than 'only'" in expected
