@@ -17,6 +17,7 @@ from typing import Any
 from pyvela._app.application import Application
 from pyvela._app.catalogue import Catalogue
 from pyvela._app.guardreport import Case, GuardrailReport, Violation, record_lines
+from pyvela._app.references import closest
 from pyvela._app.render import RenderedComponent
 from pyvela._core.guardrails import CheckDefinition, CheckedApp, CheckedObject, Finding
 from pyvela._core.waivers import Waiver, waivers_of
@@ -196,11 +197,16 @@ def _call(definition: CheckDefinition, subject: Any) -> list[Finding]:
 
 def _stale(waivers: list[Waiver], checks: Sequence[CheckDefinition]) -> tuple[str, ...]:
     on = {c.name for c in checks}
-    return tuple(
-        f"a waive-checks policy waives {w.check!r}, which is not among the checks on "
-        f"({', '.join(sorted(on)) or 'none'}): the waiver does nothing"
-        for w in waivers
-        if w.check not in on
+    return tuple(_stale_note(w.check, on) for w in waivers if w.check not in on)
+
+
+def _stale_note(check: str, on: set[str]) -> str:
+    # A waiver of a mistyped check silently waives nothing: name the check it was likely meant for.
+    guess = closest(check, sorted(on))
+    hint = f" (did you mean {guess!r}?)" if guess is not None else ""
+    return (
+        f"a waive-checks policy waives {check!r}, which is not among the checks on "
+        f"({', '.join(sorted(on)) or 'none'}): the waiver does nothing{hint}"
     )
 
 

@@ -196,3 +196,13 @@ def test_a_thousand_findings_print_the_first_fifty() -> None:
     text = str(err)
     assert "line 49" in text and "line 50" not in text and "… and 10 more" in text
     assert len(err.to_dict()["findings"]) == 60  # -o json keeps them all
+
+
+def test_a_waiver_of_a_mistyped_check_suggests_the_check_meant(write_app: Callable[[str], Path]) -> None:
+    policies = (
+        'waive_checks("legacy", waivers=(Waiver(check="image-pined", components=("api",), reason="x"),))'
+    )
+    report = report_of(load_app(write(write_app, policies), defs=ON))
+    (note,) = report.notes
+    assert "'image-pined', which is not among the checks on" in note
+    assert "did you mean 'image-pinned'?" in note
