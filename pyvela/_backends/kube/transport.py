@@ -53,6 +53,13 @@ class Watch:
     """An open watch response (see :class:`pyvela._backends.kube.watch.Stream`)."""
 
     def __init__(self, response: Any) -> None:
+        # The reader thread and stop() (another thread) both clean this response up. Were its
+        # connection returned to the pool, one of them could close it after another request
+        # had taken it from the pool, under that request's feet (urllib3 then fails with
+        # "file descriptor cannot be a negative integer"). A watch's connection is dropped
+        # instead: one connection per watch, never shared.
+        if getattr(response, "_pool", None) is not None:
+            response._pool = None
         self._response = response
 
     def chunks(self) -> Iterable[bytes]:
@@ -65,7 +72,6 @@ class Watch:
             if hasattr(response, "shutdown"):  # urllib3 >= 2.3: unblocks the reading thread
                 response.shutdown()
             response.close()
-            response.release_conn()
         except Exception:  # best effort: the connection is dropped either way
             pass
 
