@@ -171,7 +171,7 @@ def test_server_fields_in_input_are_ignored(sandbox: Sandbox) -> None:
     assert again["metadata"]["uid"] == created["metadata"]["uid"] and again["metadata"]["generation"] == 1
     # The uid is the one server field an update may not name differently (metadata.uid is immutable).
     forged["metadata"]["uid"] = "forged"
-    with pytest.raises(ClusterError, match=r"metadata.uid: Invalid value: 'forged': field is immutable"):
+    with pytest.raises(ClusterError, match=r'metadata.uid: Invalid value: "forged": field is immutable'):
         sandbox.apply(forged)
 
 

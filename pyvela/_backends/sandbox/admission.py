@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import json
 import re
 import sqlite3
 import string
@@ -18,6 +19,7 @@ from typing import Any
 
 from pyvela._backends.protocol import refuses_update
 from pyvela._backends.sandbox import podports as _podports
+from pyvela._backends.sandbox import quantities as _quantities
 from pyvela._backends.sandbox.kinds import CRD_KIND, KindInfo, kind_from_crd
 from pyvela._core.objects import HELM_API_VERSION, HELM_KIND, Obj, deep_copy
 from pyvela.errors import ClusterError, ImmutableFieldError
@@ -39,8 +41,9 @@ _QUALIFIED = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
 
 def invalid(kind: str, name: str, field: str, value: Any, why: str) -> ClusterError:
     cls = ImmutableFieldError if refuses_update(why) else ClusterError
+    shown = json.dumps(value) if isinstance(value, str) else repr(value)  # Go's %q, as the API server
     return cls(
-        f'{kind} "{name}" is invalid: {field}: Invalid value: {value!r}: {why}',
+        f'{kind} "{name}" is invalid: {field}: Invalid value: {shown}: {why}',
         object=f"{kind} {name}",
         got=repr(value),
     )
@@ -134,7 +137,8 @@ def normalise(obj: Mapping[str, Any], info: KindInfo, namespace: str) -> Obj:
     check_name(info, name)
     _check_metadata(info, str(name), metadata)
     if type(obj) is not Made:  # a made Pod's template was checked with its workload
-        port = _podports.problem(info.group, info.kind, out)
+        kind = (info.group, info.kind)
+        port = _podports.problem(*kind, out) or _quantities.problem(*kind, out)
         if port is not None:
             raise invalid(info.kind, str(name), *port)
     if info.group == "" and info.kind == "Secret":

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 #: Where each workload kind keeps its pod spec.
-_POD_SPEC = {
+POD_SPEC = {
     ("", "Pod"): ("spec",),
     ("", "ReplicationController"): ("spec", "template", "spec"),
     ("apps", "Deployment"): ("spec", "template", "spec"),
@@ -32,7 +32,7 @@ Problem = tuple[str, Any, str]
 
 def problem(group: str, kind: str, obj: Mapping[str, Any]) -> Problem | None:
     """The first container port of ``obj``'s pod template the API server would refuse."""
-    path = _POD_SPEC.get((group, kind))
+    path = POD_SPEC.get((group, kind))
     if path is None:
         return None
     spec: Any = obj
