@@ -82,34 +82,29 @@ def _check_key(info: KindInfo, name: str, field: str, key: Any) -> None:
         _VALID_KEYS.add(key)
 
 
-def _check_metadata(info: KindInfo, name: str, metadata: Mapping[str, Any]) -> None:
+def _check_metadata(info: KindInfo, name: str, metadata: Mapping[str, Any], at: str = "metadata") -> None:
     labels = metadata.get("labels")
     if labels is not None:
         if not isinstance(labels, Mapping):
-            raise invalid(info.kind, name, "metadata.labels", labels, "must be a map of strings")
+            raise invalid(info.kind, name, f"{at}.labels", labels, "must be a map of strings")
         for key, value in labels.items():
-            _check_key(info, name, "metadata.labels", key)
+            _check_key(info, name, f"{at}.labels", key)
             if not isinstance(value, str) or len(value) > 63 or (value and not _QUALIFIED.fullmatch(value)):
                 why = "a valid label value must be 63 characters or less, alphanumeric, '-', '_' or '.'"
-                raise invalid(info.kind, name, f"metadata.labels[{key}]", value, why)
+                raise invalid(info.kind, name, f"{at}.labels[{key}]", value, why)
     annotations = metadata.get("annotations")
     if annotations is not None:
         if not isinstance(annotations, Mapping):
-            raise invalid(info.kind, name, "metadata.annotations", annotations, "must be a map of strings")
+            raise invalid(info.kind, name, f"{at}.annotations", annotations, "must be a map of strings")
         size = 0
         for key, value in annotations.items():
-            _check_key(info, name, "metadata.annotations", key)
+            _check_key(info, name, f"{at}.annotations", key)
             if not isinstance(value, str):
-                raise invalid(info.kind, name, f"metadata.annotations[{key}]", value, "must be a string")
+                raise invalid(info.kind, name, f"{at}.annotations[{key}]", value, "must be a string")
             size += len(key) + len(value)
         if size > MAX_ANNOTATIONS:
-            raise invalid(
-                info.kind,
-                name,
-                "metadata.annotations",
-                "...",
-                f"Too long: must have at most {MAX_ANNOTATIONS} bytes",
-            )
+            why = f"Too long: must have at most {MAX_ANNOTATIONS} bytes"
+            raise invalid(info.kind, name, f"{at}.annotations", "...", why)
 
 
 class Made(dict[str, Any]):
@@ -136,6 +131,9 @@ def normalise(obj: Mapping[str, Any], info: KindInfo, namespace: str) -> Obj:
     name = metadata.get("name")
     check_name(info, name)
     _check_metadata(info, str(name), metadata)
+    template = _podports.template_metadata(info.group, info.kind, out)
+    if template is not None:  # the API server checks a template's labels with its workload
+        _check_metadata(info, str(name), template[1], template[0])
     if type(obj) is not Made:  # a made Pod's template was checked with its workload
         kind = (info.group, info.kind)
         port = _podports.problem(*kind, out) or _quantities.problem(*kind, out)

@@ -30,6 +30,15 @@ _SVC_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
 Problem = tuple[str, Any, str]
 
 
+def template_metadata(group: str, kind: str, obj: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]] | None:
+    """Where a workload's pod template metadata is, and it (None for a Pod or no template)."""
+    path = POD_SPEC.get((group, kind), ())[:-1]
+    meta: Any = obj
+    for key in (*path, "metadata") if path else ():
+        meta = meta.get(key) if isinstance(meta, Mapping) else None
+    return (".".join((*path, "metadata")), meta) if path and isinstance(meta, Mapping) else None
+
+
 def problem(group: str, kind: str, obj: Mapping[str, Any]) -> Problem | None:
     """The first container port of ``obj``'s pod template the API server would refuse."""
     path = POD_SPEC.get((group, kind))
