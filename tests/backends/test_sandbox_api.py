@@ -493,7 +493,7 @@ def test_settings_from_file_and_environment(tmp_path: Path, monkeypatch: pytest.
     ("text", "match"),
     [
         ("ready_delay: soon\n", "ready_delay"),
-        ("colour: red\n", "unknown sandbox settings"),
+        ("colour: red\n", "unknown sandbox setting"),
         ("- 1\n", "mapping"),
     ],
 )

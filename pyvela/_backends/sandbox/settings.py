@@ -22,6 +22,7 @@ Per-object annotations override the settings for that object:
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import functools
 import math
@@ -91,43 +92,95 @@ class SandboxSettings:
     def load(cls, root: Path, environ: Mapping[str, str] | None = None) -> SandboxSettings:
         """Settings from ``<root>/sandbox.yaml`` (if present), then the environment."""
         env = os.environ if environ is None else environ
-        data: dict[str, Any] = {}
         path = root / SETTINGS_FILE
-        if path.is_file():
-            try:
-                loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-            except yaml.YAMLError as exc:
-                raise _parse_error(path, exc) from exc
-            except (OSError, UnicodeDecodeError) as exc:
-                raise ClusterError(f"cannot read the sandbox settings {path}: {exc}", file=str(path)) from exc
-            if loaded is not None and not isinstance(loaded, dict):
-                raise ClusterError("the sandbox settings must be a mapping", file=str(path), got=repr(loaded))
-            data = dict(loaded or {})
-        unknown = sorted(set(data) - {"ready_delay", "fail_images", "nodes", "honour_pauses"})
-        if unknown:
-            raise ClusterError(
-                f"unknown sandbox settings: {', '.join(map(str, unknown))}",
-                file=str(path),
-                expected="ready_delay, fail_images, nodes, honour_pauses",
-            )
-        kwargs: dict[str, Any] = {}
-        if "ready_delay" in data:
-            kwargs["ready_delay"] = _delay(data["ready_delay"], f"ready_delay in {path}")
-        if "fail_images" in data:
-            images = data["fail_images"]
-            if not isinstance(images, list) or not all(isinstance(i, str) for i in images):
-                raise ClusterError("fail_images must be a list of globs", file=str(path), got=repr(images))
-            kwargs["fail_images"] = tuple(images)
-        if "nodes" in data:
-            nodes = data["nodes"]
-            if not isinstance(nodes, int) or isinstance(nodes, bool) or nodes < 0:
-                raise ClusterError("nodes must be an integer >= 0", file=str(path), got=repr(nodes))
-            kwargs["nodes"] = nodes
-        if "honour_pauses" in data:
-            kwargs["honour_pauses"] = bool(data["honour_pauses"])
+        kwargs = _from_file(path) if path.is_file() else {}
         if env.get(ENV_DELAY):
             kwargs["ready_delay"] = _delay(env[ENV_DELAY], ENV_DELAY)
         return cls(**kwargs)
+
+
+_KEYS = ("ready_delay", "fail_images", "nodes", "honour_pauses")
+
+
+def _read(path: Path) -> tuple[Any, dict[Any, int]]:
+    """The file's data, and the line of each top-level key (for errors that name it)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise _parse_error(path, exc) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ClusterError(f"cannot read the sandbox settings {path}: {exc}", file=str(path)) from exc
+    lines: dict[Any, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                plain = key_node.tag == "tag:yaml.org,2002:str"
+                key = key_node.value if plain else yaml.safe_load(key_node.value)
+                lines.setdefault(key, key_node.start_mark.line + 1)
+    return loaded, lines
+
+
+def _from_file(path: Path) -> dict[str, Any]:
+    loaded, lines = _read(path)
+
+    def bad(key: Any, message: str, expected: str, fix: str) -> ClusterError:
+        got = repr(loaded.get(key)) if isinstance(loaded, dict) and key is not None else repr(loaded)
+        where = Location(str(path), lines.get(key, 1))
+        return ClusterError(message, where=where, file=str(path), expected=expected, got=got, fix=fix)
+
+    if loaded is not None and not isinstance(loaded, dict):
+        raise bad(
+            None,
+            "the sandbox settings must be a mapping",
+            "keys " + ", ".join(_KEYS),
+            "write `key: value` lines, e.g. `ready_delay: 1.0`",
+        )
+    data = dict(loaded or {})
+    for key in sorted(set(data) - set(_KEYS), key=str):
+        close = difflib.get_close_matches(str(key), _KEYS, n=1)
+        fix = f"did you mean {close[0]}?" if close else f"remove it; the keys are {', '.join(_KEYS)}"
+        raise bad(key, f"unknown sandbox setting {key!r}", "one of " + ", ".join(_KEYS), fix)
+    kwargs: dict[str, Any] = {}
+    if "ready_delay" in data:
+        try:
+            kwargs["ready_delay"] = _delay(data["ready_delay"], "ready_delay")
+        except ClusterError:
+            raise bad(
+                "ready_delay",
+                "ready_delay must be a number of seconds >= 0",
+                "a number such as 2.5",
+                "write e.g. `ready_delay: 2.5`",
+            ) from None
+    if "fail_images" in data:
+        images = data["fail_images"]
+        if not isinstance(images, list) or not all(isinstance(i, str) for i in images):
+            example = repr(images) if isinstance(images, str) else "'*does-not-exist*'"
+            raise bad(
+                "fail_images",
+                "fail_images must be a list of image globs",
+                "a list of strings",
+                f"write it as a list: `fail_images: [{example}]`",
+            )
+        kwargs["fail_images"] = tuple(images)
+    if "nodes" in data:
+        nodes = data["nodes"]
+        if not isinstance(nodes, int) or isinstance(nodes, bool) or nodes < 0:
+            raise bad(
+                "nodes", "nodes must be an integer >= 0", "a whole number such as 1", "write e.g. `nodes: 3`"
+            )
+        kwargs["nodes"] = nodes
+    if "honour_pauses" in data:
+        if not isinstance(data["honour_pauses"], bool):
+            raise bad(
+                "honour_pauses",
+                "honour_pauses must be a boolean",
+                "true or false",
+                "write `honour_pauses: true` or `honour_pauses: false`",
+            )
+        kwargs["honour_pauses"] = data["honour_pauses"]
+    return kwargs
 
 
 @attrs.frozen(kw_only=True)
