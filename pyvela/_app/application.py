@@ -16,6 +16,7 @@ from pyvela._core.builtin import apply_component
 from pyvela._core.definitions import ComponentUse, PolicyUse
 from pyvela._core.graph import find_cycle, topo_order
 from pyvela._core.params import Ref, caller_location, component_names_in, field_names, params_to_data
+from pyvela._core.sequences import as_tuple
 from pyvela._core.steps import (
     Condition,
     Mode,
@@ -34,15 +35,15 @@ DEFAULT_STEP_TIMEOUT = 600.0
 # `Workflow(steps=[...])` is accepted by mypy --strict and pyright alike (``tuple`` as a
 # converter makes mypy demand a tuple), and a wrong item type is still an error.
 def _steps(value: Iterable[StepUse[Any, Any] | StepGroup]) -> tuple[StepUse[Any, Any] | StepGroup, ...]:
-    return tuple(value)
+    return as_tuple(value, "steps", "Workflow", "Workflow(steps=[first, second])")
 
 
 def _components(value: Iterable[ComponentUse[Any]]) -> tuple[ComponentUse[Any], ...]:
-    return tuple(value)
+    return as_tuple(value, "components", "the Application", "components=[web]")
 
 
 def _policies(value: Iterable[PolicyUse[Any]]) -> tuple[PolicyUse[Any], ...]:
-    return tuple(value)
+    return as_tuple(value, "policies", "the Application", "policies=[topology(...)]")
 
 
 @attrs.frozen(kw_only=True)
@@ -64,7 +65,7 @@ class Workflow:
 def _workflow(value: Workflow | Sequence[StepUse[Any, Any] | StepGroup] | None) -> Workflow | None:
     if value is None or isinstance(value, Workflow):
         return value
-    return Workflow(steps=value)
+    return Workflow(steps=as_tuple(value, "workflow", "the Application", "workflow=[first, second]"))
 
 
 @attrs.frozen

@@ -18,6 +18,7 @@ import attrs
 
 from pyvela._core.params import Ref, caller_location, check_params_class
 from pyvela._core.schema import Schema, check_name, checked_call, describe, where_of
+from pyvela._core.sequences import as_tuple
 from pyvela.errors import DefinitionError, Location
 
 P = ParamSpec("P")
@@ -195,7 +196,7 @@ def _closest_output(field: str, names: tuple[str, ...], outputs_type: Any) -> st
 
 def _group_steps(value: Iterable[StepUse[Any, Any]]) -> tuple[StepUse[Any, Any], ...]:
     # Typed, so type checkers accept a list (see the converters of Workflow).
-    return tuple(value)
+    return as_tuple(value, "steps", "StepGroup", 'StepGroup(name="grp", steps=[first, second])')
 
 
 @attrs.frozen(kw_only=True, eq=False)
