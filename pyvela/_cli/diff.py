@@ -46,16 +46,20 @@ def _normal(obj: Obj | None) -> str:
     return str(yaml.safe_dump(data, sort_keys=True, default_flow_style=False))
 
 
+def _live_sources(record: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
+    """The revisions whose recorded results the live objects hold, the one applied first first:
+    the live revision, after the revision it restored when it is a rollback."""
+    if not record or not record["revisions"]:
+        return []
+    live = record["revisions"][-1]
+    restored = [r for r in record["revisions"] if r["number"] == live.get("rollback_of")]
+    return [*restored, live] if live.get("kind") == "rollback" else [live]
+
+
 def _live_patches(record: Mapping[str, Any] | None) -> dict[ObjectRef, Any]:
     """The step patches of the live revision; for a rollback, those of the revision it restored."""
-    if not record or not record["revisions"]:
-        return {}
-    live = record["revisions"][-1]
-    sources = [live]
-    if live.get("kind") == "rollback":
-        sources += [r for r in record["revisions"] if r["number"] == live.get("rollback_of")]
     patches: dict[ObjectRef, Any] = {}
-    for rev in reversed(sources):
+    for rev in _live_sources(record):
         for e in rev.get("inventory") or []:
             if e.get("patch"):
                 patches[ObjectRef.from_dict(e["ref"])] = e["patch"]
@@ -65,14 +69,8 @@ def _live_patches(record: Mapping[str, Any] | None) -> dict[ObjectRef, Any]:
 def _live_outputs(record: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
     """The steps' outputs the live revision recorded (for a rollback, the restored revision's
     where the rollback's own run has none)."""
-    if not record or not record["revisions"]:
-        return {}
-    live = record["revisions"][-1]
-    sources = [live]
-    if live.get("kind") == "rollback":
-        sources += [r for r in record["revisions"] if r["number"] == live.get("rollback_of")]
     outputs: dict[str, Mapping[str, Any]] = {}
-    for rev in reversed(sources):
+    for rev in _live_sources(record):
         for name, st in (rev.get("steps") or {}).items():
             if st.get("outputs"):
                 outputs[name] = st["outputs"]

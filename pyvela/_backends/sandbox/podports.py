@@ -8,7 +8,7 @@ cluster refuses.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 #: Where each workload kind keeps its pod spec.
@@ -39,27 +39,33 @@ def template_metadata(group: str, kind: str, obj: Mapping[str, Any]) -> tuple[st
     return (".".join((*path, "metadata")), meta) if path and isinstance(meta, Mapping) else None
 
 
-def problem(group: str, kind: str, obj: Mapping[str, Any]) -> Problem | None:
-    """The first container port of ``obj``'s pod template the API server would refuse."""
+def containers(group: str, kind: str, obj: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Each init container and container of ``obj``'s pod spec, with its field path
+    (``spec.template.spec.containers[0]``); nothing for a kind without a pod spec."""
     path = POD_SPEC.get((group, kind))
     if path is None:
-        return None
+        return
     spec: Any = obj
     for key in path:
         spec = spec.get(key) if isinstance(spec, Mapping) else None
     if not isinstance(spec, Mapping):
-        return None
+        return
     where = ".".join(path)
     for field in ("initContainers", "containers"):
-        containers = spec.get(field)
-        if not isinstance(containers, list):
-            continue
-        for i, container in enumerate(containers):
-            ports = container.get("ports") if isinstance(container, Mapping) else None
-            if isinstance(ports, list):
-                found = _ports(f"{where}.{field}[{i}].ports", ports)
-                if found is not None:
-                    return found
+        listed = spec.get(field)
+        for i, container in enumerate(listed if isinstance(listed, list) else []):
+            if isinstance(container, Mapping):
+                yield f"{where}.{field}[{i}]", container
+
+
+def problem(group: str, kind: str, obj: Mapping[str, Any]) -> Problem | None:
+    """The first container port of ``obj``'s pod template the API server would refuse."""
+    for at, container in containers(group, kind, obj):
+        ports = container.get("ports")
+        if isinstance(ports, list):
+            found = _ports(f"{at}.ports", ports)
+            if found is not None:
+                return found
     return None
 
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pyvela._backends.sandbox.podports import POD_SPEC, Problem
+from pyvela._backends.sandbox.podports import Problem, containers
 
 #: Kubernetes' quantity grammar: a signed number, then a binary or decimal SI suffix or a
 #: decimal exponent (``k8s.io/apimachinery/pkg/api/resource``).
@@ -55,20 +55,10 @@ def problem(group: str, kind: str, obj: Mapping[str, Any]) -> Problem | None:
     """The first resource quantity of ``obj`` (pod template, claim templates, PVC) refused."""
     if (group, kind) == ("", "PersistentVolumeClaim"):
         return _claim("", obj)
-    path = POD_SPEC.get((group, kind))
-    if path is None:
-        return None
-    spec: Any = obj
-    for key in path:
-        spec = spec.get(key) if isinstance(spec, Mapping) else None
-    where = ".".join(path)
-    for field in ("initContainers", "containers"):
-        containers = spec.get(field) if isinstance(spec, Mapping) else None
-        for i, container in enumerate(containers if isinstance(containers, list) else []):
-            if isinstance(container, Mapping):
-                found = _resources(f"{where}.{field}[{i}].resources", container.get("resources"))
-                if found is not None:
-                    return found
+    for at, container in containers(group, kind, obj):
+        found = _resources(f"{at}.resources", container.get("resources"))
+        if found is not None:
+            return found
     top = obj.get("spec")
     templates = (
         top.get("volumeClaimTemplates") if isinstance(top, Mapping) and kind == "StatefulSet" else None
