@@ -12,7 +12,11 @@ on an API server that is the bottleneck (benchmarks/controller.py):
 - an object this deploy **applied**, when the controller's label watch already shows it at
   the generation the apply answered, observed by its controller and ready by its kind's
   rule: a wait's look then needs no request. Any other copy (older, not ready, absent) is
-  read from the server, so a step never parks on a watch that lags.
+  read from the server, so a step never parks on a watch that lags;
+- an object a **previous deploy applied** (``applied.AppliedObjects``, the reconciler's,
+  kept across reconciles) that the watch shows unchanged since: read from the watch, and
+  its apply of the same manifest answered from there too (a resumed run's applies then
+  make no request). An object edited or deleted since is read and applied as before.
 
 Everything else goes to the backend as it is (``__getattr__``: batches, pod I/O, helm,
 other clusters).
@@ -26,6 +30,7 @@ from typing import Any
 
 from pyvela._backends.protocol import Backend
 from pyvela._backends.readiness import rule_for
+from pyvela._controller.applied import AppliedObjects
 from pyvela._controller.cache import WatchCache, is_state
 from pyvela._core.objects import Obj, ObjectRef, deep_copy
 
@@ -68,12 +73,16 @@ class DeployBackend:
         namespace: str,
         cache: WatchCache | None = None,
         namespaces: Namespaces | None = None,
+        remembered: AppliedObjects | None = None,
     ) -> None:
         self.backend = backend
         self.description = backend.description
         self.namespace = namespace
         self.cache = cache
         self.namespaces = namespaces
+        #: What earlier deploys applied (None: every apply goes to the server, as for drift
+        #: correction, which must write what it found changed even if the watch lags).
+        self.remembered = remembered if cache is not None else None
         self._written: dict[ObjectRef, Obj] = {}  # state-record Secrets, as this deploy wrote them
         self._applied: dict[ObjectRef, int] = {}  # objects this deploy applied: their generation
         self._lock = threading.Lock()
@@ -99,6 +108,11 @@ class DeployBackend:
         if applied is not None and self.cache is not None:
             seen = self.cache.get(ref)
             if seen is not None and self._current_and_ready(seen, applied):
+                self._served(ref)
+                return deep_copy(seen)  # type: ignore[no-any-return]
+        if applied is None and self.remembered is not None and self.cache is not None:
+            seen = self.cache.get(ref)
+            if self.remembered.unchanged(ref, seen):  # as an earlier deploy's apply left it
                 self._served(ref)
                 return deep_copy(seen)  # type: ignore[no-any-return]
         return self.backend.get(ref)
@@ -134,6 +148,8 @@ class DeployBackend:
         with self._lock:
             self._written.pop(ref, None)
             self._applied.pop(ref, None)
+        if self.remembered is not None:
+            self.remembered.forget(ref)
 
     def _written_by(self, ref: ObjectRef, write: Any) -> Obj:
         try:
@@ -146,12 +162,24 @@ class DeployBackend:
     def apply(self, obj: Mapping[str, Any], *, force: bool = False, dry_run: bool = False) -> Obj:
         if dry_run:
             return self.backend.apply(obj, force=force, dry_run=True)
-        return self._written_by(ObjectRef.of(obj), lambda: self.backend.apply(obj, force=force))
+        ref = ObjectRef.of(obj)
+        remembered, cache = self.remembered, self.cache
+        if remembered is not None and cache is not None and not is_state(obj):
+            seen = cache.get(ref)
+            if seen is not None and remembered.same(ref, obj, seen):  # applying it changes nothing
+                self._served(ref)
+                return self._keep(deep_copy(seen))
+        answer = self._written_by(ref, lambda: self.backend.apply(obj, force=force))
+        if remembered is not None and not is_state(answer):
+            remembered.record(obj, answer)
+        return answer
 
     def create(self, obj: Mapping[str, Any]) -> Obj:
+        self._drop(ObjectRef.of(obj))  # not applied: a later apply takes its fields over
         return self._written_by(ObjectRef.of(obj), lambda: self.backend.create(obj))
 
     def replace(self, obj: Mapping[str, Any]) -> Obj:
+        self._drop(ObjectRef.of(obj))
         return self._written_by(ObjectRef.of(obj), lambda: self.backend.replace(obj))
 
     def delete(

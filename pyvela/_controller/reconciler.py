@@ -14,6 +14,7 @@ import attrs
 from pyvela._app.loader import LoadedApp
 from pyvela._backends.protocol import Backend
 from pyvela._configcentre.protocol import ConfigCentre
+from pyvela._controller.applied import AppliedObjects
 from pyvela._controller.cache import LoadedApps, Reads, RecordParts, WatchCache
 from pyvela._controller.crd import API_VERSION, KIND
 from pyvela._controller.deploys import DeployBackend, Namespaces
@@ -116,6 +117,8 @@ class Reconciler:
         self.parts = RecordParts()
         #: The Applications' namespaces, read once (a deploy checks that its namespace exists).
         self.namespaces = Namespaces()
+        #: What the deploys applied: a resumed run does not apply again what the watch shows unchanged.
+        self.applied = AppliedObjects()
 
     def ops(self, body: Mapping[str, Any], backend: Backend | None = None) -> AppOps:
         loaded = self.apps.load(body, self.workdir, self.defs)
@@ -135,7 +138,13 @@ class Reconciler:
     def reconcile(self, body: Mapping[str, Any]) -> Outcome:
         """Deploy (a no-op when up to date), then correct drift; the status to write."""
         namespace = str((body.get("metadata") or {}).get("namespace") or "")
-        run = DeployBackend(self.backend, namespace=namespace, cache=self.cache, namespaces=self.namespaces)
+        run = DeployBackend(
+            self.backend,
+            namespace=namespace,
+            cache=self.cache,
+            namespaces=self.namespaces,
+            remembered=self.applied,
+        )
         ops = self.ops(body, run)
         # The record, the objects: each read once, the owned ones from the watch cache.
         store = StateStore(self.backend, ops.app, ops.namespace)
@@ -159,6 +168,7 @@ class Reconciler:
             store = StateStore(reads, ops.app, ops.namespace)
         corrected: list[tuple[Drifted, str]] = []
         if result.up_to_date:
+            run.remembered = None  # what it found drifted is written, even if the watch lags
             corrected = correct_drift(ops, reads)
             for drifted, change in corrected:
                 if change in ("created", "configured"):
