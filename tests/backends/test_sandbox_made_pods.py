@@ -209,3 +209,27 @@ def test_a_replica_name_is_still_validated(box: Sandbox, monkeypatch: pytest.Mon
     assert row is not None
     with box._store.write() as conn, pytest.raises(ClusterError, match=r"metadata\.name"):
         replicas.replicate(conn, row, "Not_A_Name", SharedPart(row.body["spec"]))
+
+
+@pytest.mark.parametrize("delay", [0.0, 30.0])
+def test_each_replica_has_the_status_its_own_controller_gives_it(tmp_path: Path, delay: float) -> None:
+    # Replicas take the first Pod's status with their own Pod IP, not a controller run each:
+    # what is stored must be what the Pod controller computes for each stored row.
+    import time
+
+    from pyvela._backends.sandbox.controllers import pod
+    from pyvela._backends.sandbox.store import Store
+
+    box = Sandbox(tmp_path, settings=SandboxSettings(ready_delay=delay))
+    box.apply(deployment("web", replicas=4))
+    made = pods(box)
+    assert len(made) == 4
+    rows = [Store.load(box._store.conn, "", "Pod", "default", p["metadata"]["name"]) for p in made]
+    now = time.time()
+    for row in rows:
+        assert row is not None
+        status, next_change = pod(row.body, {}, row.applied_at, now, row.sim)
+        assert row.status == status
+        assert row.next_change == next_change
+    assert len({r.status["podIP"] for r in rows if r is not None and r.status}) >= 2
+    box.close()

@@ -88,10 +88,14 @@ def job(obj: Obj, prior: Mapping[str, Any], t0: float, now: float, sim: Sim) -> 
     return status, None
 
 
+def pod_ip(uid: Any) -> str:
+    """A Pod's IP: the only part of its status its uid decides (``replicas`` relies on it)."""
+    return f"10.244.0.{2 + int(short_hash(uid), 16) % 250}"
+
+
 def pod(obj: Obj, prior: Mapping[str, Any], t0: float, now: float, sim: Sim) -> Result:
     spec = m(obj.get("spec"))
-    uid = m(obj.get("metadata")).get("uid")
-    pod_ip = f"10.244.0.{2 + int(short_hash(uid), 16) % 250}"
+    ip = pod_ip(m(obj.get("metadata")).get("uid"))
     started = now >= t0 + sim.delay and sim.fail != "ImagePullBackOff"
     # A Job's Pods run to completion (the sandbox's Job completes after the same delay).
     owners = m(obj.get("metadata")).get("ownerReferences")
@@ -127,8 +131,8 @@ def pod(obj: Obj, prior: Mapping[str, Any], t0: float, now: float, sim: Sim) -> 
     status: dict[str, Any] = {
         "phase": phase,
         "hostIP": "10.0.0.1",
-        "podIP": pod_ip,
-        "podIPs": [{"ip": pod_ip}],
+        "podIP": ip,
+        "podIPs": [{"ip": ip}],
         "startTime": iso(t0),
         "containerStatuses": statuses,
         "conditions": [
