@@ -94,10 +94,11 @@ def render_component(
 ) -> RenderedComponent:
     """Render one component: its definition, then each trait in order (patches merged by key).
 
-    ``private=False`` is for a caller that only reads the objects (``render`` prints them): they
-    may then share nodes with what definitions hold (a module constant, a parameter's dict),
-    which spares walking each one; the renderer's own changes (labels, namespace, patches) still
-    never reach a shared node.
+    ``private=False`` is for a caller that only reads the objects (``render`` prints them), or
+    writes only their metadata, labels and annotations (a deploy's apply: each is the
+    renderer's own): they may then share nodes with what definitions hold (a module constant,
+    a parameter's dict), which spares walking each one; the renderer's own changes (labels,
+    namespace, patches) still never reach a shared node.
 
     Raises:
         RenderError: naming the component, the trait and the definition's source line,
@@ -316,6 +317,10 @@ def _own(ro: RenderedObject, app: Application, shared: bool) -> None:
     labels = meta.setdefault("labels", {})
     if shared and (type(labels) is not dict or _count(labels) > _ALONE):  # type: ignore[operator]
         labels = meta["labels"] = deep_copy(labels)
+    notes = meta.get("annotations")
+    # A deploy's apply writes annotations in place (shared-resource's sharers, apply-once's hash).
+    if shared and notes is not None and (type(notes) is not dict or _count(notes) > _ALONE):  # type: ignore[operator]
+        meta["annotations"] = deep_copy(notes)
     labels[LABEL_APP] = app.name
     labels[LABEL_COMPONENT] = ro.component
     labels[LABEL_MANAGED_BY] = MANAGER

@@ -11,6 +11,7 @@ from pyvela._app.guardrails import guard
 from pyvela._app.loader import LoadedApp
 from pyvela._app.render import RenderedComponent, render_component
 from pyvela._core.objects import Obj, ObjectRef
+from pyvela._core.policies_builtin import ApplyOnceParams
 from pyvela._core.reads import ClusterReads, cluster_reads, reading
 from pyvela._workflow.engine import new_step_state, reset_steps
 from pyvela._workflow.gc import gc_note
@@ -121,15 +122,20 @@ def _render_all(loaded: LoadedApp, renders: dict[str, RenderedComponent] | None)
         outer: ClusterReads | None = cluster_reads("planning the revision")
     except RenderError:
         outer = None  # no cluster: a render that reads one fails here, as it would in its step
+    # The plan's objects are applied as rendered: the apply writes only their metadata (the
+    # renderer's own nodes), and the backends copy what they store, so they need not be private
+    # copies, unless apply-once's paths write live values into them (anywhere). A step's patch
+    # or parameters render again, privately (``Executor.apply_component``).
+    private = any(isinstance(p.params, ApplyOnceParams) for p in loaded.app.policies)
     out = []
     for use in loaded.app.components:
         if outer is None:
-            rc = render_component(loaded.app, use, revision=loaded.revision)
+            rc = render_component(loaded.app, use, revision=loaded.revision, private=private)
             pure = True
         else:
             noting = _Noting(outer)
             with reading(noting):
-                rc = render_component(loaded.app, use, revision=loaded.revision)
+                rc = render_component(loaded.app, use, revision=loaded.revision, private=private)
             pure = not noting.read
         if renders is not None and pure:
             renders[use.name] = rc
