@@ -6,9 +6,11 @@ revision) runs the waiting step again from its start, and its applies would each
 object (GET) and apply the same manifest again (PATCH), though the first run's apply left it
 so. The controller's label watch shows each owned object as the server has it: when its copy
 is the one the apply answered (same resourceVersion), or, for an object whose only content
-besides metadata is ``spec`` (and ``status``), the same generation and metadata (a status
-update changes the resourceVersion, not the generation), and the manifest to apply hashes as
-the one applied, that apply would change nothing and is answered from the watch.
+besides metadata is ``spec`` (and ``status``), the same generation and the manifest's own
+metadata still there (a status update changes the resourceVersion, not the generation; the
+labels and annotations others add, a Deployment's revision, are not the apply's), and the
+manifest to apply hashes as the one applied, that apply would change nothing and is answered
+from the watch.
 
 Drift correction is kept: an object someone else edited (another resourceVersion and, for a
 spec-only kind, another generation or metadata) or deleted (gone from the watch) is read and
@@ -32,8 +34,8 @@ from pyvela._core.objects import Obj, ObjectRef
 
 #: Top-level keys of an object whose generation follows every change but its metadata's.
 _SPEC_ONLY = frozenset({"apiVersion", "kind", "metadata", "spec", "status"})
-#: Metadata the server changes without anyone changing the object.
-_VOLATILE = ("resourceVersion", "managedFields", "generation")
+#: Metadata maps a server-side apply merges into (others' keys in them are not ours).
+_MAPS = ("labels", "annotations")
 
 
 def digest(value: Any) -> str:
@@ -41,9 +43,16 @@ def digest(value: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _meta_digest(obj: Mapping[str, Any]) -> str:
-    meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in _VOLATILE}
-    return digest(meta)
+def _kept(wanted: Mapping[str, Any], meta: Mapping[str, Any]) -> bool:
+    """The metadata ``meta`` still has what the manifest's ``wanted`` set."""
+    for key, value in wanted.items():
+        if key in _MAPS and isinstance(value, Mapping):
+            have = meta.get(key) or {}
+            if any(have.get(k) != v for k, v in value.items()):
+                return False
+        elif meta.get(key) != value:
+            return False
+    return True
 
 
 @attrs.frozen
@@ -53,7 +62,8 @@ class Applied:
     manifest: str
     resource_version: str | None
     generation: int | None
-    meta: str
+    #: The manifest's metadata (JSON, sorted): what an apply of it would set again.
+    wanted: str
     spec_only: bool
 
     def unchanged(self, seen: Mapping[str, Any]) -> bool:
@@ -65,7 +75,7 @@ class Applied:
             return True
         if not self.spec_only or self.generation is None or meta.get("generation") != self.generation:
             return False
-        return set(seen) <= _SPEC_ONLY and _meta_digest(seen) == self.meta
+        return set(seen) <= _SPEC_ONLY and _kept(json.loads(self.wanted), meta)
 
 
 class AppliedObjects:
@@ -84,7 +94,7 @@ class AppliedObjects:
             manifest=digest(manifest),
             resource_version=meta.get("resourceVersion"),
             generation=generation if isinstance(generation, int) else None,
-            meta=_meta_digest(answer),
+            wanted=json.dumps(manifest.get("metadata") or {}, sort_keys=True, default=str),
             spec_only=set(answer) <= _SPEC_ONLY,
         )
         with self._lock:

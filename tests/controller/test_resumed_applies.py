@@ -103,7 +103,14 @@ def test_a_copy_is_unchanged_by_its_resource_version_or_its_generation_and_metad
     assert applied.same(ref, manifest, status_only)  # its status changed, nothing else
     assert not applied.same(ref, manifest | {"spec": {"replicas": 2}}, answer)  # another manifest
     relabelled = status_only | {"metadata": status_only["metadata"] | {"labels": {"a": "2"}}}
-    assert not applied.unchanged(ref, relabelled)
+    assert not applied.unchanged(ref, relabelled)  # its label edited: applied again
+    unlabelled = status_only | {"metadata": status_only["metadata"] | {"labels": {}}}
+    assert not applied.unchanged(ref, unlabelled)
+    # What its controller adds (a Deployment's revision annotation) is not the apply's.
+    annotated = status_only | {
+        "metadata": status_only["metadata"] | {"annotations": {"deployment.kubernetes.io/revision": "1"}}
+    }
+    assert applied.same(ref, manifest, annotated)
     edited = status_only | {"metadata": status_only["metadata"] | {"generation": 3}}
     assert not applied.unchanged(ref, edited)
     assert not applied.unchanged(ref, None)  # gone from the watch
