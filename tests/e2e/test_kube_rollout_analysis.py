@@ -85,6 +85,10 @@ def test_a_failed_analysis_fails_the_waiting_deploy_with_its_message(
             },
         }
     )
+    # The Rollouts controller validates a Rollout's analysis templates against its informer's
+    # cache: a Rollout made before the cache holds the template is InvalidSpec ("AnalysisTemplate
+    # 'always-fails' not found"), which a loaded CI machine showed once, 0.1 s after the apply.
+    time.sleep(3)
     name = f"analysed-{uuid.uuid4().hex[:6]}"
     app = tmp_path / f"{name}.py"
     app.write_text(APP.format(name=name, namespace=namespace))
