@@ -21,7 +21,6 @@ restarted controller applies once more.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from collections import OrderedDict
@@ -30,17 +29,13 @@ from typing import Any
 
 import attrs
 
+from pyvela._controller.cache import digest
 from pyvela._core.objects import Obj, ObjectRef
 
 #: Top-level keys of an object whose generation follows every change but its metadata's.
 _SPEC_ONLY = frozenset({"apiVersion", "kind", "metadata", "spec", "status"})
 #: Metadata maps a server-side apply merges into (others' keys in them are not ours).
 _MAPS = ("labels", "annotations")
-
-
-def digest(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _kept(wanted: Mapping[str, Any], meta: Mapping[str, Any]) -> bool:

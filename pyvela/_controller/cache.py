@@ -42,6 +42,12 @@ def _key(body: Mapping[str, Any]) -> str:
     return f"{meta.get('namespace')}/{meta.get('name')}"
 
 
+def digest(value: Any) -> str:
+    """A hash of a JSON-like value, its keys in any order (compared within this process)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def fingerprint(body: Mapping[str, Any], defs: Sequence[str] | None) -> str:
     """What the loaded app of ``body`` depends on: its spec, the catalogue's modules, and a
     module app's file (its mtime and size: an edited module is imported again)."""
@@ -53,7 +59,7 @@ def fingerprint(body: Mapping[str, Any], defs: Sequence[str] | None) -> str:
         file = module_file(str(module))
         stat = file.stat()
         parts += [str(file), stat.st_mtime_ns, stat.st_size]
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+    return digest(parts)
 
 
 class LoadedApps:

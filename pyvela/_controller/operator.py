@@ -9,8 +9,6 @@ deploy holds one worker, never the event loop or another app.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -21,7 +19,7 @@ from typing import Any
 import kopf
 
 from pyvela._backends.patching import merge_patcher
-from pyvela._controller.cache import is_state
+from pyvela._controller.cache import digest, is_state
 from pyvela._controller.crd import FINALIZER, GROUP
 from pyvela._controller.kubevela_restart import restart
 from pyvela._controller.manifests import plural
@@ -48,8 +46,7 @@ def essence(body: Mapping[str, Any]) -> str:
         if k != "deployment.kubernetes.io/revision"
     }
     rest = {k: v for k, v in body.items() if k not in ("metadata", "status")}
-    text = json.dumps([meta, annotations, rest], sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return digest([meta, annotations, rest])
 
 
 class Controller:
